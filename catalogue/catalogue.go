@@ -1,0 +1,188 @@
+// Package catalogue defines the declarative KPI catalogue that drives the
+// exporter, the alert rules and the dashboards, and loads it strictly: every
+// unknown key, bad value and dangling reference is reported at once with its
+// field path and line.
+package catalogue
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// APIVersion and Kind head every catalogue file.
+const (
+	APIVersion = "kpiwatch.io/v1"
+	Kind       = "Catalogue"
+)
+
+// Catalogue is the whole file.
+type Catalogue struct {
+	APIVersion string   `yaml:"apiVersion"`
+	Kind       string   `yaml:"kind"`
+	Metadata   Metadata `yaml:"metadata"`
+	Owners     []Owner  `yaml:"owners"`
+	Sources    []Source `yaml:"sources"`
+	KPIs       []KPI    `yaml:"kpis"`
+
+	// Dir is where relative paths in sources resolve; set by the loader.
+	Dir string `yaml:"-"`
+}
+
+// Metadata names the catalogue.
+type Metadata struct {
+	Name    string `yaml:"name"`
+	Title   string `yaml:"title"`
+	TitleVI string `yaml:"title_vi"`
+	// Links are shown in alert annotations.
+	DashboardURL string `yaml:"dashboard_url"`
+	RunbookURL   string `yaml:"runbook_url"`
+}
+
+// Owner is a responsible agency: a ministry, a province's people's committee,
+// a block's office. Alerts route by its id.
+type Owner struct {
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`
+	NameVI  string   `yaml:"name_vi"`
+	Block   string   `yaml:"block"`
+	Aliases []string `yaml:"aliases"`
+}
+
+// Source is one place observations come from, read by the collector named in
+// Collector with the settings in Config (decoded strictly by that collector).
+type Source struct {
+	ID        string    `yaml:"id"`
+	Collector string    `yaml:"collector"`
+	Interval  Duration  `yaml:"interval"`
+	Timeout   Duration  `yaml:"timeout"`
+	MaxSeries int       `yaml:"max_series"`
+	KeepFor   Duration  `yaml:"keep_last_good_for"`
+	Config    yaml.Node `yaml:"config"`
+}
+
+// Block values.
+const (
+	BlockParty            = "party"
+	BlockGovernment       = "government"
+	BlockNationalAssembly = "national_assembly"
+	BlockFatherlandFront  = "fatherland_front"
+)
+
+// Blocks lists the valid blocks.
+var Blocks = []string{BlockParty, BlockGovernment, BlockNationalAssembly, BlockFatherlandFront}
+
+// Kind of a KPI.
+type KPIKind string
+
+// KPI kinds.
+const (
+	KindCount     KPIKind = "count"
+	KindRatio     KPIKind = "ratio"
+	KindLevel     KPIKind = "level"
+	KindMilestone KPIKind = "milestone"
+)
+
+// Direction of a KPI.
+type Direction string
+
+// Directions.
+const (
+	HigherIsBetter Direction = "higher_is_better"
+	LowerIsBetter  Direction = "lower_is_better"
+)
+
+// Dimension names a KPI may be broken down by.
+const (
+	DimProvince = "province"
+	DimMinistry = "ministry"
+	DimCommune  = "commune"
+	DimBlock    = "block"
+)
+
+// Dimensions lists the known dimensions; province and ministry values are
+// matched against reference tables, the others are kept as reported.
+var Dimensions = []string{DimProvince, DimMinistry, DimCommune, DimBlock}
+
+// KPI is one key performance indicator.
+type KPI struct {
+	ID          string    `yaml:"id"`
+	Name        string    `yaml:"name"`
+	NameVI      string    `yaml:"name_vi"`
+	Description string    `yaml:"description"`
+	Unit        string    `yaml:"unit"`
+	Kind        KPIKind   `yaml:"kind"`
+	Direction   Direction `yaml:"direction"`
+	// Cumulative counts never fall; a fall is flagged as suspect data.
+	Cumulative bool     `yaml:"cumulative"`
+	Owner      string   `yaml:"owner"`
+	Block      string   `yaml:"block"`
+	Dimensions []string `yaml:"dimensions"`
+	Cadence    Cadence  `yaml:"cadence"`
+	Source     string   `yaml:"source"`
+	// Tolerance is how far behind plan a series may be, as a fraction of the
+	// distance from baseline to target, before it is at risk.
+	Tolerance float64  `yaml:"tolerance"`
+	Baseline  Baseline `yaml:"baseline"`
+	Targets   []Target `yaml:"targets"`
+	Alerts    Alerts   `yaml:"alerts"`
+	// Facts are the published figures the KPI and its sample data rest on.
+	Facts []string `yaml:"facts"`
+}
+
+// Cadence is how often a KPI is reported and when a report is due.
+type Cadence struct {
+	Period Period `yaml:"period"`
+	// DueDay is the day of the following period by which a report is due
+	// (the 15th for monthly reports).
+	DueDay int      `yaml:"due_day"`
+	Grace  Duration `yaml:"grace"`
+}
+
+// Period of a cadence.
+type Period string
+
+// Periods.
+const (
+	Weekly    Period = "weekly"
+	Monthly   Period = "monthly"
+	Quarterly Period = "quarterly"
+	Yearly    Period = "yearly"
+)
+
+// Baseline is the value a KPI starts from.
+type Baseline struct {
+	Date  Date    `yaml:"date"`
+	Value float64 `yaml:"value"`
+}
+
+// Target is a dated milestone. Targets that share an effective date and
+// decision form one revision; a revision replaces, from its effective date,
+// the milestones due on or after that date, and leaves earlier ones as they
+// were, so history is never rewritten.
+type Target struct {
+	By        Date    `yaml:"by"`
+	Value     float64 `yaml:"value"`
+	Effective Date    `yaml:"effective"`
+	Decision  string  `yaml:"decision"`
+	// Unit, when set, makes this a unit's own target (e.g. {province: Ha Noi}).
+	Unit map[string]string `yaml:"unit"`
+}
+
+// Alerts are per-KPI overrides of the generated alert rules.
+type Alerts struct {
+	Severity string `yaml:"severity"`
+	// Disabled names alert tiers not generated for this KPI.
+	Disabled []string `yaml:"disabled"`
+	// For is how long a KPI must be behind plan before it alerts.
+	For Duration `yaml:"for"`
+	// MaxJump is the largest plausible change between two reports, as a
+	// fraction of the previous value.
+	MaxJump float64 `yaml:"max_jump"`
+}
+
+// Date is a calendar day, written YYYY-MM-DD, held as midnight UTC.
+type Date struct{ time.Time }
+
+// Duration is a Prometheus-style duration (30s, 5m, 1h, 5d, 1w).
+type Duration time.Duration

@@ -1,0 +1,267 @@
+package catalogue
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// FieldError is one problem in a catalogue, located by field path and line.
+type FieldError struct {
+	File string
+	Line int
+	Path string
+	Msg  string
+}
+
+func (e FieldError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+}
+
+// Errors is every problem found in one catalogue.
+type Errors []FieldError
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// SourceChecker validates a source's collector and its config; the collectors
+// package supplies it, so that the catalogue does not depend on collectors.
+// It returns problems with paths relative to the source (e.g. "config.path").
+type SourceChecker func(src Source, dir fs.FS) []FieldError
+
+// LoadFile reads and validates a catalogue file from disk.
+func LoadFile(path string, check SourceChecker) (*Catalogue, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	c, err := Parse(filepath.Base(path), data, os.DirFS(dir), check)
+	if c != nil {
+		c.Dir = dir
+	}
+	return c, err
+}
+
+// Parse decodes and validates a catalogue named name; relative source paths
+// resolve in dir. On any problem it returns Errors listing all of them.
+func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, Errors{{File: name, Line: yamlErrorLine(err), Msg: err.Error()}}
+	}
+	if len(root.Content) == 0 {
+		return nil, Errors{{File: name, Msg: "empty catalogue"}}
+	}
+	lines := map[string]int{}
+	var errs Errors
+	strictWalk(root.Content[0], reflect.TypeOf(Catalogue{}), "", lines, &errs)
+	var c Catalogue
+	if len(errs) == 0 {
+		if err := root.Content[0].Decode(&c); err != nil {
+			errs = append(errs, FieldError{Line: yamlErrorLine(err), Msg: err.Error()})
+		}
+	}
+	if len(errs) == 0 {
+		c.applyDefaults()
+		errs = append(errs, c.validate(dir, check)...)
+	}
+	if len(errs) > 0 {
+		for i := range errs {
+			errs[i].File = name
+			if errs[i].Line == 0 {
+				errs[i].Line = lineOf(lines, errs[i].Path)
+			}
+		}
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+		return nil, errs
+	}
+	return &c, nil
+}
+
+// lineOf finds the line of path or, failing that, of its nearest parent.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func yamlErrorLine(err error) int {
+	var l int
+	if _, scanErr := fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d", &l); scanErr == nil {
+		return l
+	}
+	return 0
+}
+
+var (
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	nodeType        = reflect.TypeOf(yaml.Node{})
+)
+
+// strictWalk checks node against t: unknown keys, wrong shapes and scalars
+// that do not decode are reported with their paths; every path's line is
+// recorded for later errors.
+func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int, errs *Errors) {
+	if path != "" {
+		lines[path] = n.Line
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if t == nodeType {
+		return
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || (t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map) {
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			*errs = append(*errs, FieldError{Path: path, Line: n.Line, Msg: cleanYAMLError(err)})
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			*errs = append(*errs, FieldError{Path: path, Line: n.Line, Msg: "must be a mapping"})
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+			}
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i].Value, n.Content[i+1]
+			p := joinPath(path, key)
+			ft, ok := fields[key]
+			switch {
+			case !ok:
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field"})
+			case seen[key]:
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field"})
+			default:
+				strictWalk(val, ft, p, lines, errs)
+			}
+			seen[key] = true
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return
+		}
+		if n.Kind != yaml.SequenceNode {
+			*errs = append(*errs, FieldError{Path: path, Line: n.Line, Msg: "must be a list"})
+			return
+		}
+		for i, item := range n.Content {
+			strictWalk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), lines, errs)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			*errs = append(*errs, FieldError{Path: path, Line: n.Line, Msg: "must be a mapping"})
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			strictWalk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), lines, errs)
+		}
+	}
+}
+
+func joinPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func cleanYAMLError(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "line ") {
+		msg = msg[i+2:]
+	}
+	return msg
+}
+
+// UnmarshalYAML reads YYYY-MM-DD.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.Parse(time.DateOnly, n.Value)
+	if err != nil {
+		return fmt.Errorf("%q is not a date (want YYYY-MM-DD)", n.Value)
+	}
+	d.Time = t
+	return nil
+}
+
+// MarshalYAML writes YYYY-MM-DD.
+func (d Date) MarshalYAML() (any, error) { return d.Format(time.DateOnly), nil }
+
+// String is YYYY-MM-DD.
+func (d Date) String() string { return d.Format(time.DateOnly) }
+
+// UnmarshalYAML reads a Prometheus duration such as 90s, 1h or 5d.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (e.g. 30s, 1h, 5d)", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as Prometheus does.
+func (d Duration) MarshalYAML() (any, error) { return model.Duration(d).String(), nil }
+
+// String formats the duration as Prometheus does (5d, 1h30m).
+func (d Duration) String() string { return model.Duration(d).String() }
+
+// Std is the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// DecodeStrict decodes a collector's config node into out, reporting unknown
+// keys and bad values with paths under prefix (e.g. "config").
+func DecodeStrict(n *yaml.Node, out any, prefix string) []FieldError {
+	if n == nil || n.Kind == 0 {
+		return []FieldError{{Path: prefix, Msg: "missing"}}
+	}
+	var errs Errors
+	strictWalk(n, reflect.TypeOf(out).Elem(), prefix, map[string]int{}, &errs)
+	if len(errs) > 0 {
+		return errs
+	}
+	if err := n.Decode(out); err != nil {
+		return []FieldError{{Path: prefix, Line: n.Line, Msg: cleanYAMLError(err)}}
+	}
+	return nil
+}

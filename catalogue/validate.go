@@ -1,0 +1,291 @@
+package catalogue
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/units"
+)
+
+// Defaults applied where the catalogue is silent.
+const (
+	DefaultInterval  = Duration(time.Hour)
+	DefaultTimeout   = Duration(30 * time.Second)
+	DefaultTolerance = 0.1
+	DefaultSeverity  = "warning"
+)
+
+// Alert tiers that a KPI may switch off.
+const (
+	TierBehindPlan    = "behind_plan"
+	TierForecastMiss  = "forecast_miss"
+	TierTargetMissed  = "target_missed"
+	TierReportOverdue = "report_overdue"
+	TierDataSuspect   = "data_suspect"
+)
+
+// Tiers lists the alert tiers.
+var Tiers = []string{TierBehindPlan, TierForecastMiss, TierTargetMissed, TierReportOverdue, TierDataSuspect}
+
+// Severities lists the valid alert severities.
+var Severities = []string{"info", "warning", "critical"}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func (c *Catalogue) applyDefaults() {
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Interval == 0 {
+			s.Interval = DefaultInterval
+		}
+		if s.Timeout == 0 {
+			s.Timeout = DefaultTimeout
+		}
+	}
+	for i := range c.KPIs {
+		k := &c.KPIs[i]
+		if k.Tolerance == 0 {
+			k.Tolerance = DefaultTolerance
+		}
+		if k.Block == "" {
+			if o, ok := c.Owner(k.Owner); ok {
+				k.Block = o.Block
+			}
+		}
+		if k.Alerts.Severity == "" {
+			k.Alerts.Severity = DefaultSeverity
+		}
+		for j := range k.Targets {
+			if k.Targets[j].Effective.IsZero() {
+				k.Targets[j].Effective = k.Baseline.Date
+			}
+		}
+	}
+}
+
+type validator struct {
+	errs []FieldError
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) id(path, id string, seen map[string]bool) {
+	switch {
+	case id == "":
+		v.add(path, "required")
+	case !idPattern.MatchString(id):
+		v.add(path, "%q must be lower case letters, digits and _ and start with a letter", id)
+	case seen[id]:
+		v.add(path, "duplicate id %q", id)
+	}
+	seen[id] = true
+}
+
+func (v *validator) oneOf(path, value string, allowed []string) {
+	if !slices.Contains(allowed, value) {
+		v.add(path, "%q is not one of %s", value, strings.Join(allowed, ", "))
+	}
+}
+
+func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
+	v := &validator{}
+	if c.APIVersion != APIVersion {
+		v.add("apiVersion", "must be %q, got %q", APIVersion, c.APIVersion)
+	}
+	if c.Kind != Kind {
+		v.add("kind", "must be %q, got %q", Kind, c.Kind)
+	}
+	if c.Metadata.Name == "" {
+		v.add("metadata.name", "required")
+	}
+	seen := map[string]bool{}
+	for i, o := range c.Owners {
+		p := fmt.Sprintf("owners[%d]", i)
+		v.id(p+".id", o.ID, seen)
+		if o.Name == "" {
+			v.add(p+".name", "required")
+		}
+		v.oneOf(p+".block", o.Block, Blocks)
+	}
+	seen = map[string]bool{}
+	for i, s := range c.Sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		v.id(p+".id", s.ID, seen)
+		if s.Timeout > s.Interval {
+			v.add(p+".timeout", "%s is longer than the interval %s", s.Timeout, s.Interval)
+		}
+		if s.MaxSeries < 0 {
+			v.add(p+".max_series", "must not be negative")
+		}
+		if check != nil {
+			for _, e := range check(s, dir) {
+				e.Path = joinPath(p, e.Path)
+				v.errs = append(v.errs, e)
+			}
+		}
+	}
+	seen = map[string]bool{}
+	for i := range c.KPIs {
+		c.validateKPI(v, fmt.Sprintf("kpis[%d]", i), &c.KPIs[i], seen)
+	}
+	return v.errs
+}
+
+func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]bool) {
+	v.id(p+".id", k.ID, seen)
+	if k.Name == "" {
+		v.add(p+".name", "required")
+	}
+	v.oneOf(p+".kind", string(k.Kind), []string{string(KindCount), string(KindRatio), string(KindLevel), string(KindMilestone)})
+	v.oneOf(p+".direction", string(k.Direction), []string{string(HigherIsBetter), string(LowerIsBetter)})
+	if _, ok := c.Owner(k.Owner); !ok {
+		v.add(p+".owner", "%q is not an owner in owners", k.Owner)
+	}
+	v.oneOf(p+".block", k.Block, Blocks)
+	if _, ok := c.Source(k.Source); !ok {
+		v.add(p+".source", "%q is not a source in sources", k.Source)
+	}
+	if k.Cumulative && k.Kind != KindCount {
+		v.add(p+".cumulative", "only a count can be cumulative")
+	}
+	dims := map[string]bool{}
+	for j, d := range k.Dimensions {
+		dp := fmt.Sprintf("%s.dimensions[%d]", p, j)
+		v.oneOf(dp, d, Dimensions)
+		if dims[d] {
+			v.add(dp, "duplicate dimension %q", d)
+		}
+		dims[d] = true
+	}
+	v.oneOf(p+".cadence.period", string(k.Cadence.Period), []string{string(Weekly), string(Monthly), string(Quarterly), string(Yearly)})
+	if maxDay := k.Cadence.Period.days(); k.Cadence.DueDay < 0 || k.Cadence.DueDay > maxDay {
+		v.add(p+".cadence.due_day", "%d is outside 0..%d for a %s cadence", k.Cadence.DueDay, maxDay, k.Cadence.Period)
+	}
+	if k.Tolerance < 0 || k.Tolerance > 1 {
+		v.add(p+".tolerance", "%g is outside 0..1", k.Tolerance)
+	}
+	if k.Baseline.Date.IsZero() {
+		v.add(p+".baseline.date", "required")
+	}
+	v.oneOf(p+".alerts.severity", k.Alerts.Severity, Severities)
+	for j, t := range k.Alerts.Disabled {
+		v.oneOf(fmt.Sprintf("%s.alerts.disabled[%d]", p, j), t, Tiers)
+	}
+	if len(k.Targets) == 0 {
+		v.add(p+".targets", "at least one target is required")
+	}
+	type key struct {
+		unit string
+		eff  time.Time
+		by   time.Time
+	}
+	byDates := map[key]bool{}
+	for j, t := range k.Targets {
+		tp := fmt.Sprintf("%s.targets[%d]", p, j)
+		if t.By.IsZero() {
+			v.add(tp+".by", "required")
+		} else if !t.By.After(k.Baseline.Date.Time) {
+			v.add(tp+".by", "%s is not after the baseline date %s", t.By, k.Baseline.Date)
+		}
+		if t.Effective.After(t.By.Time) {
+			v.add(tp+".effective", "%s is after the target date %s", t.Effective, t.By)
+		}
+		switch k.Kind {
+		case KindRatio:
+			if t.Value < 0 || t.Value > 1 {
+				v.add(tp+".value", "%g is not a ratio in 0..1 (write 100%% as 1)", t.Value)
+			}
+		case KindMilestone:
+			if t.Value != 1 {
+				v.add(tp+".value", "a milestone's target is 1 (done), got %g", t.Value)
+			}
+		}
+		unitKey := ""
+		for _, d := range sortedKeys(t.Unit) {
+			if !dims[d] {
+				v.add(tp+".unit."+d, "%q is not a dimension of this KPI", d)
+				continue
+			}
+			if d == DimProvince {
+				if pr, err := units.Match(t.Unit[d]); err != nil {
+					v.add(tp+".unit."+d, "%v", err)
+				} else {
+					t.Unit[d] = pr.Name // the label value the exporter serves
+				}
+			}
+			unitKey += d + "=" + t.Unit[d] + ","
+		}
+		kk := key{unitKey, t.Effective.Time, t.By.Time}
+		if byDates[kk] {
+			v.add(tp+".by", "a second target for %s in the same revision", t.By)
+		}
+		byDates[kk] = true
+	}
+}
+
+// days is the longest a period's due day may be.
+func (p Period) days() int {
+	switch p {
+	case Weekly:
+		return 7
+	case Monthly:
+		return 28
+	case Quarterly:
+		return 90
+	case Yearly:
+		return 365
+	}
+	return 0
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Owner finds an owner by id.
+func (c *Catalogue) Owner(id string) (Owner, bool) {
+	for _, o := range c.Owners {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Owner{}, false
+}
+
+// Source finds a source by id.
+func (c *Catalogue) Source(id string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// KPI finds a KPI by id.
+func (c *Catalogue) KPI(id string) (*KPI, bool) {
+	for i := range c.KPIs {
+		if c.KPIs[i].ID == id {
+			return &c.KPIs[i], true
+		}
+	}
+	return nil, false
+}
+
+// HasDimension reports whether the KPI is broken down by d.
+func (k *KPI) HasDimension(d string) bool { return slices.Contains(k.Dimensions, d) }
+
+// Disabled reports whether an alert tier is switched off for the KPI.
+func (k *KPI) Disabled(tier string) bool { return slices.Contains(k.Alerts.Disabled, tier) }

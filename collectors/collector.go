@@ -1,0 +1,111 @@
+// Package collectors reads observations from the places KPI figures live.
+// Each collector registers a name and a factory in init, node_exporter style,
+// so adding a collector is adding one file. Collectors only read: turning a
+// record into an observation (KPI, units, numbers, dates) is the shared
+// Mapper's job, so every collector reports bad input the same way.
+package collectors
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+)
+
+// Observation is one reported value of one series.
+type Observation struct {
+	KPI    int      // index into the catalogue's KPIs
+	Labels []string // dimension values, in the order of the KPI's dimensions
+	Period time.Time
+	Value  float64
+	// Num and Den are set for ratio KPIs; Value is then Num/Den.
+	Num, Den float64
+	// Unit is the unit name as reported, once matched, so that rows of two
+	// former provinces roll up while a repeated row is caught.
+	Unit string
+	Loc  Location
+}
+
+// Task is one roadmap task.
+type Task struct {
+	ID, Title, Owner, Block, Status string
+	Due, Done                       time.Time // Done is zero while not done
+}
+
+// Batch is what one refresh of a source yields.
+type Batch struct {
+	Observations []Observation
+	Tasks        []Task
+	// Rejected are the rows that could not be used, each with its location.
+	Rejected []error
+}
+
+// Collector reads one source. Collect must honour ctx's deadline.
+type Collector interface {
+	Collect(ctx context.Context, m *Mapper) (*Batch, error)
+}
+
+// Env is what a factory may use to build a collector.
+type Env struct {
+	Source catalogue.Source
+	Dir    fs.FS // where relative paths resolve
+	Logger log.Logger
+}
+
+// Factory builds a collector from its source's config node; problems are
+// returned with paths under "config".
+type Factory func(cfg *yaml.Node, env Env) (Collector, []catalogue.FieldError)
+
+var (
+	mu        sync.RWMutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a collector available under name. It is called from init.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := factories[name]; dup {
+		panic("collectors: " + name + " registered twice")
+	}
+	factories[name] = f
+}
+
+// Names lists the registered collectors.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the collector of a source.
+func New(env Env) (Collector, []catalogue.FieldError) {
+	mu.RLock()
+	f, ok := factories[env.Source.Collector]
+	mu.RUnlock()
+	if !ok {
+		return nil, []catalogue.FieldError{{Path: "collector", Msg: fmt.Sprintf("%q is not a collector (have %v)", env.Source.Collector, Names())}}
+	}
+	if env.Logger == nil {
+		env.Logger = log.NewNopLogger()
+	}
+	return f(&env.Source.Config, env)
+}
+
+// Check is the catalogue.SourceChecker backed by the registry.
+func Check(src catalogue.Source, dir fs.FS) []catalogue.FieldError {
+	_, errs := New(Env{Source: src, Dir: dir})
+	return errs
+}

@@ -1,0 +1,379 @@
+package collectors
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/kpi"
+	"github.com/kpiwatch/kpiwatch/units"
+)
+
+// Mapping says which column of a record holds what. Every tabular collector
+// (CSV, Excel, SQL, JSON rows) embeds it.
+type Mapping struct {
+	// KPI is the one KPI a source reports; KPIColumn instead names the column
+	// that holds a KPI id (or name) in each row.
+	KPI       string `yaml:"kpi"`
+	KPIColumn string `yaml:"kpi_column"`
+	// Date is the column with the report date or period (2025-10, 10/2025,
+	// 31/10/2025, 2025-10-31, an Excel serial); DateFormat, a Go layout,
+	// overrides the guessing.
+	Date       string `yaml:"date"`
+	DateFormat string `yaml:"date_format"`
+	// Value holds the figure; ratio KPIs need Numerator and Denominator
+	// instead, so that they roll up correctly.
+	Value       string `yaml:"value"`
+	Numerator   string `yaml:"numerator"`
+	Denominator string `yaml:"denominator"`
+	// Dimensions maps a dimension (province, ministry, commune, block) to its
+	// column.
+	Dimensions map[string]string `yaml:"dimensions"`
+	Numbers    NumberFormat      `yaml:"numbers"`
+}
+
+// NumberFormat is how a source writes numbers: Vietnamese reports write
+// 1.058.569 and 59,57%, so decimal "," and thousands ".".
+type NumberFormat struct {
+	Decimal   string `yaml:"decimal"`
+	Thousands string `yaml:"thousands"`
+}
+
+// Check reports mapping problems that need no data to see.
+func (m Mapping) Check(prefix string) []catalogue.FieldError {
+	var errs []catalogue.FieldError
+	add := func(p, msg string) { errs = append(errs, catalogue.FieldError{Path: prefix + "." + p, Msg: msg}) }
+	if (m.KPI == "") == (m.KPIColumn == "") {
+		add("kpi", "set exactly one of kpi (a fixed KPI id) and kpi_column")
+	}
+	if m.Date == "" {
+		add("date", "required: the column with the report date")
+	}
+	if m.Value == "" && (m.Numerator == "" || m.Denominator == "") {
+		add("value", "required, or numerator and denominator")
+	}
+	for d := range m.Dimensions {
+		if !slices.Contains(catalogue.Dimensions, d) {
+			add("dimensions."+d, fmt.Sprintf("%q is not a dimension (have %v)", d, catalogue.Dimensions))
+		}
+	}
+	nf := m.Numbers.withDefaults()
+	if len(nf.Decimal) != 1 || len(nf.Thousands) > 1 || nf.Decimal == nf.Thousands {
+		add("numbers", fmt.Sprintf("decimal %q and thousands %q must be single, different characters", nf.Decimal, nf.Thousands))
+	}
+	return errs
+}
+
+func (f NumberFormat) withDefaults() NumberFormat {
+	if f.Decimal == "" {
+		f.Decimal = "."
+	}
+	if f.Thousands == "" && f.Decimal == "," {
+		f.Thousands = "."
+	}
+	return f
+}
+
+// Location names where a record came from.
+type Location struct {
+	Source string
+	File   string // file, URL or query name
+	Row    int    // 1-based as the file shows it (a header is row 1)
+	Column string
+}
+
+func (l Location) String() string {
+	s := "source " + l.Source
+	if l.File != "" {
+		s += ": " + l.File
+	}
+	if l.Row > 0 {
+		s += fmt.Sprintf(": row %d", l.Row)
+	}
+	if l.Column != "" {
+		s += fmt.Sprintf(", column %q", l.Column)
+	}
+	return s
+}
+
+// RowError is bad input at a location.
+type RowError struct {
+	Loc Location
+	Err error
+}
+
+func (e *RowError) Error() string { return e.Loc.String() + ": " + e.Err.Error() }
+func (e *RowError) Unwrap() error { return e.Err }
+
+// Mapper turns records into observations for one source of one catalogue.
+type Mapper struct {
+	cat    *catalogue.Catalogue
+	source string
+	kpis   map[string]int // id and normalised names -> index
+	owners map[string]string
+}
+
+// NewMapper prepares mapping for the source with id source.
+func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
+	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}}
+	for i, k := range cat.KPIs {
+		for _, n := range []string{k.ID, k.Name, k.NameVI} {
+			if n != "" {
+				m.kpis[units.Normalise(n)] = i
+			}
+		}
+	}
+	for _, o := range cat.Owners {
+		for _, n := range append([]string{o.ID, o.Name, o.NameVI}, o.Aliases...) {
+			if n != "" {
+				m.owners[units.Normalise(n)] = o.ID
+			}
+		}
+	}
+	return m
+}
+
+// Source is the id of the source being mapped.
+func (m *Mapper) Source() string { return m.source }
+
+// Binding is a Mapping bound to the columns of one header.
+type Binding struct {
+	m        *Mapper
+	mapping  Mapping
+	file     string
+	header   []string
+	kpi      int // fixed KPI, or -1
+	kpiCol   int
+	date     int
+	value    int
+	num, den int
+	dims     map[string]int
+	nf       NumberFormat
+}
+
+// Bind finds the mapping's columns in header. A missing column is an error
+// that lists the columns the file has.
+func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
+	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{}, nf: mp.Numbers.withDefaults()}
+	index := map[string]int{}
+	for i, h := range header {
+		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	var missing []string
+	col := func(name string) int {
+		if name == "" {
+			return -1
+		}
+		if i, ok := index[name]; ok {
+			return i
+		}
+		missing = append(missing, name)
+		return -1
+	}
+	if mp.KPI != "" {
+		i, ok := m.kpis[units.Normalise(mp.KPI)]
+		if !ok {
+			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue", mp.KPI)}
+		}
+		b.kpi = i
+	}
+	b.kpiCol = col(mp.KPIColumn)
+	b.date = col(mp.Date)
+	b.value = col(mp.Value)
+	b.num = col(mp.Numerator)
+	b.den = col(mp.Denominator)
+	for d, c := range mp.Dimensions {
+		b.dims[d] = col(c)
+	}
+	if len(missing) > 0 {
+		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
+	}
+	return b, nil
+}
+
+// totalRows are the unit names that mark a totals row, skipped rather than
+// rejected: totals are computed by recording rules, never read.
+var totalRows = map[string]bool{"tong": true, "tong cong": true, "cong": true, "total": true, "grand total": true, "ca nuoc": true, "toan quoc": true, "national": true}
+
+// Row maps one record. skip is true for blank and totals rows.
+func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err error) {
+	loc := Location{Source: b.m.source, File: b.file, Row: row}
+	blank := true
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			blank = false
+			break
+		}
+	}
+	if blank {
+		return obs, true, nil
+	}
+	if len(cells) < len(b.header) {
+		return obs, false, &RowError{loc, fmt.Errorf("short row: %d of %d columns", len(cells), len(b.header))}
+	}
+	fail := func(col int, err error) (Observation, bool, error) {
+		loc.Column = b.header[col]
+		return obs, false, &RowError{loc, err}
+	}
+	obs.KPI = b.kpi
+	if b.kpiCol >= 0 {
+		i, ok := b.m.kpis[units.Normalise(cells[b.kpiCol])]
+		if !ok {
+			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue", cells[b.kpiCol]))
+		}
+		obs.KPI = i
+	}
+	k := &b.m.cat.KPIs[obs.KPI]
+	if k.Source != b.m.source {
+		col := b.kpiCol
+		if col < 0 {
+			col = b.date
+		}
+		return fail(col, fmt.Errorf("kpi %q belongs to source %q, not this one", k.ID, k.Source))
+	}
+	obs.Labels = make([]string, len(k.Dimensions))
+	for i, d := range k.Dimensions {
+		c, ok := b.dims[d]
+		if !ok {
+			return fail(b.date, fmt.Errorf("kpi %q is broken down by %s but the source maps no %s column", k.ID, d, d))
+		}
+		raw := strings.TrimSpace(cells[c])
+		if totalRows[units.Normalise(raw)] {
+			return obs, true, nil
+		}
+		v, err := b.m.dimension(d, raw)
+		if err != nil {
+			return fail(c, err)
+		}
+		obs.Labels[i] = v
+		if d == catalogue.DimProvince {
+			obs.Unit = units.Normalise(raw)
+		}
+	}
+	t, err := ParseDate(cells[b.date], b.mapping.DateFormat)
+	if err != nil {
+		return fail(b.date, err)
+	}
+	obs.Period = kpi.PeriodStart(k.Cadence.Period, t)
+	if k.Kind == catalogue.KindRatio {
+		if b.num < 0 || b.den < 0 {
+			return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
+		}
+		if obs.Num, err = ParseNumber(cells[b.num], b.nf); err != nil {
+			return fail(b.num, err)
+		}
+		if obs.Den, err = ParseNumber(cells[b.den], b.nf); err != nil {
+			return fail(b.den, err)
+		}
+		if obs.Den <= 0 {
+			return fail(b.den, fmt.Errorf("denominator %g is not positive", obs.Den))
+		}
+		obs.Value = obs.Num / obs.Den
+	} else {
+		if b.value < 0 {
+			return fail(b.date, fmt.Errorf("kpi %q needs a value column", k.ID))
+		}
+		if obs.Value, err = ParseNumber(cells[b.value], b.nf); err != nil {
+			return fail(b.value, err)
+		}
+	}
+	obs.Loc = loc
+	return obs, false, nil
+}
+
+func (m *Mapper) dimension(d, raw string) (string, error) {
+	switch d {
+	case catalogue.DimProvince:
+		p, err := units.Match(raw)
+		if err != nil {
+			return "", err
+		}
+		return p.Name, nil
+	case catalogue.DimMinistry:
+		if id, ok := m.owners[units.Normalise(raw)]; ok {
+			return id, nil
+		}
+		return "", fmt.Errorf("unknown ministry %q (not an owner id, name or alias)", raw)
+	case catalogue.DimBlock:
+		if slices.Contains(catalogue.Blocks, raw) {
+			return raw, nil
+		}
+		return "", fmt.Errorf("unknown block %q", raw)
+	}
+	if raw == "" {
+		return "", fmt.Errorf("empty %s", d)
+	}
+	return raw, nil
+}
+
+// ParseNumber reads a number as reports write it: thousands separators,
+// a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces.
+func ParseNumber(s string, f NumberFormat) (float64, error) {
+	f = f.withDefaults()
+	t := strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
+	if t == "" {
+		return 0, fmt.Errorf("empty number")
+	}
+	scale := 1.0
+	if strings.HasSuffix(t, "%") {
+		scale = 0.01
+		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
+	}
+	if f.Thousands != "" {
+		t = strings.ReplaceAll(t, f.Thousands, "")
+	}
+	t = strings.ReplaceAll(t, " ", "")
+	if f.Decimal != "." {
+		if strings.Contains(t, ".") {
+			return 0, fmt.Errorf("%q is not a number (decimal separator is %q)", s, f.Decimal)
+		}
+		t = strings.Replace(t, f.Decimal, ".", 1)
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	return v * scale, nil
+}
+
+var dateLayouts = []string{
+	"2006-01-02", "2006-01", "2006/01/02", "2006/01", "02/01/2006", "2/1/2006", "01/2006", "1/2006",
+	"02-01-2006", "01-2006", time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05",
+}
+
+// excelEpoch is day 0 of Excel's 1900 date system (with its 1900 leap bug).
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+
+// ParseDate reads a report date. With layout empty it tries the forms
+// reports use (ISO dates and months, dd/mm/yyyy, mm/yyyy, "Tháng 10/2025",
+// Excel serial numbers).
+func ParseDate(s, layout string) (time.Time, error) {
+	t := strings.TrimSpace(s)
+	if layout != "" {
+		d, err := time.Parse(layout, t)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a date in the form %q", s, layout)
+		}
+		return d.UTC(), nil
+	}
+	n := units.Normalise(t)
+	for _, p := range []string{"thang ", "th ", "t"} {
+		if strings.HasPrefix(n, p) && len(n) > len(p) && n[len(p)] >= '0' && n[len(p)] <= '9' {
+			t = strings.ReplaceAll(strings.TrimSpace(n[len(p):]), " ", "/")
+			break
+		}
+	}
+	for _, l := range dateLayouts {
+		if d, err := time.Parse(l, t); err == nil {
+			return d.UTC(), nil
+		}
+	}
+	if serial, err := strconv.ParseFloat(t, 64); err == nil && serial >= 1 && serial < 2958466 {
+		return excelEpoch.Add(time.Duration(serial * float64(24*time.Hour))).Truncate(24 * time.Hour), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date", s)
+}

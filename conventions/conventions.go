@@ -1,0 +1,105 @@
+// Package conventions holds every metric and label name that kpiwatch serves or
+// generates, so that the exporter, the alert rules, the dashboards and the
+// README cannot drift apart. Nothing else in the project spells a metric name.
+package conventions
+
+// Prefix is the namespace of every series kpiwatch serves.
+const Prefix = "kpi_"
+
+// Labels.
+const (
+	LabelKPI        = "kpi"
+	LabelStatus     = "status"
+	LabelOwner      = "owner"
+	LabelBlock      = "block"
+	LabelSource     = "source"
+	LabelCollector  = "collector"
+	LabelProvince   = "province"
+	LabelMinistry   = "ministry"
+	LabelCommune    = "commune"
+	LabelTask       = "task"
+	LabelName       = "name"
+	LabelNameVI     = "name_vi"
+	LabelUnit       = "unit"
+	LabelKind       = "kind"
+	LabelDirection  = "direction"
+	LabelCadence    = "cadence"
+	LabelCode       = "code"
+	LabelDecision   = "decision"
+	LabelResult     = "result"
+	LabelVersion    = "version"
+	LabelRevision   = "revision"
+	LabelGoVersion  = "goversion"
+	LabelSeverity   = "severity"
+	LabelAlertName  = "alertname"
+	LabelCatalogue  = "catalogue"
+	LabelTaskStatus = "task_status"
+)
+
+// Observed series: one each per observation, kept to the fewest that answer the
+// leaders' questions (value, when reported, how it stands).
+const (
+	// KPIValue is the latest reported value. Ratios are in 0..1.
+	KPIValue = "kpi_value"
+	// KPINumerator and KPIDenominator are served for ratio KPIs only, so that
+	// roll-ups are sums of numerators over sums of denominators.
+	KPINumerator   = "kpi_numerator"
+	KPIDenominator = "kpi_denominator"
+	// KPIReportPeriod is the start of the period the latest value reports on.
+	KPIReportPeriod = "kpi_report_period_timestamp_seconds"
+	// KPIStatus is 1 for the series' current status, labelled status=...; only
+	// the current status is served, so one series per observation.
+	KPIStatus = "kpi_status"
+)
+
+// Per-KPI series (and per series only where a unit has its own target).
+const (
+	KPIInfo           = "kpi_info"
+	KPITarget         = "kpi_target"
+	KPITargetDeadline = "kpi_target_deadline_timestamp_seconds"
+	KPIPlan           = "kpi_plan"
+	KPIBaseline       = "kpi_baseline"
+	KPITolerance      = "kpi_tolerance_ratio"
+	KPIExpectedUnits  = "kpi_expected_units"
+	OwnerInfo         = "kpi_owner_info"
+	ProvinceInfo      = "kpi_province_info"
+)
+
+// Roadmap tasks.
+const (
+	Tasks           = "kpi_tasks"
+	TasksOverdue    = "kpi_tasks_overdue"
+	TasksDoneLate   = "kpi_tasks_done_late"
+	TaskOverdueDays = "kpi_task_overdue_days"
+	TaskDue         = "kpi_task_due_timestamp_seconds"
+)
+
+// Self-metrics, one series per source.
+const (
+	CollectorSuccess       = "kpi_collector_success"
+	CollectorDuration      = "kpi_collector_duration_seconds"
+	CollectorLastSuccess   = "kpi_collector_last_success_timestamp_seconds"
+	CollectorSeries        = "kpi_collector_series"
+	CollectorRejectedRows  = "kpi_collector_rejected_rows"
+	CollectorRefreshes     = "kpi_collector_refreshes_total"
+	CollectorDataAge       = "kpi_collector_data_age_seconds"
+	CatalogueReloadSuccess = "kpi_catalogue_reload_success"
+	CatalogueReloadLast    = "kpi_catalogue_reload_last_success_timestamp_seconds"
+	BuildInfo              = "kpi_build_info"
+	PushSuccess            = "kpi_push_success"
+	PushLastSuccess        = "kpi_push_last_success_timestamp_seconds"
+	PushFailures           = "kpi_push_failures_total"
+)
+
+// Status values of a series, in the order dashboards list them.
+const (
+	StatusAchieved = "achieved"
+	StatusOnTrack  = "on_track"
+	StatusAtRisk   = "at_risk"
+	StatusMissed   = "missed"
+	StatusNoData   = "no_data"
+	StatusStale    = "stale"
+)
+
+// Statuses lists every status value.
+var Statuses = []string{StatusAchieved, StatusOnTrack, StatusAtRisk, StatusMissed, StatusNoData, StatusStale}

@@ -1,0 +1,300 @@
+// Package kpi holds the semantics every other part of kpiwatch rests on: the
+// plan a KPI should be at on a given day, how far a series has come, and the
+// status of a series. Everything here is a pure function of its arguments and
+// the time passed in; nothing reads a clock.
+package kpi
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/conventions"
+)
+
+const day = 24 * time.Hour
+
+// Milestone is a target value to be reached by the end of day By.
+type Milestone struct {
+	By        time.Time
+	Value     float64
+	Decision  string
+	Effective time.Time
+}
+
+// Deadline is the instant the milestone is due: the end of its day.
+func (m Milestone) Deadline() time.Time { return m.By.Add(day) }
+
+// Plan is the path a series should follow: from its baseline, linearly
+// through its milestones, flat after the last one.
+type Plan struct {
+	BaselineAt    time.Time
+	BaselineValue float64
+	Milestones    []Milestone // sorted by By
+	Direction     catalogue.Direction
+}
+
+// UnitKey identifies a unit's own targets: the dimension values of a target's
+// unit selector, sorted by dimension, as "province=Ha Noi". Empty for the
+// KPI-wide targets.
+func UnitKey(unit map[string]string) string {
+	keys := make([]string, 0, len(unit))
+	for k := range unit {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ","
+		}
+		s += k + "=" + unit[k]
+	}
+	return s
+}
+
+// UnitKeys lists the units of a KPI that have targets of their own.
+func UnitKeys(k *catalogue.KPI) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range k.Targets {
+		if u := UnitKey(t.Unit); u != "" && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// PlanFor builds the plan in force at time at for the unit identified by
+// unitKey ("" for the KPI-wide plan; a unit without targets of its own
+// follows the KPI-wide plan). Revisions apply in order of their effective
+// date: each replaces the milestones due on or after its effective date and
+// keeps the earlier ones, so the past is judged by the targets set then. A
+// revision not yet effective at at is ignored; before the first revision, the
+// first one is taken as the plan.
+func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
+	var own []catalogue.Target
+	for _, t := range k.Targets {
+		if UnitKey(t.Unit) == unitKey {
+			own = append(own, t)
+		}
+	}
+	if len(own) == 0 && unitKey != "" {
+		return PlanFor(k, "", at)
+	}
+	sort.SliceStable(own, func(i, j int) bool { return own[i].Effective.Before(own[j].Effective.Time) })
+	var ms []Milestone
+	for i := 0; i < len(own); {
+		eff := own[i].Effective.Time
+		if i > 0 && eff.After(at) {
+			break
+		}
+		kept := ms[:0:0]
+		for _, m := range ms {
+			if m.By.Before(eff) {
+				kept = append(kept, m)
+			}
+		}
+		ms = kept
+		for ; i < len(own) && own[i].Effective.Equal(eff); i++ {
+			t := own[i]
+			ms = append(ms, Milestone{By: t.By.Time, Value: t.Value, Decision: t.Decision, Effective: eff})
+		}
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].By.Before(ms[j].By) })
+	return Plan{BaselineAt: k.Baseline.Date.Time, BaselineValue: k.Baseline.Value, Milestones: ms, Direction: k.Direction}
+}
+
+// ValueAt is the planned value at t: the baseline before the baseline date,
+// linear between points, the last milestone's value after it.
+func (p Plan) ValueAt(t time.Time) float64 {
+	prevAt, prev := p.BaselineAt, p.BaselineValue
+	if !t.After(prevAt) {
+		return prev
+	}
+	for _, m := range p.Milestones {
+		if !t.After(m.By) {
+			span := m.By.Sub(prevAt)
+			if span <= 0 {
+				return m.Value
+			}
+			f := float64(t.Sub(prevAt)) / float64(span)
+			return prev + f*(m.Value-prev)
+		}
+		prevAt, prev = m.By, m.Value
+	}
+	return prev
+}
+
+// Governing is the milestone that governs at t: the first whose deadline has
+// not passed, or the last one when all have. ok is false for a plan without
+// milestones.
+func (p Plan) Governing(t time.Time) (Milestone, bool) {
+	for _, m := range p.Milestones {
+		if t.Before(m.Deadline()) {
+			return m, true
+		}
+	}
+	if len(p.Milestones) == 0 {
+		return Milestone{}, false
+	}
+	return p.Milestones[len(p.Milestones)-1], true
+}
+
+// lastPassed is the latest milestone whose deadline is at or before t.
+func (p Plan) lastPassed(t time.Time) (Milestone, bool) {
+	var out Milestone
+	found := false
+	for _, m := range p.Milestones {
+		if !t.Before(m.Deadline()) {
+			out, found = m, true
+		}
+	}
+	return out, found
+}
+
+// Met reports whether value meets target in the given direction.
+func Met(dir catalogue.Direction, value, target float64) bool {
+	if dir == catalogue.LowerIsBetter {
+		return value <= target
+	}
+	return value >= target
+}
+
+// Shortfall is how far value is from target in the bad direction (0 when
+// met), in the KPI's unit.
+func Shortfall(dir catalogue.Direction, value, target float64) float64 {
+	gap := target - value
+	if dir == catalogue.LowerIsBetter {
+		gap = -gap
+	}
+	return math.Max(gap, 0)
+}
+
+// Attainment is the share of the way from baseline to target that value has
+// come: 0 at the baseline, 1 on target, above 1 beyond it. Direction is built
+// in: for a lower-is-better KPI, falling values attain. When the target equals
+// the baseline, it is 1 if met and 0 if not.
+func Attainment(dir catalogue.Direction, baseline, target, value float64) float64 {
+	if target == baseline {
+		if Met(dir, value, target) {
+			return 1
+		}
+		return 0
+	}
+	return (value - baseline) / (target - baseline)
+}
+
+// Ratio is a numerator over a denominator, kept apart so that ratios roll up
+// as sums of numerators over sums of denominators, never as an average of
+// percentages.
+type Ratio struct{ Num, Den float64 }
+
+// Add rolls r and o up into one ratio.
+func (r Ratio) Add(o Ratio) Ratio { return Ratio{r.Num + o.Num, r.Den + o.Den} }
+
+// Value is Num/Den, NaN when the denominator is zero.
+func (r Ratio) Value() float64 {
+	if r.Den == 0 {
+		return math.NaN()
+	}
+	return r.Num / r.Den
+}
+
+// Observation is what a status is judged on: the latest reported value and,
+// for the trend, an earlier one.
+type Observation struct {
+	Period time.Time // start of the period the value reports on
+	Value  float64
+	// Earlier is an earlier report of the same series, zero when there is none.
+	EarlierPeriod time.Time
+	EarlierValue  float64
+}
+
+// PeriodStart is the start of the cadence period containing t.
+func PeriodStart(p catalogue.Period, t time.Time) time.Time {
+	y, m, d := t.Date()
+	switch p {
+	case catalogue.Weekly:
+		wd := (int(t.Weekday()) + 6) % 7 // Monday starts the week
+		return time.Date(y, m, d-wd, 0, 0, 0, 0, time.UTC)
+	case catalogue.Quarterly:
+		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, time.UTC)
+	case catalogue.Yearly:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// nextPeriod is the start of the period after the one starting at start.
+func nextPeriod(p catalogue.Period, start time.Time) time.Time {
+	switch p {
+	case catalogue.Weekly:
+		return start.AddDate(0, 0, 7)
+	case catalogue.Quarterly:
+		return start.AddDate(0, 3, 0)
+	case catalogue.Yearly:
+		return start.AddDate(1, 0, 0)
+	}
+	return start.AddDate(0, 1, 0)
+}
+
+// PeriodEnd is the end of the period starting at start: the instant the
+// reported value stands for.
+func PeriodEnd(p catalogue.Period, start time.Time) time.Time { return nextPeriod(p, start) }
+
+// ReportDue is when the report on the period starting at start is due: the
+// end of the due day in the following period (the 15th for monthly reports).
+func ReportDue(c catalogue.Cadence, start time.Time) time.Time {
+	return nextPeriod(c.Period, start).AddDate(0, 0, c.DueDay)
+}
+
+// StaleAfter is when a series whose latest report covers the period starting
+// at start becomes stale: the next report's due time plus the grace period.
+func StaleAfter(c catalogue.Cadence, start time.Time) time.Time {
+	return ReportDue(c, nextPeriod(c.Period, start)).Add(c.Grace.Std())
+}
+
+// Judgement is a series' status with the figures that explain it.
+type Judgement struct {
+	Status    string
+	Plan      float64 // planned value at the end of the reported period
+	Governing Milestone
+	Forecast  float64 // value the trend reaches by the governing deadline; NaN without a trend
+}
+
+// Judge gives the status of a series at now. obs is nil for a unit with no
+// report at all.
+func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgement {
+	j := Judgement{Status: conventions.StatusOnTrack, Forecast: math.NaN()}
+	j.Governing, _ = plan.Governing(now)
+	if obs == nil {
+		j.Status = conventions.StatusNoData
+		j.Plan = plan.ValueAt(now)
+		return j
+	}
+	asOf := PeriodEnd(k.Cadence.Period, obs.Period)
+	j.Plan = plan.ValueAt(asOf)
+	if !obs.EarlierPeriod.IsZero() && obs.Period.After(obs.EarlierPeriod) {
+		slope := (obs.Value - obs.EarlierValue) / float64(obs.Period.Sub(obs.EarlierPeriod))
+		j.Forecast = obs.Value + slope*float64(j.Governing.Deadline().Sub(asOf))
+	}
+	dir := plan.Direction
+	span := math.Abs(j.Governing.Value - plan.BaselineValue)
+	switch passed, hasPassed := plan.lastPassed(now); {
+	case now.After(StaleAfter(k.Cadence, obs.Period)):
+		j.Status = conventions.StatusStale
+	case Met(dir, obs.Value, j.Governing.Value):
+		j.Status = conventions.StatusAchieved
+	case hasPassed && !Met(dir, obs.Value, passed.Value):
+		j.Status = conventions.StatusMissed
+	case Shortfall(dir, obs.Value, j.Plan) > k.Tolerance*span:
+		j.Status = conventions.StatusAtRisk
+	case !math.IsNaN(j.Forecast) && !Met(dir, j.Forecast, j.Governing.Value):
+		j.Status = conventions.StatusAtRisk
+	}
+	return j
+}
