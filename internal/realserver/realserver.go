@@ -171,4 +171,3 @@ func WriteFile(t testing.TB, dir, name string, data []byte) string {
 	}
 	return p
 }
-
