@@ -156,15 +156,16 @@ type Baseline struct {
 	Value float64 `yaml:"value"`
 }
 
-// Target is a dated milestone. Targets that share an effective date and
-// decision form one revision; a revision replaces, from its effective date,
-// the milestones due on or after that date, and leaves earlier ones as they
-// were, so history is never rewritten.
+// Target is a dated milestone, set by a decision that takes effect on a
+// date. A later target for the same day revises the earlier one from its
+// effective date on; one that moves a deadline names the day it replaces.
+// Earlier targets stay in the catalogue, so history is never rewritten.
 type Target struct {
 	By        Date    `yaml:"by"`
 	Value     float64 `yaml:"value"`
 	Effective Date    `yaml:"effective"`
 	Decision  string  `yaml:"decision"`
+	Replaces  Date    `yaml:"replaces"`
 	// Unit, when set, makes this a unit's own target (e.g. {province: Ha Noi}).
 	Unit map[string]string `yaml:"unit"`
 }

@@ -197,6 +197,11 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 		if t.Effective.After(t.By.Time) {
 			v.add(tp+".effective", "%s is after the target date %s", t.Effective, t.By)
 		}
+		if !t.Replaces.IsZero() && !slices.ContainsFunc(k.Targets, func(o Target) bool {
+			return o.By.Equal(t.Replaces.Time) && o.Effective.Before(t.Effective.Time) && UnitKeyOf(o.Unit) == UnitKeyOf(t.Unit)
+		}) {
+			v.add(tp+".replaces", "no earlier target of the same unit is due on %s", t.Replaces)
+		}
 		switch k.Kind {
 		case KindRatio:
 			if t.Value < 0 || t.Value > 1 {
@@ -207,7 +212,6 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 				v.add(tp+".value", "a milestone's target is 1 (done), got %g", t.Value)
 			}
 		}
-		unitKey := ""
 		for _, d := range sortedKeys(t.Unit) {
 			if !dims[d] {
 				v.add(tp+".unit."+d, "%q is not a dimension of this KPI", d)
@@ -220,9 +224,8 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 					t.Unit[d] = pr.Name // the label value the exporter serves
 				}
 			}
-			unitKey += d + "=" + t.Unit[d] + ","
 		}
-		kk := key{unitKey, t.Effective.Time, t.By.Time}
+		kk := key{UnitKeyOf(t.Unit), t.Effective.Time, t.By.Time}
 		if byDates[kk] {
 			v.add(tp+".by", "a second target for %s in the same revision", t.By)
 		}
@@ -243,6 +246,16 @@ func (p Period) days() int {
 		return 365
 	}
 	return 0
+}
+
+// UnitKeyOf is a target's unit selector as "dim=value,...", sorted by
+// dimension; "" for a KPI-wide target.
+func UnitKeyOf(unit map[string]string) string {
+	parts := make([]string, 0, len(unit))
+	for _, d := range sortedKeys(unit) {
+		parts = append(parts, d+"="+unit[d])
+	}
+	return strings.Join(parts, ",")
 }
 
 func sortedKeys(m map[string]string) []string {

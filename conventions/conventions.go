@@ -60,7 +60,6 @@ const (
 	KPIPlan           = "kpi_plan"
 	KPIBaseline       = "kpi_baseline"
 	KPITolerance      = "kpi_tolerance_ratio"
-	KPIExpectedUnits  = "kpi_expected_units"
 	OwnerInfo         = "kpi_owner_info"
 	ProvinceInfo      = "kpi_province_info"
 )
@@ -81,8 +80,6 @@ const (
 	CollectorLastSuccess   = "kpi_collector_last_success_timestamp_seconds"
 	CollectorSeries        = "kpi_collector_series"
 	CollectorRejectedRows  = "kpi_collector_rejected_rows"
-	CollectorRefreshes     = "kpi_collector_refreshes_total"
-	CollectorDataAge       = "kpi_collector_data_age_seconds"
 	CatalogueReloadSuccess = "kpi_catalogue_reload_success"
 	CatalogueReloadLast    = "kpi_catalogue_reload_last_success_timestamp_seconds"
 	BuildInfo              = "kpi_build_info"
@@ -103,3 +100,32 @@ const (
 
 // Statuses lists every status value.
 var Statuses = []string{StatusAchieved, StatusOnTrack, StatusAtRisk, StatusMissed, StatusNoData, StatusStale}
+
+// Help is the HELP text of every metric the exporter serves.
+var Help = map[string]string{
+	KPIValue:               "Latest reported value of a KPI series (ratios in 0..1).",
+	KPINumerator:           "Numerator of the latest reported value of a ratio KPI series.",
+	KPIDenominator:         "Denominator of the latest reported value of a ratio KPI series.",
+	KPIReportPeriod:        "Start of the period the latest report of a series covers, in seconds since the epoch.",
+	KPIStatus:              "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served.",
+	KPIInfo:                "Metadata of a KPI; always 1.",
+	KPITarget:              "Target value of the milestone that governs now.",
+	KPITargetDeadline:      "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
+	KPIPlan:                "Value the KPI should have now, interpolated from the baseline through the milestones.",
+	KPIBaseline:            "Baseline value the KPI's plan starts from.",
+	KPITolerance:           "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
+	OwnerInfo:              "Metadata of a responsible agency; always 1.",
+	ProvinceInfo:           "The provincial units in force since 2025-07-01; always 1.",
+	Tasks:                  "Roadmap tasks by owner, block and status.",
+	TasksOverdue:           "Roadmap tasks past their due date and not done.",
+	TasksDoneLate:          "Roadmap tasks done after their due date.",
+	TaskOverdueDays:        "Days an overdue roadmap task is past its due date.",
+	CollectorSuccess:       "Whether the last refresh of a source succeeded (1) or failed (0).",
+	CollectorDuration:      "Duration of the last refresh of a source, in seconds.",
+	CollectorLastSuccess:   "When a source last refreshed successfully, in seconds since the epoch.",
+	CollectorSeries:        "Series served from a source's last good data.",
+	CollectorRejectedRows:  "Rows the last refresh of a source rejected as bad input.",
+	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
+	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",
+	BuildInfo:              "Version of kpiwatch; always 1.",
+}

@@ -6,6 +6,7 @@ package kpi
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -35,24 +36,9 @@ type Plan struct {
 	Direction     catalogue.Direction
 }
 
-// UnitKey identifies a unit's own targets: the dimension values of a target's
-// unit selector, sorted by dimension, as "province=Ha Noi". Empty for the
-// KPI-wide targets.
-func UnitKey(unit map[string]string) string {
-	keys := make([]string, 0, len(unit))
-	for k := range unit {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := ""
-	for i, k := range keys {
-		if i > 0 {
-			s += ","
-		}
-		s += k + "=" + unit[k]
-	}
-	return s
-}
+// UnitKey identifies a unit's own targets: its selector as
+// "province=Ha Noi" ("" for the KPI-wide targets).
+var UnitKey = catalogue.UnitKeyOf
 
 // UnitKeys lists the units of a KPI that have targets of their own.
 func UnitKeys(k *catalogue.KPI) []string {
@@ -70,11 +56,11 @@ func UnitKeys(k *catalogue.KPI) []string {
 
 // PlanFor builds the plan in force at time at for the unit identified by
 // unitKey ("" for the KPI-wide plan; a unit without targets of its own
-// follows the KPI-wide plan). Revisions apply in order of their effective
-// date: each replaces the milestones due on or after its effective date and
-// keeps the earlier ones, so the past is judged by the targets set then. A
-// revision not yet effective at at is ignored; before the first revision, the
-// first one is taken as the plan.
+// follows the KPI-wide plan). Targets apply in order of their effective
+// date; each replaces the earlier milestone due on the same day (or the day
+// it names in replaces), so a revision changes what it revises and the past
+// keeps the targets set then. A target not yet effective at at is ignored,
+// except that before any decision the first one is taken as the plan.
 func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
 	var own []catalogue.Target
 	for _, t := range k.Targets {
@@ -87,22 +73,16 @@ func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
 	}
 	sort.SliceStable(own, func(i, j int) bool { return own[i].Effective.Before(own[j].Effective.Time) })
 	var ms []Milestone
-	for i := 0; i < len(own); {
-		eff := own[i].Effective.Time
-		if i > 0 && eff.After(at) {
+	for i, t := range own {
+		if i > 0 && t.Effective.After(at) && !t.Effective.Equal(own[0].Effective.Time) {
 			break
 		}
-		kept := ms[:0:0]
-		for _, m := range ms {
-			if m.By.Before(eff) {
-				kept = append(kept, m)
-			}
+		replaced := t.By.Time
+		if !t.Replaces.IsZero() {
+			replaced = t.Replaces.Time
 		}
-		ms = kept
-		for ; i < len(own) && own[i].Effective.Equal(eff); i++ {
-			t := own[i]
-			ms = append(ms, Milestone{By: t.By.Time, Value: t.Value, Decision: t.Decision, Effective: eff})
-		}
+		ms = slices.DeleteFunc(ms, func(m Milestone) bool { return m.By.Equal(replaced) || m.By.Equal(t.By.Time) })
+		ms = append(ms, Milestone{By: t.By.Time, Value: t.Value, Decision: t.Decision, Effective: t.Effective.Time})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].By.Before(ms[j].By) })
 	return Plan{BaselineAt: k.Baseline.Date.Time, BaselineValue: k.Baseline.Value, Milestones: ms, Direction: k.Direction}

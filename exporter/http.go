@@ -1,0 +1,151 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/kpiwatch/kpiwatch/conventions"
+)
+
+// Collector is the exporter's self-metrics, for a client_golang registry.
+func (e *Exporter) Collector() prometheus.Collector { return selfCollector{e} }
+
+type selfCollector struct{ e *Exporter }
+
+var (
+	sourceLabels      = []string{conventions.LabelSource, conventions.LabelCollector}
+	descSuccess       = desc(conventions.CollectorSuccess, sourceLabels)
+	descDuration      = desc(conventions.CollectorDuration, sourceLabels)
+	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
+	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
+	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
+	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
+)
+
+func desc(name string, labels []string) *prometheus.Desc {
+	return prometheus.NewDesc(name, conventions.Help[name], labels, nil)
+}
+
+func (c selfCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+
+func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
+	c.e.mu.Lock()
+	rt := c.e.rt
+	c.e.mu.Unlock()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, s := range rt.sources {
+		s.mu.Lock()
+		if s.attempted {
+			gauge(descSuccess, boolValue(s.success), s.cfg.ID, s.cfg.Collector)
+			gauge(descDuration, s.duration.Seconds(), s.cfg.ID, s.cfg.Collector)
+			gauge(descRejected, float64(s.rejected), s.cfg.ID, s.cfg.Collector)
+		}
+		if !s.lastSuccess.IsZero() {
+			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
+		}
+		gauge(descSeries, float64(len(s.series)), s.cfg.ID, s.cfg.Collector)
+		s.mu.Unlock()
+	}
+	c.e.reloads.mu.Lock()
+	gauge(descReloadSuccess, boolValue(c.e.reloads.success))
+	gauge(descReloadLast, float64(c.e.reloads.lastSuccess.UnixNano())/1e9)
+	c.e.reloads.mu.Unlock()
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// WriteKPIMetrics writes the current KPI exposition (text format, without
+// the self-metrics), as pushed to VictoriaMetrics.
+func (e *Exporter) WriteKPIMetrics(w io.Writer) error {
+	_, err := w.Write(e.page.Load().plain)
+	return err
+}
+
+// Handler serves /metrics: the self-metrics gathered from g, then the
+// pre-rendered KPI exposition. It negotiates the text format or OpenMetrics
+// and gzip as promhttp does, but the KPI part costs one write of ready bytes.
+func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
+	return &metricsHandler{e: e, g: g}
+}
+
+type metricsHandler struct {
+	e  *Exporter
+	g  prometheus.Gatherer
+	zw sync.Pool
+}
+
+func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	page := h.e.page.Load()
+	mfs, err := h.g.Gather()
+	if err != nil {
+		level.Error(h.e.logger).Log("msg", "gathering self-metrics", "err", err)
+	}
+	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	openMetrics := format.FormatType() == expfmt.TypeOpenMetrics
+	if !openMetrics {
+		format = expfmt.NewFormat(expfmt.TypeTextPlain)
+	}
+	var self bytes.Buffer
+	enc := expfmt.NewEncoder(&self, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			level.Error(h.e.logger).Log("msg", "encoding self-metrics", "err", err)
+		}
+	}
+	w.Header().Set("Content-Type", string(format))
+	if !acceptsGzip(r) {
+		_, _ = w.Write(self.Bytes())
+		_, _ = w.Write(page.plain)
+		if openMetrics {
+			_, _ = io.WriteString(w, "# EOF\n")
+		}
+		return
+	}
+	// Concatenated gzip members are one valid gzip stream (RFC 1952), so the
+	// pre-compressed KPI part is sent as it is, between the freshly
+	// compressed self-metrics and the OpenMetrics terminator.
+	w.Header().Set("Content-Encoding", "gzip")
+	h.writeGzip(w, self.Bytes())
+	_, _ = w.Write(page.gzipped)
+	if openMetrics {
+		h.writeGzip(w, []byte("# EOF\n"))
+	}
+}
+
+func (h *metricsHandler) writeGzip(w io.Writer, b []byte) {
+	zw, _ := h.zw.Get().(*gzip.Writer)
+	if zw == nil {
+		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+	} else {
+		zw.Reset(w)
+	}
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	h.zw.Put(zw)
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) == "gzip" && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
