@@ -78,15 +78,21 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 	lines := map[string]int{}
 	var errs Errors
 	strictWalk(root.Content[0], reflect.TypeOf(Catalogue{}), "", lines, &errs)
+	// Decode even when the walk found problems: values that did not decode
+	// stay zero, and the checks below still see everything else, so one run
+	// reports every problem. A path the walk already reported is not
+	// reported again.
 	var c Catalogue
-	if len(errs) == 0 {
-		if err := root.Content[0].Decode(&c); err != nil {
-			errs = append(errs, FieldError{Line: yamlErrorLine(err), Msg: err.Error()})
-		}
+	_ = root.Content[0].Decode(&c)
+	c.applyDefaults()
+	reported := map[string]bool{}
+	for _, e := range errs {
+		reported[e.Path] = true
 	}
-	if len(errs) == 0 {
-		c.applyDefaults()
-		errs = append(errs, c.validate(dir, check)...)
+	for _, e := range c.validate(dir, check) {
+		if !reported[e.Path] {
+			errs = append(errs, e)
+		}
 	}
 	if len(errs) > 0 {
 		for i := range errs {
@@ -218,10 +224,16 @@ func cleanYAMLError(err error) string {
 func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	t, err := time.Parse(time.DateOnly, n.Value)
 	if err != nil {
-		return fmt.Errorf("%q is not a date (want YYYY-MM-DD)", n.Value)
+		return typeError("%q is not a date (want YYYY-MM-DD)", n.Value)
 	}
 	d.Time = t
 	return nil
+}
+
+// typeError lets yaml.v3 carry on decoding the rest of the document, so
+// every bad value is reported, not just the first.
+func typeError(format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf(format, args...)}}
 }
 
 // MarshalYAML writes YYYY-MM-DD.
@@ -234,7 +246,7 @@ func (d Date) String() string { return d.Format(time.DateOnly) }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("%q is not a duration (e.g. 30s, 1h, 5d)", n.Value)
+		return typeError("%q is not a duration (e.g. 30s, 1h, 5d)", n.Value)
 	}
 	*d = Duration(v)
 	return nil

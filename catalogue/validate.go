@@ -148,7 +148,9 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	if _, ok := c.Owner(k.Owner); !ok {
 		v.add(p+".owner", "%q is not an owner in owners", k.Owner)
 	}
-	v.oneOf(p+".block", k.Block, Blocks)
+	if k.Block != "" { // empty only when the owner is unknown, reported above
+		v.oneOf(p+".block", k.Block, Blocks)
+	}
 	if _, ok := c.Source(k.Source); !ok {
 		v.add(p+".source", "%q is not a source in sources", k.Source)
 	}
@@ -194,7 +196,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 		} else if !t.By.After(k.Baseline.Date.Time) {
 			v.add(tp+".by", "%s is not after the baseline date %s", t.By, k.Baseline.Date)
 		}
-		if t.Effective.After(t.By.Time) {
+		if !t.By.IsZero() && t.Effective.After(t.By.Time) {
 			v.add(tp+".effective", "%s is after the target date %s", t.Effective, t.By)
 		}
 		if !t.Replaces.IsZero() && !slices.ContainsFunc(k.Targets, func(o Target) bool {

@@ -1,0 +1,157 @@
+package catalogue_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+)
+
+// valid is a small catalogue that passes; each case below breaks one thing.
+const valid = `apiVersion: kpiwatch.io/v1
+kind: Catalogue
+metadata:
+  name: test
+owners:
+  - id: mps
+    name: Ministry of Public Security
+    name_vi: Bộ Công an
+    block: government
+sources:
+  - id: monthly
+    collector: csv
+    interval: 1h
+    timeout: 30s
+    config:
+      path: data.csv
+      mapping:
+        kpi_column: kpi
+        date: period
+        value: value
+        numerator: num
+        denominator: den
+        dimensions: {province: province}
+kpis:
+  - id: accounts
+    name: Accounts
+    name_vi: Tài khoản
+    unit: accounts
+    kind: count
+    direction: higher_is_better
+    owner: mps
+    dimensions: [province]
+    cadence: {period: monthly, due_day: 15, grace: 5d}
+    source: monthly
+    baseline: {date: 2022-01-01, value: 0}
+    targets:
+      - {by: 2024-12-31, value: 40000000, decision: "Project 06"}
+  - id: paid_by_bank
+    name: Paid by bank
+    kind: ratio
+    direction: higher_is_better
+    owner: mps
+    dimensions: [province]
+    cadence: {period: monthly, due_day: 15, grace: 5d}
+    source: monthly
+    baseline: {date: 2022-01-01, value: 0}
+    targets:
+      - {by: 2025-12-31, value: 1}
+      - {by: 2025-12-31, value: 0.9, unit: {province: "TP. Hồ Chí Minh"}}
+`
+
+func parse(t *testing.T, src string) (*catalogue.Catalogue, error) {
+	t.Helper()
+	return catalogue.Parse("kpis.yaml", []byte(src), fstest.MapFS{}, collectors.Check)
+}
+
+func TestValidCatalogue(t *testing.T) {
+	c, err := parse(t, valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := c.KPI("accounts")
+	if !ok || k.Block != "government" || k.Tolerance != catalogue.DefaultTolerance || k.Alerts.Severity != "warning" {
+		t.Fatalf("defaults not applied: %+v", k)
+	}
+	if got := k.Targets[0].Effective.String(); got != "2022-01-01" {
+		t.Errorf("a target without effective date takes effect at the baseline, got %s", got)
+	}
+	p, _ := c.KPI("paid_by_bank")
+	if got := p.Targets[1].Unit["province"]; got != "Ho Chi Minh" {
+		t.Errorf("a unit target's province is stored as the served label value, got %q", got)
+	}
+}
+
+func TestCatalogueErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		old, new string
+		want     []string // each must appear in the error text
+	}{
+		{"wrong apiVersion", "apiVersion: kpiwatch.io/v1", "apiVersion: v2", []string{"kpis.yaml:1: apiVersion: must be \"kpiwatch.io/v1\""}},
+		{"unknown key", "    unit: accounts\n", "    unit: accounts\n    colour: red\n", []string{"kpis.yaml:29: kpis[0].colour: unknown field"}},
+		{"bad kind", "kind: count", "kind: tally", []string{"kpis[0].kind: \"tally\" is not one of count, ratio, level, milestone"}},
+		{"dangling owner", "    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    owner: moh\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].owner: \"moh\" is not an owner in owners"}},
+		{"dangling source", "    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    source: weekly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].source: \"weekly\" is not a source in sources"}},
+		{"target not a date", "by: 2024-12-31", "by: 31/12/2024", []string{"kpis[0].targets[0].by: \"31/12/2024\" is not a date (want YYYY-MM-DD)"}},
+		{"target before baseline", "by: 2024-12-31", "by: 2021-12-31", []string{"kpis[0].targets[0].by: 2021-12-31 is not after the baseline date 2022-01-01"}},
+		{"ratio target as percent", "{by: 2025-12-31, value: 1}", "{by: 2025-12-31, value: 100}", []string{"kpis[1].targets[0].value: 100 is not a ratio in 0..1"}},
+		{"unknown province in a unit target", "TP. Hồ Chí Minh", "Sài Gòn Mới", []string{"kpis[1].targets[1].unit.province: unknown province \"Sài Gòn Mới\""}},
+		{"unit target on a dimension the KPI lacks", "unit: {province:", "unit: {commune: x, province:", []string{"kpis[1].targets[1].unit.commune: \"commune\" is not a dimension of this KPI"}},
+		{"duplicate id", "  - id: paid_by_bank", "  - id: accounts", []string{"kpis[1].id: duplicate id \"accounts\""}},
+		{"bad id", "  - id: paid_by_bank", "  - id: Paid-By-Bank", []string{"kpis[1].id: \"Paid-By-Bank\" must be lower case"}},
+		{"bad duration", "grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "grace: five days}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.grace: \"five days\" is not a duration"}},
+		{"due day outside the period", "due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "due_day: 40, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.due_day: 40 is outside 0..28"}},
+		{"timeout longer than interval", "timeout: 30s", "timeout: 2h", []string{"sources[0].timeout: 2h is longer than the interval 1h"}},
+		{"unknown collector", "collector: csv", "collector: fax", []string{"sources[0].collector: \"fax\" is not a collector"}},
+		{"collector config unknown key", "      path: data.csv\n", "      path: data.csv\n      sheet: 1\n", []string{"sources[0].config.sheet: unknown field"}},
+		{"list where a mapping belongs", "metadata:\n  name: test", "metadata:\n  - test", []string{"metadata: must be a mapping"}},
+		{"bad YAML", "kind: Catalogue", "kind: [Catalogue", []string{"kpis.yaml:"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(valid, c.old) {
+				t.Fatalf("test broken: %q not in the valid catalogue", c.old)
+			}
+			_, err := parse(t, strings.Replace(valid, c.old, c.new, 1))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	broken := strings.NewReplacer("kind: count", "kind: tally", "owner: mps\n    dimensions", "owner: nobody\n    dimensions", "by: 2024-12-31", "by: soon").Replace(valid)
+	_, err := parse(t, broken)
+	var errs catalogue.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want catalogue.Errors, got %v", err)
+	}
+	// The owner is broken in both KPIs.
+	if len(errs) != 4 {
+		t.Fatalf("want 4 problems (kind, 2 owners, date) in one report, got %d:\n%v", len(errs), err)
+	}
+	for _, want := range []string{"kpis[0].kind", "kpis[0].owner", "kpis[0].targets[0].by"} {
+		found := false
+		for _, e := range errs {
+			if e.Path == want {
+				found = true
+				if e.Line == 0 {
+					t.Errorf("%s has no line", e.Path)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no problem reported at %s:\n%v", want, err)
+		}
+	}
+}
