@@ -1,0 +1,417 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+)
+
+const testCatalogue = `apiVersion: kpiwatch.io/v1
+kind: Catalogue
+metadata: {name: test}
+owners:
+  - {id: mps, name: Ministry of Public Security, name_vi: Bộ Công an, block: government}
+sources:
+  - id: provinces
+    collector: csv
+    interval: 1h
+    config:
+      path: provinces.csv
+      mapping:
+        kpi_column: kpi
+        date: period
+        value: value
+        numerator: num
+        denominator: den
+        dimensions: {province: province}
+  - id: national
+    collector: scripted
+    interval: 1h
+    timeout: 200ms
+    config: {}
+kpis:
+  - id: paid_by_bank
+    name: Paid by bank
+    name_vi: Chi trả qua ngân hàng
+    unit: ratio
+    kind: ratio
+    direction: higher_is_better
+    owner: mps
+    dimensions: [province]
+    cadence: {period: monthly, due_day: 15, grace: 5d}
+    source: provinces
+    baseline: {date: 2025-01-01, value: 0}
+    targets:
+      - {by: 2026-12-31, value: 1, decision: "Decision 1"}
+      - {by: 2026-12-31, value: 0.8, unit: {province: Hue}}
+  - id: accounts
+    name: Accounts
+    unit: accounts
+    kind: count
+    direction: higher_is_better
+    owner: mps
+    cadence: {period: monthly, due_day: 15, grace: 5d}
+    source: national
+    baseline: {date: 2022-01-01, value: 0}
+    targets: [{by: 2024-12-31, value: 40000000}]
+`
+
+// provincesCSV has Bac Giang and the former Bac Ninh reporting separately
+// before the merger, and the merged Bac Ninh after it.
+const provincesCSV = `province,kpi,period,value,num,den
+Bắc Giang,paid_by_bank,2025-06,,90,100
+Bắc Ninh,paid_by_bank,2025-06,,10,100
+Tỉnh Bắc Ninh,paid_by_bank,2025-10,,500,2000
+Huế,paid_by_bank,2025-10,,70,100
+TP. Hồ Chí Minh,paid_by_bank,2025-10,,100,100
+`
+
+// scripted is a collector whose next result the test decides.
+type scripted struct {
+	mu    sync.Mutex
+	obs   []collectors.Observation
+	err   error
+	block chan struct{} // when set, Collect hangs until it is closed, ignoring ctx
+}
+
+var script = &scripted{}
+
+func init() {
+	collectors.Register("scripted", func(*yaml.Node, collectors.Env) (collectors.Collector, []catalogue.FieldError) {
+		return script, nil
+	})
+}
+
+func (s *scripted) set(obs []collectors.Observation, err error, block chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.obs, s.err, s.block = obs, err, block
+}
+
+func (s *scripted) Collect(ctx context.Context, m *collectors.Mapper) (*collectors.Batch, error) {
+	s.mu.Lock()
+	obs, err, block := s.obs, s.err, s.block
+	s.mu.Unlock()
+	if block != nil {
+		<-block
+	}
+	return &collectors.Batch{Observations: obs}, err
+}
+
+var now = time.Date(2025, 11, 22, 0, 0, 0, 0, time.UTC)
+
+func newTestExporter(t *testing.T, files map[string]string) *Exporter {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for n, d := range files {
+		fsys[n] = &fstest.MapFile{Data: []byte(d)}
+	}
+	cat, err := catalogue.Parse("kpis.yaml", []byte(testCatalogue), fsys, collectors.Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cat, fsys, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func accounts(v float64) []collectors.Observation {
+	return []collectors.Observation{{KPI: 1, Labels: []string{}, Period: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC), Value: v}}
+}
+
+func scrape(t *testing.T, e *Exporter, header http.Header) (string, http.Header) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e.Collector())
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	e.Handler(reg).ServeHTTP(rec, req)
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return string(body), rec.Header()
+}
+
+// samples parses a text exposition into "name{labels}" -> value.
+func samples(t *testing.T, text string) map[string]float64 {
+	t.Helper()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v\n%s", err, text)
+	}
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		for _, m := range mf.Metric {
+			ls := model.LabelSet{}
+			for _, l := range m.Label {
+				ls[model.LabelName(l.GetName())] = model.LabelValue(l.GetValue())
+			}
+			key := name
+			if len(ls) > 0 {
+				key += ls.String()
+			}
+			out[key] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func TestExposition(t *testing.T) {
+	script.set(accounts(55250000), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	text, hdr := scrape(t, e, nil)
+	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	got := samples(t, text)
+	planNow := float64(now.Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))) / float64(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	want := map[string]float64{
+		// Bac Ninh's October report stands; its June figure was the roll-up
+		// of Bac Giang and the former Bac Ninh (100 of 200).
+		`kpi_value{kpi="paid_by_bank", province="Bac Ninh"}`:                           0.25,
+		`kpi_numerator{kpi="paid_by_bank", province="Bac Ninh"}`:                       500,
+		`kpi_denominator{kpi="paid_by_bank", province="Bac Ninh"}`:                     2000,
+		`kpi_report_period_timestamp_seconds{kpi="paid_by_bank", province="Bac Ninh"}`: float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Unix()),
+		`kpi_status{kpi="paid_by_bank", province="Ho Chi Minh", status="achieved"}`:    1,
+		`kpi_status{kpi="paid_by_bank", province="Hue", status="on_track"}`:            1,
+		`kpi_status{kpi="paid_by_bank", province="Ha Noi", status="no_data"}`:          1,
+		`kpi_status{kpi="accounts", status="achieved"}`:                                1,
+		`kpi_value{kpi="accounts"}`:                                                    55250000,
+		`kpi_target{kpi="paid_by_bank"}`:                                               1,
+		`kpi_target{kpi="paid_by_bank", province="Hue"}`:                               0.8,
+		`kpi_target_deadline_timestamp_seconds{kpi="paid_by_bank"}`:                    float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Unix()),
+		`kpi_plan{kpi="paid_by_bank"}`:                                                 planNow,
+		`kpi_baseline{kpi="accounts"}`:                                                 0,
+		`kpi_tolerance_ratio{kpi="accounts"}`:                                          0.1,
+		`kpi_info{block="government", cadence="monthly", direction="higher_is_better", kind="ratio", kpi="paid_by_bank", name="Paid by bank", name_vi="Chi trả qua ngân hàng", owner="mps", source="provinces", unit="ratio"}`: 1,
+		`kpi_owner_info{block="government", name="Ministry of Public Security", name_vi="Bộ Công an", owner="mps"}`:                                                                                                            1,
+		`kpi_province_info{code="79", name_vi="Thành phố Hồ Chí Minh", province="Ho Chi Minh"}`:                                                                                                                                1,
+		`kpi_collector_success{collector="csv", source="provinces"}`:                                                                                                                                                           1,
+		`kpi_collector_series{collector="csv", source="provinces"}`:                                                                                                                                                            3,
+		`kpi_collector_rejected_rows{collector="csv", source="provinces"}`:                                                                                                                                                     0,
+		`kpi_catalogue_reload_success`: 1,
+	}
+	for k, v := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("missing %s", k)
+		} else if abs(g-v) > 1e-9 {
+			t.Errorf("%s = %v, want %v", k, g, v)
+		}
+	}
+	// Bac Ninh's October figure, 0.25, is further behind its plan for the
+	// end of October (about 0.45) than the tolerance, a tenth of the way
+	// from baseline to target.
+	if got[`kpi_status{kpi="paid_by_bank", province="Bac Ninh", status="at_risk"}`] != 1 {
+		t.Errorf("Bac Ninh at 0.25 against a plan of about 0.45 should be at risk")
+	}
+	// One status series per observed series, and one per silent province.
+	statuses := 0
+	for k := range got {
+		if strings.HasPrefix(k, "kpi_status{") {
+			statuses++
+		}
+	}
+	if statuses != 34+1 {
+		t.Errorf("%d status series, want 35 (34 provinces and the national KPI)", statuses)
+	}
+	for k := range got {
+		if strings.Contains(k, `province="Bac Giang"`) {
+			t.Errorf("a former province leaked into the labels: %s", k)
+		}
+	}
+	if strings.Contains(text, "kpi_value{kpi=\"paid_by_bank\",province=\"Ha Noi\"}") {
+		t.Error("a unit with no data has no value series")
+	}
+}
+
+func TestRepeatedRowIsRejectedNotSummed(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV + "Huế,paid_by_bank,2025-10,,1,100\n"})
+	e.RefreshAll(context.Background())
+	got := samples(t, mustScrape(t, e))
+	if got[`kpi_collector_rejected_rows{collector="csv", source="provinces"}`] != 1 {
+		t.Error("the repeated Hue row should be rejected")
+	}
+	if got[`kpi_value{kpi="paid_by_bank", province="Hue"}`] != 0.7 {
+		t.Errorf("the first Hue row stands: %v", got[`kpi_value{kpi="paid_by_bank", province="Hue"}`])
+	}
+}
+
+func mustScrape(t *testing.T, e *Exporter) string {
+	text, _ := scrape(t, e, nil)
+	return text
+}
+
+func TestFailingSourceKeepsLastGoodData(t *testing.T) {
+	script.set(accounts(42), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	script.set(accounts(7), errors.New("portal returned 503"), nil)
+	e.RefreshAll(context.Background())
+	got := samples(t, mustScrape(t, e))
+	if got[`kpi_value{kpi="accounts"}`] != 42 {
+		t.Errorf("after a failed refresh the last good value stays: %v", got[`kpi_value{kpi="accounts"}`])
+	}
+	if got[`kpi_collector_success{collector="scripted", source="national"}`] != 0 {
+		t.Error("the failure shows in kpi_collector_success")
+	}
+	if got[`kpi_collector_last_success_timestamp_seconds{collector="scripted", source="national"}`] != float64(now.Unix()) {
+		t.Error("last success is the earlier good refresh")
+	}
+}
+
+func TestHungSourceNeverBlocksAScrape(t *testing.T) {
+	script.set(accounts(42), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	script.set(accounts(7), nil, release)
+	refreshed := make(chan struct{})
+	go func() { e.RefreshAll(context.Background()); close(refreshed) }()
+	// While the source hangs, scrapes are answered from the last good data.
+	got := samples(t, mustScrape(t, e))
+	if got[`kpi_value{kpi="accounts"}`] != 42 {
+		t.Errorf("during a hung refresh the last good value is served: %v", got[`kpi_value{kpi="accounts"}`])
+	}
+	// The refresh gives up at the source's timeout, though the collector
+	// never returns.
+	<-refreshed
+	got = samples(t, mustScrape(t, e))
+	if got[`kpi_collector_success{collector="scripted", source="national"}`] != 0 || got[`kpi_value{kpi="accounts"}`] != 42 {
+		t.Errorf("a timed-out refresh fails and keeps the last good data: %v", got[`kpi_value{kpi="accounts"}`])
+	}
+}
+
+func TestMaxSeriesRejectsTheRefresh(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	e.rt.sources[0].cfg.MaxSeries = 2
+	e.RefreshAll(context.Background())
+	got := samples(t, mustScrape(t, e))
+	if got[`kpi_collector_success{collector="csv", source="provinces"}`] != 0 || got[`kpi_collector_series{collector="csv", source="provinces"}`] != 3 {
+		t.Error("a refresh over max_series is refused and the last good series stay")
+	}
+}
+
+func TestOpenMetricsAndGzip(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	plain, _ := scrape(t, e, nil)
+	zipped, hdr := scrape(t, e, http.Header{"Accept-Encoding": {"gzip"}})
+	if hdr.Get("Content-Encoding") != "gzip" || zipped != plain {
+		t.Error("the gzipped scrape must decode to the plain one")
+	}
+	om, hdr := scrape(t, e, http.Header{
+		"Accept":          {"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"},
+		"Accept-Encoding": {"gzip"},
+	})
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "application/openmetrics-text") {
+		t.Fatalf("Content-Type = %q", hdr.Get("Content-Type"))
+	}
+	if !strings.HasSuffix(om, "# EOF\n") || strings.Count(om, "# EOF") != 1 {
+		t.Error("OpenMetrics ends with exactly one # EOF")
+	}
+	if got := samples(t, strings.TrimSuffix(om, "# EOF\n")); got[`kpi_value{kpi="accounts"}`] != 1 {
+		t.Error("OpenMetrics body lacks the KPI series")
+	}
+}
+
+func TestReloadRefusedKeepsTheRunningCatalogue(t *testing.T) {
+	script.set(accounts(42), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	broken := *e.Catalogue()
+	broken.Sources = append([]catalogue.Source(nil), broken.Sources...)
+	broken.Sources[0].Collector = "missing"
+	if err := e.Reload(context.Background(), &broken, fstest.MapFS{}); err == nil {
+		t.Fatal("a catalogue whose collector does not exist must be refused")
+	}
+	got := samples(t, mustScrape(t, e))
+	if got[`kpi_value{kpi="accounts"}`] != 42 || got["kpi_catalogue_reload_success"] != 0 {
+		t.Errorf("after a refused reload the old data is served and the failure shown")
+	}
+	// A good reload swaps the catalogue and reads its sources first.
+	script.set(accounts(43), nil, nil)
+	if err := e.Reload(context.Background(), e.Catalogue(), fstest.MapFS{"provinces.csv": {Data: []byte(provincesCSV)}}); err != nil {
+		t.Fatal(err)
+	}
+	got = samples(t, mustScrape(t, e))
+	if got[`kpi_value{kpi="accounts"}`] != 43 || got["kpi_catalogue_reload_success"] != 1 {
+		t.Errorf("a good reload serves fresh data")
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestAggregateRollsUpFormerProvinces(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	src := e.rt.sources[0]
+	b, err := src.collector.Collect(context.Background(), collectors.NewMapper(e.Catalogue(), "provinces"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, rejected := Aggregate(e.Catalogue(), b.Observations)
+	if len(rejected) != 0 {
+		t.Fatal(rejected)
+	}
+	var bacNinh *Series
+	for i := range series {
+		if series[i].Labels[0] == "Bac Ninh" {
+			bacNinh = &series[i]
+		}
+	}
+	if bacNinh == nil || len(bacNinh.History) != 2 {
+		t.Fatalf("Bac Ninh should have June (rolled up) and October: %+v", bacNinh)
+	}
+	june := bacNinh.History[0]
+	// Bac Giang 90 of 100 and the former Bac Ninh 10 of 100: 100 of 200,
+	// which happens to equal the average here; the numerator and
+	// denominator show it was summed.
+	if june.Num != 100 || june.Den != 200 || june.Value != 0.5 {
+		t.Errorf("June roll-up = %v/%v = %v, want 100/200", june.Num, june.Den, june.Value)
+	}
+	if e, ok := bacNinh.Earlier("monthly"); !ok || !e.Period.Equal(june.Period) {
+		t.Errorf("the trend of Bac Ninh starts from June: %+v", e)
+	}
+}
