@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
 const testCatalogue = `apiVersion: kpiwatch.io/v1
@@ -413,5 +415,20 @@ func TestAggregateRollsUpFormerProvinces(t *testing.T) {
 	}
 	if e, ok := bacNinh.Earlier("monthly"); !ok || !e.Period.Equal(june.Period) {
 		t.Errorf("the trend of Bac Ninh starts from June: %+v", e)
+	}
+}
+
+// TestPromtoolCheckMetrics lints the whole exposition, self-metrics
+// included, with the real promtool.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := realserver.Binary(t, "promtool", "prometheus")
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(mustScrape(t, e))
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }

@@ -1,0 +1,44 @@
+# kpiwatch: the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+PKGS      ?= ./...
+FUZZTIME  ?= 10s
+BENCHTIME ?= 3x
+
+.PHONY: run test lint generate check-generated fuzz bench build
+
+## run: serve the embedded Project 06 catalogue and sample data on :10606
+run:
+	$(GO) run ./cmd/kpiwatch serve
+
+## build: build the kpiwatch binary
+build:
+	$(GO) build -o kpiwatch ./cmd/kpiwatch
+
+## test: lint, then every test with the race detector (needs Debian's prometheus,
+## prometheus-alertmanager, victoria-metrics and postgresql: see .ci/run)
+test: lint
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## generate: rewrite every generated artifact (sample data, rules, dashboards)
+generate:
+	$(GO) generate ./...
+	$(GO) run ./cmd/kpiwatch generate
+
+## check-generated: fail if the committed artifacts differ from what the generators write
+check-generated: generate
+	@git diff --exit-code --stat || (echo "generated files are out of date: run make generate and commit" && exit 1)
+	@untracked=$$(git ls-files --others --exclude-standard); if [ -n "$$untracked" ]; then echo "generate wrote untracked files:"; echo "$$untracked"; exit 1; fi
+
+## fuzz: run each fuzz target for FUZZTIME
+fuzz:
+	@for f in $$($(GO) test -list '^Fuzz' ./collectors | grep '^Fuzz'); do \
+		echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./collectors || exit 1; done
+
+## bench: Go benchmarks for refresh, render and serve
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./exporter/...
