@@ -89,6 +89,7 @@ TP. Hồ Chí Minh,paid_by_bank,2025-10,,100,100
 type scripted struct {
 	mu    sync.Mutex
 	obs   []collectors.Observation
+	tasks []collectors.Task
 	err   error
 	block chan struct{} // when set, Collect hangs until it is closed, ignoring ctx
 }
@@ -109,12 +110,12 @@ func (s *scripted) set(obs []collectors.Observation, err error, block chan struc
 
 func (s *scripted) Collect(ctx context.Context, m *collectors.Mapper) (*collectors.Batch, error) {
 	s.mu.Lock()
-	obs, err, block := s.obs, s.err, s.block
+	obs, tasks, err, block := s.obs, s.tasks, s.err, s.block
 	s.mu.Unlock()
 	if block != nil {
 		<-block
 	}
-	return &collectors.Batch{Observations: obs}, err
+	return &collectors.Batch{Observations: obs, Tasks: tasks}, err
 }
 
 var now = time.Date(2025, 11, 22, 0, 0, 0, 0, time.UTC)
@@ -430,5 +431,33 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestTasks(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	due := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	script.mu.Lock()
+	script.tasks = []collectors.Task{
+		{ID: "T1", Owner: "mps", Block: "government", Status: collectors.TaskInProgress, Due: due("2025-11-01")},
+		{ID: "T2", Owner: "mps", Block: "government", Status: collectors.TaskDone, Due: due("2025-06-30"), Done: due("2025-07-15")},
+		{ID: "T3", Owner: "mps", Block: "government", Status: collectors.TaskNotStarted, Due: due("2026-03-31")},
+	}
+	script.mu.Unlock()
+	defer func() { script.mu.Lock(); script.tasks = nil; script.mu.Unlock() }()
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	got := samples(t, mustScrape(t, e))
+	want := map[string]float64{
+		`kpi_tasks{block="government", owner="mps", task_status="in_progress"}`: 1,
+		`kpi_tasks{block="government", owner="mps", task_status="done"}`:        1,
+		`kpi_tasks_overdue{block="government", owner="mps"}`:                    1,
+		`kpi_tasks_done_late{block="government", owner="mps"}`:                  1,
+		`kpi_task_overdue_days{block="government", owner="mps", task="T1"}`:     21,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
 	}
 }

@@ -183,6 +183,7 @@ func render(b *bytes.Buffer, v view) {
 	renderMetadata(w, cat)
 	renderTargets(w, cat, plans, v.now)
 	renderSeries(w, cat, judgeAll(v, plans))
+	renderTasks(w, collectors.SummariseTasks(v.tasks, v.now))
 }
 
 func renderMetadata(w *writer, cat *catalogue.Catalogue) {
@@ -309,5 +310,26 @@ func renderSeries(w *writer, cat *catalogue.Catalogue, js []judged) {
 	for _, j := range js {
 		k := &cat.KPIs[j.s.KPI]
 		w.sample(conventions.KPIStatus, 1, seriesPairs(k, j.s.Labels, conventions.LabelStatus, j.j.Status)...)
+	}
+}
+
+func renderTasks(w *writer, sum collectors.TaskSummary) {
+	counts := []struct {
+		name string
+		rows []collectors.TaskCount
+	}{
+		{conventions.Tasks, sum.ByStatus},
+		{conventions.TasksOverdue, sum.Overdue},
+		{conventions.TasksDoneLate, sum.DoneLate},
+	}
+	for _, c := range counts {
+		w.family(c.name, conventions.Help[c.name])
+		for _, r := range c.rows {
+			w.sample(c.name, float64(r.Count), conventions.LabelOwner, r.Owner, conventions.LabelBlock, r.Block, conventions.LabelTaskStatus, r.Status)
+		}
+	}
+	w.family(conventions.TaskOverdueDays, conventions.Help[conventions.TaskOverdueDays])
+	for _, t := range sum.Tasks {
+		w.sample(conventions.TaskOverdueDays, float64(t.Days), conventions.LabelTask, t.Task, conventions.LabelOwner, t.Owner, conventions.LabelBlock, t.Block)
 	}
 }
