@@ -1,0 +1,674 @@
+// Package sampledata writes the sample data of the embedded Project 06
+// catalogue: the files its sources read, shaped like the reports ministries
+// and provinces really send, with series that pass through the published
+// figures the catalogue's facts name. The output depends on nothing but the
+// catalogue: a fixed seed, a fixed snapshot date, no clock.
+package sampledata
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/units"
+)
+
+// seed feeds every pseudo-random choice.
+const seed = "kpiwatch/project06 sample v1"
+
+// The snapshot holds the reports due by 2026-11-20: monthly reports up to
+// October 2026 (due on 15 November), weekly ones up to the week of
+// 9 November, quarterly ones up to the third quarter.
+var (
+	firstMonth    = month(2022, 1)
+	start2024     = month(2024, 1)
+	provinceFirst = month(2024, 7) // per-province reports start here, to keep the files small
+	mergerMonth   = month(2025, 7) // from here provinces report under the 34 new units
+	lastMonth     = month(2026, 10)
+	firstWeek     = day(2022, 1, 3)
+	lastWeek      = day(2026, 11, 9)
+	firstQuarter  = month(2025, 7)
+	lastQuarter   = month(2026, 7)
+)
+
+func month(y, m int) time.Time { return day(y, m, 1) }
+
+func day(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+
+// jitter is a pseudo-random number in [-1, 1) fixed by seed and key, so a
+// series' noise does not depend on the order things are generated in.
+func jitter(key ...string) float64 {
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	for _, k := range key {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+	}
+	return float64(mix(h.Sum64())>>11)/float64(1<<53)*2 - 1
+}
+
+// mix is splitmix64's finaliser: FNV alone leaves the high bits of keys
+// that differ only at the end nearly equal.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// pick chooses one of n deterministically by key.
+func pick(n int, key ...string) int { return int((jitter(key...) + 1) / 2 * float64(n)) }
+
+// point is a value a series passes through.
+type point struct {
+	at time.Time
+	v  float64
+}
+
+// path is a series drawn linearly through its points, flat outside them.
+type path []point
+
+func (p path) at(t time.Time) float64 {
+	if !t.After(p[0].at) {
+		return p[0].v
+	}
+	for i := 1; i < len(p); i++ {
+		if !t.After(p[i].at) {
+			f := float64(t.Sub(p[i-1].at)) / float64(p[i].at.Sub(p[i-1].at))
+			return p[i-1].v + f*(p[i].v-p[i-1].v)
+		}
+	}
+	return p[len(p)-1].v
+}
+
+func months(from, to time.Time) []time.Time {
+	var out []time.Time
+	for t := from; !t.After(to); t = t.AddDate(0, 1, 0) {
+		out = append(out, t)
+	}
+	return out
+}
+
+// population is the approximate average population in 2023, in thousands,
+// of the 63 former provinces by statistics code: it weights the sample's
+// denominators so that merged units and national roll-ups look right.
+var population = map[string]float64{
+	"01": 8587, "02": 899, "04": 547, "06": 326, "08": 805, "10": 775, "11": 640, "12": 482, "14": 1300,
+	"15": 846, "17": 876, "19": 1336, "20": 802, "22": 1381, "24": 1922, "25": 1495, "26": 1209, "27": 1517,
+	"30": 1947, "31": 2105, "33": 1302, "34": 1882, "35": 878, "36": 1880, "37": 1010, "38": 3741, "40": 3442,
+	"42": 1323, "44": 913, "45": 650, "46": 1166, "48": 1246, "49": 1520, "51": 1248, "52": 1505, "54": 877,
+	"56": 1253, "58": 598, "60": 1254, "62": 580, "64": 1591, "66": 1918, "67": 670, "68": 1333, "70": 1032,
+	"72": 1188, "74": 2763, "75": 3310, "77": 1187, "79": 9456, "80": 1735, "82": 1790, "83": 1297, "84": 1019,
+	"86": 1029, "87": 1603, "89": 1906, "91": 1760, "92": 1259, "93": 729, "94": 1198, "95": 921, "96": 1207,
+}
+
+// Files returns the content of every source file of the catalogue, keyed by
+// its path relative to the catalogue's directory.
+func Files(cat *catalogue.Catalogue) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, src := range cat.Sources {
+		write, ok := writers[src.ID]
+		if !ok {
+			return nil, fmt.Errorf("source %s: no sample data is generated for it", src.ID)
+		}
+		var cfg struct {
+			Path string `yaml:"path"`
+		}
+		if err := src.Config.Decode(&cfg); err != nil || cfg.Path == "" {
+			return nil, fmt.Errorf("source %s: no config.path to write the sample data to", src.ID)
+		}
+		data, err := write(cat)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.ID, err)
+		}
+		out[cfg.Path] = data
+	}
+	return out, nil
+}
+
+// Write writes the files under dir, the catalogue's directory.
+func Write(cat *catalogue.Catalogue, dir string) error {
+	files, err := Files(cat)
+	if err != nil {
+		return err
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writers make each source's file, by source id.
+var writers = map[string]func(*catalogue.Catalogue) ([]byte, error){
+	"mps_vneid_weekly":          vneidWeekly,
+	"working_group_national":    workingGroupNational,
+	"provinces_social_benefits": socialBenefits,
+	"provinces_monthly_report":  provincesMonthlyReport,
+	"most_provincial_dti":       provincialDTI,
+}
+
+// table is a CSV file being written.
+type table struct {
+	buf bytes.Buffer
+	w   *csv.Writer
+}
+
+// newTable starts a CSV file; excel makes it the way a spreadsheet in a
+// Vietnamese locale saves it: a UTF-8 byte order mark, ";" between fields,
+// CRLF line ends.
+func newTable(excel bool, header ...string) *table {
+	t := &table{}
+	t.w = csv.NewWriter(&t.buf)
+	if excel {
+		t.buf.WriteString("\ufeff")
+		t.w.Comma = ';'
+		t.w.UseCRLF = true
+	}
+	t.add(header...)
+	return t
+}
+
+func (t *table) add(cells ...string) { _ = t.w.Write(cells) }
+
+func (t *table) bytes() ([]byte, error) {
+	t.w.Flush()
+	return t.buf.Bytes(), t.w.Error()
+}
+
+// vnInt writes 1058569 as 1.058.569.
+func vnInt(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// vnPercent writes 0.5957 as 59,57%.
+func vnPercent(num, den int64) string {
+	return strings.Replace(fmt.Sprintf("%.2f%%", 100*float64(num)/float64(den)), ".", ",", 1)
+}
+
+// vneidWeekly is the Ministry of Public Security's weekly count of level-2
+// VNeID accounts.
+func vneidWeekly(*catalogue.Catalogue) ([]byte, error) {
+	accounts := path{
+		{firstWeek, 500_000},
+		{day(2023, 6, 19), 16_500_000},  // SGGP, 2023-06-20
+		{day(2024, 12, 30), 55_250_000}, // 10th meeting of the National Committee, 2025-02-06
+		{day(2025, 9, 22), 65_000_000},  // Lao Dong, 2025-09-24
+		{lastWeek, 71_000_000},
+	}
+	t := newTable(false, "tuan_bat_dau", "so_tai_khoan_dinh_danh_muc_2")
+	for w := firstWeek; !w.After(lastWeek); w = w.AddDate(0, 0, 7) {
+		t.add(w.Format(time.DateOnly), fmt.Sprint(int64(math.Round(accounts.at(w)))))
+	}
+	return t.bytes()
+}
+
+// nationalCount is a national count KPI in the working group's file.
+type nationalCount struct {
+	kpi   string
+	from  time.Time
+	value func(time.Time) float64
+}
+
+// nationalCounts are the working group's national counts, drawn through the
+// published figures.
+var nationalCounts = []nationalCount{
+	{"essential_public_services_online", firstMonth, path{
+		{firstMonth, 9},
+		{month(2022, 11), 21}, // CAND, 2022-11-28
+		{month(2023, 6), 25},
+		{month(2024, 11), 44}, // Lao Dong, 2024-11-06
+		{month(2025, 2), 54},  // vietnam.vn, 2025-02-13
+		{month(2025, 12), 60},
+		{lastMonth, 66},
+	}.at},
+	{"e_health_books_on_vneid", start2024, path{
+		{start2024, 1_500_000},
+		{month(2024, 10), 14_600_000}, // vietnam.vn, PM's remarks of 2024-10-05
+		{month(2025, 9), 24_429_721},  // thongtin.vietnam.vn, second half of 2025
+		{month(2025, 12), 26_500_000},
+		{lastMonth, 34_000_000},
+	}.at},
+	{"criminal_record_certificates_on_vneid_nationwide", firstMonth, func(t time.Time) float64 {
+		if t.Before(month(2024, 10)) { // nationwide on VNeID from 2024-10-01 (Lao Dong, 2024-11-06)
+			return 0
+		}
+		return 1
+	}},
+	{"digital_signature_certificates", firstMonth, path{
+		{firstMonth, 2_600_000},
+		{month(2024, 12), 12_500_000}, // 10th meeting of the National Committee, 2025-02-06
+		{lastMonth, 21_500_000},
+	}.at},
+	{"bank_cif_biometric_verified", month(2024, 7), path{
+		{month(2024, 7), 20_000_000},
+		{month(2025, 10), 132_400_000}, // Lao Dong, 2025-10-10
+		{lastMonth, 148_000_000},
+	}.at},
+}
+
+// simplification is the national share of administrative procedures cut or
+// simplified, out of a sample scope of 2,000 procedures.
+var simplification = path{
+	{start2024, 0.04},
+	{month(2025, 7), 0.18}, // Lao Dong, 2025-07-20
+	{month(2026, 2), 0.30},
+	{lastMonth, 0.34},
+}
+
+const simplificationScope = 2000
+
+// overdueTasks are the roadmap tasks each ministry has overdue at the start
+// of 2024, end of 2024, July 2025 (75 across 9 ministries, Lao Dong,
+// 2025-07-20), end of 2025, mid-2026 and October 2026. The split across
+// ministries is the sample's own.
+var (
+	overdueAt    = []time.Time{start2024, month(2024, 12), month(2025, 7), month(2025, 12), month(2026, 6), lastMonth}
+	overdueTasks = []struct {
+		ministry string
+		counts   []float64
+	}{
+		{"mof", []float64{2, 6, 14, 8, 4, 2}},
+		{"moh", []float64{1, 5, 11, 6, 2, 0}},
+		{"most", []float64{2, 5, 10, 5, 2, 1}},
+		{"moha", []float64{1, 4, 9, 5, 3, 2}},
+		{"moet", []float64{1, 3, 8, 3, 0, 0}},
+		{"mae", []float64{1, 3, 7, 4, 2, 1}},
+		{"moj", []float64{0, 2, 6, 2, 0, 0}},
+		{"moc", []float64{1, 3, 6, 3, 1, 0}},
+		{"moit", []float64{0, 2, 4, 1, 0, 0}},
+		{"mps", []float64{0, 1, 0, 0, 0, 0}},
+		{"sbv", []float64{0, 0, 0, 0, 0, 0}},
+	}
+)
+
+// workingGroupNational is the Project 06 working group's consolidated
+// national file: one row per KPI and month in long format, ISO dates, the
+// ministries spelled as their reports spell them, a totals row for the
+// roadmap tasks.
+func workingGroupNational(cat *catalogue.Catalogue) ([]byte, error) {
+	t := newTable(false, "kpi", "ministry", "period", "value", "numerator", "denominator")
+	for _, m := range months(firstMonth, lastMonth) {
+		end := m.AddDate(0, 1, -1).Format(time.DateOnly)
+		for _, c := range nationalCounts {
+			if !m.Before(c.from) {
+				t.add(c.kpi, "", end, fmt.Sprint(int64(math.Round(c.value(m)))), "", "")
+			}
+		}
+		if !m.Before(start2024) {
+			num := int64(math.Round(simplification.at(m) * simplificationScope))
+			t.add("admin_procedure_simplification_rate", "", end, fmt.Sprintf("%.4f", float64(num)/simplificationScope), fmt.Sprint(num), fmt.Sprint(simplificationScope))
+			total := int64(0)
+			for _, o := range overdueTasks {
+				var p path
+				for i, at := range overdueAt {
+					p = append(p, point{at, o.counts[i]})
+				}
+				n := int64(math.Round(p.at(m)))
+				total += n
+				name, err := ministrySpelling(cat, o.ministry, m)
+				if err != nil {
+					return nil, err
+				}
+				t.add("roadmap_tasks_overdue", name, end, fmt.Sprint(n), "", "")
+			}
+			t.add("roadmap_tasks_overdue", "Tổng cộng", end, fmt.Sprint(total), "", "")
+		}
+	}
+	return t.bytes()
+}
+
+// ministrySpelling is one of the ways an owner's name appears in reports.
+func ministrySpelling(cat *catalogue.Catalogue, id string, m time.Time) (string, error) {
+	o, ok := cat.Owner(id)
+	if !ok {
+		return "", fmt.Errorf("owner %q is not in the catalogue", id)
+	}
+	names := append([]string{o.NameVI}, o.Aliases...)
+	return names[pick(len(names), id, m.Format("2006-01"))], nil
+}
+
+// provinceRatio is a ratio KPI reported per province.
+type provinceRatio struct {
+	kpi string
+	// national is the roll-up (sum of numerators over sum of denominators)
+	// the reporting provinces follow.
+	national path
+	// den is a former province's denominator in a month.
+	den func(code string, m time.Time) float64
+	// spread is how far a unit's ratio strays from the national one (as a
+	// factor); leaders are units far ahead, by 2025 name.
+	spread  float64
+	leaders map[string]float64
+	// silent units never report; the others report until lastReport.
+	silent     []string
+	lastReport map[string]time.Time
+}
+
+func totalPopulation(codes []string) float64 {
+	s := 0.0
+	for _, c := range codes {
+		s += population[c]
+	}
+	return s
+}
+
+func formerCodes(exclude []string) []string {
+	var out []string
+	for _, f := range units.Former() {
+		if p, _ := units.Match(f.Name); !contains(exclude, p.Name) {
+			out = append(out, f.Code)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// socialSilent are the six units that never report payments through an
+// account: the published figure covers 28 of 34 provinces.
+var socialSilent = []string{"Cao Bang", "Dien Bien", "Lang Son", "Ha Tinh", "Quang Tri", "Can Tho"}
+
+var socialBenefit = func() provinceRatio {
+	// 5.88 million recipients in the 28 reporting provinces at the end of
+	// 2025 (VietnamPlus), growing 0.2% a month.
+	perThousand := 5_880_000 / totalPopulation(formerCodes(socialSilent)) / (1 + 0.002*23)
+	return provinceRatio{
+		kpi: "social_benefit_paid_by_bank",
+		national: path{
+			{start2024, 0.21},
+			{month(2025, 12), 0.4026}, // VietnamPlus: 40.26% in 28 of 34 provinces
+			{lastMonth, 0.55},
+		},
+		den: func(code string, m time.Time) float64 {
+			return population[code] * perThousand * (1 + 0.002*monthsSince(start2024, m))
+		},
+		spread:  0.3,
+		leaders: map[string]float64{"Da Nang": 3, "Hue": 3, "Quang Ninh": 3, "Bac Ninh": 3},
+		silent:  socialSilent,
+	}
+}()
+
+var fullProcessOnline = provinceRatio{
+	kpi: "full_process_online_service_rate",
+	national: path{
+		{start2024, 0.06},
+		{month(2025, 7), 0.1521}, // Lao Dong, 2025-07-20: 15.21% in the provinces
+		{month(2025, 12), 0.27},
+		{lastMonth, 0.41},
+	},
+	// Administrative procedures in scope in a province: about a thousand.
+	den:     func(code string, _ time.Time) float64 { return 1000 + 250*jitter("procedures", code) },
+	spread:  0.35,
+	leaders: map[string]float64{"Hai Phong": 2.3, "Hue": 2.3, "Da Nang": 2.3},
+}
+
+var onlineDossiers = provinceRatio{
+	kpi: "online_dossier_rate",
+	national: path{
+		{start2024, 0.42},
+		{month(2024, 12), 0.56}, // vietnam.vn, 2025-02-13: 56% in the localities
+		{month(2026, 7), 0.70},
+		{lastMonth, 0.76},
+	},
+	// Dossiers received in a month: about one per hundred people, varying.
+	den: func(code string, m time.Time) float64 {
+		return population[code] * 10 * (1 + 0.08*jitter("dossiers", code, m.Format("2006-01")))
+	},
+	spread:     0.12,
+	lastReport: map[string]time.Time{"Lai Chau": month(2026, 7)},
+}
+
+var eHealthRecords = provinceRatio{
+	kpi: "e_health_record_coverage",
+	national: path{
+		{start2024, 0.12},
+		{month(2024, 10), 32_000_000 / (totalPopulation(formerCodes(nil)) * 1000)}, // Hanoi Times, 2024-10-05: 32 million records
+		{month(2025, 12), 0.62},
+		{month(2026, 7), 0.74},
+		{lastMonth, 0.86},
+	},
+	den:        func(code string, _ time.Time) float64 { return population[code] * 1000 },
+	spread:     0.15,
+	leaders:    map[string]float64{"Ha Noi": 1.25},
+	lastReport: map[string]time.Time{"Gia Lai": month(2026, 8)},
+}
+
+// primaryPupilsPerThousand puts 7,100,388 primary transcripts in scope
+// (vrviet.vn, 2024-08-12).
+var primaryPupilsPerThousand = 7_100_388 / totalPopulation(formerCodes(nil))
+
+var digitalSchoolRecords = provinceRatio{
+	kpi: "digital_school_records",
+	national: path{
+		{start2024, 0.35},
+		{month(2024, 8), 4_241_906.0 / 7_100_388}, // vrviet.vn: 4,241,906 of 7,100,388 transcripts
+		{month(2025, 6), 0.80},
+		{lastMonth, 0.92},
+	},
+	den:    func(code string, _ time.Time) float64 { return population[code] * primaryPupilsPerThousand },
+	spread: 0.1,
+}
+
+func monthsSince(from, t time.Time) float64 {
+	return float64((t.Year()-from.Year())*12 + int(t.Month()) - int(from.Month()))
+}
+
+// provinceRow is one province's report on one month.
+type provinceRow struct {
+	period   time.Time
+	code     string // statistics code of the unit reported under
+	nameVI   string
+	num, den int64
+}
+
+// rows draws the KPI for every month: each former province follows the
+// national path times its own factor, and the reporting ones are scaled
+// together so that their roll-up is the national path. From the merger on,
+// former provinces' numerators and denominators are summed into their new
+// unit, so that the merged ratios are the true roll-ups.
+func (k provinceRatio) rows() []provinceRow {
+	type former struct {
+		code, nameVI, unit, unitCode, unitVI string
+		factor                               float64
+	}
+	var formers []former
+	for _, f := range units.Former() {
+		p, _ := units.Match(f.Name)
+		if contains(k.silent, p.Name) {
+			continue
+		}
+		factor, lead := k.leaders[p.Name]
+		if !lead {
+			factor = (1 + k.spread*jitter(k.kpi, "unit", p.Name)) * (1 + 0.03*jitter(k.kpi, "former", f.Code))
+		}
+		formers = append(formers, former{f.Code, f.NameVI, p.Name, p.Code, p.NameVI, factor})
+	}
+	var out []provinceRow
+	for _, m := range months(provinceFirst, lastMonth) {
+		ratios := make([]float64, len(formers))
+		dens := make([]float64, len(formers))
+		for i, f := range formers {
+			dens[i] = math.Round(k.den(f.code, m))
+			ratios[i] = f.factor * k.national.at(m) * (1 + 0.01*jitter(k.kpi, f.code, m.Format("2006-01")))
+		}
+		calibrate(ratios, dens, k.national.at(m))
+		merged := map[string]*provinceRow{}
+		for i, f := range formers {
+			if last, ok := k.lastReport[f.unit]; ok && m.After(last) {
+				continue
+			}
+			r := provinceRow{m, f.code, f.nameVI, int64(math.Round(ratios[i] * dens[i])), int64(dens[i])}
+			if m.Before(mergerMonth) {
+				out = append(out, r)
+				continue
+			}
+			if u, ok := merged[f.unitCode]; ok {
+				u.num += r.num
+				u.den += r.den
+			} else {
+				merged[f.unitCode] = &provinceRow{m, f.unitCode, f.unitVI, r.num, r.den}
+			}
+		}
+		codes := make([]string, 0, len(merged))
+		for c := range merged {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		for _, c := range codes {
+			out = append(out, *merged[c])
+		}
+	}
+	return out
+}
+
+// calibrate scales the ratios below 1 so that their roll-up is target,
+// keeping every ratio within 0..1.
+func calibrate(ratios, dens []float64, target float64) {
+	for range 20 {
+		var num, den, free float64
+		for i, r := range ratios {
+			r = math.Min(math.Max(r, 0), 1)
+			ratios[i] = r
+			num += r * dens[i]
+			den += dens[i]
+			if r < 1 {
+				free += r * dens[i]
+			}
+		}
+		if free == 0 || math.Abs(num/den-target) < 1e-9 {
+			return
+		}
+		scale := (target*den - (num - free)) / free
+		for i, r := range ratios {
+			if r < 1 {
+				ratios[i] = r * scale
+			}
+		}
+	}
+}
+
+// spelling is one of the ways reports write a unit's name, fixed per file,
+// unit and year (whoever compiles a report keeps a habit). Thừa Thiên Huế became the city of Huế on 2025-01-01.
+func spelling(file, code, nameVI string, m time.Time) string {
+	if code == "46" && m.Before(month(2025, 1)) {
+		nameVI = "Tỉnh Thừa Thiên Huế"
+	}
+	bare := strings.TrimPrefix(strings.TrimPrefix(nameVI, "Tỉnh "), "Thành phố ")
+	variants := []string{nameVI, bare}
+	if strings.HasPrefix(nameVI, "Thành phố ") {
+		variants = append(variants, "TP. "+bare, "TP "+bare)
+	}
+	if bare == "Hồ Chí Minh" {
+		variants = append(variants, "TP.HCM")
+	}
+	return variants[pick(len(variants), file, code, fmt.Sprint(m.Year()))]
+}
+
+// periodVI writes a month as Vietnamese reports label it.
+func periodVI(m time.Time) string { return fmt.Sprintf("Tháng %d/%d", m.Month(), m.Year()) }
+
+// socialBenefits is the social-protection payments report as a spreadsheet
+// saved in a Vietnamese locale: semicolons, a byte order mark, 1.058.569 and
+// 59,57%, "Tháng 10/2025", a numbered list and a totals row per month.
+func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
+	const file = "social"
+	t := newTable(true, "STT", "Tỉnh/TP", "Kỳ báo cáo", "Số người hưởng", "Số người nhận qua tài khoản", "Tỷ lệ")
+	rows := socialBenefit.rows()
+	for i := 0; i < len(rows); {
+		m := rows[i].period
+		var num, den int64
+		for n := 1; i < len(rows) && rows[i].period.Equal(m); i, n = i+1, n+1 {
+			r := rows[i]
+			t.add(fmt.Sprint(n), spelling(file, r.code, r.nameVI, m), periodVI(m), vnInt(r.den), vnInt(r.num), vnPercent(r.num, r.den))
+			num += r.num
+			den += r.den
+		}
+		t.add("", "Tổng cộng", periodVI(m), vnInt(den), vnInt(num), vnPercent(num, den))
+	}
+	return t.bytes()
+}
+
+// provincesMonthlyReport is the provinces' monthly Project 06 report as the
+// working group compiles it: comma-separated with Vietnamese numbers (so the
+// percentages are quoted), months as 10/2025, the KPI by its Vietnamese name,
+// a national row per KPI and month.
+func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
+	const file = "report"
+	kpis := []provinceRatio{fullProcessOnline, onlineDossiers, eHealthRecords, digitalSchoolRecords}
+	byMonth := map[time.Time][][]provinceRow{}
+	for i, k := range kpis {
+		for _, r := range k.rows() {
+			if byMonth[r.period] == nil {
+				byMonth[r.period] = make([][]provinceRow, len(kpis))
+			}
+			byMonth[r.period][i] = append(byMonth[r.period][i], r)
+		}
+	}
+	t := newTable(false, "Tỉnh/TP", "Kỳ báo cáo", "Chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ")
+	for _, m := range months(provinceFirst, lastMonth) {
+		period := fmt.Sprintf("%02d/%d", m.Month(), m.Year())
+		for i, k := range kpis {
+			def, ok := cat.KPI(k.kpi)
+			if !ok {
+				return nil, fmt.Errorf("kpi %q is not in the catalogue", k.kpi)
+			}
+			var num, den int64
+			for _, r := range byMonth[m][i] {
+				t.add(spelling(file, r.code, r.nameVI, m), period, def.NameVI, vnInt(r.num), vnInt(r.den), vnPercent(r.num, r.den))
+				num += r.num
+				den += r.den
+			}
+			t.add("Toàn quốc", period, def.NameVI, vnInt(num), vnInt(den), vnPercent(num, den))
+		}
+	}
+	return t.bytes()
+}
+
+// provincialDTI is the Ministry of Science and Technology's quarterly
+// digital-transformation score per province: reported under the 34 units
+// only, since a score cannot be summed across merged provinces; dated by the
+// last day of the quarter.
+func provincialDTI(*catalogue.Catalogue) ([]byte, error) {
+	const file = "dti"
+	t := newTable(false, "Mã tỉnh", "Tên tỉnh", "Ngày chốt số liệu", "Điểm")
+	for q := firstQuarter; !q.After(lastQuarter); q = q.AddDate(0, 3, 0) {
+		n := monthsSince(firstQuarter, q) / 3
+		for _, p := range units.All() {
+			base := 0.6 + 0.08*jitter("dti base", p.Code)
+			growth := 0.037 + 0.02*jitter("dti growth", p.Code)
+			score := math.Min(base+growth*n+0.005*jitter("dti", p.Code, q.Format("2006-01")), 1)
+			t.add(p.Code, spelling(file, p.Code, p.NameVI, q), q.AddDate(0, 3, -1).Format("02/01/2006"), fmt.Sprintf("%.3f", score))
+		}
+	}
+	return t.bytes()
+}
