@@ -351,3 +351,7 @@ func (e *Exporter) recordReload(ok bool) {
 		e.reloads.lastSuccess = e.opts.Now()
 	}
 }
+
+// ReloadFailed records a catalogue that could not even be loaded; the
+// running one stays.
+func (e *Exporter) ReloadFailed() { e.recordReload(false) }

@@ -1,0 +1,116 @@
+// Command kpiwatch serves programme KPIs as Prometheus metrics and generates
+// the alert rules and dashboards that go with them, all from one catalogue.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/common/version"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/internal/logging"
+	"github.com/kpiwatch/kpiwatch/project06"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main with its context, arguments and streams passed in, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("kpiwatch", "Programme KPIs as Prometheus metrics, alert rules and Grafana dashboards, from one catalogue.")
+	app.Version(version.Print("kpiwatch"))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	// --help and --version end the program, but through run's return, so
+	// that tests and deferred cleanup see it.
+	terminated := false
+	app.Terminate(func(int) { terminated = true })
+	logLevel := app.Flag("log.level", "Only log messages with the given severity or above.").Default("info").Enum(logging.Levels...)
+	logFormat := app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum(logging.Formats...)
+
+	serve := newServeCommand(app)
+	validate := app.Command("validate", "Check a catalogue and its sources' settings; list every problem.")
+	validateFile := validate.Arg("file", "Catalogue file (default: the embedded Project 06 catalogue).").String()
+	gen := newGenerateCommand(app)
+
+	cmd, err := app.Parse(args)
+	if terminated {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "kpiwatch:", err)
+		return 2
+	}
+	logger, err := logging.New(stderr, *logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "kpiwatch:", err)
+		return 2
+	}
+	switch cmd {
+	case validate.FullCommand():
+		return runValidate(*validateFile, stdout, stderr)
+	case gen.cmd.FullCommand():
+		return gen.run(stdout, stderr)
+	default:
+		return serve.run(ctx, logger)
+	}
+}
+
+// loadCatalogue reads the catalogue at path, or the embedded Project 06
+// catalogue when path is empty. It returns the folder its relative paths
+// resolve in.
+func loadCatalogue(path string) (*catalogue.Catalogue, fs.FS, error) {
+	if path == "" {
+		c, err := project06.Load()
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, project06.FS, nil
+	}
+	c, err := catalogue.LoadFile(path, collectors.Check)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, os.DirFS(filepath.Dir(path)), nil
+}
+
+func runValidate(path string, stdout, stderr io.Writer) int {
+	c, _, err := loadCatalogue(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		if errs, ok := err.(catalogue.Errors); ok {
+			fmt.Fprintf(stderr, "%d problem(s)\n", len(errs))
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d KPIs, %d sources, %d owners\n", nameOr(path, "embedded Project 06 catalogue"), len(c.KPIs), len(c.Sources), len(c.Owners))
+	return 0
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func logFatal(logger log.Logger, msg string, err error) int {
+	level.Error(logger).Log("msg", msg, "err", err)
+	return 1
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/logging"
+)
+
+// defaultAddress is outside 9100-9999, which the Prometheus project has
+// fully allocated to other exporters; 10606 recalls Project 06.
+const defaultAddress = ":10606"
+
+type serveCommand struct {
+	cmd         *kingpin.CmdClause
+	configFile  *string
+	metricsPath *string
+	web         *web.FlagConfig
+	renderEvery *time.Duration
+}
+
+func newServeCommand(app *kingpin.Application) *serveCommand {
+	c := &serveCommand{cmd: app.Command("serve", "Serve the catalogue's KPIs as Prometheus metrics (the default).").Default()}
+	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue and sample data).").String()
+	c.metricsPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	c.renderEvery = c.cmd.Flag("render.interval", "How often statuses are re-judged between refreshes (they follow the calendar).").Default("1h").Duration()
+	c.web = kingpinflag.AddFlags(c.cmd, defaultAddress)
+	return c
+}
+
+func (c *serveCommand) run(ctx context.Context, logger log.Logger) int {
+	level.Info(logger).Log("msg", "starting kpiwatch", "version", version.Info(), "build_context", version.BuildContext())
+	cat, dir, err := loadCatalogue(*c.configFile)
+	if err != nil {
+		return logFatal(logger, "loading the catalogue", err)
+	}
+	exp, err := exporter.New(cat, dir, exporter.Options{Logger: logger, RenderEvery: *c.renderEvery})
+	if err != nil {
+		return logFatal(logger, "building collectors", err)
+	}
+	exp.Start(ctx)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(exp.Collector(), versioncollector.NewCollector("kpi"),
+		promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+
+	reload := func() error {
+		cat, dir, err := loadCatalogue(*c.configFile)
+		if err != nil {
+			exp.ReloadFailed()
+		} else {
+			err = exp.Reload(ctx, cat, dir)
+		}
+		if err != nil {
+			level.Error(logger).Log("msg", "reload refused; keeping the running catalogue", "err", err)
+			return err
+		}
+		level.Info(logger).Log("msg", "catalogue reloaded", "kpis", len(cat.KPIs), "sources", len(cat.Sources))
+		return nil
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = reload()
+			}
+		}
+	}()
+
+	mux, err := routes(exp, reg, *c.metricsPath, reload)
+	if err != nil {
+		return logFatal(logger, "building the landing page", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- web.ListenAndServe(srv, c.web, logging.Slog(logger)) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return logFatal(logger, "serving", err)
+		}
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "shutting down")
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}
+	return 0
+}
+
+// routes is the HTTP surface Prometheus users expect: the landing page,
+// metrics, health, readiness and reload.
+func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.Handle(metricsPath, exp.Handler(g))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("Healthy.\n"))
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !exp.Ready() {
+			http.Error(w, "Not ready: sources not yet read.", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("Ready.\n"))
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "Use POST or PUT to reload.", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := reload(); err != nil {
+			http.Error(w, "Reload refused; the running catalogue is kept:\n"+err.Error(), http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte("Reloaded.\n"))
+	})
+	if metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "kpiwatch",
+			Description: "Programme KPIs (Project 06) as Prometheus metrics",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
