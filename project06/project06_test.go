@@ -72,27 +72,30 @@ func TestCatalogueLoads(t *testing.T) {
 	}
 }
 
-// collect reads every source of the catalogue from the embedded files and
-// returns the observations by KPI id. Any rejected row fails the test.
+// collectSource reads one source from the embedded files. Any rejected row
+// fails the test.
+func collectSource(t *testing.T, cat *catalogue.Catalogue, src catalogue.Source) []collectors.Observation {
+	t.Helper()
+	c, errs := collectors.New(collectors.Env{Source: src, Dir: project06.FS})
+	if errs != nil {
+		t.Fatalf("source %s: %v", src.ID, errs)
+	}
+	b, err := c.Collect(context.Background(), collectors.NewMapper(cat, src.ID))
+	if err != nil {
+		t.Fatalf("source %s: %v", src.ID, err)
+	}
+	for _, e := range b.Rejected {
+		t.Errorf("rejected: %v", e)
+	}
+	return b.Observations
+}
+
+// collect reads every source and returns the observations by KPI id.
 func collect(t *testing.T, cat *catalogue.Catalogue) map[string][]collectors.Observation {
 	t.Helper()
 	byKPI := map[string][]collectors.Observation{}
 	for _, src := range cat.Sources {
-		c, errs := collectors.New(collectors.Env{Source: src, Dir: project06.FS})
-		if errs != nil {
-			t.Fatalf("source %s: %v", src.ID, errs)
-		}
-		b, err := c.Collect(context.Background(), collectors.NewMapper(cat, src.ID))
-		if err != nil {
-			t.Fatalf("source %s: %v", src.ID, err)
-		}
-		for _, e := range b.Rejected {
-			t.Errorf("rejected: %v", e)
-		}
-		if len(b.Observations) == 0 {
-			t.Errorf("source %s: no observations", src.ID)
-		}
-		for _, o := range b.Observations {
+		for _, o := range collectSource(t, cat, src) {
 			id := cat.KPIs[o.KPI].ID
 			byKPI[id] = append(byKPI[id], o)
 		}
@@ -102,10 +105,39 @@ func collect(t *testing.T, cat *catalogue.Catalogue) map[string][]collectors.Obs
 
 func TestEverySourceMapsCleanly(t *testing.T) {
 	cat := load(t)
-	byKPI := collect(t, cat)
+	byKPI := map[string][]collectors.Observation{}
+	for _, src := range cat.Sources {
+		t.Run(src.ID, func(t *testing.T) {
+			obs := collectSource(t, cat, src)
+			if len(obs) == 0 {
+				t.Error("no observations")
+			}
+			for _, o := range obs {
+				id := cat.KPIs[o.KPI].ID
+				byKPI[id] = append(byKPI[id], o)
+			}
+		})
+	}
+	merger := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 	for _, k := range cat.KPIs {
 		if len(byKPI[k.ID]) == 0 {
 			t.Errorf("kpi %s: no observations", k.ID)
+		}
+		if !k.HasDimension(catalogue.DimProvince) || k.Kind == catalogue.KindLevel {
+			continue
+		}
+		// Counts and ratios come under the 63 former provinces before the
+		// merger and under the 34 units after it.
+		reported := map[time.Time]map[string]bool{}
+		for _, o := range byKPI[k.ID] {
+			if reported[o.Period] == nil {
+				reported[o.Period] = map[string]bool{}
+			}
+			reported[o.Period][o.Unit] = true
+		}
+		before, after := len(reported[merger.AddDate(0, -1, 0)]), len(reported[merger])
+		if before <= len(units.All()) || after > len(units.All()) {
+			t.Errorf("kpi %s: %d units report in June 2025 and %d in July 2025, want former provinces (more than 34) then the 34 units", k.ID, before, after)
 		}
 	}
 }
@@ -179,11 +211,14 @@ func asOfPeriods(t *testing.T, p catalogue.Period, asOf string) []time.Time {
 		return []time.Time{kpi.PeriodStart(p, d)}
 	}
 	year, half, ok := strings.Cut(s, "-H")
-	y, errY := strconv.Atoi(year)
-	if !ok || errY != nil || (half != "1" && half != "2") {
+	y, err := strconv.Atoi(year)
+	if !ok || err != nil || (half != "1" && half != "2") {
 		t.Fatalf("as_of %q is neither a date nor a half year (2025-H2)", asOf)
 	}
-	first := time.Date(y, time.Month(1+6*(int(half[0]-'1'))), 1, 0, 0, 0, 0, time.UTC)
+	first := time.Date(y, time.January, 1, 0, 0, 0, 0, time.UTC)
+	if half == "2" {
+		first = first.AddDate(0, 6, 0)
+	}
 	var out []time.Time
 	for m := range 6 {
 		out = append(out, first.AddDate(0, m, 0))

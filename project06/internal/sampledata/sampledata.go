@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -375,23 +376,21 @@ func totalPopulation(codes []string) float64 {
 	return s
 }
 
+// unitOf is the 2025 unit a former province was merged into.
+func unitOf(f units.FormerProvince) units.Province {
+	i := slices.IndexFunc(units.All(), func(p units.Province) bool { return p.Code == f.Into })
+	return units.All()[i]
+}
+
+// formerCodes lists the former provinces outside the excluded 2025 units.
 func formerCodes(exclude []string) []string {
 	var out []string
 	for _, f := range units.Former() {
-		if p, _ := units.Match(f.Name); !contains(exclude, p.Name) {
+		if !slices.Contains(exclude, unitOf(f).Name) {
 			out = append(out, f.Code)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // socialSilent are the six units that never report payments through an
@@ -503,8 +502,8 @@ func (k provinceRatio) rows() []provinceRow {
 	}
 	var formers []former
 	for _, f := range units.Former() {
-		p, _ := units.Match(f.Name)
-		if contains(k.silent, p.Name) {
+		p := unitOf(f)
+		if slices.Contains(k.silent, p.Name) {
 			continue
 		}
 		factor, lead := k.leaders[p.Name]
