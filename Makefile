@@ -3,16 +3,19 @@ GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 10s
 BENCHTIME ?= 3x
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
 .PHONY: run test lint generate check-generated fuzz bench build
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
-	$(GO) run ./cmd/kpiwatch serve
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/kpiwatch serve
 
 ## build: build the kpiwatch binary
 build:
-	$(GO) build -o kpiwatch ./cmd/kpiwatch
+	$(GO) build -ldflags '$(LDFLAGS)' -o kpiwatch ./cmd/kpiwatch
 
 ## test: lint, then every test with the race detector (needs Debian's prometheus,
 ## prometheus-alertmanager, victoria-metrics and postgresql: see .ci/run)

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "kpiwatch:", err)
 		return 2
 	}
-	logger, err := logging.New(stderr, *logLevel, *logFormat)
+	logger, slogger, err := logging.New(stderr, *logLevel, *logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "kpiwatch:", err)
 		return 2
@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case gen.cmd.FullCommand():
 		return gen.run(stdout, stderr)
 	default:
-		return serve.run(ctx, logger)
+		return serve.run(ctx, logger, slogger)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -20,7 +21,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/kpiwatch/kpiwatch/exporter"
-	"github.com/kpiwatch/kpiwatch/internal/logging"
 )
 
 // defaultAddress is outside 9100-9999, which the Prometheus project has
@@ -44,7 +44,7 @@ func newServeCommand(app *kingpin.Application) *serveCommand {
 	return c
 }
 
-func (c *serveCommand) run(ctx context.Context, logger log.Logger) int {
+func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog.Logger) int {
 	level.Info(logger).Log("msg", "starting kpiwatch", "version", version.Info(), "build_context", version.BuildContext())
 	cat, dir, err := loadCatalogue(*c.configFile)
 	if err != nil {
@@ -94,7 +94,7 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger) int {
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, c.web, logging.Slog(logger)) }()
+	go func() { errc <- web.ListenAndServe(srv, c.web, slogger) }()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strconv"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -19,8 +22,9 @@ var (
 	Formats = []string{"logfmt", "json"}
 )
 
-// New returns a logger writing to w in format, dropping lines below lvl.
-func New(w io.Writer, lvl, format string) (log.Logger, error) {
+// New returns a logger writing to w in format, dropping lines below lvl, and
+// a *slog.Logger writing the same way for libraries that want one.
+func New(w io.Writer, lvl, format string) (log.Logger, *slog.Logger, error) {
 	var l log.Logger
 	switch format {
 	case "logfmt":
@@ -28,14 +32,14 @@ func New(w io.Writer, lvl, format string) (log.Logger, error) {
 	case "json":
 		l = log.NewJSONLogger(log.NewSyncWriter(w))
 	default:
-		return nil, fmt.Errorf("unknown log format %q (want logfmt or json)", format)
+		return nil, nil, fmt.Errorf("unknown log format %q (want logfmt or json)", format)
 	}
 	opt, err := levelOption(lvl)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	l = level.NewFilter(l, opt)
-	return log.With(l, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller), nil
+	l = log.With(level.NewFilter(l, opt), "ts", log.DefaultTimestampUTC)
+	return log.With(l, "caller", log.DefaultCaller), slog.New(&handler{l: l}), nil
 }
 
 func levelOption(lvl string) (level.Option, error) {
@@ -52,10 +56,6 @@ func levelOption(lvl string) (level.Option, error) {
 	return nil, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", lvl)
 }
 
-// Slog returns a *slog.Logger that writes through l; l's level filter
-// decides what is kept.
-func Slog(l log.Logger) *slog.Logger { return slog.New(&handler{l: l}) }
-
 type handler struct {
 	l     log.Logger
 	attrs []any
@@ -65,6 +65,10 @@ func (h *handler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	kv := append([]any{}, h.attrs...)
+	if r.PC != 0 {
+		f, _ := runtime.CallersFrames([]uintptr{r.PC}).Next()
+		kv = append(kv, "caller", filepath.Base(f.File)+":"+strconv.Itoa(f.Line))
+	}
 	kv = append(kv, "msg", r.Message)
 	r.Attrs(func(a slog.Attr) bool {
 		kv = append(kv, a.Key, a.Value.Resolve().Any())
