@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -108,4 +110,13 @@ func New(env Env) (Collector, []catalogue.FieldError) {
 func Check(src catalogue.Source, dir fs.FS) []catalogue.FieldError {
 	_, errs := New(Env{Source: src, Dir: dir})
 	return errs
+}
+
+// OpenFile opens a path from a source's config: an absolute path as it is,
+// a relative one in the catalogue's directory.
+func OpenFile(dir fs.FS, name string) (fs.File, error) {
+	if filepath.IsAbs(name) || dir == nil {
+		return os.Open(name)
+	}
+	return dir.Open(name)
 }

@@ -68,6 +68,22 @@ func (m Mapping) Check(prefix string) []catalogue.FieldError {
 	return errs
 }
 
+// Columns lists the columns the mapping reads, each once, in a fixed order:
+// the header of records that bring none of their own (JSON objects).
+func (m Mapping) Columns() []string {
+	cols := []string{m.KPIColumn, m.Date, m.Value, m.Numerator, m.Denominator}
+	for _, d := range catalogue.Dimensions {
+		cols = append(cols, m.Dimensions[d])
+	}
+	var out []string
+	for _, c := range cols {
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (f NumberFormat) withDefaults() NumberFormat {
 	if f.Decimal == "" {
 		f.Decimal = "."
@@ -137,6 +153,15 @@ func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
 	return m
 }
 
+// Owner resolves an owner's id, name, Vietnamese name or alias.
+func (m *Mapper) Owner(name string) (catalogue.Owner, bool) {
+	id, ok := m.owners[units.Normalise(name)]
+	if !ok {
+		return catalogue.Owner{}, false
+	}
+	return m.cat.Owner(id)
+}
+
 // Source is the id of the source being mapped.
 func (m *Mapper) Source() string { return m.source }
 
@@ -193,6 +218,18 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
 	}
 	return b, nil
+}
+
+// NumberColumns are the indexes in the header of the columns read as
+// numbers (value, numerator, denominator).
+func (b *Binding) NumberColumns() []int {
+	var cols []int
+	for _, c := range []int{b.value, b.num, b.den} {
+		if c >= 0 && !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return cols
 }
 
 // totalRows are the unit names that mark a totals row, skipped rather than
@@ -338,6 +375,13 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	return v * scale, nil
+}
+
+// FormatNumber writes a typed number (from a database, a JSON document or an
+// Excel number cell) in the source's number format, so that ParseNumber
+// reads it back exactly.
+func FormatNumber(v float64, f NumberFormat) string {
+	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), ".", f.withDefaults().Decimal, 1)
 }
 
 var dateLayouts = []string{

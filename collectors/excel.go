@@ -1,0 +1,195 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+)
+
+func init() { Register("excel", newExcel) }
+
+// excelConfig is an Excel source: a workbook as a ministry sends it.
+type excelConfig struct {
+	Path    string    `yaml:"path"`
+	Sheet   sheetSpec `yaml:"sheet"`
+	Mapping Mapping   `yaml:"mapping"`
+}
+
+// sheetSpec says where the table is in a workbook. Rows are numbered as
+// Excel shows them; rows above the header (titles) are skipped.
+type sheetSpec struct {
+	Name  string `yaml:"name"`
+	Index int    `yaml:"index"` // 1-based; the first sheet when neither is set
+	// HeaderRow is the first row of the header; HeaderRows how many rows it
+	// spans when group labels sit in merged cells above the column labels.
+	HeaderRow  int `yaml:"header_row"`
+	HeaderRows int `yaml:"header_rows"`
+	// FirstRow and LastRow bound the data (default: from right under the
+	// header to the last row), to leave out notes and signatures.
+	FirstRow int `yaml:"first_row"`
+	LastRow  int `yaml:"last_row"`
+}
+
+func (s *sheetSpec) check(prefix string) []catalogue.FieldError {
+	var errs []catalogue.FieldError
+	add := func(p, msg string) { errs = append(errs, catalogue.FieldError{Path: prefix + "." + p, Msg: msg}) }
+	if s.Name != "" && s.Index != 0 {
+		add("index", "set one of name and index, not both")
+	}
+	if s.Index < 0 || s.HeaderRow < 0 || s.HeaderRows < 0 || s.FirstRow < 0 || s.LastRow < 0 {
+		add("", "index and rows must not be negative")
+	}
+	s.HeaderRow = max(s.HeaderRow, 1)
+	s.HeaderRows = max(s.HeaderRows, 1)
+	headerEnd := s.HeaderRow + s.HeaderRows - 1
+	if s.FirstRow == 0 {
+		s.FirstRow = headerEnd + 1
+	}
+	if s.FirstRow <= headerEnd {
+		add("first_row", fmt.Sprintf("%d is not below the header (rows %d-%d)", s.FirstRow, s.HeaderRow, headerEnd))
+	}
+	if s.LastRow != 0 && s.LastRow < s.FirstRow {
+		add("last_row", fmt.Sprintf("%d is above first_row %d", s.LastRow, s.FirstRow))
+	}
+	return errs
+}
+
+type excelCollector struct {
+	cfg excelConfig
+	env Env
+}
+
+func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
+	var cfg excelConfig
+	if errs := catalogue.DecodeStrict(node, &cfg, "config"); errs != nil {
+		return nil, errs
+	}
+	var errs []catalogue.FieldError
+	if cfg.Path == "" {
+		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
+	}
+	errs = append(errs, cfg.Sheet.check("config.sheet")...)
+	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &excelCollector{cfg: cfg, env: env}, nil
+}
+
+func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
+	sheet, err := openSheet(c.env.Dir, c.cfg.Path, c.cfg.Sheet)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
+	}
+	defer sheet.Close()
+	b, err := m.Bind(c.cfg.Mapping, sheet.Header(), c.cfg.Path)
+	if err != nil {
+		var re *RowError
+		if errors.As(err, &re) {
+			re.Loc.Row = c.cfg.Sheet.HeaderRow
+		}
+		return nil, err
+	}
+	numbers := b.NumberColumns()
+	nf := c.cfg.Mapping.Numbers
+	batch := &Batch{}
+	for {
+		cells, row, err := sheet.Next()
+		if errors.Is(err, io.EOF) {
+			return batch, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", m.Source(), err)
+		}
+		if row%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		for _, i := range numbers {
+			if sheet.Number(i) {
+				cells[i] = typedNumber(cells[i], nf)
+			}
+		}
+		obs, skip, err := b.Row(cells, row)
+		switch {
+		case err != nil:
+			batch.Rejected = append(batch.Rejected, err)
+		case !skip:
+			batch.Observations = append(batch.Observations, obs)
+		}
+	}
+}
+
+// storedNumber is how a typed store writes a number: the value of an Excel
+// number cell, a database's NUMERIC column as text.
+var storedNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+
+// typedNumber rewrites a number the store typed in the source's number
+// format, so that it reads alike with numbers written as text ("1.058.569",
+// "59,57%"): an Excel number cell 850000.5 and a text cell "850.000,5".
+func typedNumber(cell string, nf NumberFormat) string {
+	nf = nf.withDefaults()
+	if nf.Decimal == "." || !storedNumber.MatchString(cell) {
+		return cell
+	}
+	v, err := strconv.ParseFloat(cell, 64)
+	if err != nil {
+		return cell
+	}
+	return FormatNumber(v, nf)
+}
+
+// combineHeader joins the labels of a header spread over several rows,
+// column by column ("Tài khoản mức 2" over "Số lượng" gives "Tài khoản mức 2
+// Số lượng"). A merged cell holds its label in its first cell only, so a
+// blank in an upper row under a group label to its left (one with labels
+// below it) belongs to that group.
+func combineHeader(rows [][]string) []string {
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r))
+	}
+	cell := func(r, c int) string {
+		if c < len(rows[r]) {
+			return strings.Join(strings.Fields(rows[r][c]), " ")
+		}
+		return ""
+	}
+	labelledBelow := func(r, c int) bool {
+		for below := r + 1; below < len(rows); below++ {
+			if cell(below, c) != "" {
+				return true
+			}
+		}
+		return false
+	}
+	header := make([]string, width)
+	for c := range width {
+		var parts []string
+		for r := range rows {
+			label := cell(r, c)
+			if label == "" && r < len(rows)-1 && labelledBelow(r, c) {
+				for left := c - 1; left >= 0; left-- {
+					if l := cell(r, left); l != "" {
+						if labelledBelow(r, left) {
+							label = l
+						}
+						break
+					}
+				}
+			}
+			if label != "" {
+				parts = append(parts, label)
+			}
+		}
+		header[c] = strings.Join(parts, " ")
+	}
+	return header
+}

@@ -1,0 +1,417 @@
+package collectors
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// The Excel reader streams a worksheet's XML straight from the workbook's
+// zip, one row at a time, so a 100,000-row sheet is never held whole.
+// excelize's row iterator streams too but gives cells as strings only, and
+// a Vietnamese report needs each cell's type: the number cell 850.000 (850)
+// and the text cell "850.000" (850000) look the same as strings.
+
+// maxSharedStrings bounds the unzipped shared-strings part, which is held in
+// memory (a zip bomb is not a report).
+const maxSharedStrings = 256 << 20
+
+// sheetTable streams one table of a workbook: the header, then data rows.
+type sheetTable struct {
+	file    fs.File
+	rc      io.ReadCloser
+	dec     *xml.Decoder
+	strings []string // the shared strings
+	spec    sheetSpec
+	name    string
+	header  []string
+	row     int    // the row last read
+	numbers []bool // per cell of the row last read: a number cell
+	pending *xml.StartElement
+}
+
+// openSheet opens a workbook and reads its table's header. spec must have
+// passed check, which fills in its defaults.
+func openSheet(dir fs.FS, name string, spec sheetSpec) (*sheetTable, error) {
+	f, err := OpenFile(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	t := &sheetTable{file: f, spec: spec, name: name}
+	if err := t.open(); err != nil {
+		_ = t.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
+}
+
+func (t *sheetTable) open() error {
+	z, err := openZip(t.file)
+	if err != nil {
+		return fmt.Errorf("not a workbook (.xlsx): %w", err)
+	}
+	sheets, err := workbookSheets(z)
+	if err != nil {
+		return fmt.Errorf("not a workbook (.xlsx): %w", err)
+	}
+	names := make([]string, len(sheets))
+	for i, s := range sheets {
+		names[i] = s.name
+	}
+	var sheet xlsxSheet
+	switch {
+	case t.spec.Name != "":
+		i := indexFold(names, t.spec.Name)
+		if i < 0 {
+			return fmt.Errorf("no sheet %q (the workbook has %q)", t.spec.Name, names)
+		}
+		sheet = sheets[i]
+	case t.spec.Index > len(sheets):
+		return fmt.Errorf("no sheet %d (the workbook has %d: %q)", t.spec.Index, len(sheets), names)
+	default:
+		sheet = sheets[max(t.spec.Index, 1)-1]
+	}
+	if t.strings, err = sharedStrings(z); err != nil {
+		return fmt.Errorf("shared strings: %w", err)
+	}
+	if t.rc, err = z.Open(sheet.path); err != nil {
+		return fmt.Errorf("sheet %q: %w", sheet.name, err)
+	}
+	t.dec = xml.NewDecoder(t.rc)
+	t.name += " [" + sheet.name + "]"
+	var header [][]string
+	last := t.spec.HeaderRow + t.spec.HeaderRows - 1
+	for t.row < last {
+		cells, err := t.readRow()
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("sheet %q ends before its header row %d", sheet.name, last)
+		}
+		if err != nil {
+			return err
+		}
+		if t.row >= t.spec.HeaderRow {
+			header = append(header, cells)
+		}
+	}
+	t.header = combineHeader(header)
+	return nil
+}
+
+// Header is the table's header, one label per column.
+func (t *sheetTable) Header() []string { return t.header }
+
+// Next returns the next data row, padded to the header's width, and its
+// number as Excel shows it; io.EOF after the last.
+func (t *sheetTable) Next() ([]string, int, error) {
+	for {
+		if t.spec.LastRow > 0 && t.row >= t.spec.LastRow {
+			return nil, t.row, io.EOF
+		}
+		cells, err := t.readRow()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("%s: row %d: %w", t.name, t.row+1, err)
+			}
+			return nil, t.row, err
+		}
+		if t.row < t.spec.FirstRow {
+			continue
+		}
+		for len(cells) < len(t.header) {
+			cells = append(cells, "")
+		}
+		return cells, t.row, nil
+	}
+}
+
+// Number is true when cell i of the row last read is a number cell.
+func (t *sheetTable) Number(i int) bool { return i < len(t.numbers) && t.numbers[i] }
+
+// Close releases the workbook.
+func (t *sheetTable) Close() error {
+	var err error
+	if t.rc != nil {
+		err = t.rc.Close()
+	}
+	return errors.Join(err, t.file.Close())
+}
+
+// xlsxString is a string item: plain text, or rich text in runs.
+type xlsxString struct {
+	Text string `xml:"t"`
+	Runs []struct {
+		Text string `xml:"t"`
+	} `xml:"r"`
+}
+
+func (s xlsxString) String() string {
+	if len(s.Runs) == 0 {
+		return s.Text
+	}
+	var b strings.Builder
+	for _, r := range s.Runs {
+		b.WriteString(r.Text)
+	}
+	return b.String()
+}
+
+// readRow reads the next row in the sheet; rows the file leaves out (empty
+// ones) come back empty, so that t.row counts as Excel does. It reads raw
+// tokens by hand: decoding each cell by reflection would double the time.
+func (t *sheetTable) readRow() ([]string, error) {
+	if t.pending == nil {
+		start, err := t.nextRowElement()
+		if err != nil {
+			return nil, err
+		}
+		t.pending = start
+	}
+	num := t.row + 1
+	if n, err := strconv.Atoi(attr(t.pending, "r")); err == nil && n > t.row {
+		num = n
+	}
+	t.row++
+	t.numbers = t.numbers[:0]
+	if num > t.row {
+		return nil, nil // a row the file leaves out
+	}
+	t.pending = nil
+	var cells []string
+	var cell struct {
+		ref, typ string
+		text     strings.Builder
+		inText   bool // inside <v>, or a <t> of an inline string
+		phonetic bool // inside <rPh>, whose text is not the cell's
+	}
+	for {
+		tok, err := t.dec.RawToken()
+		if err != nil {
+			return nil, fmt.Errorf("reading the sheet: %w", err)
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			switch el.Name.Local {
+			case "c":
+				cell.ref, cell.typ = attr(&el, "r"), attr(&el, "t")
+				cell.text.Reset()
+			case "v", "t":
+				cell.inText = !cell.phonetic
+			case "rPh":
+				cell.phonetic = true
+			}
+		case xml.CharData:
+			if cell.inText {
+				cell.text.Write(el)
+			}
+		case xml.EndElement:
+			switch el.Name.Local {
+			case "v", "t":
+				cell.inText = false
+			case "rPh":
+				cell.phonetic = false
+			case "c":
+				col := len(cells)
+				if cell.ref != "" {
+					if col, err = columnIndex(cell.ref); err != nil {
+						return nil, err
+					}
+				}
+				for len(cells) <= col {
+					cells = append(cells, "")
+					t.numbers = append(t.numbers, false)
+				}
+				if cells[col], t.numbers[col], err = t.cellValue(cell.typ, cell.text.String()); err != nil {
+					return nil, fmt.Errorf("cell %s: %w", cell.ref, err)
+				}
+			case "row":
+				return cells, nil
+			}
+		}
+	}
+}
+
+func attr(el *xml.StartElement, name string) string {
+	for _, a := range el.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// nextRowElement finds the next <row>, or io.EOF at the end of the data.
+func (t *sheetTable) nextRowElement() (*xml.StartElement, error) {
+	for {
+		tok, err := t.dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the sheet: %w", err)
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			if el.Name.Local == "row" {
+				start := el.Copy()
+				return &start, nil
+			}
+		case xml.EndElement:
+			if el.Name.Local == "sheetData" {
+				return nil, io.EOF
+			}
+		}
+	}
+}
+
+// cellValue is a cell's text and whether it is a number cell. Dates are
+// number cells (serials) unless stored as ISO text (type d); booleans read
+// as 1 and 0.
+func (t *sheetTable) cellValue(typ, value string) (string, bool, error) {
+	switch typ {
+	case "s":
+		i, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || i < 0 || i >= len(t.strings) {
+			return "", false, fmt.Errorf("shared string %q out of range", value)
+		}
+		return t.strings[i], false, nil
+	case "", "n", "b":
+		return value, value != "", nil
+	}
+	return value, false, nil // inlineStr, str (a formula's text), e (an error such as #N/A), d
+}
+
+// columnIndex is the 0-based column of a reference such as AB12.
+func columnIndex(ref string) (int, error) {
+	col := 0
+	for i, r := range ref {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			col = col*26 + int(r-'A'+1)
+		case r >= 'a' && r <= 'z':
+			col = col*26 + int(r-'a'+1)
+		case i > 0 && col > 0 && col <= 16384:
+			return col - 1, nil
+		default:
+			return 0, fmt.Errorf("bad cell reference %q", ref)
+		}
+		if col > 16384 {
+			return 0, fmt.Errorf("bad cell reference %q", ref)
+		}
+	}
+	return 0, fmt.Errorf("bad cell reference %q", ref)
+}
+
+// openZip opens a workbook's zip without reading it whole when the file
+// allows random access (files on disk do).
+func openZip(f fs.File) (*zip.Reader, error) {
+	if ra, ok := f.(io.ReaderAt); ok {
+		if st, err := f.Stat(); err == nil {
+			return zip.NewReader(ra, st.Size())
+		}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	return zip.NewReader(bytes.NewReader(data), int64(len(data)))
+}
+
+type xlsxSheet struct{ name, path string }
+
+// workbookSheets lists the sheets in order with the path of each one's XML.
+func workbookSheets(z *zip.Reader) ([]xlsxSheet, error) {
+	var wb struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			RID  string `xml:"id,attr"` // r:id, in a namespace that differs between transitional and strict files
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := readXML(z, "xl/workbook.xml", &wb); err != nil {
+		return nil, err
+	}
+	if err := readXML(z, "xl/_rels/workbook.xml.rels", &rels); err != nil {
+		return nil, err
+	}
+	targets := map[string]string{}
+	for _, r := range rels.Rels {
+		if strings.HasPrefix(r.Target, "/") {
+			targets[r.ID] = strings.TrimPrefix(r.Target, "/")
+		} else {
+			targets[r.ID] = path.Join("xl", r.Target)
+		}
+	}
+	var sheets []xlsxSheet
+	for _, s := range wb.Sheets {
+		if p, ok := targets[s.RID]; ok {
+			sheets = append(sheets, xlsxSheet{s.Name, p})
+		}
+	}
+	if len(sheets) == 0 {
+		return nil, errors.New("no worksheets")
+	}
+	return sheets, nil
+}
+
+// sharedStrings reads the shared-strings table, if the workbook has one.
+func sharedStrings(z *zip.Reader) ([]string, error) {
+	rc, err := z.Open("xl/sharedStrings.xml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(io.LimitReader(rc, maxSharedStrings))
+	var out []string
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if el, ok := tok.(xml.StartElement); ok && el.Name.Local == "si" {
+			var si xlsxString
+			if err := dec.DecodeElement(&si, &el); err != nil {
+				return nil, err
+			}
+			out = append(out, si.String())
+		}
+	}
+}
+
+func readXML(z *zip.Reader, name string, v any) error {
+	rc, err := z.Open(name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := xml.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func indexFold(list []string, s string) int {
+	for i, l := range list {
+		if strings.EqualFold(l, s) {
+			return i
+		}
+	}
+	return -1
+}
