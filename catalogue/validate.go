@@ -180,8 +180,8 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	for j, t := range k.Alerts.Disabled {
 		v.oneOf(fmt.Sprintf("%s.alerts.disabled[%d]", p, j), t, Tiers)
 	}
-	if len(k.Targets) == 0 {
-		v.add(p+".targets", "at least one target is required")
+	if !slices.ContainsFunc(k.Targets, func(t Target) bool { return len(t.Unit) == 0 }) {
+		v.add(p+".targets", "at least one target for the whole KPI (without unit) is required")
 	}
 	type key struct {
 		unit string
