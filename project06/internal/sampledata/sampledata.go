@@ -341,13 +341,23 @@ func workingGroupNational(cat *catalogue.Catalogue) ([]byte, error) {
 	return t.bytes()
 }
 
+// mergedAway are ministries merged into another on 2025-03-01: the catalogue
+// keeps their names as aliases of the successor, for old reports, but a
+// report on the successor's own tasks never uses them.
+var mergedAway = []string{"Bộ Thông tin và Truyền thông", "Bộ Kế hoạch và Đầu tư", "Bộ Giao thông vận tải"}
+
 // ministrySpelling is one of the ways an owner's name appears in reports.
 func ministrySpelling(cat *catalogue.Catalogue, id string, m time.Time) (string, error) {
 	o, ok := cat.Owner(id)
 	if !ok {
 		return "", fmt.Errorf("owner %q is not in the catalogue", id)
 	}
-	names := append([]string{o.NameVI}, o.Aliases...)
+	names := []string{o.NameVI}
+	for _, a := range o.Aliases {
+		if !slices.Contains(mergedAway, a) {
+			names = append(names, a)
+		}
+	}
 	return names[pick(len(names), id, m.Format("2006-01"))], nil
 }
 
