@@ -173,4 +173,7 @@ var Help = map[string]string{
 	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
 	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",
 	BuildInfo:              "Version of kpiwatch; always 1.",
+	PushSuccess:            "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
+	PushLastSuccess:        "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
+	PushFailures:           "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
 }
