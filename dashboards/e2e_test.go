@@ -1,0 +1,300 @@
+package dashboards
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/alerts"
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+	c "github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
+	"github.com/kpiwatch/kpiwatch/project06"
+)
+
+// Every panel of every board, run against a real Prometheus that scrapes the
+// real exporter serving the embedded sample data and evaluates the generated
+// rules, shows data: a panel with a query that returns nothing fails, named.
+func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
+	cat := loadCatalogue(t)
+	fsys := withRoadmap(t, cat)
+	target := serveSampleData(t, cat, fsys)
+	prom := startPrometheus(t, target, rulesFiring(t, cat))
+	api := promAPI{t: t, base: prom.URL()}
+	// Wait for the last rules to be evaluated (the attainment of every
+	// series, the alerts) and for a few scrapes of history.
+	api.waitFor(c.RecAttainment, 30*time.Second)
+	api.waitFor(`ALERTS{alertstate="firing"}`, 30*time.Second)
+	time.Sleep(10 * time.Second)
+
+	for uid, data := range buildBoards(t, cat) {
+		var b boardJSON
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		qs, _ := queriesOf(t, data)
+		for _, q := range qs {
+			if strings.HasPrefix(q.panel, "variable ") {
+				continue
+			}
+			if !api.showsData(q, b) {
+				t.Errorf("%s: shows nothing for any value of the board's variables:\n%s", q, q.expr)
+			}
+		}
+		if uid == UIDOverview {
+			checkEveryKPIListed(t, api, b, cat)
+		}
+	}
+}
+
+// checkEveryKPIListed: every KPI of the catalogue has its row in the
+// overview's tables, found by its labels, not by a list of ids.
+func checkEveryKPIListed(t *testing.T, api promAPI, b boardJSON, cat *catalogue.Catalogue) {
+	listed := map[string]bool{}
+	qs, _ := queriesOf(t, mustJSON(t, b))
+	for _, q := range qs {
+		if q.ref != "names" {
+			continue
+		}
+		for _, s := range api.queryRange(q.expr) {
+			listed[s.Metric[c.LabelKPI]] = true
+		}
+	}
+	for _, k := range cat.KPIs {
+		if !listed[k.ID] {
+			t.Errorf("overview: KPI %s has no row in its kind's table", k.ID)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// withRoadmap adds to the catalogue a roadmap of tasks (testdata/roadmap.csv,
+// read by the tasks collector), which the embedded sample data does not have,
+// and returns the embedded files with the roadmap beside them.
+func withRoadmap(t *testing.T, cat *catalogue.Catalogue) fs.FS {
+	t.Helper()
+	files := fstest.MapFS{}
+	err := fs.WalkDir(project06.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(project06.FS, path)
+		files[path] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roadmap, err := os.ReadFile(filepath.Join("testdata", "roadmap.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["roadmap.csv"] = &fstest.MapFile{Data: roadmap}
+	var config yaml.Node
+	if err := yaml.Unmarshal([]byte("path: roadmap.csv\ndate_format: \"2006-01-02\"\n"), &config); err != nil {
+		t.Fatal(err)
+	}
+	cat.Sources = append(cat.Sources, catalogue.Source{ID: "roadmap", Collector: "tasks",
+		Interval: catalogue.DefaultInterval, Timeout: catalogue.DefaultTimeout, Config: *config.Content[0]})
+	if errs := collectors.Check(cat.Sources[len(cat.Sources)-1], files); errs != nil {
+		t.Fatalf("roadmap source: %v", errs)
+	}
+	return files
+}
+
+// serveSampleData serves the exporter with the catalogue and its data,
+// refreshed once, on a loopback test server.
+func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string {
+	t.Helper()
+	e, err := exporter.New(cat, fsys, exporter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e.RefreshAll(ctx)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e.Collector())
+	srv := httptest.NewServer(e.Handler(reg))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// rulesFiring is the generated rule file with every alert's `for` cut to
+// zero, so that alerts fire within the test's seconds rather than hours.
+func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
+	t.Helper()
+	groups, err := alerts.Rules(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range groups {
+		for j := range groups[i].Rules {
+			groups[i].Rules[j].For = 0
+		}
+	}
+	data, err := yaml.Marshal(alerts.RuleFile{Groups: groups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// startPrometheus runs Debian's Prometheus scraping target every second and
+// evaluating rules every second.
+func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Server {
+	t.Helper()
+	dir := t.TempDir()
+	rulesPath := realserver.WriteFile(t, dir, "rules.yml", rules)
+	config := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: kpiwatch
+    static_configs:
+      - targets: [%q]
+`, rulesPath, target)
+	configPath := realserver.WriteFile(t, dir, "prometheus.yml", []byte(config))
+	return realserver.Start(t, realserver.Spec{
+		Name: "prometheus", Binary: "prometheus", Package: "prometheus",
+		Args: func(addr, dataDir string) []string {
+			return []string{"--config.file=" + configPath, "--web.listen-address=" + addr,
+				"--storage.tsdb.path=" + filepath.Join(dataDir, "data"), "--log.level=warn"}
+		},
+		ReadyPath: "/-/ready",
+	})
+}
+
+type promAPI struct {
+	t    *testing.T
+	base string
+}
+
+type promSeries struct {
+	Metric map[string]string `json:"metric"`
+}
+
+func (p promAPI) get(path string, params url.Values, into any) error {
+	resp, err := http.Get(p.base + path + "?" + params.Encode())
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	if body.Status != "success" {
+		return fmt.Errorf("%s", body.Error)
+	}
+	return json.Unmarshal(body.Data, into)
+}
+
+// queryRange runs expr over the last minute, as a board would over its range.
+func (p promAPI) queryRange(expr string) []promSeries {
+	p.t.Helper()
+	now := time.Now()
+	var data struct {
+		Result []promSeries `json:"result"`
+	}
+	err := p.get("/api/v1/query_range", url.Values{
+		"query": {expr}, "start": {fmt.Sprint(now.Add(-time.Minute).Unix())}, "end": {fmt.Sprint(now.Unix())}, "step": {"5"},
+	}, &data)
+	if err != nil {
+		p.t.Errorf("Prometheus refused %s: %v", expr, err)
+	}
+	return data.Result
+}
+
+func (p promAPI) waitFor(expr string, timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var data struct {
+			Result []promSeries `json:"result"`
+		}
+		if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err == nil && len(data.Result) > 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	p.t.Fatalf("no %s after %s", expr, timeout)
+}
+
+// labelValues are a variable's choices as Grafana lists them, "All" (.*)
+// first where the variable has it; a variable without "All" must have some.
+func (p promAPI) labelValues(selector, label string, all bool) []string {
+	p.t.Helper()
+	var values []string
+	if err := p.get("/api/v1/label/"+label+"/values", url.Values{"match[]": {selector}}, &values); err != nil {
+		p.t.Errorf("label values of %s for %s: %v", label, selector, err)
+	}
+	if len(values) == 0 && !all { // "All" stays a choice
+		p.t.Errorf("variable %s (label_values(%s, %s)) has no choices", label, selector, label)
+	}
+	if all {
+		values = append([]string{".*"}, values...)
+	}
+	return values
+}
+
+// showsData tries the board's variables' choices in Grafana's order, each
+// variable's choices depending on those before it, and reports whether any
+// choice makes the query return series.
+func (p promAPI) showsData(q query, b boardJSON) bool {
+	var names []string
+	for _, v := range b.Templating.List {
+		names = append(names, v.Name)
+	}
+	var try func(i int, values map[string]string) bool
+	try = func(i int, values map[string]string) bool {
+		if i == len(b.Templating.List) {
+			expr, err := substitute(q.expr, names, values)
+			if err != nil {
+				p.t.Fatal(err)
+			}
+			return len(p.queryRange(expr)) > 0
+		}
+		v := b.Templating.List[i]
+		m := labelValues.FindStringSubmatch(v.Query)
+		selector, err := substitute(m[1], names, values)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		for _, choice := range p.labelValues(selector, m[2], v.IncludeAll) {
+			values[v.Name] = choice
+			if try(i+1, values) {
+				return true
+			}
+		}
+		return false
+	}
+	return try(0, map[string]string{})
+}

@@ -1,0 +1,260 @@
+package dashboards
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	c "github.com/kpiwatch/kpiwatch/conventions"
+)
+
+// overview is the board leaders open first: how the programme stands, one
+// row per KPI, who lags, what is alerting.
+func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
+	b := newBoard(cat, UIDOverview, "Tổng quan chương trình", "Programme overview",
+		"How many KPIs are achieved, on track, at risk or missed; every KPI against its target; who lags; alerts firing now.",
+		"now-90d", "5m")
+	b.WithRow(row("Tình trạng chỉ tiêu", "Where the KPIs stand"))
+	for _, s := range standing {
+		b.WithPanel(kpisInStatus(s))
+	}
+	b.WithPanel(reportsOverdue())
+	b.WithPanel(alertsFiringCount())
+	for _, k := range kindsIn(cat) {
+		b.WithRow(row(kindTitles[k][0], kindTitles[k][1]))
+		b.WithPanel(kpiTable(k, nationalScope))
+	}
+	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
+	b.WithPanel(laggingProvinces())
+	b.WithPanel(laggingOwners())
+	b.WithRow(row("Cảnh báo đang kích hoạt", "Alerts firing now"))
+	b.WithPanel(alertsFiring())
+	for _, block := range blocksIn(cat) {
+		b.WithRow(row(blockTitles[block][0], blockTitles[block][1]))
+		for i := range cat.KPIs {
+			if k := &cat.KPIs[i]; k.Block == block {
+				b.WithPanel(kpiNow(k))
+			}
+		}
+	}
+	return b
+}
+
+var kindTitles = map[catalogue.KPIKind][2]string{
+	catalogue.KindRatio:     {"Chỉ tiêu tỷ lệ", "Ratio KPIs"},
+	catalogue.KindCount:     {"Chỉ tiêu số lượng", "Count KPIs"},
+	catalogue.KindLevel:     {"Chỉ tiêu chỉ số", "Level KPIs"},
+	catalogue.KindMilestone: {"Chỉ tiêu mốc hoàn thành", "Milestone KPIs"},
+}
+
+var blockTitles = map[string][2]string{
+	catalogue.BlockParty:            {"Khối Đảng", "Party block"},
+	catalogue.BlockGovernment:       {"Khối Chính phủ", "Government block"},
+	catalogue.BlockNationalAssembly: {"Khối Quốc hội", "National Assembly block"},
+	catalogue.BlockFatherlandFront:  {"Khối Mặt trận Tổ quốc", "Fatherland Front block"},
+}
+
+// kindsIn lists the kinds the catalogue's KPIs broken down by dims have, in
+// board order.
+func kindsIn(cat *catalogue.Catalogue, dims ...string) []catalogue.KPIKind {
+	var out []catalogue.KPIKind
+	for _, k := range kinds {
+		if slices.ContainsFunc(cat.KPIs, func(x catalogue.KPI) bool {
+			return x.Kind == k && !slices.ContainsFunc(dims, func(d string) bool { return !x.HasDimension(d) })
+		}) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// blocksIn lists the blocks the catalogue's KPIs belong to, in board order.
+func blocksIn(cat *catalogue.Catalogue) []string {
+	var out []string
+	for _, b := range catalogue.Blocks {
+		if slices.ContainsFunc(cat.KPIs, func(x catalogue.KPI) bool { return x.Block == b }) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func kpisInStatus(s statusStyle) *stat.PanelBuilder {
+	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
+		"KPIs whose worst reporting unit is "+strings.ToLower(s.en)+": a KPI counts as achieved only when every unit reporting it has achieved it.").
+		WithTarget(instantSeries("A", countRank(s, []string{c.LabelKPI}), s.en)).
+		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
+}
+
+func reportsOverdue() *stat.PanelBuilder {
+	late := sel(c.KPIStatus, re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData))
+	return newStat(bi("Báo cáo quá hạn / chưa có", "Reports overdue or missing"),
+		"Series (a KPI in a province, ministry or nationally) whose last report is older than its cadence allows, or that never reported.").
+		WithTarget(instantSeries("A", orZero("count("+late+")", "count("+c.KPIStatus+")"), "overdue")).
+		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
+}
+
+var firing = sel("ALERTS", eq("alertstate", "firing"))
+
+func alertsFiringCount() *stat.PanelBuilder {
+	return newStat(bi("Cảnh báo đang kích hoạt", "Alerts firing"), "Alerts Prometheus is firing now, from the generated rules.").
+		WithTarget(instantSeries("A", "count("+firing+")", "firing")).
+		NoValue("0").ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "red"})).Unit("none")
+}
+
+// scope is where a KPI table's values come from: nationally (roll-ups of all
+// series) or one province (its own series, ranked among the provinces).
+type scope struct {
+	unit    string // matcher selecting the unit's series; "" for national
+	ranked  bool   // add the unit's rank among provinces and its last report
+	linkVar string // the variable links to the KPI detail carry
+}
+
+var nationalScope = scope{}
+
+var provinceScope = scope{unit: eq(c.LabelProvince, "$province"), ranked: true, linkVar: "&var-province=$province"}
+
+// kpiTable is one row per KPI of a kind: value, target, plan, attainment,
+// deadline, days left and status, with the kind's unit.
+func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
+	// Every query keeps only KPIs of kind k that report in scope, so a row
+	// has all its columns or none.
+	keep := func(expr string) string {
+		return fmt.Sprintf("%s and on (%s) %s", ofKind(paren(expr), k), c.LabelKPI, sel(c.KPIStatus, sc.unit))
+	}
+	value := rollupOf(k, sc.unit)
+	target, plan := kpiWide(c.KPITarget), kpiWide(c.KPIPlan)
+	if sc.unit != "" {
+		target, plan = unitOrWide(c.KPITarget, sc.unit), unitOrWide(c.KPIPlan, sc.unit)
+	}
+	deadline := kpiWide(c.KPITargetDeadline)
+	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
+		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); attainment is how far it has come from the baseline to the target (100% = target).").
+		Height(12).
+		WithTarget(instantQuery("names", withNames(keep(sel(c.KPIInfo))))).
+		WithTarget(instantQuery("value", keep(value))).
+		WithTarget(instantQuery("target", keep(target))).
+		WithTarget(instantQuery("plan", keep(plan))).
+		WithTarget(instantQuery("attainment", keep(attainment(value)))).
+		WithTarget(instantQuery("deadline", keep(millis(deadline)))).
+		WithTarget(instantQuery("days", keep(daysUntil(deadline)))).
+		WithTarget(instantQuery("status", keep(statusRank([]string{c.LabelKPI}, sc.unit))))
+	columns := [][2]string{
+		{c.LabelNameVI, "Chỉ tiêu"}, {c.LabelName, "KPI"}, {c.LabelKPI, "ID"}, {c.LabelOwner, bi("Chủ trì", "Owner")},
+		{"Value #value", bi("Giá trị", "Value")}, {"Value #target", bi("Mục tiêu", "Target")}, {"Value #plan", bi("Kế hoạch", "Plan")},
+		{"Value #attainment", bi("Mức đạt", "Attainment")}, {"Value #deadline", bi("Hạn", "Deadline")},
+		{"Value #days", bi("Còn (ngày)", "Days left")}, {"Value #status", bi("Tình trạng", "Status")},
+	}
+	if sc.ranked {
+		t.WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.unit)))).
+			WithTarget(instantQuery("of", keep(fmt.Sprintf("count by (%s) (%s)", c.LabelKPI, sel(c.KPIValue, ne(c.LabelProvince, "")))))).
+			WithTarget(instantQuery("reported", keep(fmt.Sprintf("max by (%s) %s", c.LabelKPI, paren(millis(sel(c.KPIReportPeriod, sc.unit)))))))
+		columns = append(columns,
+			[2]string{"Value #rank", bi("Hạng", "Rank")}, [2]string{"Value #of", bi("Số tỉnh báo cáo", "Provinces reporting")},
+			[2]string{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")})
+	}
+	unit := kindUnit(k)
+	rename := func(ref string) string { // display name of a renamed column
+		for _, col := range columns {
+			if col[0] == "Value #"+ref {
+				return col[1]
+			}
+		}
+		panic("no column " + ref)
+	}
+	t.WithTransformation(merge()).
+		WithTransformation(organize([]string{"Time", "Value #names", c.LabelKind, c.LabelDirection, c.LabelCadence, c.LabelSource, c.LabelUnit, c.LabelBlock}, columns)).
+		OverrideByName(rename("value"), []dashboard.DynamicConfigValue{unitProp(unit)}).
+		OverrideByName(rename("target"), []dashboard.DynamicConfigValue{unitProp(unit)}).
+		OverrideByName(rename("plan"), []dashboard.DynamicConfigValue{unitProp(unit)}).
+		OverrideByName(rename("attainment"), []dashboard.DynamicConfigValue{unitProp("percentunit"), cellGauge(),
+			thresholdsProp(attainmentThresholds()), {Id: "max", Value: 1}, {Id: "min", Value: 0}}).
+		OverrideByName(rename("deadline"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIsoNoDateIfToday")}).
+		OverrideByName(rename("days"), []dashboard.DynamicConfigValue{unitProp("none"), {Id: "decimals", Value: 0}}).
+		OverrideByName(rename("status"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: statusMappings()}, cellColorBackground()}).
+		OverrideByName("ID", []dashboard.DynamicConfigValue{linksProp(bi("Chi tiết chỉ tiêu", "KPI detail"),
+			boardURL(UIDKPIDetail, "var-kpi=${__value.raw}"+sc.linkVar))}).
+		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName(rename("status"))})
+	if k == catalogue.KindMilestone {
+		t.OverrideByName(rename("value"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}, cellColorBackground()})
+	}
+	if sc.ranked {
+		t.OverrideByName(rename("reported"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIsoNoDateIfToday")})
+	}
+	return t
+}
+
+// kindUnit is the unit of a kind's values in tables that mix KPIs.
+func kindUnit(k catalogue.KPIKind) string {
+	if k == catalogue.KindRatio {
+		return "percentunit"
+	}
+	return "short"
+}
+
+// rankAmongProvinces is the rank, by attainment, of the province selected by
+// unit among all provinces reporting each KPI: 1 plus the number doing better.
+func rankAmongProvinces(unit string) string {
+	all := sel(c.RecAttainment, ne(c.LabelProvince, ""))
+	mine := sel(c.RecAttainment, unit)
+	better := fmt.Sprintf("count by (%s) (%s > on (%s) group_left () %s)", c.LabelKPI, paren(all), c.LabelKPI, paren(mine))
+	return fmt.Sprintf("(%s or on (%s) 0 * max by (%s) %s) + 1", better, c.LabelKPI, c.LabelKPI, paren(mine))
+}
+
+// laggingProvinces ranks provinces by their KPI series at risk or missed.
+func laggingProvinces() *bargauge.PanelBuilder {
+	behind := sel(c.KPIStatus, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed), ne(c.LabelProvince, ""))
+	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s) %s",
+		c.LabelProvince, behind, c.LabelProvince, c.LabelNameVI, c.ProvinceInfo)
+	return newBarGauge(bi("Tỉnh, thành chậm nhất", "Provinces lagging most"),
+		"The ten provinces with the most KPIs at risk or missed. Click a bar for the province's scorecard.").
+		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}}")).
+		Unit("none").Decimals(0).ColorScheme(fixedColor("orange")).
+		DataLinks([]cog.Builder[dashboard.DashboardLink]{link(bi("Thẻ điểm tỉnh", "Province scorecard"), UIDProvince, "var-province=${__field.labels.province}")})
+}
+
+// laggingOwners ranks ministries and agencies by the KPI series they own
+// that are at risk or missed.
+func laggingOwners() *bargauge.PanelBuilder {
+	behind := sel(c.RecOwnerStatus, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed))
+	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s, %s) %s",
+		c.LabelOwner, behind, c.LabelOwner, c.LabelName, c.LabelNameVI, c.OwnerInfo)
+	return newBarGauge(bi("Bộ, ngành chậm nhất", "Ministries and agencies lagging most"),
+		"The ten owners with the most KPI series (nationally or per unit) at risk or missed.").
+		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}} · {{"+c.LabelName+"}}")).
+		Unit("none").Decimals(0).ColorScheme(fixedColor("orange"))
+}
+
+func alertsFiring() *table.PanelBuilder {
+	return newTable(bi("Cảnh báo đang kích hoạt", "Alerts firing now"),
+		"Every alert Prometheus fires now, with the KPI, unit and owner it concerns; Alertmanager notifies the owner.").
+		WithTarget(instantQuery("A", firing)).
+		WithTransformation(organize([]string{"Time", "Value", "__name__", "alertstate"}, [][2]string{
+			{c.LabelSeverity, bi("Mức độ", "Severity")}, {c.LabelAlertName, bi("Cảnh báo", "Alert")},
+			{c.LabelKPI, "KPI"}, {c.LabelOwner, bi("Chủ trì", "Owner")}, {c.LabelProvince, bi("Tỉnh", "Province")},
+		})).
+		NoValue(bi("Không có cảnh báo", "No alerts firing"))
+}
+
+// kpiNow is one KPI's national value now, with its unit and its colours
+// from the catalogue, and its trend over the board's range.
+func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {
+	p := newStat(bi(k.NameVI, k.Name), k.Description).
+		Span(6).Height(5).
+		WithTarget(rangeQuery("A", rollupOf(k.Kind, eq(c.LabelKPI, k.ID)), k.ID)).
+		GraphMode(common.BigValueGraphModeArea).ColorMode(common.BigValueColorModeValue).
+		Unit(kpiUnit(k)).Thresholds(kpiThresholds(k)).ColorScheme(colorByThresholds()).
+		Links([]cog.Builder[dashboard.DashboardLink]{link(bi("Chi tiết chỉ tiêu", "KPI detail"), UIDKPIDetail, "var-kpi="+k.ID)})
+	if k.Kind == catalogue.KindMilestone {
+		p.Mappings(doneMappings())
+	}
+	return p
+}
