@@ -3,9 +3,7 @@ package exporter
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -18,8 +16,6 @@ type Point struct {
 	Period   time.Time
 	Value    float64
 	Num, Den float64 // ratios only
-	units    []string
-	loc      collectors.Location
 }
 
 // Series is one observed series with its reported history, oldest first.
@@ -69,67 +65,93 @@ func trendStart(p catalogue.Period, latest time.Time) time.Time {
 // numerators and denominators); the same unit reported twice for one period is
 // a rejected row, as is a level or milestone that would need summing.
 // Series come out ordered by KPI and labels.
+//
+// At a million observations the allocations are what costs: the key is built
+// in one reused buffer, and every series' history is a window of one shared
+// slice of points.
 func Aggregate(cat *catalogue.Catalogue, obs []collectors.Observation) ([]Series, []error) {
-	index := make(map[string]int, len(obs)/4+1)
+	index := make(map[string]int, len(obs))
+	seriesOf := make([]int, len(obs))
 	var series []Series
-	var key strings.Builder
-	for _, o := range obs {
-		key.Reset()
-		key.WriteString(strconv.Itoa(o.KPI))
+	var key []byte
+	for i := range obs {
+		o := &obs[i]
+		key = strconv.AppendInt(key[:0], int64(o.KPI), 10)
 		for _, l := range o.Labels {
-			key.WriteByte(0xff)
-			key.WriteString(l)
+			key = append(key, 0xff)
+			key = append(key, l...)
 		}
-		i, ok := index[key.String()]
+		s, ok := index[string(key)]
 		if !ok {
-			i = len(series)
-			index[key.String()] = i
+			s = len(series)
+			index[string(key)] = s
 			series = append(series, Series{KPI: o.KPI, Labels: o.Labels})
 		}
-		series[i].History = append(series[i].History, Point{Period: o.Period, Value: o.Value, Num: o.Num, Den: o.Den, units: []string{o.Unit}, loc: o.Loc})
+		seriesOf[i] = s
 	}
+	// Lay the observations out series by series, in their order of
+	// arrival, and roll each series up in place.
+	start := make([]int, len(series)+1)
+	for _, s := range seriesOf {
+		start[s+1]++
+	}
+	for s := range series {
+		start[s+1] += start[s]
+	}
+	byseries := make([]int, len(obs))
+	next := slices.Clone(start[:len(series)])
+	for i, s := range seriesOf {
+		byseries[next[s]] = i
+		next[s]++
+	}
+	points := make([]Point, len(obs))
 	var rejected []error
-	for i := range series {
-		var errs []error
-		series[i].History, errs = rollUp(&cat.KPIs[series[i].KPI], series[i].History)
+	kept := 0
+	for s := range series {
+		pts, errs := rollUp(&cat.KPIs[series[s].KPI], obs, byseries[start[s]:start[s+1]], points[kept:kept])
+		series[s].History = pts[:len(pts):len(pts)]
+		kept += len(pts)
 		rejected = append(rejected, errs...)
 	}
-	sort.Slice(series, func(i, j int) bool {
-		if series[i].KPI != series[j].KPI {
-			return series[i].KPI < series[j].KPI
+	slices.SortFunc(series, func(a, b Series) int {
+		if a.KPI != b.KPI {
+			return a.KPI - b.KPI
 		}
-		return slices.Compare(series[i].Labels, series[j].Labels) < 0
+		return slices.Compare(a.Labels, b.Labels)
 	})
 	return series, rejected
 }
 
-// rollUp sorts a series' points by period and merges points of one period.
-func rollUp(k *catalogue.KPI, pts []Point) ([]Point, []error) {
-	if len(pts) == 1 {
-		return pts, nil
+// rollUp appends to out the points of the observations of one series
+// (indexes into obs), by period, merging the reports of one period.
+func rollUp(k *catalogue.KPI, obs []collectors.Observation, members []int, out []Point) ([]Point, []error) {
+	if len(members) > 1 {
+		slices.SortStableFunc(members, func(a, b int) int { return obs[a].Period.Compare(obs[b].Period) })
 	}
-	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Period.Before(pts[j].Period) })
-	out := pts[:1]
 	var errs []error
-	for _, p := range pts[1:] {
-		last := &out[len(out)-1]
-		if !p.Period.Equal(last.Period) {
-			out = append(out, p)
+	var first *collectors.Observation // first report of the current period
+	var units []string                // the units merged into the current period
+	for _, i := range members {
+		o := &obs[i]
+		if first == nil || !o.Period.Equal(first.Period) {
+			first, units = o, append(units[:0], o.Unit)
+			out = append(out, Point{Period: o.Period, Value: o.Value, Num: o.Num, Den: o.Den})
 			continue
 		}
+		last := &out[len(out)-1]
 		switch {
-		case slices.Contains(last.units, p.units[0]):
-			errs = append(errs, &collectors.RowError{Loc: p.loc, Err: fmt.Errorf("kpi %s reported twice for %s (first at row %d)", k.ID, p.Period.Format("2006-01-02"), last.loc.Row)})
+		case slices.Contains(units, o.Unit):
+			errs = append(errs, &collectors.RowError{Loc: o.Loc, Err: fmt.Errorf("kpi %s reported twice for %s (first at row %d)", k.ID, o.Period.Format("2006-01-02"), first.Loc.Row)})
 		case k.Kind == catalogue.KindCount:
-			last.Value += p.Value
-			last.units = append(last.units, p.units[0])
+			last.Value += o.Value
+			units = append(units, o.Unit)
 		case k.Kind == catalogue.KindRatio:
-			last.Num += p.Num
-			last.Den += p.Den
+			last.Num += o.Num
+			last.Den += o.Den
 			last.Value = last.Num / last.Den
-			last.units = append(last.units, p.units[0])
+			units = append(units, o.Unit)
 		default:
-			errs = append(errs, &collectors.RowError{Loc: p.loc, Err: fmt.Errorf("kpi %s is a %s and cannot be rolled up from several former units (first at row %d)", k.ID, k.Kind, last.loc.Row)})
+			errs = append(errs, &collectors.RowError{Loc: o.Loc, Err: fmt.Errorf("kpi %s is a %s and cannot be rolled up from several former units (first at row %d)", k.ID, k.Kind, first.Loc.Row)})
 		}
 	}
 	return out, errs

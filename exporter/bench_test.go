@@ -1,0 +1,141 @@
+package exporter
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+)
+
+// benchSizes are the observed-series counts the benchmarks run at; a quick
+// run passes -args -bench.sizes=10000.
+var benchSizes = flag.String("bench.sizes", "10000,100000,1000000", "comma-separated series counts for the benchmarks")
+
+// benchExporter is an exporter over a generated catalogue of n series,
+// refreshed once.
+func benchExporter(b *testing.B, n int) *Exporter {
+	b.Helper()
+	dir := b.TempDir()
+	path, err := gen.New(n).Write(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat, err := catalogue.LoadFile(path, collectors.Check)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(cat, os.DirFS(dir), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.RefreshAll(context.Background())
+	if got := e.rt.sources[0].series; len(got) != n || e.rt.sources[0].rejected != 0 {
+		b.Fatalf("generated %d series, exporter has %d (%d rows rejected)", n, len(got), e.rt.sources[0].rejected)
+	}
+	return e
+}
+
+// eachSize runs f as a sub-benchmark per size, with the exporter built
+// outside the timed part.
+func eachSize(b *testing.B, f func(b *testing.B, e *Exporter, n int)) {
+	for _, s := range strings.Split(*benchSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			b.Fatalf("-bench.sizes: %v", err)
+		}
+		e := benchExporter(b, n)
+		b.Run("series="+strconv.Itoa(n), func(b *testing.B) { f(b, e, n) })
+	}
+}
+
+func reportSeries(b *testing.B, e *Exporter, n int) {
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "series/s")
+	b.ReportMetric(float64(len(e.page.Load().plain)), "exposition-bytes")
+}
+
+// BenchmarkRefresh reads the CSV, maps and aggregates its rows, and renders.
+func BenchmarkRefresh(b *testing.B) {
+	eachSize(b, func(b *testing.B, e *Exporter, n int) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.RefreshAll(context.Background())
+		}
+		reportSeries(b, e, n)
+	})
+}
+
+// BenchmarkRender renders the exposition, plain and gzipped, from data in
+// memory.
+func BenchmarkRender(b *testing.B) {
+	eachSize(b, func(b *testing.B, e *Exporter, n int) {
+		b.ReportAllocs()
+		for b.Loop() {
+			e.render()
+		}
+		reportSeries(b, e, n)
+	})
+}
+
+// BenchmarkServe scrapes over loopback HTTP, one client at a time and ten
+// at once, plain and gzipped; a scrape reads the whole response.
+func BenchmarkServe(b *testing.B) {
+	eachSize(b, func(b *testing.B, e *Exporter, n int) {
+		srv := httptest.NewServer(e.Handler(prometheus.NewRegistry()))
+		defer srv.Close()
+		for _, enc := range []string{"identity", "gzip"} {
+			for _, clients := range []int{1, 10} {
+				b.Run(enc+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
+					b.ReportAllocs()
+					var size atomic.Int64
+					for b.Loop() {
+						var wg sync.WaitGroup
+						for range clients {
+							wg.Add(1)
+							go func() {
+								defer wg.Done()
+								size.Store(getAll(b, srv.URL, enc))
+							}()
+						}
+						wg.Wait()
+					}
+					b.ReportMetric(float64(n)*float64(b.N)*float64(clients)/b.Elapsed().Seconds(), "series/s")
+					b.ReportMetric(float64(size.Load()), "response-bytes")
+				})
+			}
+		}
+	})
+}
+
+var benchClient = &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 10}}
+
+// getAll GETs url with the given Accept-Encoding and returns the response's
+// size, as sent (not decompressed).
+func getAll(b *testing.B, url, enc string) int64 {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept-Encoding", enc)
+	resp, err := benchClient.Do(req)
+	if err != nil {
+		b.Error(err)
+		return 0
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Errorf("scrape: status %d, %v", resp.StatusCode, err)
+	}
+	return n
+}
