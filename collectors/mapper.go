@@ -178,12 +178,33 @@ type Binding struct {
 	num, den int
 	dims     map[string]int
 	nf       NumberFormat
+	// A report repeats the same KPI ids, unit names and dates over up to a
+	// million rows: each distinct cell is resolved once, and the
+	// observations share the resulting label strings rather than each
+	// keeping its record alive.
+	kpiCells  map[string]int // -1 for a KPI not in the catalogue
+	dimCells  map[string]map[string]dimValue
+	dateCells map[string]dateValue
+}
+
+// dimValue is a resolved dimension cell.
+type dimValue struct {
+	label string
+	unit  string // the province the cell names (former or current), for roll-ups
+	total bool   // a totals row
+	err   error
+}
+
+type dateValue struct {
+	t   time.Time
+	err error
 }
 
 // Bind finds the mapping's columns in header. A missing column is an error
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
-	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{}, nf: mp.Numbers.withDefaults()}
+	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{}, nf: mp.Numbers.withDefaults(),
+		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}}
 	index := map[string]int{}
 	for i, h := range header {
 		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
@@ -258,8 +279,8 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	}
 	obs.KPI = b.kpi
 	if b.kpiCol >= 0 {
-		i, ok := b.m.kpis[units.Normalise(cells[b.kpiCol])]
-		if !ok {
+		i := b.kpiIndex(cells[b.kpiCol])
+		if i < 0 {
 			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue", cells[b.kpiCol]))
 		}
 		obs.KPI = i
@@ -278,24 +299,23 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		if !ok {
 			return fail(b.date, fmt.Errorf("kpi %q is broken down by %s but the source maps no %s column", k.ID, d, d))
 		}
-		raw := strings.TrimSpace(cells[c])
-		if totalRows[units.Normalise(raw)] {
+		v := b.dimension(d, strings.TrimSpace(cells[c]))
+		if v.total {
 			return obs, true, nil
 		}
-		v, err := b.m.dimension(d, raw)
-		if err != nil {
-			return fail(c, err)
+		if v.err != nil {
+			return fail(c, v.err)
 		}
-		obs.Labels[i] = v
-		if d == catalogue.DimProvince {
-			obs.Unit = units.Normalise(raw)
+		obs.Labels[i] = v.label
+		if v.unit != "" {
+			obs.Unit = v.unit
 		}
 	}
-	t, err := ParseDate(cells[b.date], b.mapping.DateFormat)
-	if err != nil {
-		return fail(b.date, err)
+	date := b.parseDate(cells[b.date])
+	if date.err != nil {
+		return fail(b.date, date.err)
 	}
-	obs.Period = kpi.PeriodStart(k.Cadence.Period, t)
+	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
 	if k.Kind == catalogue.KindRatio {
 		if b.num < 0 || b.den < 0 {
 			return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
@@ -322,14 +342,52 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	return obs, false, nil
 }
 
+func (b *Binding) kpiIndex(cell string) int {
+	i, ok := b.kpiCells[cell]
+	if !ok {
+		if i, ok = b.m.kpis[units.Normalise(cell)]; !ok {
+			i = -1
+		}
+		b.kpiCells[strings.Clone(cell)] = i
+	}
+	return i
+}
+
+func (b *Binding) dimension(d, raw string) dimValue {
+	cells := b.dimCells[d]
+	if v, ok := cells[raw]; ok {
+		return v
+	}
+	if cells == nil {
+		cells = map[string]dimValue{}
+		b.dimCells[d] = cells
+	}
+	raw = strings.Clone(raw)
+	var v dimValue
+	if n := units.Normalise(raw); totalRows[n] {
+		v.total = true
+	} else if d == catalogue.DimProvince {
+		var p units.Province
+		p, v.unit, v.err = units.MatchNamed(raw)
+		v.label = p.Name
+	} else {
+		v.label, v.err = b.m.dimension(d, raw)
+	}
+	cells[raw] = v
+	return v
+}
+
+func (b *Binding) parseDate(cell string) dateValue {
+	v, ok := b.dateCells[cell]
+	if !ok {
+		v.t, v.err = ParseDate(cell, b.mapping.DateFormat)
+		b.dateCells[strings.Clone(cell)] = v
+	}
+	return v
+}
+
 func (m *Mapper) dimension(d, raw string) (string, error) {
 	switch d {
-	case catalogue.DimProvince:
-		p, err := units.Match(raw)
-		if err != nil {
-			return "", err
-		}
-		return p.Name, nil
 	case catalogue.DimMinistry:
 		if id, ok := m.owners[units.Normalise(raw)]; ok {
 			return id, nil
@@ -360,15 +418,25 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		scale = 0.01
 		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	}
-	if f.Thousands != "" {
-		t = strings.ReplaceAll(t, f.Thousands, "")
-	}
 	t = strings.ReplaceAll(t, " ", "")
-	if f.Decimal != "." {
-		if strings.Contains(t, ".") {
-			return 0, fmt.Errorf("%q is not a number (decimal separator is %q)", s, f.Decimal)
+	whole, frac, hasFrac := strings.Cut(t, f.Decimal)
+	if f.Thousands != "" && strings.Contains(whole, f.Thousands) {
+		// Separators must group thousands, so that 0.5 in a source that
+		// writes 1.058.569 is an error rather than five.
+		groups := strings.Split(whole, f.Thousands)
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
+			}
 		}
-		t = strings.Replace(t, f.Decimal, ".", 1)
+		whole = strings.Join(groups, "")
+	}
+	if strings.ContainsAny(whole+frac, f.Thousands+".,") {
+		return 0, fmt.Errorf("%q is not a number (decimal separator %q, thousands %q)", s, f.Decimal, f.Thousands)
+	}
+	t = whole
+	if hasFrac {
+		t += "." + frac
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {

@@ -1,0 +1,102 @@
+package collectors_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+)
+
+// The mapper resolves each distinct cell once per file: a repeated cell,
+// good or bad, must map the same on every row, and a bad one must still be
+// reported at its own row.
+func TestRepeatedCellsMapAlikeAndReportTheirOwnRow(t *testing.T) {
+	const cat = `apiVersion: kpiwatch.io/v1
+kind: Catalogue
+metadata: {name: cells}
+owners: [{id: mps, name: Ministry of Public Security, block: government}]
+sources:
+  - id: communes
+    collector: csv
+    config:
+      path: communes.csv
+      mapping:
+        kpi_column: kpi
+        date: period
+        value: value
+        dimensions: {province: province, commune: commune}
+kpis:
+  - id: accounts
+    name: Accounts
+    kind: count
+    direction: higher_is_better
+    owner: mps
+    dimensions: [province, commune]
+    cadence: {period: monthly, due_day: 15}
+    source: communes
+    baseline: {date: 2025-01-01, value: 0}
+    targets: [{by: 2026-12-31, value: 100}]
+`
+	const data = `province,commune,kpi,period,value
+Hà Nội,Phường Ba Đình,accounts,2025-10,5
+Atlantis,Xã A,accounts,2025-10,1
+Hà Nội,Phường Hoàn Kiếm,accounts,2025-10,6
+Atlantis,Xã A,accounts,2025-11,1
+Tổng cộng,,accounts,2025-10,11
+Tổng cộng,,accounts,2025-11,11
+Hà Nội,Phường Ba Đình,nope,2025-10,1
+Hà Nội,Phường Ba Đình,nope,2025-11,1
+Hà Nội,Phường Ba Đình,accounts,someday,1
+Hà Nội,Phường Ba Đình,accounts,someday,1
+Thành phố Hà Nội,Phường Ba Đình,accounts,11/2025,7
+`
+	fsys := fstest.MapFS{"communes.csv": {Data: []byte(data)}}
+	c, err := catalogue.Parse("kpis.yaml", []byte(cat), fsys, collectors.Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, errs := collectors.New(collectors.Env{Source: c.Sources[0], Dir: fsys})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	b, err := col.Collect(context.Background(), collectors.NewMapper(c, "communes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range b.Observations {
+		got = append(got, fmt.Sprintf("row %d: %q unit %q %s %g", o.Loc.Row, o.Labels, o.Unit, o.Period.Format("2006-01"), o.Value))
+	}
+	want := []string{
+		`row 2: ["Ha Noi" "Phường Ba Đình"] unit "ha noi" 2025-10 5`,
+		`row 4: ["Ha Noi" "Phường Hoàn Kiếm"] unit "ha noi" 2025-10 6`,
+		`row 12: ["Ha Noi" "Phường Ba Đình"] unit "ha noi" 2025-11 7`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("observations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantRejected := []string{
+		`row 3, column "province": unknown province "Atlantis"`,
+		`row 5, column "province": unknown province "Atlantis"`,
+		`row 8, column "kpi": kpi "nope" is not in the catalogue`,
+		`row 9, column "kpi": kpi "nope" is not in the catalogue`,
+		`row 10, column "period": "someday" is not a date`,
+		`row 11, column "period": "someday" is not a date`,
+	}
+	if len(b.Rejected) != len(wantRejected) {
+		t.Fatalf("rejected %q, want %d rows", b.Rejected, len(wantRejected))
+	}
+	for i, w := range wantRejected {
+		if !strings.Contains(b.Rejected[i].Error(), w) {
+			t.Errorf("rejected[%d] = %q, want it to say %q", i, b.Rejected[i], w)
+		}
+	}
+	if b.Observations[0].Period != time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("period %v", b.Observations[0].Period)
+	}
+}
