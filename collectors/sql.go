@@ -1,0 +1,266 @@
+package collectors
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // driver "mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
+	"gopkg.in/yaml.v3"
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+)
+
+func init() { Register("sql", newSQL) }
+
+// sqlDrivers maps a driver as the catalogue names it to its database/sql name.
+var sqlDrivers = map[string]string{"postgres": "pgx", "mysql": "mysql", "sqlite": "sqlite"}
+
+// sqlConfig is a query against a database; its result columns are mapped
+// like a CSV file's.
+type sqlConfig struct {
+	Driver string `yaml:"driver"` // postgres, mysql or sqlite
+	// DSN is the connection string, from a file or the environment: it
+	// usually holds a password.
+	DSN   Secret `yaml:"dsn"`
+	Query string `yaml:"query"`
+	// MaxOpenConns bounds the pool (default 2: one refresh at a time, and
+	// one spare while a cancelled query is cleaned up).
+	MaxOpenConns int     `yaml:"max_open_conns"`
+	Mapping      Mapping `yaml:"mapping"`
+}
+
+type sqlCollector struct {
+	cfg sqlConfig
+	env Env
+
+	mu  sync.Mutex
+	db  *sql.DB // opened on first use, then reused by every refresh
+	dsn string
+}
+
+func newSQL(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
+	var cfg sqlConfig
+	if errs := catalogue.DecodeStrict(node, &cfg, "config"); errs != nil {
+		return nil, errs
+	}
+	var errs []catalogue.FieldError
+	add := func(p, msg string) { errs = append(errs, catalogue.FieldError{Path: "config." + p, Msg: msg}) }
+	if _, ok := sqlDrivers[cfg.Driver]; !ok {
+		add("driver", fmt.Sprintf("%q is not postgres, mysql or sqlite", cfg.Driver))
+	}
+	errs = append(errs, cfg.DSN.Check("config.dsn", true)...)
+	if strings.TrimSpace(cfg.Query) == "" {
+		add("query", "required")
+	}
+	if cfg.MaxOpenConns < 0 {
+		add("max_open_conns", "must not be negative")
+	}
+	if cfg.MaxOpenConns == 0 {
+		cfg.MaxOpenConns = 2
+	}
+	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &sqlCollector{cfg: cfg, env: env}, nil
+}
+
+// open reads the DSN and opens the pool once. It is lazy so that a catalogue
+// can be checked where the database's secrets are not.
+func (c *sqlCollector) open() (*sql.DB, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.db != nil {
+		return c.db, nil
+	}
+	dsn, err := c.cfg.DSN.Read(c.env.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("dsn: %w", err)
+	}
+	db, err := sql.Open(sqlDrivers[c.cfg.Driver], dsn)
+	if err != nil {
+		return nil, redact(err, dsnSecrets(dsn)...)
+	}
+	db.SetMaxOpenConns(c.cfg.MaxOpenConns)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(c.env.Source.Interval.Std() + time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+	c.db, c.dsn = db, dsn
+	return db, nil
+}
+
+// Close closes the pool, for a collector replaced on a catalogue reload.
+func (c *sqlCollector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.db == nil {
+		return nil
+	}
+	err := c.db.Close()
+	c.db = nil
+	return err
+}
+
+func (c *sqlCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
+	where := c.cfg.Driver + " query"
+	db, err := c.open()
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, err)
+	}
+	if t := c.env.Source.Timeout.Std(); t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	batch, err := c.query(ctx, db, m, where)
+	if err != nil {
+		var re *RowError
+		if errors.As(err, &re) {
+			return nil, err
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out after %s: %w", c.env.Source.Timeout, err)
+		}
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, redact(err, dsnSecrets(c.dsn)...))
+	}
+	return batch, nil
+}
+
+func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where string) (*Batch, error) {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	if c.cfg.Driver == "sqlite" {
+		// SQLite has no read-only transactions; this makes the connection one.
+		if _, err := tx.ExecContext(ctx, "PRAGMA query_only = ON"); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, c.cfg.Query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	header, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	b, err := m.Bind(c.cfg.Mapping, header, where)
+	if err != nil {
+		return nil, err
+	}
+	numeric := make([]bool, len(types))
+	for i, t := range types {
+		numeric[i] = numericColumn(t)
+	}
+	values := make([]any, len(header))
+	ptrs := make([]any, len(header))
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	nf := c.cfg.Mapping.Numbers
+	batch := &Batch{}
+	for row := 1; rows.Next(); row++ {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("row %d: %w", row, err)
+		}
+		cells := make([]string, len(values))
+		for i, v := range values {
+			cells[i] = sqlCell(v, numeric[i], nf)
+		}
+		obs, skip, err := b.Row(cells, row)
+		switch {
+		case err != nil:
+			batch.Rejected = append(batch.Rejected, err)
+		case !skip:
+			batch.Observations = append(batch.Observations, obs)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return batch, nil
+}
+
+// numericColumn is true for columns a driver may hand over as text
+// (NUMERIC, DECIMAL; every column over MySQL's text protocol).
+func numericColumn(t *sql.ColumnType) bool {
+	switch t.ScanType().Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	name := strings.ToUpper(t.DatabaseTypeName())
+	return strings.Contains(name, "NUMERIC") || strings.Contains(name, "DECIMAL")
+}
+
+// sqlCell turns a driver's value into a cell for the mapper: numbers in the
+// source's number format, times as the database shows them (converting to
+// UTC would move a midnight in Viet Nam into the previous day), booleans as
+// 1 and 0.
+func sqlCell(v any, numeric bool, nf NumberFormat) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return FormatNumber(v, nf)
+	case bool:
+		if v {
+			return "1"
+		}
+		return "0"
+	case time.Time:
+		return v.Format("2006-01-02T15:04:05")
+	case []byte:
+		return sqlCell(string(v), numeric, nf)
+	case string:
+		if numeric {
+			return typedNumber(v, nf)
+		}
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// dsnPassword finds the password in the DSN forms of the three drivers:
+// a URL, key=value pairs, and MySQL's user:password@tcp(host)/db.
+var dsnPassword = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)password\s*=\s*'((?:[^'\\]|\\.)*)'`),
+	regexp.MustCompile(`(?i)password\s*=\s*([^\s']\S*)`),
+	regexp.MustCompile(`^[^:@/]*:([^@]*)@`),
+}
+
+// dsnSecrets are the strings of a DSN an error must not show.
+func dsnSecrets(dsn string) []string {
+	secrets := []string{dsn}
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p, url.QueryEscape(p))
+		}
+	}
+	for _, re := range dsnPassword {
+		if m := re.FindStringSubmatch(dsn); m != nil && m[1] != "" {
+			secrets = append(secrets, m[1])
+		}
+	}
+	return secrets
+}
