@@ -102,7 +102,8 @@ func TestCSVMinistryReport(t *testing.T) {
 		"Huế;recipients;10/2025;1,5,5;;\n" +
 		"Huế;recipients;someday;5;;\n" +
 		"Huế;paid_by_bank;10/2025;;10;0\n" +
-		"Huế;unknown_kpi;10/2025;1;;\n"
+		"Huế;unknown_kpi;10/2025;1;;\n" +
+		";Tổng cộng;10/2025;5;;\n"
 	c, fsys := load(t, ministryCatalogue, map[string]string{"report.csv": report})
 	b, err := collect(t, c, fsys, "report")
 	if err != nil {
@@ -134,7 +135,7 @@ func TestCSVMinistryReport(t *testing.T) {
 	wantRejected := []string{
 		`source report: report.csv: row 7, column "Tỉnh/TP": unknown province "Hà Tây"`,
 		`source report: report.csv: row 8: short row: 3 of 6 columns`,
-		`source report: report.csv: row 9, column "Giá trị": "1,5,5" is not a number`,
+		`source report: report.csv: row 9, column "Giá trị": "1,5,5" is not a number (decimal separator ",", thousands ".")`,
 		`source report: report.csv: row 10, column "Kỳ báo cáo": "someday" is not a date`,
 		`source report: report.csv: row 11, column "Số đối tượng": denominator 0 is not positive`,
 		`source report: report.csv: row 12, column "Chỉ tiêu": kpi "unknown_kpi" is not in the catalogue`,
@@ -182,9 +183,14 @@ func TestParseNumber(t *testing.T) {
 		{"1,058,569.5", collectors.NumberFormat{Decimal: ".", Thousands: ","}, 1058569.5, true},
 		{"0.5957", en, 0.5957, true},
 		{"59.57%", en, 0.5957, true},
-		// The source declares "." as its thousands separator, so 1.5 is 15:
-		// the format is the source's to state, not ours to guess.
-		{"1.5", vn, 15, true},
+		// Where "." separates thousands, 1.5 and 0.5 are mistakes, not 15
+		// and 5.
+		{"1.5", vn, 0, false},
+		{"0.5", vn, 0, false},
+		{"1.05.569", vn, 0, false},
+		{"12,34.5", vn, 0, false},
+		{"1.058,5", vn, 1058.5, true},
+		{"1,5", en, 0, false},
 		{"", vn, 0, false},
 		{"abc", en, 0, false},
 		{"NaN", en, 0, false},

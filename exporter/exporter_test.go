@@ -261,11 +261,12 @@ func TestExposition(t *testing.T) {
 
 func TestRepeatedRowIsRejectedNotSummed(t *testing.T) {
 	script.set(accounts(1), nil, nil)
-	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV + "Huế,paid_by_bank,2025-10,,1,100\n"})
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV + "Huế,paid_by_bank,2025-10,,1,100\nTP HCM,paid_by_bank,2025-10,,1,100\n"})
 	e.RefreshAll(context.Background())
 	got := samples(t, mustScrape(t, e))
-	if got[`kpi_collector_rejected_rows{collector="csv", source="provinces"}`] != 1 {
-		t.Error("the repeated Hue row should be rejected")
+	// Hue twice, and Ho Chi Minh City spelled another way: both repeats.
+	if got[`kpi_collector_rejected_rows{collector="csv", source="provinces"}`] != 2 {
+		t.Errorf("the repeated rows should be rejected: %v", got[`kpi_collector_rejected_rows{collector="csv", source="provinces"}`])
 	}
 	if got[`kpi_value{kpi="paid_by_bank", province="Hue"}`] != 0.7 {
 		t.Errorf("the first Hue row stands: %v", got[`kpi_value{kpi="paid_by_bank", province="Hue"}`])

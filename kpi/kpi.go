@@ -264,16 +264,22 @@ func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgeme
 	}
 	dir := plan.Direction
 	span := math.Abs(j.Governing.Value - plan.BaselineValue)
+	met := Met(dir, obs.Value, j.Governing.Value)
+	// A milestone is done or not: there is no path to be behind on before
+	// its date, and once done it needs no further reports.
+	gradual := k.Kind != catalogue.KindMilestone
 	switch passed, hasPassed := plan.lastPassed(now); {
+	case met && !gradual:
+		j.Status = conventions.StatusAchieved
 	case now.After(StaleAfter(k.Cadence, obs.Period)):
 		j.Status = conventions.StatusStale
-	case Met(dir, obs.Value, j.Governing.Value):
+	case met:
 		j.Status = conventions.StatusAchieved
 	case hasPassed && !Met(dir, obs.Value, passed.Value):
 		j.Status = conventions.StatusMissed
-	case Shortfall(dir, obs.Value, j.Plan) > k.Tolerance*span:
+	case gradual && Shortfall(dir, obs.Value, j.Plan) > k.Tolerance*span:
 		j.Status = conventions.StatusAtRisk
-	case !math.IsNaN(j.Forecast) && !Met(dir, j.Forecast, j.Governing.Value):
+	case gradual && !math.IsNaN(j.Forecast) && !Met(dir, j.Forecast, j.Governing.Value):
 		j.Status = conventions.StatusAtRisk
 	}
 	return j

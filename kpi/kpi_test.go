@@ -231,6 +231,8 @@ func TestJudge(t *testing.T) {
 		{"lower is better, at zero is achieved", lower(), obs(0), now, conventions.StatusAchieved},
 		{"lower is better, deadline passed above target", lower(), &Observation{Period: date("2027-01-01"), Value: 4}, date("2027-02-10"), conventions.StatusMissed},
 		{"milestone done", milestone(), &Observation{Period: date("2026-05-01"), Value: 1}, date("2026-06-10"), conventions.StatusAchieved},
+		{"milestone not yet done before its date", milestone(), &Observation{Period: date("2026-04-01"), Value: 0}, date("2026-05-10"), conventions.StatusOnTrack},
+		{"milestone done needs no more reports", milestone(), &Observation{Period: date("2026-01-01"), Value: 1}, date("2026-11-22"), conventions.StatusAchieved},
 		{"milestone not done after its date", milestone(), &Observation{Period: date("2026-06-01"), Value: 0}, date("2026-07-10"), conventions.StatusMissed},
 		{"level behind", level(), obs(0.45), now, conventions.StatusAtRisk},
 		{"level reached", level(), obs(0.7), now, conventions.StatusAchieved},

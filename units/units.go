@@ -46,8 +46,15 @@ type FormerProvince struct {
 var (
 	provinces []Province
 	former    []FormerProvince
-	byKey     map[string]int // normalised name or alias -> index in provinces
+	byKey     map[string]entry // normalised name or alias -> the unit it names
 )
+
+// entry is what a name means: the current unit it belongs to, and the name
+// of the unit (former or current) it was written for.
+type entry struct {
+	current int
+	named   string
+}
 
 func init() {
 	provinces = parseProvinces(provinces2025CSV)
@@ -68,10 +75,19 @@ var ErrUnknown = fmt.Errorf("unknown province")
 // units match the unit they were merged into. Case, diacritics, the prefixes
 // Tỉnh, Thành phố and TP., punctuation and common aliases are tolerated.
 func Match(name string) (Province, error) {
-	if i, ok := byKey[Normalise(name)]; ok {
-		return provinces[i], nil
+	p, _, err := MatchNamed(name)
+	return p, err
+}
+
+// MatchNamed is Match that also says which unit the name was written for:
+// the ASCII name of the former province (or of the current unit) it spells,
+// the same however it is spelled. Reports of two former provinces roll up;
+// two spellings of one are the same report twice.
+func MatchNamed(name string) (Province, string, error) {
+	if e, ok := byKey[Normalise(name)]; ok {
+		return provinces[e.current], e.named, nil
 	}
-	return Province{}, fmt.Errorf("%w %q", ErrUnknown, name)
+	return Province{}, "", fmt.Errorf("%w %q", ErrUnknown, name)
 }
 
 // prefixes are stripped from normalised names, longest first.
@@ -130,26 +146,28 @@ var aliases = map[string][]string{
 	"Dak Nong":          {"Daknong", "Dac Nong"},
 }
 
-func buildIndex(ps []Province, fs []FormerProvince) map[string]int {
-	idx := map[string]int{}
+func buildIndex(ps []Province, fs []FormerProvince) map[string]entry {
+	idx := map[string]entry{}
 	byCode := map[string]int{}
 	for i, p := range ps {
 		byCode[p.Code] = i
-		idx[Normalise(p.Name)] = i
-		idx[Normalise(p.NameVI)] = i
+		idx[Normalise(p.Name)] = entry{i, p.Name}
+		idx[Normalise(p.NameVI)] = entry{i, p.Name}
 	}
+	// A former name that is also a current one (Bac Ninh, Lao Cai) names the
+	// same current unit either way.
 	for _, f := range fs {
-		i := byCode[f.Into]
-		idx[Normalise(f.Name)] = i
-		idx[Normalise(f.NameVI)] = i
+		e := entry{byCode[f.Into], f.Name}
+		idx[Normalise(f.Name)] = e
+		idx[Normalise(f.NameVI)] = e
 	}
 	for name, as := range aliases {
-		i, ok := idx[Normalise(name)]
+		e, ok := idx[Normalise(name)]
 		if !ok {
 			panic("units: alias target " + name + " is in no table")
 		}
 		for _, a := range as {
-			idx[Normalise(a)] = i
+			idx[Normalise(a)] = e
 		}
 	}
 	return idx
