@@ -190,7 +190,7 @@ type Binding struct {
 // dimValue is a resolved dimension cell.
 type dimValue struct {
 	label string
-	unit  string // normalised province name, for roll-ups
+	unit  string // the province the cell names (former or current), for roll-ups
 	total bool   // a totals row
 	err   error
 }
@@ -366,8 +366,12 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	var v dimValue
 	if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
-	} else if v.label, v.err = b.m.dimension(d, raw); d == catalogue.DimProvince {
-		v.unit = n
+	} else if d == catalogue.DimProvince {
+		var p units.Province
+		p, v.unit, v.err = units.MatchNamed(raw)
+		v.label = p.Name
+	} else {
+		v.label, v.err = b.m.dimension(d, raw)
 	}
 	cells[raw] = v
 	return v
@@ -384,12 +388,6 @@ func (b *Binding) parseDate(cell string) dateValue {
 
 func (m *Mapper) dimension(d, raw string) (string, error) {
 	switch d {
-	case catalogue.DimProvince:
-		p, err := units.Match(raw)
-		if err != nil {
-			return "", err
-		}
-		return p.Name, nil
 	case catalogue.DimMinistry:
 		if id, ok := m.owners[units.Normalise(raw)]; ok {
 			return id, nil
@@ -420,15 +418,25 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		scale = 0.01
 		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	}
-	if f.Thousands != "" {
-		t = strings.ReplaceAll(t, f.Thousands, "")
-	}
 	t = strings.ReplaceAll(t, " ", "")
-	if f.Decimal != "." {
-		if strings.Contains(t, ".") {
-			return 0, fmt.Errorf("%q is not a number (decimal separator is %q)", s, f.Decimal)
+	whole, frac, hasFrac := strings.Cut(t, f.Decimal)
+	if f.Thousands != "" && strings.Contains(whole, f.Thousands) {
+		// Separators must group thousands, so that 0.5 in a source that
+		// writes 1.058.569 is an error rather than five.
+		groups := strings.Split(whole, f.Thousands)
+		for _, g := range groups[1:] {
+			if len(g) != 3 {
+				return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
+			}
 		}
-		t = strings.Replace(t, f.Decimal, ".", 1)
+		whole = strings.Join(groups, "")
+	}
+	if strings.ContainsAny(whole+frac, f.Thousands+".,") {
+		return 0, fmt.Errorf("%q is not a number (decimal separator %q, thousands %q)", s, f.Decimal, f.Thousands)
+	}
+	t = whole
+	if hasFrac {
+		t += "." + frac
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
