@@ -1,0 +1,196 @@
+package alerts
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	c "github.com/kpiwatch/kpiwatch/conventions"
+)
+
+// DefaultReceiver takes the alerts that belong to no owner (failing sources)
+// and those of owners the receivers file does not list. Owner ids cannot
+// contain "-", so it never clashes with one.
+const DefaultReceiver = "kpiwatch-operators"
+
+// TemplateFile is the message template file written beside the
+// Alertmanager configuration.
+const TemplateFile = "kpiwatch.tmpl"
+
+// Repeat intervals by severity: monthly figures do not change by the hour,
+// so a reminder a day (critical) to a few days (warning, info) is enough.
+// They stay under Alertmanager's default --data.retention of 5 days, past
+// which it forgets what it has sent.
+var repeatBySeverity = []struct{ severity, interval string }{
+	{"critical", "1d"},
+	{"info", "4d"},
+}
+
+const repeatDefault = "3d"
+
+// AlertmanagerConfig is the generated Alertmanager configuration.
+type AlertmanagerConfig struct {
+	Route        Route         `yaml:"route"`
+	InhibitRules []InhibitRule `yaml:"inhibit_rules"`
+	Receivers    []*yaml.Node  `yaml:"receivers"`
+	Templates    []string      `yaml:"templates"`
+}
+
+// Route is an Alertmanager route.
+type Route struct {
+	Receiver       string   `yaml:"receiver,omitempty"`
+	Matchers       []string `yaml:"matchers,omitempty"`
+	GroupBy        []string `yaml:"group_by,omitempty"`
+	GroupWait      string   `yaml:"group_wait,omitempty"`
+	GroupInterval  string   `yaml:"group_interval,omitempty"`
+	RepeatInterval string   `yaml:"repeat_interval,omitempty"`
+	Routes         []Route  `yaml:"routes,omitempty"`
+}
+
+// InhibitRule silences target alerts while a source alert fires with the
+// same values of the equal labels.
+type InhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal"`
+}
+
+// Receivers is the operator's file of where alerts go: Alertmanager receiver
+// settings (email_configs, webhook_configs, ...; without the name) for the
+// default receiver and per owner id. Secrets belong in the *_file options
+// Alertmanager offers (auth_password_file, api_url_file, ...), not here.
+type Receivers struct {
+	Default yaml.Node            `yaml:"default"`
+	Owners  map[string]yaml.Node `yaml:"owners"`
+}
+
+// LoadReceivers reads a receivers file and checks it against the catalogue.
+func LoadReceivers(path string, cat *catalogue.Catalogue) (*Receivers, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReceivers(filepath.Base(path), data, cat)
+}
+
+// ParseReceivers decodes a receivers file named name strictly: unknown keys,
+// owners the catalogue does not have, and settings that are not a mapping or
+// that set a name are errors with their line.
+func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receivers, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var r Receivers
+	if len(root.Content) == 0 {
+		return &r, nil
+	}
+	errs := catalogue.Errors(catalogue.DecodeStrict(root.Content[0], &r, ""))
+	check := func(path string, n *yaml.Node) {
+		if n.Kind == 0 {
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			errs = append(errs, catalogue.FieldError{Path: path, Line: n.Line, Msg: "must be a mapping of Alertmanager receiver settings"})
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "name" {
+				errs = append(errs, catalogue.FieldError{Path: path + ".name", Line: n.Content[i].Line, Msg: "the receiver is named after its owner; leave name out"})
+			}
+		}
+	}
+	check("default", &r.Default)
+	for _, id := range sortedOwners(r.Owners) {
+		n := r.Owners[id]
+		if _, ok := cat.Owner(id); !ok {
+			errs = append(errs, catalogue.FieldError{Path: "owners." + id, Line: n.Line, Msg: fmt.Sprintf("%q is not an owner in the catalogue", id)})
+		}
+		check("owners."+id, &n)
+	}
+	if len(errs) > 0 {
+		for i := range errs {
+			errs[i].File = name
+		}
+		return nil, errs
+	}
+	return &r, nil
+}
+
+func sortedOwners(m map[string]yaml.Node) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// receiverNode is a receiver named name with the settings of body (nil or
+// empty: a receiver that notifies nobody).
+func receiverNode(name string, body *yaml.Node) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "name"}, {Kind: yaml.ScalarNode, Value: name},
+	}}
+	if body != nil && body.Kind == yaml.MappingNode {
+		n.Content = append(n.Content, body.Content...)
+	}
+	return n
+}
+
+// severityRoutes set the repeat interval by severity under a route.
+func severityRoutes() []Route {
+	out := make([]Route, len(repeatBySeverity))
+	for i, r := range repeatBySeverity {
+		out[i] = Route{Matchers: []string{eq(c.LabelSeverity, r.severity)}, RepeatInterval: r.interval}
+	}
+	return out
+}
+
+// Alertmanager builds the Alertmanager configuration: a route per owner of
+// the catalogue to a receiver named after it, grouping by alert, KPI and
+// owner, a missed target silencing the behind-plan and forecast alerts of the
+// same series, and the message templates. rcv may be nil: every receiver is
+// then left without addresses, to be regenerated with the operator's file.
+func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig {
+	var def *yaml.Node
+	owners := map[string]yaml.Node{}
+	if rcv != nil {
+		def, owners = &rcv.Default, rcv.Owners
+	}
+	cfg := &AlertmanagerConfig{
+		Route: Route{
+			Receiver:       DefaultReceiver,
+			GroupBy:        []string{c.LabelAlertName, c.LabelKPI, c.LabelOwner},
+			GroupWait:      "1m",
+			GroupInterval:  "30m",
+			RepeatInterval: repeatDefault,
+			Routes:         severityRoutes(),
+		},
+		InhibitRules: []InhibitRule{{
+			SourceMatchers: []string{eq(c.LabelAlertName, AlertTargetMissed)},
+			TargetMatchers: []string{fmt.Sprintf("%s=~%q", c.LabelAlertName, AlertBehindPlan+"|"+AlertForecastMiss)},
+			Equal:          append([]string{c.LabelKPI}, catalogue.Dimensions...),
+		}},
+		Receivers: []*yaml.Node{receiverNode(DefaultReceiver, def)},
+		Templates: []string{TemplateFile},
+	}
+	// Every owner gets a route, even one without KPIs: its roadmap tasks
+	// alert too. Owner routes come before the root's severity routes, which
+	// would otherwise catch every alert first.
+	routes := make([]Route, 0, len(cat.Owners)+len(cfg.Route.Routes))
+	for _, o := range cat.Owners {
+		body := def
+		if n, ok := owners[o.ID]; ok {
+			body = &n
+		}
+		cfg.Receivers = append(cfg.Receivers, receiverNode(o.ID, body))
+		routes = append(routes, Route{Receiver: o.ID, Matchers: []string{eq(c.LabelOwner, o.ID)}, Routes: severityRoutes()})
+	}
+	cfg.Route.Routes = append(routes, cfg.Route.Routes...)
+	return cfg
+}
