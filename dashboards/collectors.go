@@ -77,7 +77,7 @@ func sourcesTable() *table.PanelBuilder {
 		}
 	}
 	return t.WithTransformation(merge()).
-		WithTransformation(organize([]string{"Time", "__name__"}, rename)).
+		WithTransformation(organize([]string{"Time", labelInstance, labelJob}, rename)).
 		OverrideByName(cols[0].title, []dashboard.DynamicConfigValue{{Id: "mappings", Value: okMappings()}, cellColorBackground()})
 }
 

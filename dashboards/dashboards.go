@@ -187,9 +187,9 @@ func programmeTitle(cat *catalogue.Catalogue) string {
 // newBoard holds what every board shares: tags, links to the other boards,
 // the data source, time settings.
 func newBoard(cat *catalogue.Catalogue, uid, titleVI, title, description, from, refresh string) *dashboard.DashboardBuilder {
-	return dashboard.NewDashboardBuilder(bi(titleVI, title)+" · "+programmeTitle(cat)).
+	return dashboard.NewDashboardBuilder(bi(titleVI, title)).
 		Uid(uid).
-		Description(description).
+		Description(programmeTitle(cat)+". "+description).
 		Tags([]string{Tag, cat.Metadata.Name}).
 		Editable().
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).

@@ -238,7 +238,7 @@ func substitute(expr string, vars []string, values map[string]string) (string, e
 // what the generated recording rules record (the end-to-end test runs the
 // boards against the rules themselves), and Prometheus's ALERTS.
 func knownMetrics() map[string]bool {
-	known := map[string]bool{"ALERTS": true}
+	known := map[string]bool{alertsMetric: true}
 	for name := range conventions.Help {
 		known[name] = true
 	}

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -136,15 +137,17 @@ func provincesRanked() *bargauge.PanelBuilder {
 // last reported, including provinces that never did.
 func provincesTable() *table.PanelBuilder {
 	by := []string{c.LabelKPI, c.LabelProvince}
+	// Only the labels named, so that the queries merge into a row per province.
+	keep := func(expr string) string { return fmt.Sprintf("max by (%s) (%s)", strings.Join(by, ", "), expr) }
 	return newTable(bi("Các tỉnh, thành: giá trị, tình trạng, kỳ báo cáo", "Provinces: value, status, last report"),
 		"Every province for the KPI: its latest value, attainment, status and the period its latest report covers; provinces that never reported show as no data.").
 		Span(12).Height(18).
 		WithTarget(instantQuery("status", statusRank(by, provinceSeries...))).
-		WithTarget(instantQuery("value", sel(c.KPIValue, provinceSeries...))).
-		WithTarget(instantQuery("attainment", sel(c.RecAttainment, provinceSeries...))).
-		WithTarget(instantQuery("reported", millis(sel(c.KPIReportPeriod, provinceSeries...)))).
+		WithTarget(instantQuery("value", keep(sel(c.KPIValue, provinceSeries...)))).
+		WithTarget(instantQuery("attainment", keep(sel(c.RecAttainment, provinceSeries...)))).
+		WithTarget(instantQuery("reported", keep(millis(sel(c.KPIReportPeriod, provinceSeries...))))).
 		WithTransformation(merge()).
-		WithTransformation(organize([]string{"Time", "__name__", c.LabelKPI}, [][2]string{
+		WithTransformation(organize([]string{"Time", c.LabelKPI}, [][2]string{
 			{c.LabelProvince, bi("Tỉnh, thành", "Province")}, {"Value #value", bi("Giá trị", "Value")},
 			{"Value #attainment", bi("Mức đạt", "Attainment")}, {"Value #status", bi("Tình trạng", "Status")},
 			{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")},

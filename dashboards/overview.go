@@ -102,7 +102,7 @@ func reportsOverdue() *stat.PanelBuilder {
 		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
 }
 
-var firing = sel("ALERTS", eq("alertstate", "firing"))
+var firing = sel(alertsMetric, eq(labelAlertState, "firing"))
 
 func alertsFiringCount() *stat.PanelBuilder {
 	return newStat(bi("Cảnh báo đang kích hoạt", "Alerts firing"), "Alerts Prometheus is firing now, from the generated rules.").
@@ -126,9 +126,11 @@ var provinceScope = scope{unit: eq(c.LabelProvince, "$province"), ranked: true, 
 // deadline, days left and status, with the kind's unit.
 func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
 	// Every query keeps only KPIs of kind k that report in scope, so a row
-	// has all its columns or none.
-	keep := func(expr string) string {
-		return fmt.Sprintf("%s and on (%s) %s", ofKind(paren(expr), k), c.LabelKPI, sel(c.KPIStatus, sc.unit))
+	// has all its columns or none, and only the labels named, so that the
+	// queries merge into one row per KPI.
+	keep := func(expr string, labels ...string) string {
+		return fmt.Sprintf("max by (%s) (%s and on (%s) %s)", strings.Join(append([]string{c.LabelKPI}, labels...), ", "),
+			ofKind(paren(expr), k), c.LabelKPI, sel(c.KPIStatus, sc.unit))
 	}
 	value := rollupOf(k, sc.unit)
 	target, plan := kpiWide(c.KPITarget), kpiWide(c.KPIPlan)
@@ -139,7 +141,7 @@ func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
 	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
 		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); attainment is how far it has come from the baseline to the target (100% = target).").
 		Height(12).
-		WithTarget(instantQuery("names", withNames(keep(sel(c.KPIInfo))))).
+		WithTarget(instantQuery("names", keep(sel(c.KPIInfo), c.LabelName, c.LabelNameVI, c.LabelOwner))).
 		WithTarget(instantQuery("value", keep(value))).
 		WithTarget(instantQuery("target", keep(target))).
 		WithTarget(instantQuery("plan", keep(plan))).
@@ -156,7 +158,7 @@ func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
 	if sc.ranked {
 		t.WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.unit)))).
 			WithTarget(instantQuery("of", keep(fmt.Sprintf("count by (%s) (%s)", c.LabelKPI, sel(c.KPIValue, ne(c.LabelProvince, "")))))).
-			WithTarget(instantQuery("reported", keep(fmt.Sprintf("max by (%s) %s", c.LabelKPI, paren(millis(sel(c.KPIReportPeriod, sc.unit)))))))
+			WithTarget(instantQuery("reported", keep(millis(sel(c.KPIReportPeriod, sc.unit)))))
 		columns = append(columns,
 			[2]string{"Value #rank", bi("Hạng", "Rank")}, [2]string{"Value #of", bi("Số tỉnh báo cáo", "Provinces reporting")},
 			[2]string{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")})
@@ -171,7 +173,7 @@ func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
 		panic("no column " + ref)
 	}
 	t.WithTransformation(merge()).
-		WithTransformation(organize([]string{"Time", "Value #names", c.LabelKind, c.LabelDirection, c.LabelCadence, c.LabelSource, c.LabelUnit, c.LabelBlock}, columns)).
+		WithTransformation(organize([]string{"Time", "Value #names"}, columns)).
 		OverrideByName(rename("value"), []dashboard.DynamicConfigValue{unitProp(unit)}).
 		OverrideByName(rename("target"), []dashboard.DynamicConfigValue{unitProp(unit)}).
 		OverrideByName(rename("plan"), []dashboard.DynamicConfigValue{unitProp(unit)}).
@@ -237,7 +239,7 @@ func alertsFiring() *table.PanelBuilder {
 	return newTable(bi("Cảnh báo đang kích hoạt", "Alerts firing now"),
 		"Every alert Prometheus fires now, with the KPI, unit and owner it concerns; Alertmanager notifies the owner.").
 		WithTarget(instantQuery("A", firing)).
-		WithTransformation(organize([]string{"Time", "Value", "__name__", "alertstate"}, [][2]string{
+		WithTransformation(organize([]string{"Time", "Value", "__name__", labelAlertState, labelInstance, labelJob}, [][2]string{
 			{c.LabelSeverity, bi("Mức độ", "Severity")}, {c.LabelAlertName, bi("Cảnh báo", "Alert")},
 			{c.LabelKPI, "KPI"}, {c.LabelOwner, bi("Chủ trì", "Owner")}, {c.LabelProvince, bi("Tỉnh", "Province")},
 		})).

@@ -18,6 +18,15 @@ import (
 	"github.com/kpiwatch/kpiwatch/kpi"
 )
 
+// Names Prometheus itself gives: the target labels it adds to every scraped
+// series, and its series of alerts.
+const (
+	labelInstance   = "instance"
+	labelJob        = "job"
+	alertsMetric    = "ALERTS"
+	labelAlertState = "alertstate"
+)
+
 // Shared defaults: every panel and query uses the provisioned data source.
 
 func datasource() common.DataSourceRef {

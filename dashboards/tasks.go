@@ -74,7 +74,7 @@ func overdueBy(by, title string) *bargauge.PanelBuilder {
 func overdueTasks(expr string) *table.PanelBuilder {
 	return newTable(bi("Nhiệm vụ quá hạn", "Overdue tasks"), "Each task past its due date and not done, most overdue first.").
 		WithTarget(instantQuery("A", "sort_desc("+expr+")")).
-		WithTransformation(organize([]string{"Time", "__name__"}, [][2]string{
+		WithTransformation(organize([]string{"Time", "__name__", labelInstance, labelJob}, [][2]string{
 			{c.LabelTask, bi("Nhiệm vụ", "Task")}, {c.LabelOwner, bi("Chủ trì", "Owner")}, {c.LabelBlock, bi("Khối", "Block")},
 			{"Value", bi("Số ngày quá hạn", "Days overdue")},
 		})).
