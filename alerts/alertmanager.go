@@ -90,6 +90,9 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		return &r, nil
 	}
 	errs := catalogue.Errors(catalogue.DecodeStrict(root.Content[0], &r, ""))
+	// DecodeStrict decodes nothing when it finds a problem; decode what can
+	// be, so that the checks below report everything at once.
+	_ = root.Content[0].Decode(&r)
 	check := func(path string, n *yaml.Node) {
 		if n.Kind == 0 {
 			return
@@ -116,6 +119,7 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		for i := range errs {
 			errs[i].File = name
 		}
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	return &r, nil

@@ -1,0 +1,426 @@
+package alerts
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	c "github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/promqlcheck"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
+	"github.com/kpiwatch/kpiwatch/project06"
+)
+
+// testCatalogue is testdata/catalogue.yml: every kind, direction, dimension
+// and override the generator handles.
+func testCatalogue(t *testing.T) *catalogue.Catalogue {
+	t.Helper()
+	data, err := os.ReadFile("testdata/catalogue.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalogue.Parse("catalogue.yml", data, os.DirFS("testdata"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func project06Catalogue(t *testing.T) *catalogue.Catalogue {
+	t.Helper()
+	cat, err := project06.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// catalogues are what the generator is checked on: the test catalogue and
+// the embedded Project 06 one.
+func catalogues(t *testing.T) map[string]*catalogue.Catalogue {
+	return map[string]*catalogue.Catalogue{"test": testCatalogue(t), "project06": project06Catalogue(t)}
+}
+
+// generate writes the files for cat into a fresh directory.
+func generate(t *testing.T, cat *catalogue.Catalogue, rcv *Receivers) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := WriteFiles(cat, dir, rcv); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// run runs a Debian tool (promtool from prometheus, amtool from
+// prometheus-alertmanager) in dir and fails the test with its output if it
+// fails.
+func run(t *testing.T, dir, tool, pkg string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(realserver.Binary(t, tool, pkg), args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	for name, cat := range catalogues(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, generate(t, cat, nil), "promtool", "prometheus", "check", "rules", "--lint=all", "--lint-fatal", RulesFile)
+		})
+	}
+}
+
+// TestPromtoolGeneratedUnitTests runs the unit tests generated from each
+// catalogue against the rules generated with them.
+func TestPromtoolGeneratedUnitTests(t *testing.T) {
+	for name, cat := range catalogues(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, generate(t, cat, nil), "promtool", "prometheus", "test", "rules", RulesTestFile)
+		})
+	}
+}
+
+// TestPromtoolHandwrittenUnitTests runs testdata/handwritten.test.yml against
+// the rules generated from testdata/catalogue.yml.
+func TestPromtoolHandwrittenUnitTests(t *testing.T) {
+	t.Parallel()
+	dir := generate(t, testCatalogue(t), nil)
+	data, err := os.ReadFile("testdata/handwritten.test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	realserver.WriteFile(t, dir, "handwritten.test.yml", data)
+	run(t, dir, "promtool", "prometheus", "test", "rules", "handwritten.test.yml")
+}
+
+// TestHandwrittenTestsCoverEveryAlert keeps the hand-written tests honest:
+// each alert has a case where it fires and one where it must not.
+func TestHandwrittenTestsCoverEveryAlert(t *testing.T) {
+	data, err := os.ReadFile("testdata/handwritten.test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, name := range AlertNames {
+		fires := regexp.MustCompile(`alertname: ` + name + `\n\s+exp_alerts:\n\s+- exp_labels`)
+		silent := regexp.MustCompile(`alertname: ` + name + `\n\s+exp_alerts: \[\]`)
+		if !fires.MatchString(text) {
+			t.Errorf("no hand-written case where %s fires", name)
+		}
+		if !silent.MatchString(text) {
+			t.Errorf("no hand-written case where %s must not fire", name)
+		}
+	}
+}
+
+func TestAmtoolCheckConfig(t *testing.T) {
+	cat := testCatalogue(t)
+	rcv, err := LoadReceivers("testdata/receivers.yml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*Receivers{"without receivers": nil, "with receivers": rcv} {
+		t.Run(name, func(t *testing.T) {
+			out := run(t, generate(t, cat, r), "amtool", "prometheus-alertmanager", "check-config", AlertmanagerFile)
+			if !strings.Contains(out, "1 templates") {
+				t.Errorf("the message templates are not loaded:\n%s", out)
+			}
+		})
+	}
+	run(t, generate(t, project06Catalogue(t), nil), "amtool", "prometheus-alertmanager", "check-config", AlertmanagerFile)
+}
+
+// TestRoutesReachOwners shows, with amtool, every owner's alerts reaching the
+// owner's receiver whatever their severity, and an alert without an owner (a
+// failing source) reaching the operators.
+func TestRoutesReachOwners(t *testing.T) {
+	for name, cat := range catalogues(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := generate(t, cat, nil)
+			routes := func(receiver string, labels ...string) {
+				args := append([]string{"config", "routes", "test", "--config.file=" + AlertmanagerFile, "--verify.receivers=" + receiver}, labels...)
+				run(t, dir, "amtool", "prometheus-alertmanager", args...)
+			}
+			for _, o := range cat.Owners {
+				for _, sev := range catalogue.Severities {
+					routes(o.ID, "alertname="+AlertBehindPlan, "kpi=x", "owner="+o.ID, "severity="+sev)
+				}
+			}
+			routes(DefaultReceiver, "alertname="+AlertCollectorFailing, "source=x", "severity=warning")
+		})
+	}
+}
+
+// TestRoutesRejectWrongReceiver makes sure the route test above can fail.
+func TestRoutesRejectWrongReceiver(t *testing.T) {
+	cat := testCatalogue(t)
+	dir := generate(t, cat, nil)
+	cmd := exec.Command(realserver.Binary(t, "amtool", "prometheus-alertmanager"), "config", "routes", "test",
+		"--config.file="+AlertmanagerFile, "--verify.receivers=mps", "owner=molisa", "severity=warning")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("molisa's alert reached mps's receiver:\n%s", out)
+	}
+}
+
+func TestMessageTemplateRenders(t *testing.T) {
+	dir := generate(t, testCatalogue(t), nil)
+	out := run(t, dir, "amtool", "prometheus-alertmanager", "template", "render", "--template.glob="+TemplateFile,
+		`--template.text={{ template "kpiwatch.subject" . }}|{{ range .Alerts }}{{ template "kpiwatch.alert" . }}{{ end }}`)
+	// amtool's example data: two alerts with annotations and labels.
+	for _, want := range []string{"[ALERTSTATUS] ", "\n  annotation1: value1", "labels: commonlabelkey1=commonlabelvalue1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered message lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// knownMetrics are the names a rule may read: what the exporter serves and
+// what the rules record.
+func knownMetrics() map[string]bool {
+	known := map[string]bool{}
+	for name := range c.Help {
+		known[name] = true
+	}
+	for _, name := range c.Recorded {
+		known[name] = true
+	}
+	return known
+}
+
+// templateQuery finds the PromQL of the query calls in annotation templates.
+var templateQuery = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")[^|]*\| query`)
+
+// TestRulesNameServedMetrics fails if any expression, or any query in an
+// annotation, names a metric that neither the exporter serves nor a rule
+// records, and if a rule records a name conventions does not list.
+func TestRulesNameServedMetrics(t *testing.T) {
+	known := knownMetrics()
+	for name, cat := range catalogues(t) {
+		groups, err := Rules(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(where, expr string) {
+			unknown, err := promqlcheck.Unknown(expr, known)
+			if err != nil {
+				t.Errorf("%s: %s: %v", name, where, err)
+			}
+			if len(unknown) > 0 {
+				t.Errorf("%s: %s names %v, which nothing serves:\n%s", name, where, unknown, expr)
+			}
+		}
+		queries := 0
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				where := g.Name + "/" + r.Record + r.Alert
+				if r.Record != "" && !known[r.Record] {
+					t.Errorf("%s: %s records a name conventions.Recorded does not list", name, where)
+				}
+				check(where, r.Expr)
+				for key, tmpl := range r.Annotations {
+					for _, m := range templateQuery.FindAllStringSubmatch(tmpl, -1) {
+						format, err := strconv.Unquote(m[1])
+						if err != nil {
+							t.Fatalf("%s: %s: %v", where, key, err)
+						}
+						check(where+" annotation "+key, strings.ReplaceAll(format, "%q", `"x"`))
+						queries++
+					}
+				}
+			}
+		}
+		if queries == 0 {
+			t.Errorf("%s: found no query in any annotation: the pattern has gone stale", name)
+		}
+	}
+}
+
+// TestUnknownMetricIsCaught makes sure the check above can fail.
+func TestUnknownMetricIsCaught(t *testing.T) {
+	unknown, err := promqlcheck.Unknown(`kpi_value{kpi="a"} > kpi_valu{kpi="a"}`, knownMetrics())
+	if err != nil || len(unknown) != 1 || unknown[0] != "kpi_valu" {
+		t.Fatalf("got %v, %v; want [kpi_valu]", unknown, err)
+	}
+}
+
+// TestOverrides checks that the catalogue's alerts block and tolerance reach
+// the rules: severities (a missed target one step up), for, disabled tiers,
+// tolerance and max_jump.
+func TestOverrides(t *testing.T) {
+	groups, err := Rules(testCatalogue(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts := map[string]map[string][]Rule{} // kpi -> alert -> rules
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Labels[c.LabelKPI] == "" {
+				continue
+			}
+			k := r.Labels[c.LabelKPI]
+			if alerts[k] == nil {
+				alerts[k] = map[string][]Rule{}
+			}
+			alerts[k][r.Alert] = append(alerts[k][r.Alert], r)
+		}
+	}
+	one := func(kpiID, alert string) Rule {
+		t.Helper()
+		rs := alerts[kpiID][alert]
+		if len(rs) != 1 {
+			t.Fatalf("%s: want one %s rule, got %d", kpiID, alert, len(rs))
+		}
+		return rs[0]
+	}
+	for _, tc := range []struct {
+		kpi, alert, severity, forDur string
+	}{
+		{"vneid_accounts", AlertBehindPlan, "critical", "2d"},
+		{"vneid_accounts", AlertForecastMiss, "critical", "2d"},
+		{"vneid_accounts", AlertTargetMissed, "critical", "1h"},
+		{"benefits_paid_by_bank", AlertBehindPlan, "warning", "1d"},
+		{"benefits_paid_by_bank", AlertTargetMissed, "critical", "1h"},
+		{"digital_readiness", AlertBehindPlan, "info", "1d"},
+		{"digital_readiness", AlertTargetMissed, "warning", "1h"},
+	} {
+		r := one(tc.kpi, tc.alert)
+		if r.Labels[c.LabelSeverity] != tc.severity || r.For.String() != tc.forDur {
+			t.Errorf("%s %s: severity %s for %s, want %s for %s", tc.kpi, tc.alert, r.Labels[c.LabelSeverity], r.For, tc.severity, tc.forDur)
+		}
+	}
+	for _, off := range []struct{ kpi, alert string }{
+		{"tasks_behind_schedule", AlertForecastMiss},
+		{"digital_readiness", AlertReportOverdue},
+		{"digital_readiness", AlertDataSuspect},
+	} {
+		if n := len(alerts[off.kpi][off.alert]); n != 0 {
+			t.Errorf("%s: %s is switched off but has %d rules", off.kpi, off.alert, n)
+		}
+	}
+	if expr := one("vneid_accounts", AlertBehindPlan).Expr; !strings.Contains(expr, "> 0.05\n") {
+		t.Errorf("vneid_accounts: tolerance 0.05 not in %s", expr)
+	}
+	checks := map[string]bool{}
+	for _, r := range alerts["vneid_accounts"][AlertDataSuspect] {
+		checks[r.Labels[LabelCheck]] = true
+		if r.Labels[LabelCheck] == CheckJump && !strings.Contains(r.Expr, "> 0.3 * abs(") {
+			t.Errorf("vneid_accounts: max_jump 0.3 not in %s", r.Expr)
+		}
+	}
+	if !checks[CheckFell] || !checks[CheckJump] || checks[CheckRatio] {
+		t.Errorf("vneid_accounts (a cumulative count with max_jump): checks %v", checks)
+	}
+	// A series broken down by block routes on its own block.
+	if _, ok := one("digital_readiness", AlertBehindPlan).Labels[c.LabelBlock]; ok {
+		t.Error("digital_readiness is broken down by block, yet its alerts set a fixed block")
+	}
+}
+
+func TestReceiversErrors(t *testing.T) {
+	cat := testCatalogue(t)
+	_, err := ParseReceivers("receivers.yml", []byte(`default:
+  webhook_configs: [{url: http://a}]
+owners:
+  nobody:
+    webhook_configs: [{url: http://b}]
+  mps:
+    name: mps
+    webhook_configs: [{url: http://c}]
+  molisa: [1]
+extra: 1
+`), cat)
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	for _, want := range []string{
+		`receivers.yml:5: owners.nobody: "nobody" is not an owner in the catalogue`,
+		`receivers.yml:7: owners.mps.name: the receiver is named after its owner`,
+		`receivers.yml:9: owners.molisa: must be a mapping`,
+		`receivers.yml:10: extra: unknown field`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestReceiversGoToTheirOwners(t *testing.T) {
+	cat := testCatalogue(t)
+	rcv, err := LoadReceivers("testdata/receivers.yml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Files(cat, rcv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am := string(files[AlertmanagerFile])
+	for _, want := range []string{
+		"  - name: mps\n    webhook_configs:\n      - url: https://alerts.example.gov.vn/hooks/mps",
+		"  - name: party_office\n    slack_configs:",
+		// An owner the file does not list gets the default's settings.
+		"  - name: molisa\n    email_configs:\n      - to: kpiwatch-ops@example.gov.vn",
+	} {
+		if !strings.Contains(am, want) {
+			t.Errorf("alertmanager.yml lacks %q:\n%s", want, am)
+		}
+	}
+}
+
+// TestCommittedFilesAreCurrent regenerates the files of the embedded Project
+// 06 catalogue and compares them with the committed ones in generated/.
+func TestCommittedFilesAreCurrent(t *testing.T) {
+	files, err := Files(project06Catalogue(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := filepath.Glob("generated/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(committed) != len(files) {
+		t.Errorf("generated/ holds %v; the generator writes %d files", committed, len(files))
+	}
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join("generated", name))
+		if err != nil {
+			t.Errorf("%v: run go generate ./alerts", err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("generated/%s differs from what the generator writes: run go generate ./alerts", name)
+		}
+	}
+}
+
+func TestFilesAreDeterministic(t *testing.T) {
+	cat := testCatalogue(t)
+	a, err := Files(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		b, err := Files(cat, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name := range a {
+			if !bytes.Equal(a[name], b[name]) {
+				t.Fatalf("%s differs between two runs", name)
+			}
+		}
+	}
+}
