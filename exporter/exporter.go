@@ -7,12 +7,11 @@
 package exporter
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +46,12 @@ type Exporter struct {
 	reloads  reloadStats
 }
 
-// rendered is one exposition of the KPI metrics, plain and gzipped.
+// rendered is one exposition of the KPI metrics, plain and gzipped, in
+// segments that are served one after the other.
 type rendered struct {
-	plain, gzipped []byte
-	at             time.Time
+	plain, gzipped         [][]byte
+	plainSize, gzippedSize int
+	at                     time.Time
 }
 
 type reloadStats struct {
@@ -286,16 +287,14 @@ func (e *Exporter) render() {
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
-	var plain bytes.Buffer
-	if prev := e.page.Load(); prev != nil {
-		plain.Grow(len(prev.plain))
-	}
-	render(&plain, v)
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	_, _ = zw.Write(plain.Bytes())
-	_ = zw.Close()
-	e.page.Store(&rendered{plain: plain.Bytes(), gzipped: gz.Bytes(), at: v.now})
+	page := render(v)
+	page.at = v.now
+	e.page.Store(page)
+	// The previous exposition is garbage now, hundreds of megabytes at a
+	// million series. An exporter that only serves ready bytes allocates
+	// too little to trigger a collection soon, so return it to the system
+	// at once rather than keep it resident until then.
+	debug.FreeOSMemory()
 }
 
 // Ready reports whether every source has been tried at least once.

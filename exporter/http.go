@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -73,8 +74,12 @@ func boolValue(b bool) float64 {
 // WriteKPIMetrics writes the current KPI exposition (text format, without
 // the self-metrics), as pushed to VictoriaMetrics.
 func (e *Exporter) WriteKPIMetrics(w io.Writer) error {
-	_, err := w.Write(e.page.Load().plain)
-	return err
+	for _, b := range e.page.Load().plain {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Handler serves /metrics: the self-metrics gathered from g, then the
@@ -109,35 +114,61 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", string(format))
-	if !acceptsGzip(r) {
-		_, _ = w.Write(self.Bytes())
-		_, _ = w.Write(page.plain)
+	head, segments, size, tail := self.Bytes(), page.plain, page.plainSize, []byte(nil)
+	if openMetrics {
+		tail = openMetricsEOF
+	}
+	if acceptsGzip(r) {
+		// Concatenated gzip members are one valid gzip stream (RFC 1952), so
+		// the pre-compressed KPI segments are sent as they are, between the
+		// freshly compressed self-metrics and the OpenMetrics terminator.
+		w.Header().Set("Content-Encoding", "gzip")
+		head, segments, size = h.gzip(head), page.gzipped, page.gzippedSize
 		if openMetrics {
-			_, _ = io.WriteString(w, "# EOF\n")
+			tail = gzippedEOF
 		}
+	}
+	// With its length known the response is sent as it is, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+size+len(tail)))
+	if _, err := w.Write(head); err != nil {
 		return
 	}
-	// Concatenated gzip members are one valid gzip stream (RFC 1952), so the
-	// pre-compressed KPI part is sent as it is, between the freshly
-	// compressed self-metrics and the OpenMetrics terminator.
-	w.Header().Set("Content-Encoding", "gzip")
-	h.writeGzip(w, self.Bytes())
-	_, _ = w.Write(page.gzipped)
-	if openMetrics {
-		h.writeGzip(w, []byte("# EOF\n"))
+	for _, b := range segments {
+		if _, err := w.Write(b); err != nil {
+			return
+		}
 	}
+	_, _ = w.Write(tail)
 }
 
-func (h *metricsHandler) writeGzip(w io.Writer, b []byte) {
+var (
+	openMetricsEOF = []byte("# EOF\n")
+	gzippedEOF     = func() []byte {
+		var buf bytes.Buffer
+		compress(&buf, nil, openMetricsEOF)
+		return buf.Bytes()
+	}()
+)
+
+// gzip compresses the self-metrics with a pooled writer.
+func (h *metricsHandler) gzip(b []byte) []byte {
+	var buf bytes.Buffer
 	zw, _ := h.zw.Get().(*gzip.Writer)
+	h.zw.Put(compress(&buf, zw, b))
+	return buf.Bytes()
+}
+
+// compress writes b gzipped into buf with zw, a writer to reuse or nil, and
+// returns the writer for reuse.
+func compress(buf *bytes.Buffer, zw *gzip.Writer, b []byte) *gzip.Writer {
 	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+		zw, _ = gzip.NewWriterLevel(buf, gzip.BestSpeed)
 	} else {
-		zw.Reset(w)
+		zw.Reset(buf)
 	}
 	_, _ = zw.Write(b)
 	_ = zw.Close()
-	h.zw.Put(zw)
+	return zw
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -2,9 +2,13 @@ package exporter
 
 import (
 	"bytes"
+	"compress/gzip"
 	"math"
+	goruntime "runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -23,58 +27,81 @@ type view struct {
 	now    time.Time
 }
 
-// judged is a series with its status, computed once per rendering.
-type judged struct {
-	s      *Series
-	j      kpi.Judgement
-	noData bool
-}
-
 // writer appends exposition lines; it writes text directly rather than
 // building metric objects, because at a million series that is the
 // difference between a second and a tenth of one.
 type writer struct {
-	b       *bytes.Buffer
-	scratch []byte
+	buf []byte
+	// The last value written and its text: a KPI's report period is the
+	// same for all its units, and formatting floats is half the work.
+	lastBits uint64
+	lastText []byte
 }
 
 func (w *writer) family(name, help string) {
-	w.b.WriteString("# HELP ")
-	w.b.WriteString(name)
-	w.b.WriteByte(' ')
-	w.b.WriteString(help)
-	w.b.WriteString("\n# TYPE ")
-	w.b.WriteString(name)
-	w.b.WriteString(" gauge\n")
+	w.buf = append(w.buf, "# HELP "...)
+	w.buf = append(w.buf, name...)
+	w.buf = append(w.buf, ' ')
+	w.buf = append(w.buf, help...)
+	w.buf = append(w.buf, "\n# TYPE "...)
+	w.buf = append(w.buf, name...)
+	w.buf = append(w.buf, " gauge\n"...)
 }
 
 // sample writes name{k1="v1",...} value. pairs alternates label names and
 // values; empty values are left out.
 func (w *writer) sample(name string, v float64, pairs ...string) {
-	w.b.WriteString(name)
+	w.buf = append(w.buf, name...)
 	open := false
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			continue
-		}
-		if open {
-			w.b.WriteByte(',')
-		} else {
-			w.b.WriteByte('{')
-			open = true
-		}
-		w.b.WriteString(pairs[i])
-		w.b.WriteString(`="`)
-		writeEscaped(w.b, pairs[i+1])
-		w.b.WriteByte('"')
+		open = w.label(open, pairs[i], pairs[i+1])
+	}
+	w.end(open, v)
+}
+
+// seriesSample writes a sample of an observed series: labels kpi, then its
+// dimensions, then the extra pairs, as sample does but without gathering
+// the pairs first.
+func (w *writer) seriesSample(name string, v float64, k *catalogue.KPI, labels []string, extra ...string) {
+	w.buf = append(w.buf, name...)
+	open := w.label(false, conventions.LabelKPI, k.ID)
+	for i, d := range k.Dimensions {
+		open = w.label(open, d, labels[i])
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		open = w.label(open, extra[i], extra[i+1])
+	}
+	w.end(open, v)
+}
+
+// label writes one label pair unless value is empty; open says whether the
+// braces are open already, and the result whether they are now.
+func (w *writer) label(open bool, name, value string) bool {
+	if value == "" {
+		return open
 	}
 	if open {
-		w.b.WriteByte('}')
+		w.buf = append(w.buf, ',')
+	} else {
+		w.buf = append(w.buf, '{')
 	}
-	w.b.WriteByte(' ')
-	w.scratch = appendFloat(w.scratch[:0], v)
-	w.b.Write(w.scratch)
-	w.b.WriteByte('\n')
+	w.buf = append(w.buf, name...)
+	w.buf = append(w.buf, '=', '"')
+	w.buf = appendEscaped(w.buf, value)
+	w.buf = append(w.buf, '"')
+	return true
+}
+
+func (w *writer) end(open bool, v float64) {
+	if open {
+		w.buf = append(w.buf, '}')
+	}
+	w.buf = append(w.buf, ' ')
+	if bits := math.Float64bits(v); bits != w.lastBits || w.lastText == nil {
+		w.lastBits, w.lastText = bits, appendFloat(w.lastText[:0], v)
+	}
+	w.buf = append(w.buf, w.lastText...)
+	w.buf = append(w.buf, '\n')
 }
 
 func appendFloat(b []byte, v float64) []byte {
@@ -89,33 +116,25 @@ func appendFloat(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
-func writeEscaped(b *bytes.Buffer, s string) {
-	if !strings.ContainsAny(s, "\\\"\n") {
-		b.WriteString(s)
-		return
+func appendEscaped(b []byte, s string) []byte {
+	i := 0
+	for i < len(s) && s[i] != '\\' && s[i] != '"' && s[i] != '\n' {
+		i++
 	}
-	for i := 0; i < len(s); i++ {
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
-			b.WriteString(`\\`)
+			b = append(b, `\\`...)
 		case '"':
-			b.WriteString(`\"`)
+			b = append(b, `\"`...)
 		case '\n':
-			b.WriteString(`\n`)
+			b = append(b, `\n`...)
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-}
-
-// seriesPairs is the label pairs of a series: kpi, then its dimensions.
-func seriesPairs(k *catalogue.KPI, labels []string, extra ...string) []string {
-	p := make([]string, 0, 2+2*len(labels)+len(extra))
-	p = append(p, conventions.LabelKPI, k.ID)
-	for i, d := range k.Dimensions {
-		p = append(p, d, labels[i])
-	}
-	return append(p, extra...)
+	return b
 }
 
 // kpiPlans holds, per KPI, its KPI-wide plan and the plans of units that have
@@ -172,18 +191,84 @@ func indexOf(xs []string, x string) int {
 	return -1
 }
 
-// render writes the KPI exposition of v into b.
-func render(b *bytes.Buffer, v view) {
-	w := &writer{b: b}
+// shardSeries is how many series one segment of a family holds: a few
+// megabytes, enough segments at a million series to keep every core busy
+// rendering and compressing.
+const shardSeries = 1 << 14
+
+// render writes the KPI exposition of v in segments, each rendered and
+// gzipped in parallel: the per-KPI metrics, then each per-series family
+// shard by shard.
+func render(v view) *rendered {
 	cat := v.cat
 	plans := make([]kpiPlans, len(cat.KPIs))
 	for i := range cat.KPIs {
 		plans[i] = plansFor(&cat.KPIs[i], v.now)
 	}
-	renderMetadata(w, cat)
-	renderTargets(w, cat, plans, v.now)
-	renderSeries(w, cat, judgeAll(v, plans))
-	renderTasks(w, collectors.SummariseTasks(v.tasks, v.now))
+	var shards [][]Series
+	for _, src := range v.series {
+		for len(src) > 0 {
+			n := min(len(src), shardSeries)
+			shards = append(shards, src[:n])
+			src = src[n:]
+		}
+	}
+	jobs := []func(w *writer){func(w *writer) {
+		renderMetadata(w, cat)
+		renderTargets(w, cat, plans, v.now)
+	}}
+	family := func(name string) {
+		jobs = append(jobs, func(w *writer) { w.family(name, conventions.Help[name]) })
+	}
+	for _, f := range seriesFigures {
+		family(f.name)
+		for _, shard := range shards {
+			jobs = append(jobs, func(w *writer) { renderFigure(w, cat, f, shard) })
+		}
+	}
+	family(conventions.KPIStatus)
+	for _, shard := range shards {
+		jobs = append(jobs, func(w *writer) { renderStatus(w, cat, plans, shard, v.now) })
+	}
+	jobs = append(jobs, func(w *writer) {
+		renderNoData(w, v, plans)
+		renderTasks(w, collectors.SummariseTasks(v.tasks, v.now))
+	})
+	return renderSegments(jobs)
+}
+
+// renderSegments runs the jobs on every core, each into a segment of its
+// own, plain and as a gzip member; concatenated in order they are the
+// exposition and one valid gzip stream (RFC 1952).
+func renderSegments(jobs []func(w *writer)) *rendered {
+	r := &rendered{plain: make([][]byte, len(jobs)), gzipped: make([][]byte, len(jobs))}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range goruntime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &writer{}
+			var gz bytes.Buffer
+			var zw *gzip.Writer
+			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
+				w.buf = w.buf[:0]
+				jobs[i](w)
+				// Each segment is copied out at its exact size: the
+				// scratch buffers grow once, the exposition holds no slack.
+				r.plain[i] = bytes.Clone(w.buf)
+				gz.Reset()
+				zw = compress(&gz, zw, w.buf)
+				r.gzipped[i] = bytes.Clone(gz.Bytes())
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range jobs {
+		r.plainSize += len(r.plain[i])
+		r.gzippedSize += len(r.gzipped[i])
+	}
+	return r
 }
 
 func renderMetadata(w *writer, cat *catalogue.Catalogue) {
@@ -240,22 +325,69 @@ func renderTargets(w *writer, cat *catalogue.Catalogue, plans []kpiPlans, now ti
 	}
 }
 
-// judgeAll judges every series, and adds a no_data entry for each expected
-// unit that has never reported: every province for a KPI broken down by
-// province alone, the KPI itself for a national one.
-func judgeAll(v view, plans []kpiPlans) []judged {
-	var out []judged
+// seriesFigure is a per-series metric taken from the latest point.
+type seriesFigure struct {
+	name   string
+	ratios bool // served for ratio KPIs only
+	value  func(p Point) float64
+}
+
+var seriesFigures = []seriesFigure{
+	{conventions.KPIValue, false, func(p Point) float64 { return p.Value }},
+	{conventions.KPINumerator, true, func(p Point) float64 { return p.Num }},
+	{conventions.KPIDenominator, true, func(p Point) float64 { return p.Den }},
+	{conventions.KPIReportPeriod, false, func(p Point) float64 { return float64(p.Period.Unix()) }},
+}
+
+func renderFigure(w *writer, cat *catalogue.Catalogue, f seriesFigure, shard []Series) {
+	for i := range shard {
+		s := &shard[i]
+		k := &cat.KPIs[s.KPI]
+		if f.ratios && k.Kind != catalogue.KindRatio {
+			continue
+		}
+		w.seriesSample(f.name, f.value(s.Latest()), k, s.Labels)
+	}
+}
+
+// renderStatus judges each series of a shard and writes its status.
+func renderStatus(w *writer, cat *catalogue.Catalogue, plans []kpiPlans, shard []Series, now time.Time) {
+	for i := range shard {
+		s := &shard[i]
+		k := &cat.KPIs[s.KPI]
+		latest := s.Latest()
+		obs := kpi.Observation{Period: latest.Period, Value: latest.Value}
+		if e, ok := s.Earlier(k.Cadence.Period); ok {
+			obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
+		}
+		j := kpi.Judge(k, plans[s.KPI].planOf(k, s.Labels), &obs, now)
+		w.seriesSample(conventions.KPIStatus, 1, k, s.Labels, conventions.LabelStatus, j.Status)
+	}
+}
+
+// renderNoData writes a no_data status for each expected unit that has
+// never reported: every province for a KPI broken down by province alone,
+// the KPI itself for a national one.
+func renderNoData(w *writer, v view, plans []kpiPlans) {
+	expected := make([][][]string, len(v.cat.KPIs))
+	for i := range v.cat.KPIs {
+		k := &v.cat.KPIs[i]
+		switch {
+		case len(k.Dimensions) == 0:
+			expected[i] = [][]string{{}}
+		case len(k.Dimensions) == 1 && k.Dimensions[0] == catalogue.DimProvince:
+			for _, p := range units.All() {
+				expected[i] = append(expected[i], []string{p.Name})
+			}
+		}
+	}
 	reported := make([]map[string]bool, len(v.cat.KPIs))
 	for _, src := range v.series {
 		for i := range src {
 			s := &src[i]
-			k := &v.cat.KPIs[s.KPI]
-			latest := s.Latest()
-			obs := kpi.Observation{Period: latest.Period, Value: latest.Value}
-			if e, ok := s.Earlier(k.Cadence.Period); ok {
-				obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
+			if expected[s.KPI] == nil {
+				continue
 			}
-			out = append(out, judged{s: s, j: kpi.Judge(k, plans[s.KPI].planOf(k, s.Labels), &obs, v.now)})
 			if reported[s.KPI] == nil {
 				reported[s.KPI] = map[string]bool{}
 			}
@@ -264,52 +396,13 @@ func judgeAll(v view, plans []kpiPlans) []judged {
 	}
 	for i := range v.cat.KPIs {
 		k := &v.cat.KPIs[i]
-		var expected [][]string
-		switch {
-		case len(k.Dimensions) == 0:
-			expected = [][]string{{}}
-		case len(k.Dimensions) == 1 && k.Dimensions[0] == catalogue.DimProvince:
-			for _, p := range units.All() {
-				expected = append(expected, []string{p.Name})
-			}
-		}
-		for _, labels := range expected {
+		for _, labels := range expected[i] {
 			if reported[i][strings.Join(labels, "\xff")] {
 				continue
 			}
-			s := &Series{KPI: i, Labels: labels}
-			out = append(out, judged{s: s, j: kpi.Judge(k, plans[i].planOf(k, labels), nil, v.now), noData: true})
+			j := kpi.Judge(k, plans[i].planOf(k, labels), nil, v.now)
+			w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, j.Status)
 		}
-	}
-	return out
-}
-
-func renderSeries(w *writer, cat *catalogue.Catalogue, js []judged) {
-	type fig struct {
-		name   string
-		ratios bool // served for ratio KPIs only
-		value  func(p Point) float64
-	}
-	figs := []fig{
-		{conventions.KPIValue, false, func(p Point) float64 { return p.Value }},
-		{conventions.KPINumerator, true, func(p Point) float64 { return p.Num }},
-		{conventions.KPIDenominator, true, func(p Point) float64 { return p.Den }},
-		{conventions.KPIReportPeriod, false, func(p Point) float64 { return float64(p.Period.Unix()) }},
-	}
-	for _, f := range figs {
-		w.family(f.name, conventions.Help[f.name])
-		for _, j := range js {
-			k := &cat.KPIs[j.s.KPI]
-			if j.noData || (f.ratios && k.Kind != catalogue.KindRatio) {
-				continue
-			}
-			w.sample(f.name, f.value(j.s.Latest()), seriesPairs(k, j.s.Labels)...)
-		}
-	}
-	w.family(conventions.KPIStatus, conventions.Help[conventions.KPIStatus])
-	for _, j := range js {
-		k := &cat.KPIs[j.s.KPI]
-		w.sample(conventions.KPIStatus, 1, seriesPairs(k, j.s.Labels, conventions.LabelStatus, j.j.Status)...)
 	}
 }
 

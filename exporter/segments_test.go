@@ -1,0 +1,78 @@
+package exporter
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+)
+
+// At national scale the exposition is rendered and compressed in segments
+// (several per metric family): served one after the other, they must still
+// make one exposition with each family whole, a gzip stream that decodes to
+// it, and a Content-Length that matches what is sent.
+func TestSegmentedExpositionIsOneExposition(t *testing.T) {
+	g := gen.New(2*shardSeries + 1000) // two full shards per family and a short one
+	n := g.Series()
+	dir := t.TempDir()
+	path, err := g.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalogue.LoadFile(path, collectors.Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cat, os.DirFS(dir), Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RefreshAll(context.Background())
+	if segs := len(e.page.Load().plain); segs < 5*3 {
+		t.Fatalf("%d segments: the test needs several per family", segs)
+	}
+	get := func(header http.Header) (string, http.Header) {
+		text, hdr := scrape(t, e, header)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header = header
+		e.Handler(prometheus.NewRegistry()).ServeHTTP(rec, req)
+		if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+			t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
+		}
+		return text, hdr
+	}
+	plain, _ := get(http.Header{})
+	zipped, hdr := get(http.Header{"Accept-Encoding": {"gzip"}})
+	if hdr.Get("Content-Encoding") != "gzip" || zipped != plain {
+		t.Fatal("the gzipped scrape must decode to the plain one")
+	}
+	for _, family := range []string{"kpi_value", "kpi_numerator", "kpi_report_period_timestamp_seconds", "kpi_status"} {
+		if c := strings.Count(plain, "\n# TYPE "+family+" gauge\n"); c != 1 {
+			t.Errorf("%s has %d TYPE lines, want 1", family, c)
+		}
+	}
+	perSeries := map[string]int{}
+	for name := range samples(t, plain) {
+		if i := strings.IndexByte(name, '{'); i > 0 && strings.Contains(name, "commune=") {
+			perSeries[name[:i]]++
+		}
+	}
+	// Two KPIs in five are ratios (see gen.New).
+	want := map[string]int{"kpi_value": n, "kpi_numerator": n * 2 / 5, "kpi_denominator": n * 2 / 5, "kpi_report_period_timestamp_seconds": n, "kpi_status": n}
+	for name, c := range want {
+		if perSeries[name] != c {
+			t.Errorf("%s: %d series, want %d", name, perSeries[name], c)
+		}
+	}
+}
