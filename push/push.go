@@ -166,7 +166,7 @@ type Pusher struct {
 func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("push URL %q: want http(s)://host:port/api/v1/import/prometheus", redactURL(cfg.URL))
+		return nil, fmt.Errorf("push URL %q: want http(s)://host:port/api/v1/import/prometheus", RedactURL(cfg.URL))
 	}
 	if cfg.Interval <= 0 {
 		return nil, fmt.Errorf("push interval must be positive, got %s", cfg.Interval)
@@ -202,11 +202,12 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	}, nil
 }
 
-func redactURL(s string) string {
+// RedactURL hides a password in a URL, for logs and errors.
+func RedactURL(s string) string {
 	if u, err := url.Parse(s); err == nil {
 		return u.Redacted()
 	}
-	return "<unparsable URL>"
+	return "(unparsable URL)"
 }
 
 // Run pushes once the exporter is ready, then every interval; a failed push
