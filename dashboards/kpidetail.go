@@ -93,7 +93,7 @@ func kpiStat(cat *catalogue.Catalogue, title, description, expr, what string) *s
 func pathToTarget(cat *catalogue.Catalogue, value, deadline string) *timeseries.PanelBuilder {
 	forecast := fmt.Sprintf("predict_linear(%s[$__range:$__interval], scalar(%s - time()))", paren(value), deadline)
 	p := newTimeseries(bi("Giá trị so với kế hoạch và mục tiêu", "Value against plan and target"),
-		"The value (rolled up over the provinces selected), the plan and the milestone in force over time, and where the trend over the range shown would be at the milestone's deadline.").
+		"The value (rolled up over the provinces selected), the plan and the milestone in force over time (a step at each milestone), where the trend over the range shown would be at the milestone's deadline, and the final target as a line with its at-risk band.").
 		Span(24).Height(11).
 		WithTarget(rangeQuery("value", value, "{{"+c.LabelKPI+"}}")).
 		WithTarget(rangeQuery("plan", unitOrWide(c.KPIPlan, thisProvince, thisKPI), "{{"+c.LabelKPI+"}} · plan")).
@@ -105,8 +105,13 @@ func pathToTarget(cat *catalogue.Catalogue, value, deadline string) *timeseries.
 			{Id: "custom.lineInterpolation", Value: "stepAfter"}}).
 		OverrideByQuery("forecast", []dashboard.DynamicConfigValue{colorProp("orange"), dashed(2)}).
 		OverrideByQuery("value", []dashboard.DynamicConfigValue{colorProp("text"), {Id: "custom.lineWidth", Value: 3}})
+	// Every series of a KPI in its unit; its value with its final target and
+	// the at-risk band drawn behind it.
 	for i := range cat.KPIs {
-		p.OverrideByRegexp(kpiFieldRegexp(&cat.KPIs[i]), []dashboard.DynamicConfigValue{unitProp(kpiUnit(&cat.KPIs[i]))})
+		k := &cat.KPIs[i]
+		p.OverrideByRegexp(kpiFieldRegexp(k), []dashboard.DynamicConfigValue{unitProp(kpiUnit(k))})
+		p.OverrideByName(k.ID, []dashboard.DynamicConfigValue{thresholdsProp(kpiThresholds(k)),
+			{Id: "custom.thresholdsStyle", Value: map[string]any{"mode": "line+area"}}})
 	}
 	return p
 }
