@@ -28,9 +28,9 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	}
 	b.WithPanel(reportsOverdue())
 	b.WithPanel(alertsFiringCount())
+	b.WithRow(row("Từng chỉ tiêu", "Every KPI"))
 	for _, k := range kindsIn(cat) {
-		b.WithRow(row(kindTitles[k][0], kindTitles[k][1]))
-		b.WithPanel(kpiTable(k, nationalScope))
+		b.WithPanel(kpiTable(k, nationalScope, kpisOf(cat, k)))
 	}
 	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
 	b.WithPanel(laggingProvinces())
@@ -62,14 +62,23 @@ var blockTitles = map[string][2]string{
 	catalogue.BlockFatherlandFront:  {"Khối Mặt trận Tổ quốc", "Fatherland Front block"},
 }
 
+// kpisOf counts the catalogue's KPIs of kind k broken down by dims.
+func kpisOf(cat *catalogue.Catalogue, k catalogue.KPIKind, dims ...string) int {
+	n := 0
+	for i := range cat.KPIs {
+		if x := &cat.KPIs[i]; x.Kind == k && !slices.ContainsFunc(dims, func(d string) bool { return !x.HasDimension(d) }) {
+			n++
+		}
+	}
+	return n
+}
+
 // kindsIn lists the kinds the catalogue's KPIs broken down by dims have, in
 // board order.
 func kindsIn(cat *catalogue.Catalogue, dims ...string) []catalogue.KPIKind {
 	var out []catalogue.KPIKind
 	for _, k := range kinds {
-		if slices.ContainsFunc(cat.KPIs, func(x catalogue.KPI) bool {
-			return x.Kind == k && !slices.ContainsFunc(dims, func(d string) bool { return !x.HasDimension(d) })
-		}) {
+		if kpisOf(cat, k, dims...) > 0 {
 			out = append(out, k)
 		}
 	}
@@ -122,9 +131,9 @@ var nationalScope = scope{}
 
 var provinceScope = scope{unit: eq(c.LabelProvince, "$province"), ranked: true, linkVar: "&var-province=$province"}
 
-// kpiTable is one row per KPI of a kind: value, target, plan, attainment,
-// deadline, days left and status, with the kind's unit.
-func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
+// kpiTable is one row per KPI of a kind (rows of them): value, target,
+// plan, attainment, deadline, days left and status, with the kind's unit.
+func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 	// Every query keeps only KPIs of kind k that report in scope, so a row
 	// has all its columns or none, and only the labels named, so that the
 	// queries merge into one row per KPI.
@@ -140,7 +149,7 @@ func kpiTable(k catalogue.KPIKind, sc scope) *table.PanelBuilder {
 	deadline := kpiWide(c.KPITargetDeadline)
 	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
 		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); attainment is how far it has come from the baseline to the target (100% = target).").
-		Height(12).
+		Height(uint32(min(4+rows, 16))).
 		WithTarget(instantQuery("names", keep(sel(c.KPIInfo), c.LabelName, c.LabelNameVI, c.LabelOwner))).
 		WithTarget(instantQuery("value", keep(value))).
 		WithTarget(instantQuery("target", keep(target))).

@@ -25,9 +25,9 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		b.WithPanel(provinceKPIsInStatus(s))
 	}
 	b.WithPanel(provinceReportsOverdue())
+	b.WithRow(row("Từng chỉ tiêu của tỉnh", "Every KPI in the province"))
 	for _, k := range kindsIn(cat, catalogue.DimProvince) {
-		b.WithRow(row(kindTitles[k][0], kindTitles[k][1]))
-		b.WithPanel(kpiTable(k, provinceScope))
+		b.WithPanel(kpiTable(k, provinceScope, kpisOf(cat, k, catalogue.DimProvince)))
 	}
 	b.WithRow(row("Báo cáo quá hạn, chưa có", "Reports overdue or missing"))
 	b.WithPanel(provinceOverdueReports())
