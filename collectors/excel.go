@@ -93,8 +93,8 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	b, err := m.Bind(c.cfg.Mapping, sheet.Header(), c.cfg.Path)
 	if err != nil {
 		var re *RowError
-		if errors.As(err, &re) {
-			re.Loc.Row = c.cfg.Sheet.HeaderRow
+		if errors.As(err, &re) && re.Loc.Row == 1 {
+			re.Loc.Row = c.cfg.Sheet.HeaderRow // the header's row, not the file's first
 		}
 		return nil, err
 	}
