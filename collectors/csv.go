@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -86,6 +87,11 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		return nil, err
 	}
 	batch := &Batch{}
+	// Observations gather in blocks that never move and are joined once:
+	// appending a million of them to one slice would copy them several
+	// times over as it grows.
+	var blocks [][]Observation
+	block := make([]Observation, 0, 1024)
 	for row := 2; ; row++ {
 		if row%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -107,8 +113,13 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		case err != nil:
 			batch.Rejected = append(batch.Rejected, err)
 		case !skip:
-			batch.Observations = append(batch.Observations, obs)
+			if len(block) == cap(block) {
+				blocks = append(blocks, block)
+				block = make([]Observation, 0, min(2*cap(block), 1<<16))
+			}
+			block = append(block, obs)
 		}
 	}
+	batch.Observations = slices.Concat(append(blocks, block)...)
 	return batch, nil
 }

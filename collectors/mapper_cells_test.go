@@ -70,12 +70,15 @@ Thành phố Hà Nội,Phường Ba Đình,accounts,11/2025,7
 	}
 	var got []string
 	for _, o := range b.Observations {
-		got = append(got, fmt.Sprintf("row %d: %q unit %q %s %g", o.Loc.Row, o.Labels, o.Unit, o.Period.Format("2006-01"), o.Value))
+		got = append(got, fmt.Sprintf("row %d: %q %s %g", o.Loc.Row, o.Labels, o.Period.Format("2006-01"), o.Value))
+		if o.Unit == "" || o.Unit != b.Observations[0].Unit {
+			t.Errorf("row %d: unit %q, want every row's the same, as all name Ha Noi", o.Loc.Row, o.Unit)
+		}
 	}
 	want := []string{
-		`row 2: ["Ha Noi" "Phường Ba Đình"] unit "ha noi" 2025-10 5`,
-		`row 4: ["Ha Noi" "Phường Hoàn Kiếm"] unit "ha noi" 2025-10 6`,
-		`row 12: ["Ha Noi" "Phường Ba Đình"] unit "ha noi" 2025-11 7`,
+		`row 2: ["Ha Noi" "Phường Ba Đình"] 2025-10 5`,
+		`row 4: ["Ha Noi" "Phường Hoàn Kiếm"] 2025-10 6`,
+		`row 12: ["Ha Noi" "Phường Ba Đình"] 2025-11 7`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("observations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -72,7 +72,6 @@ func trendStart(p catalogue.Period, latest time.Time) time.Time {
 func Aggregate(cat *catalogue.Catalogue, obs []collectors.Observation) ([]Series, []error) {
 	index := make(map[string]int, len(obs))
 	seriesOf := make([]int, len(obs))
-	var series []Series
 	var key []byte
 	for i := range obs {
 		o := &obs[i]
@@ -83,11 +82,17 @@ func Aggregate(cat *catalogue.Catalogue, obs []collectors.Observation) ([]Series
 		}
 		s, ok := index[string(key)]
 		if !ok {
-			s = len(series)
+			s = len(index)
 			index[string(key)] = s
-			series = append(series, Series{KPI: o.KPI, Labels: o.Labels})
 		}
 		seriesOf[i] = s
+	}
+	// Series are numbered in order of first report.
+	series := make([]Series, 0, len(index))
+	for i, s := range seriesOf {
+		if s == len(series) {
+			series = append(series, Series{KPI: obs[i].KPI, Labels: obs[i].Labels})
+		}
 	}
 	// Lay the observations out series by series, in their order of
 	// arrival, and roll each series up in place.
