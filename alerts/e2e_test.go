@@ -1,0 +1,341 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	c "github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
+	"github.com/kpiwatch/kpiwatch/project06"
+)
+
+// judgedAt is the day the exporter judges the sample data on, fixed so that
+// the statuses (and so the alerts) do not change with the calendar.
+var judgedAt = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+// webhook records what Alertmanager posts, by receiver.
+type webhook struct {
+	mu       sync.Mutex
+	received map[string][]webhookAlert
+}
+
+type webhookAlert struct {
+	Status string
+	Labels map[string]string
+	At     time.Time
+}
+
+func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	var msg struct {
+		Receiver string
+		Alerts   []webhookAlert
+	}
+	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+		http.Error(rw, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// The receiver Alertmanager names must be the one whose address it used.
+	if path := strings.TrimPrefix(r.URL.Path, "/"); path != msg.Receiver {
+		msg.Receiver = "mismatch: posted to " + path + " for " + msg.Receiver
+	}
+	for i := range msg.Alerts {
+		msg.Alerts[i].At = time.Now()
+	}
+	w.received[msg.Receiver] = append(w.received[msg.Receiver], msg.Alerts...)
+}
+
+// find returns the first alert a receiver got that has all of labels.
+func (w *webhook) find(receiver string, labels map[string]string) (webhookAlert, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range w.received[receiver] {
+		match := true
+		for k, v := range labels {
+			match = match && a.Labels[k] == v
+		}
+		if match {
+			return a, true
+		}
+	}
+	return webhookAlert{}, false
+}
+
+// findAny returns the first alert any receiver got that has all of labels.
+func (w *webhook) findAny(labels map[string]string) (webhookAlert, bool) {
+	for receiver := range w.all() {
+		if a, ok := w.find(receiver, labels); ok {
+			return a, true
+		}
+	}
+	return webhookAlert{}, false
+}
+
+func (w *webhook) all() map[string][]webhookAlert {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.received)
+}
+
+// statusLine is a kpi_status sample of the exposition.
+var (
+	statusLine = regexp.MustCompile(`(?m)^` + c.KPIStatus + `\{(.*)\} 1$`)
+	labelPair  = regexp.MustCompile(`(\w+)="([^"]*)"`)
+)
+
+// statuses reads the exporter's judgement of every series: per KPI, the
+// labels of each series (without status) and its status.
+func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := e.WriteKPIMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]map[string]string{}
+	for _, m := range statusLine.FindAllStringSubmatch(b.String(), -1) {
+		labels := map[string]string{}
+		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
+			labels[p[1]] = p[2]
+		}
+		out[labels[c.LabelKPI]] = append(out[labels[c.LabelKPI]], labels)
+	}
+	return out
+}
+
+// pickKPIs finds, in the sample data, a series whose target was missed and a
+// KPI whose every series is on track.
+func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[string]string) (missed map[string]string, onTrack string) {
+	t.Helper()
+	for _, k := range cat.KPIs {
+		allOnTrack := len(judged[k.ID]) > 0
+		for _, s := range judged[k.ID] {
+			allOnTrack = allOnTrack && s[c.LabelStatus] == c.StatusOnTrack
+			if s[c.LabelStatus] == c.StatusMissed && missed == nil && !k.Disabled(catalogue.TierTargetMissed) {
+				missed = s
+			}
+		}
+		if allOnTrack && onTrack == "" {
+			onTrack = k.ID
+		}
+	}
+	if missed == nil || onTrack == "" {
+		t.Fatalf("the sample data judged on %s has no missed series (%v) or no KPI all on track (%q)", judgedAt, missed, onTrack)
+	}
+	return missed, onTrack
+}
+
+// TestEndToEnd runs the real exporter on the embedded Project 06 sample
+// data, a real Prometheus scraping it with the generated rules, and a real
+// Alertmanager with the generated configuration posting to a webhook per
+// receiver. Only timings are shortened: every "for" to zero, and
+// Alertmanager's grouping waits to a second.
+func TestEndToEnd(t *testing.T) {
+	start := time.Now()
+	cat := project06Catalogue(t)
+	e, err := exporter.New(cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RefreshAll(context.Background())
+	judged := statuses(t, e)
+	missed, onTrack := pickKPIs(t, cat, judged)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e.Collector())
+	target := httptest.NewServer(e.Handler(reg))
+	defer target.Close()
+
+	hook := &webhook{received: map[string][]webhookAlert{}}
+	hookSrv := httptest.NewServer(hook)
+	defer hookSrv.Close()
+	var rcvYAML strings.Builder
+	fmt.Fprintf(&rcvYAML, "default:\n  webhook_configs: [{url: %q}]\nowners:\n", hookSrv.URL+"/"+DefaultReceiver)
+	for _, o := range cat.Owners {
+		fmt.Fprintf(&rcvYAML, "  %s:\n    webhook_configs: [{url: %q}]\n", o.ID, hookSrv.URL+"/"+o.ID)
+	}
+	rcv, err := ParseReceivers("receivers.yml", []byte(rcvYAML.String()), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	groups, err := Rules(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range groups {
+		for i := range g.Rules {
+			g.Rules[i].For = 0
+		}
+	}
+	am := Alertmanager(cat, rcv)
+	am.Route.GroupWait, am.Route.GroupInterval = "1s", "1s"
+	write := func(name string, v any) string {
+		data, err := encode("", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return realserver.WriteFile(t, dir, name, data)
+	}
+	rulesPath := write(RulesFile, RuleFile{Groups: groups})
+	amPath := write(AlertmanagerFile, am)
+	realserver.WriteFile(t, dir, TemplateFile, messageTemplate)
+
+	amSrv := realserver.StartAlertmanager(t, amPath)
+	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
+		Targets:       []string{strings.TrimPrefix(target.URL, "http://")},
+		RuleFiles:     []string{rulesPath},
+		Alertmanagers: []string{amSrv.Addr},
+	})
+	t.Logf("servers up after %s", time.Since(start).Round(time.Millisecond))
+
+	// The missed series reaches its KPI's owner with the routing labels (and
+	// the target labels the scrape adds, as it does in production).
+	k, _ := cat.KPI(missed[c.LabelKPI])
+	want := map[string]string{
+		c.LabelAlertName: AlertTargetMissed, c.LabelOwner: k.Owner, c.LabelSeverity: raise(k.Alerts.Severity),
+		"instance": strings.TrimPrefix(target.URL, "http://"), "job": "kpiwatch",
+	}
+	for name, v := range missed {
+		if name != c.LabelStatus {
+			want[name] = v
+		}
+	}
+	if !k.HasDimension(catalogue.DimBlock) {
+		want[c.LabelBlock] = k.Block
+	}
+	var got, behind webhookAlert
+	waitFor(t, 45*time.Second, func() bool {
+		var missedOK, behindOK bool
+		got, missedOK = hook.find(k.Owner, map[string]string{c.LabelAlertName: AlertTargetMissed, c.LabelKPI: k.ID})
+		behind, behindOK = hook.findAny(map[string]string{c.LabelAlertName: AlertBehindPlan})
+		return missedOK && behindOK
+	}, func() string {
+		return fmt.Sprintf("no %s for %v at %s, or no %s at all; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
+			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, hook.all(), prom.Alerts(t), amSrv.Log())
+	})
+	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
+		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
+	}
+	t.Logf("%s for %v reached %s after %s", AlertTargetMissed, missed, k.Owner, time.Since(start).Round(time.Millisecond))
+	// A series behind plan is one the exporter judged at risk.
+	behindKPI, _ := cat.KPI(behind.Labels[c.LabelKPI])
+	if !slices.ContainsFunc(judged[behindKPI.ID], func(s map[string]string) bool {
+		return s[c.LabelStatus] == c.StatusAtRisk && seriesOf(behindKPI, s, behind.Labels)
+	}) {
+		t.Errorf("%s for a series the exporter does not judge at risk: %v", AlertBehindPlan, behind.Labels)
+	}
+	t.Logf("%s reached its owner: %v", AlertBehindPlan, behind.Labels)
+	// The on-track KPI raises nothing, once its rules have been evaluated on
+	// the data that raised the alert above; and every KPI alert went to its
+	// KPI's owner, with the catalogue's routing labels.
+	waitEvaluated(t, prom, GroupName(onTrack), got.At)
+	for _, a := range prom.Alerts(t) {
+		if a.Labels[c.LabelKPI] == onTrack {
+			t.Errorf("on-track KPI %s raised %v", onTrack, a)
+		}
+	}
+	for receiver, alerts := range hook.all() {
+		if strings.HasPrefix(receiver, "mismatch") {
+			t.Error(receiver)
+		}
+		for _, a := range alerts {
+			id := a.Labels[c.LabelKPI]
+			if id == "" {
+				continue
+			}
+			k, ok := cat.KPI(id)
+			switch {
+			case id == onTrack:
+				t.Errorf("on-track KPI %s reached %s: %v", onTrack, receiver, a.Labels)
+			case !ok || receiver != k.Owner || a.Labels[c.LabelOwner] != k.Owner || a.Labels[c.LabelSeverity] == "" ||
+				(!k.HasDimension(catalogue.DimBlock) && a.Labels[c.LabelBlock] != k.Block):
+				t.Errorf("%v reached receiver %s", a.Labels, receiver)
+			}
+		}
+	}
+	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
+}
+
+// seriesOf reports whether alert labels belong to the series of KPI k: the
+// same kpi and dimension labels.
+func seriesOf(k *catalogue.KPI, series, alert map[string]string) bool {
+	for _, l := range append([]string{c.LabelKPI}, k.Dimensions...) {
+		if series[l] != alert[l] {
+			return false
+		}
+	}
+	return true
+}
+
+// waitFor polls done until it holds, failing with msg after timeout.
+func waitFor(t *testing.T, timeout time.Duration, done func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitEvaluated waits until Prometheus has evaluated the group after at,
+// every rule of it without error.
+func waitEvaluated(t *testing.T, prom *realserver.Prometheus, group string, at time.Time) {
+	t.Helper()
+	var g ruleGroupState
+	waitFor(t, 15*time.Second, func() bool {
+		g = ruleGroup(t, prom, group)
+		healthy := slices.IndexFunc(g.Rules, func(r ruleState) bool { return r.Health != "ok" }) < 0
+		return g.LastEvaluation.After(at) && healthy
+	}, func() string { return fmt.Sprintf("group %s not evaluated cleanly since %s: %+v", group, at, g) })
+}
+
+// ruleGroupState is a rule group as /api/v1/rules reports it.
+type ruleGroupState struct {
+	Name           string
+	LastEvaluation time.Time
+	Rules          []ruleState
+}
+
+type ruleState struct {
+	Name, Health, LastError string
+}
+
+func ruleGroup(t *testing.T, prom *realserver.Prometheus, name string) ruleGroupState {
+	t.Helper()
+	resp, err := http.Get(prom.URL() + "/api/v1/rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct{ Groups []ruleGroupState }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range body.Data.Groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	t.Fatalf("prometheus has no rule group %s", name)
+	return ruleGroupState{}
+}
