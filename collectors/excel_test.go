@@ -247,6 +247,30 @@ func TestCombineHeader(t *testing.T) {
 	}
 }
 
+// A read that outlives its context stops, rather than holding the source.
+func TestExcelHonoursContext(t *testing.T) {
+	dir := t.TempDir()
+	rows := [][]any{{"Tỉnh", "Tháng", "Giá trị"}}
+	for i := range 10000 {
+		rows = append(rows, []any{"Hà Nội", "2025-10", i})
+	}
+	writeWorkbook(t, dir, "r.xlsx", map[string][][]any{"S": rows}, []string{"S"})
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: r.xlsx
+  mapping: {kpi: vneid_accounts, date: Tháng, value: Giá trị, dimensions: {province: Tỉnh}}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Collect(ctx, m); err != context.Canceled {
+		t.Errorf("got %v, want %v", err, context.Canceled)
+	}
+	if b := collect(t, c, m); len(b.Observations) != 10000 {
+		t.Errorf("%d observations, want 10000", len(b.Observations))
+	}
+}
+
 // BenchmarkExcel100kRows reads a 100,000-row workbook and reports the peak
 // live heap: the row iterator keeps it far below the workbook's size in
 // cells.

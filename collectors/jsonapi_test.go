@@ -106,6 +106,35 @@ func TestJSONSecretsNeverInErrors(t *testing.T) {
 	}
 }
 
+// A POST with a body and basic auth whose password comes from the
+// environment, as some statistics endpoints want.
+func TestJSONPostWithBasicAuthFromEnv(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || !ok || user != "c06" || pass != portalToken || string(body) != `{"ky": "2025-10"}` || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, `[{"tinh": "Hà Nội", "ky": "2025-10", "so_tai_khoan": 7}]`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("KPIWATCH_TEST_PORTAL_PASSWORD", portalToken)
+	c, m := newTestSource(t, t.TempDir(), fmt.Sprintf(`
+collector: json
+config:
+  url: %s
+  method: post
+  body: '{"ky": "2025-10"}'
+  basic_auth: {username: c06, password: {env: KPIWATCH_TEST_PORTAL_PASSWORD}}
+  mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}}
+`, srv.URL))
+	b := collect(t, c, m)
+	if len(b.Observations) != 1 || b.Observations[0].Value != 7 {
+		t.Errorf("observations %+v, rejected %v", b.Observations, b.Rejected)
+	}
+}
+
 func TestJSONTLSWithCAFile(t *testing.T) {
 	srv, requests, _ := portal(t, portalDoc, true)
 	dir := t.TempDir()
