@@ -80,6 +80,17 @@ func TestPromtoolCheckRules(t *testing.T) {
 	}
 }
 
+// TestVmalertLoadsRules checks that vmalert (VictoriaMetrics' rule
+// evaluator) accepts every expression and annotation template too.
+func TestVmalertLoadsRules(t *testing.T) {
+	for name, cat := range catalogues(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, generate(t, cat, nil), "vmalert", "victoria-metrics", "-dryRun", "-rule="+RulesFile)
+		})
+	}
+}
+
 // TestPromtoolGeneratedUnitTests runs the unit tests generated from each
 // catalogue against the rules generated with them.
 func TestPromtoolGeneratedUnitTests(t *testing.T) {
@@ -138,7 +149,14 @@ func TestAmtoolCheckConfig(t *testing.T) {
 			}
 		})
 	}
-	run(t, generate(t, project06Catalogue(t), nil), "amtool", "prometheus-alertmanager", "check-config", AlertmanagerFile)
+	p06 := project06Catalogue(t)
+	example, err := LoadReceivers("receivers.example.yml", p06)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Receivers{nil, example} {
+		run(t, generate(t, p06, r), "amtool", "prometheus-alertmanager", "check-config", AlertmanagerFile)
+	}
 }
 
 // TestRoutesReachOwners shows, with amtool, every owner's alerts reaching the
@@ -381,7 +399,8 @@ func TestReceiversGoToTheirOwners(t *testing.T) {
 }
 
 // TestCommittedFilesAreCurrent regenerates the files of the embedded Project
-// 06 catalogue and compares them with the committed ones in generated/.
+// 06 catalogue and compares them with the committed ones in generated/,
+// which `kpiwatch generate` (make generate) writes.
 func TestCommittedFilesAreCurrent(t *testing.T) {
 	files, err := Files(project06Catalogue(t), nil)
 	if err != nil {
@@ -397,11 +416,11 @@ func TestCommittedFilesAreCurrent(t *testing.T) {
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join("generated", name))
 		if err != nil {
-			t.Errorf("%v: run go generate ./alerts", err)
+			t.Errorf("%v: run make generate", err)
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("generated/%s differs from what the generator writes: run go generate ./alerts", name)
+			t.Errorf("generated/%s differs from what the generator writes: run make generate", name)
 		}
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 )
 
-//go:generate go run ./gen
-
 // The files WriteFiles writes.
 const (
 	RulesFile        = "kpiwatch.rules.yml"
