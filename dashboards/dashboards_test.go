@@ -210,7 +210,7 @@ var variableRef = regexp.MustCompile(`\$(__)?[a-z_]+`)
 
 // Grafana's own variables, with values of the kind Grafana puts in.
 // The end-to-end test's data spans about a minute, scraped every second.
-var grafanaVars = map[string]string{"$__range": "1m", "$__interval": "5s", "$__rate_interval": "20s"}
+var grafanaVars = map[string]string{"$__range": "1m", "$__interval": "2s", "$__rate_interval": "20s"}
 
 // substitute replaces variables with values; a variable the board does not
 // define is an error.

@@ -35,6 +35,8 @@ func kpiDetail(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
 			fmt.Sprintf("label_values(%s, %s)", sel(c.KPIStatus, thisKPI), c.LabelProvince), true))
 	b.WithRow(row("Hiện tại", "Now"))
+	b.WithPanel(nameHeader(bi("Chỉ tiêu", "KPI"), sel(c.KPIInfo, thisKPI),
+		fmt.Sprintf("{{%s}} / {{%s}} · {{%s}} · {{%s}}", c.LabelNameVI, c.LabelName, c.LabelOwner, c.LabelCadence)))
 	value := rollup(thisKPI, provinceOpt)
 	deadline := kpiWide(c.KPITargetDeadline, thisKPI)
 	b.WithPanel(kpiStat(cat, bi("Giá trị", "Value"), "The latest reports rolled up over the provinces selected.", value, ""))

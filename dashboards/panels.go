@@ -276,3 +276,11 @@ func thresholdsProp(th *dashboard.ThresholdsConfigBuilder) dashboard.DynamicConf
 func linksProp(title, url string) dashboard.DynamicConfigValue {
 	return dashboard.DynamicConfigValue{Id: "links", Value: []map[string]any{{"title": title, "url": url}}}
 }
+
+// nameHeader shows, across the board, the names of what the board's variable
+// picked (the variable itself lists ids).
+func nameHeader(title, expr, legend string) *stat.PanelBuilder {
+	return newStat(title, "").Span(24).Height(3).
+		WithTarget(instantSeries("A", expr, legend)).
+		TextMode(common.BigValueTextModeName).ColorMode(common.BigValueColorModeNone)
+}

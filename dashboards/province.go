@@ -21,6 +21,8 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
 			fmt.Sprintf("label_values(%s, %s)", c.ProvinceInfo, c.LabelProvince), false))
 	b.WithRow(row("Tình trạng chỉ tiêu của tỉnh", "Where the province's KPIs stand"))
+	b.WithPanel(nameHeader(bi("Tỉnh, thành", "Province"), sel(c.ProvinceInfo, thisProvince),
+		fmt.Sprintf("{{%s}} ({{%s}}, %s {{%s}})", c.LabelNameVI, c.LabelProvince, bi("mã", "code"), c.LabelCode)))
 	for _, s := range standing {
 		b.WithPanel(provinceKPIsInStatus(s))
 	}
