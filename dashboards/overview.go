@@ -137,10 +137,11 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 	// Every query keeps only KPIs of kind k that report in scope, so a row
 	// has all its columns or none, and only the labels named, so that the
 	// queries merge into one row per KPI.
-	keep := func(expr string, labels ...string) string {
+	inScope := func(expr string, labels ...string) string {
 		return fmt.Sprintf("max by (%s) (%s and on (%s) %s)", strings.Join(append([]string{c.LabelKPI}, labels...), ", "),
-			ofKind(paren(expr), k), c.LabelKPI, sel(c.KPIStatus, sc.unit))
+			expr, c.LabelKPI, sel(c.KPIStatus, sc.unit))
 	}
+	keep := func(expr string) string { return inScope(ofKind(paren(expr), k)) }
 	value := rollupOf(k, sc.unit)
 	target, plan := kpiWide(c.KPITarget), kpiWide(c.KPIPlan)
 	if sc.unit != "" {
@@ -150,7 +151,7 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
 		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); attainment is how far it has come from the baseline to the target (100% = target).").
 		Height(uint32(min(4+rows, 16))).
-		WithTarget(instantQuery("names", keep(sel(c.KPIInfo), c.LabelName, c.LabelNameVI, c.LabelOwner))).
+		WithTarget(instantQuery("names", inScope(sel(c.KPIInfo, eq(c.LabelKind, string(k))), c.LabelName, c.LabelNameVI, c.LabelOwner))).
 		WithTarget(instantQuery("value", keep(value))).
 		WithTarget(instantQuery("target", keep(target))).
 		WithTarget(instantQuery("plan", keep(plan))).
