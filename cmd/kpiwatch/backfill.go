@@ -36,15 +36,15 @@ type backfillCommand struct {
 
 func newBackfillCommand(app *kingpin.Application) *backfillCommand {
 	c := &backfillCommand{cmd: app.Command("backfill", "Write the sources' dated history as the series the exporter would have served each day: OpenMetrics for promtool, or an import into VictoriaMetrics.")}
-	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue and sample data).").String()
+	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue and sample data).").PlaceHolder("FILE").String()
 	c.format = c.cmd.Flag("format", "openmetrics: a file for `promtool tsdb create-blocks-from openmetrics`; vm: import into VictoriaMetrics at --vm.url.").Default(formatOpenMetrics).Enum(formatOpenMetrics, formatVM)
 	c.output = c.cmd.Flag("output", "OpenMetrics file to write (- for standard output).").Default("-").String()
-	c.vmURL = c.cmd.Flag("vm.url", "VictoriaMetrics (or vmagent) import URL, e.g. http://localhost:8428/api/v1/import/prometheus.").String()
+	c.vmURL = c.cmd.Flag("vm.url", "VictoriaMetrics (or vmagent) import URL, e.g. http://localhost:8428/api/v1/import/prometheus.").PlaceHolder("URL").String()
 	c.auth = addAuthFlags(c.cmd, "vm")
-	c.start = c.cmd.Flag("start", "First day to backfill, YYYY-MM-DD (default: when the first report took effect).").String()
-	c.end = c.cmd.Flag("end", "Last day to backfill, YYYY-MM-DD (default: today, UTC).").String()
+	c.start = c.cmd.Flag("start", "First day to backfill, YYYY-MM-DD (default: when the first report took effect).").PlaceHolder("DATE").String()
+	c.end = c.cmd.Flag("end", "Last day to backfill, YYYY-MM-DD (default: today, UTC).").PlaceHolder("DATE").String()
 	c.cmd.Flag("step", "Time between samples; days are aligned on midnight UTC.").Default("1d").SetValue(&c.step)
-	c.labels = c.cmd.Flag("extra-label", "Label name=value added to every series; repeat. Give the job and instance labels your scrape (or push) gives the live series, e.g. job=kpiwatch.").Strings()
+	c.labels = c.cmd.Flag("extra-label", "Label name=value added to every series; repeat. Give the job and instance labels your scrape (or push) gives the live series, e.g. job=kpiwatch.").PlaceHolder("NAME=VALUE").Strings()
 	return c
 }
 

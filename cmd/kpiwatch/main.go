@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	validate := app.Command("validate", "Check a catalogue and its sources' settings; list every problem.")
 	validateFile := validate.Arg("file", "Catalogue file (default: the embedded Project 06 catalogue).").String()
 	gen := newGenerateCommand(app)
+	bf := newBackfillCommand(app)
 
 	cmd, err := app.Parse(args)
 	if terminated {
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runValidate(*validateFile, stdout, stderr)
 	case gen.cmd.FullCommand():
 		return gen.run(stdout, stderr)
+	case bf.cmd.FullCommand():
+		return bf.run(ctx, logger, stdout, stderr)
 	default:
 		return serve.run(ctx, logger, slogger)
 	}

@@ -22,9 +22,9 @@ type authFlags struct {
 
 func addAuthFlags(cmd *kingpin.CmdClause, prefix string) authFlags {
 	return authFlags{
-		bearerTokenFile: cmd.Flag(prefix+".bearer-token-file", "File holding the bearer token to send (read at each request).").String(),
-		username:        cmd.Flag(prefix+".basic-auth.username", "Basic auth username.").String(),
-		passwordFile:    cmd.Flag(prefix+".basic-auth.password-file", "File holding the basic auth password (read at each request).").String(),
+		bearerTokenFile: cmd.Flag(prefix+".bearer-token-file", "File holding the bearer token to send (read at each request).").PlaceHolder("FILE").String(),
+		username:        cmd.Flag(prefix+".basic-auth.username", "Basic auth username.").PlaceHolder("USER").String(),
+		passwordFile:    cmd.Flag(prefix+".basic-auth.password-file", "File holding the basic auth password (read at each request).").PlaceHolder("FILE").String(),
 	}
 }
 
@@ -42,11 +42,11 @@ type pushFlags struct {
 
 func addPushFlags(cmd *kingpin.CmdClause) *pushFlags {
 	return &pushFlags{
-		url:      cmd.Flag("push.url", "Also push the served series to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (for networks that cannot be scraped).").String(),
+		url:      cmd.Flag("push.url", "Also push the served series to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (for networks that cannot be scraped).").PlaceHolder("URL").String(),
 		interval: cmd.Flag("push.interval", "How often to push.").Default("1m").Duration(),
 		timeout:  cmd.Flag("push.timeout", "Time limit of one push.").Default("30s").Duration(),
-		labels:   cmd.Flag("push.extra-label", "Label name=value added to every pushed series, e.g. instance=da-nang; repeat.").Strings(),
-		headers:  cmd.Flag("push.header", `HTTP header "Name: value" sent with every push; repeat. Put credentials in the auth files instead: flags show in ps.`).Strings(),
+		labels:   cmd.Flag("push.extra-label", "Label name=value added to every pushed series, e.g. instance=da-nang; repeat.").PlaceHolder("NAME=VALUE").Strings(),
+		headers:  cmd.Flag("push.header", `HTTP header "Name: value" sent with every push; repeat. Put credentials in the auth files instead: flags show in ps.`).PlaceHolder(`"NAME: VALUE"`).Strings(),
 		auth:     addAuthFlags(cmd, "push"),
 	}
 }

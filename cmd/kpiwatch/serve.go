@@ -33,6 +33,7 @@ type serveCommand struct {
 	metricsPath *string
 	web         *web.FlagConfig
 	renderEvery *time.Duration
+	push        *pushFlags
 }
 
 func newServeCommand(app *kingpin.Application) *serveCommand {
@@ -41,6 +42,7 @@ func newServeCommand(app *kingpin.Application) *serveCommand {
 	c.metricsPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.renderEvery = c.cmd.Flag("render.interval", "How often statuses are re-judged between refreshes (they follow the calendar).").Default("1h").Duration()
 	c.web = kingpinflag.AddFlags(c.cmd, defaultAddress)
+	c.push = addPushFlags(c.cmd)
 	return c
 }
 
@@ -59,6 +61,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(exp.Collector(), versioncollector.NewCollector("kpi"),
 		promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	if err := c.push.start(ctx, exp, reg, logger); err != nil {
+		return logFatal(logger, "configuring the push", err)
+	}
 
 	reload := func() error {
 		cat, dir, err := loadCatalogue(*c.configFile)
