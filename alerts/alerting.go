@@ -85,7 +85,7 @@ type kpiAnnotator struct {
 	ref  seriesRef
 }
 
-// valueFormat prints a value of the KPI: ratios as percentages, anything
+// value prints expr as a value of the KPI: ratios as percentages, anything
 // else humanized with the KPI's unit.
 func (a kpiAnnotator) value(expr string) string {
 	if a.k.Kind == catalogue.KindRatio {

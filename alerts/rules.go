@@ -12,6 +12,7 @@ package alerts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,12 +157,7 @@ func unitDimSets(k *catalogue.KPI) [][]string {
 	seen := map[string]bool{}
 	var sets [][]string
 	for _, t := range k.Targets {
-		var dims []string
-		for _, d := range k.Dimensions {
-			if _, ok := t.Unit[d]; ok {
-				dims = append(dims, d)
-			}
-		}
+		dims := unitDims(k, t.Unit)
 		if key := strings.Join(dims, ","); len(dims) > 0 && !seen[key] {
 			seen[key] = true
 			sets = append(sets, dims)
@@ -173,6 +169,18 @@ func unitDimSets(k *catalogue.KPI) [][]string {
 		}
 	}
 	return sets
+}
+
+// unitDims are the dimensions a target's unit selector names, in the KPI's
+// order; none for a KPI-wide target.
+func unitDims(k *catalogue.KPI, unit map[string]string) []string {
+	var dims []string
+	for _, d := range k.Dimensions {
+		if _, ok := unit[d]; ok {
+			dims = append(dims, d)
+		}
+	}
+	return dims
 }
 
 func moreSpecific(a, b []string) bool {
@@ -188,18 +196,18 @@ func moreSpecific(a, b []string) bool {
 func seriesFigure(k *catalogue.KPI, metric string) string {
 	series := "(0 * " + of(k, c.KPIValue) + ")"
 	sets := unitDimSets(k)
-	var unitDims []string
+	var anyUnit []string
 	for _, s := range sets {
 		for _, d := range s {
-			if !contains(unitDims, d) {
-				unitDims = append(unitDims, d)
+			if !slices.Contains(anyUnit, d) {
+				anyUnit = append(anyUnit, d)
 			}
 		}
 	}
 	arm := func(dims []string) string {
 		var ms []string
-		for _, d := range unitDims {
-			if contains(dims, d) {
+		for _, d := range anyUnit {
+			if slices.Contains(dims, d) {
 				ms = append(ms, ne(d, ""))
 			} else {
 				ms = append(ms, eq(d, ""))
@@ -215,15 +223,6 @@ func seriesFigure(k *catalogue.KPI, metric string) string {
 		return arm(nil)
 	}
 	return strings.Join(append(arms, "("+arm(nil)+")"), "\nor\n")
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // seriesFigureRecords maps each recorded per-series figure to the per-KPI

@@ -67,7 +67,7 @@ const (
 // independently of the PromQL, so a rule that drifts from the semantics
 // fails the test.
 func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, error) {
-	f := UnitTestFile{RuleFiles: []string{RulesFile}, EvaluationInterval: model(testStep)}
+	f := UnitTestFile{RuleFiles: []string{RulesFile}, EvaluationInterval: promDuration(testStep)}
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
 		var rules []Rule
@@ -88,7 +88,8 @@ func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, erro
 	return f, nil
 }
 
-func model(d time.Duration) string { return catalogue.Duration(d).String() }
+// promDuration writes d as Prometheus does (1d, 2h).
+func promDuration(d time.Duration) string { return catalogue.Duration(d).String() }
 
 // fixture is one KPI's synthetic series: its labels and its figures (the
 // unit's own where the KPI has unit targets, with different KPI-wide figures
@@ -119,7 +120,7 @@ func newFixture(k *catalogue.KPI) *fixture {
 		// Take the first unit with targets of its own, in the most specific
 		// selector's dimensions.
 		for _, t := range k.Targets {
-			if len(t.Unit) == len(sets[0]) {
+			if slices.Equal(unitDims(k, t.Unit), sets[0]) {
 				for d, v := range t.Unit {
 					fx.labels[d] = v
 				}
@@ -385,9 +386,9 @@ var kpiAlertNames = []string{AlertBehindPlan, AlertForecastMiss, AlertTargetMiss
 func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	f := fx.facts(sc)
 	want := fx.expected(sc, f)
-	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: model(testStep), InputSeries: fx.input(sc)}
+	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: promDuration(testStep), InputSeries: fx.input(sc)}
 	for _, name := range kpiAlertNames {
-		at := AlertTest{EvalTime: model(sc.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
+		at := AlertTest{EvalTime: promDuration(sc.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
 		for _, check := range want[name] {
 			r, ok := findRule(rules, name, check)
 			if !ok {
