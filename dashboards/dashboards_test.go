@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -388,4 +389,56 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// Each KPI's panel on the overview shows in its unit (a ratio as a percent)
+// and colours by its direction (a lower-is-better KPI green at the bottom).
+func TestUnitsAndColoursFollowTheCatalogue(t *testing.T) {
+	cat := loadCatalogue(t)
+	type panel struct {
+		Title       string `json:"title"`
+		FieldConfig struct {
+			Defaults struct {
+				Unit       string `json:"unit"`
+				Thresholds struct {
+					Steps []struct {
+						Value *float64 `json:"value"`
+						Color string   `json:"color"`
+					} `json:"steps"`
+				} `json:"thresholds"`
+			} `json:"defaults"`
+		} `json:"fieldConfig"`
+	}
+	var board struct {
+		Panels []panel `json:"panels"`
+	}
+	if err := json.Unmarshal(buildBoards(t, cat)[UIDOverview], &board); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, k := range cat.KPIs {
+		i := slices.IndexFunc(board.Panels, func(p panel) bool { return p.Title == bi(k.NameVI, k.Name) })
+		if i < 0 {
+			t.Errorf("no overview panel for %s", k.ID)
+			continue
+		}
+		d := board.Panels[i].FieldConfig.Defaults
+		if (k.Kind == catalogue.KindRatio) != (d.Unit == "percentunit") {
+			t.Errorf("%s (%s) shows in %q", k.ID, k.Kind, d.Unit)
+		}
+		steps := d.Thresholds.Steps
+		low, high := "red", "green"
+		if k.Direction == catalogue.LowerIsBetter {
+			low, high = high, low
+		}
+		if len(steps) != 3 || steps[0].Color != low || steps[2].Color != high || *steps[1].Value > *steps[2].Value {
+			t.Errorf("%s (%s): thresholds %+v, want %s rising to %s", k.ID, k.Direction, steps, low, high)
+		}
+		seen[string(k.Kind)], seen[string(k.Direction)] = true, true
+	}
+	for _, want := range []string{string(catalogue.KindRatio), string(catalogue.KindCount), string(catalogue.LowerIsBetter), string(catalogue.HigherIsBetter)} {
+		if !seen[want] {
+			t.Errorf("the catalogue has no %s KPI to check", want)
+		}
+	}
 }
