@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The Excel reader streams a worksheet's XML straight from the workbook's
@@ -35,6 +36,10 @@ type sheetTable struct {
 	row     int    // the row last read
 	numbers []bool // per cell of the row last read: a number cell
 	pending *xml.StartElement
+	// dateStyles marks the cell styles that show a number as a date;
+	// date1904 is the date system of workbooks made on old Macs.
+	dateStyles []bool
+	date1904   bool
 }
 
 // openSheet opens a workbook and reads its table's header. spec must have
@@ -57,10 +62,11 @@ func (t *sheetTable) open() error {
 	if err != nil {
 		return fmt.Errorf("not a workbook (.xlsx): %w", err)
 	}
-	sheets, err := workbookSheets(z)
+	sheets, date1904, err := workbookSheets(z)
 	if err != nil {
 		return fmt.Errorf("not a workbook (.xlsx): %w", err)
 	}
+	t.date1904 = date1904
 	names := make([]string, len(sheets))
 	for i, s := range sheets {
 		names[i] = s.name
@@ -80,6 +86,9 @@ func (t *sheetTable) open() error {
 	}
 	if t.strings, err = sharedStrings(z); err != nil {
 		return fmt.Errorf("shared strings: %w", err)
+	}
+	if t.dateStyles, err = dateStyles(z); err != nil {
+		return fmt.Errorf("styles: %w", err)
 	}
 	if t.rc, err = z.Open(sheet.path); err != nil {
 		return fmt.Errorf("sheet %q: %w", sheet.name, err)
@@ -185,10 +194,10 @@ func (t *sheetTable) readRow() ([]string, error) {
 	t.pending = nil
 	var cells []string
 	var cell struct {
-		ref, typ string
-		text     strings.Builder
-		inText   bool // inside <v>, or a <t> of an inline string
-		phonetic bool // inside <rPh>, whose text is not the cell's
+		ref, typ, style string
+		text            strings.Builder
+		inText          bool // inside <v>, or a <t> of an inline string
+		phonetic        bool // inside <rPh>, whose text is not the cell's
 	}
 	for {
 		tok, err := t.dec.RawToken()
@@ -199,7 +208,7 @@ func (t *sheetTable) readRow() ([]string, error) {
 		case xml.StartElement:
 			switch el.Name.Local {
 			case "c":
-				cell.ref, cell.typ = attr(&el, "r"), attr(&el, "t")
+				cell.ref, cell.typ, cell.style = attr(&el, "r"), attr(&el, "t"), attr(&el, "s")
 				cell.text.Reset()
 			case "v", "t":
 				cell.inText = !cell.phonetic
@@ -227,7 +236,7 @@ func (t *sheetTable) readRow() ([]string, error) {
 					cells = append(cells, "")
 					t.numbers = append(t.numbers, false)
 				}
-				if cells[col], t.numbers[col], err = t.cellValue(cell.typ, cell.text.String()); err != nil {
+				if cells[col], t.numbers[col], err = t.cellValue(cell.typ, cell.style, cell.text.String()); err != nil {
 					return nil, fmt.Errorf("cell %s: %w", cell.ref, err)
 				}
 			case "row":
@@ -270,10 +279,10 @@ func (t *sheetTable) nextRowElement() (*xml.StartElement, error) {
 	}
 }
 
-// cellValue is a cell's text and whether it is a number cell. Dates are
-// number cells (serials) unless stored as ISO text (type d); booleans read
-// as 1 and 0.
-func (t *sheetTable) cellValue(typ, value string) (string, bool, error) {
+// cellValue is a cell's text and whether it is a number cell. A number
+// shown as a date is a date, written as ISO 8601 as ParseDate reads it;
+// booleans read as 1 and 0.
+func (t *sheetTable) cellValue(typ, style, value string) (string, bool, error) {
 	switch typ {
 	case "s":
 		i, err := strconv.Atoi(strings.TrimSpace(value))
@@ -281,10 +290,33 @@ func (t *sheetTable) cellValue(typ, value string) (string, bool, error) {
 			return "", false, fmt.Errorf("shared string %q out of range", value)
 		}
 		return t.strings[i], false, nil
-	case "", "n", "b":
+	case "", "n":
+		if s, err := strconv.Atoi(style); err == nil && s >= 0 && s < len(t.dateStyles) && t.dateStyles[s] {
+			if d, ok := serialDate(value, t.date1904); ok {
+				return d, false, nil
+			}
+		}
+		return value, value != "", nil
+	case "b":
 		return value, value != "", nil
 	}
-	return value, false, nil // inlineStr, str (a formula's text), e (an error such as #N/A), d
+	return value, false, nil // inlineStr, str (a formula's text), e (an error such as #N/A), d (ISO 8601 already)
+}
+
+// serialDate writes an Excel date serial as a date, or a date and time.
+func serialDate(serial string, date1904 bool) (string, bool) {
+	v, err := strconv.ParseFloat(serial, 64)
+	if err != nil || v < 0 || v >= 2958466 {
+		return "", false
+	}
+	if date1904 {
+		v += 1462 // days from 1900-01-01 to 1904-01-01 in Excel's count
+	}
+	d := excelEpoch.Add(time.Duration(v * float64(24*time.Hour))).Round(time.Second)
+	if d.Equal(d.Truncate(24 * time.Hour)) {
+		return d.Format(time.DateOnly), true
+	}
+	return d.Format("2006-01-02T15:04:05"), true
 }
 
 // columnIndex is the 0-based column of a reference such as AB12.
@@ -325,9 +357,13 @@ func openZip(f fs.File) (*zip.Reader, error) {
 
 type xlsxSheet struct{ name, path string }
 
-// workbookSheets lists the sheets in order with the path of each one's XML.
-func workbookSheets(z *zip.Reader) ([]xlsxSheet, error) {
+// workbookSheets lists the sheets in order with the path of each one's XML,
+// and says whether the workbook counts dates from 1904.
+func workbookSheets(z *zip.Reader) ([]xlsxSheet, bool, error) {
 	var wb struct {
+		Properties struct {
+			Date1904 string `xml:"date1904,attr"`
+		} `xml:"workbookPr"`
 		Sheets []struct {
 			Name string `xml:"name,attr"`
 			RID  string `xml:"id,attr"` // r:id, in a namespace that differs between transitional and strict files
@@ -340,10 +376,10 @@ func workbookSheets(z *zip.Reader) ([]xlsxSheet, error) {
 		} `xml:"Relationship"`
 	}
 	if err := readXML(z, "xl/workbook.xml", &wb); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := readXML(z, "xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	targets := map[string]string{}
 	for _, r := range rels.Rels {
@@ -360,9 +396,69 @@ func workbookSheets(z *zip.Reader) ([]xlsxSheet, error) {
 		}
 	}
 	if len(sheets) == 0 {
-		return nil, errors.New("no worksheets")
+		return nil, false, errors.New("no worksheets")
 	}
-	return sheets, nil
+	date1904 := wb.Properties.Date1904 == "1" || wb.Properties.Date1904 == "true"
+	return sheets, date1904, nil
+}
+
+// dateStyles reads which cell styles show a number as a date: the built-in
+// date formats, and custom formats with day, month or year codes.
+func dateStyles(z *zip.Reader) ([]bool, error) {
+	var styles struct {
+		NumFmts []struct {
+			ID   int    `xml:"numFmtId,attr"`
+			Code string `xml:"formatCode,attr"`
+		} `xml:"numFmts>numFmt"`
+		Xfs []struct {
+			NumFmtID int `xml:"numFmtId,attr"`
+		} `xml:"cellXfs>xf"`
+	}
+	if err := readXML(z, "xl/styles.xml", &styles); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	custom := map[int]bool{}
+	for _, f := range styles.NumFmts {
+		custom[f.ID] = isDateFormat(f.Code)
+	}
+	dates := make([]bool, len(styles.Xfs))
+	for i, xf := range styles.Xfs {
+		id := xf.NumFmtID
+		date, ok := custom[id]
+		if !ok { // built-in: dates, and the East Asian date formats
+			date = id >= 14 && id <= 17 || id == 22 || id >= 27 && id <= 36 || id >= 50 && id <= 58
+		}
+		dates[i] = date
+	}
+	return dates, nil
+}
+
+// isDateFormat is true for a number format that shows a day, a month or a
+// year. Quoted text, escaped characters and [bracketed] sections (colours,
+// locales, elapsed hours) are not codes.
+func isDateFormat(code string) bool {
+	var hasM, hasTime bool
+	for i := 0; i < len(code); i++ {
+		switch c := code[i] | 0x20; { // lower case for letters
+		case code[i] == '"':
+			for i++; i < len(code) && code[i] != '"'; i++ {
+			}
+		case code[i] == '\\' || code[i] == '_' || code[i] == '*':
+			i++ // the next character is literal, a space's width, or a fill
+		case code[i] == '[':
+			for ; i < len(code) && code[i] != ']'; i++ {
+			}
+		case c == 'y' || c == 'd':
+			return true
+		case c == 'm':
+			hasM = true
+		case c == 'h' || c == 's':
+			hasTime = true
+		}
+	}
+	return hasM && !hasTime // m alone is a month; with h or s, minutes
 }
 
 // sharedStrings reads the shared-strings table, if the workbook has one.

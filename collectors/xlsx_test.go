@@ -4,16 +4,20 @@ import (
 	"archive/zip"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // A workbook written by hand with what Excel writes and excelize does not:
 // rich-text shared strings with phonetic runs, formula text, booleans,
 // errors, cells and rows without references, a sheet part at an absolute
-// path, rows left out of the file.
+// path, rows left out of the file, custom number formats (styles: 0
+// General, 1 a built-in date, 2 a custom date and time, 3 a count of days
+// whose "ngày" is text, 4 a percentage).
 var handWorkbook = map[string]string{
 	"xl/workbook.xml": `<?xml version="1.0" encoding="UTF-8"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
@@ -29,12 +33,17 @@ var handWorkbook = map[string]string{
 <si><t xml:space="preserve">Tỉnh</t></si>
 <si><r><rPr><b/></rPr><t>Hà </t></r><r><t>Nội</t></r><rPh sb="0" eb="2"><t>ハノイ</t></rPh></si>
 </sst>`,
+	"xl/styles.xml": `<?xml version="1.0" encoding="UTF-8"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="2"><numFmt numFmtId="164" formatCode="[$-42A]dd/mm/yyyy\ hh:mm"/><numFmt numFmtId="165" formatCode="#,##0&quot; ngày&quot;"/></numFmts>
+<cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="165" applyNumberFormat="1"/><xf numFmtId="10" applyNumberFormat="1"/></cellXfs>
+</styleSheet>`,
 	"xl/worksheets/sheet1.xml": `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
 <row r="1"><c r="A1" t="inlineStr"><is><t>Báo cáo</t></is></c></row></sheetData></worksheet>`,
 	"xl/worksheets/data.xml": `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
 <row r="1" spans="1:4"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Tháng</t></is></c><c r="C1" t="str"><f>"Giá"&amp;" trị"</f><v>Giá trị</v></c><c r="D1" t="inlineStr"><is><t>Xong</t></is></c></row>
-<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" s="4"><v>45961</v></c><c r="D3" t="b"><v>1</v></c><c r="C3"><v>850000.5</v></c></row>
-<row><c t="inlineStr"><is><r><t>Hu</t></r><r><t>ế</t></r></is></c><c t="e"><v>#N/A</v></c><c><f>SUM(C3)</f><v>1</v></c></row>
+<row r="3"><c r="A3" t="s"><v>1</v></c><c r="B3" s="1"><v>45961</v></c><c r="D3" t="b"><v>1</v></c><c r="C3" s="3"><v>850000.5</v></c></row>
+<row><c t="inlineStr"><is><r><t>Hu</t></r><r><t>ế</t></r></is></c><c t="e"><v>#N/A</v></c><c s="4"><f>SUM(C3)</f><v>0.5957</v></c><c s="2"><v>45961.75</v></c></row>
 </sheetData><mergeCells count="1"><mergeCell ref="A1:A2"/></mergeCells></worksheet>`,
 }
 
@@ -74,16 +83,44 @@ func TestSheetReaderCellTypes(t *testing.T) {
 	if want := []string{"Tỉnh", "Tháng", "Giá trị", "Xong"}; !reflect.DeepEqual(sheet.Header(), want) {
 		t.Errorf("header %q, want %q", sheet.Header(), want)
 	}
-	type row struct {
-		n       int
-		cells   []string
-		numbers []bool
-	}
-	want := []row{
+	want := []sheetRow{
 		{2, []string{"", "", "", ""}, []bool{false, false, false, false}},
-		{3, []string{"Hà Nội", "45961", "850000.5", "1"}, []bool{false, true, true, true}},
-		{4, []string{"Huế", "#N/A", "1", ""}, []bool{false, false, true, false}},
+		{3, []string{"Hà Nội", "2025-10-31", "850000.5", "1"}, []bool{false, false, true, true}},
+		{4, []string{"Huế", "#N/A", "0.5957", "2025-10-31T18:00:00"}, []bool{false, false, true, false}},
 	}
+	readSheetRows(t, sheet, want)
+	first := sheetSpec{Index: 1}
+	first.check("sheet")
+	cover, err := openSheet(os.DirFS(dir), "hand.xlsx", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cover.Close()
+	if want := []string{"Báo cáo"}; !reflect.DeepEqual(cover.Header(), want) {
+		t.Errorf("sheet 1's header %q, want %q", cover.Header(), want)
+	}
+
+	// The same days in the 1904 date system are 1462 smaller.
+	mac := maps.Clone(handWorkbook)
+	mac["xl/workbook.xml"] = strings.Replace(mac["xl/workbook.xml"], "<sheets>", `<workbookPr date1904="1"/><sheets>`, 1)
+	mac["xl/worksheets/data.xml"] = strings.NewReplacer(">45961<", ">44499<", ">45961.75<", ">44499.75<").Replace(mac["xl/worksheets/data.xml"])
+	writeZip(t, filepath.Join(dir, "mac.xlsx"), mac)
+	sheet1904, err := openSheet(os.DirFS(dir), "mac.xlsx", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sheet1904.Close()
+	readSheetRows(t, sheet1904, want)
+}
+
+type sheetRow struct {
+	n       int
+	cells   []string
+	numbers []bool
+}
+
+func readSheetRows(t *testing.T, sheet *sheetTable, want []sheetRow) {
+	t.Helper()
 	for _, w := range want {
 		cells, n, err := sheet.Next()
 		if err != nil {
@@ -97,15 +134,17 @@ func TestSheetReaderCellTypes(t *testing.T) {
 	if _, _, err := sheet.Next(); !errors.Is(err, io.EOF) {
 		t.Errorf("after the last row: %v, want io.EOF", err)
 	}
-	first := sheetSpec{Index: 1}
-	first.check("sheet")
-	cover, err := openSheet(os.DirFS(dir), "hand.xlsx", first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cover.Close()
-	if want := []string{"Báo cáo"}; !reflect.DeepEqual(cover.Header(), want) {
-		t.Errorf("sheet 1's header %q, want %q", cover.Header(), want)
+}
+
+func TestIsDateFormat(t *testing.T) {
+	for code, want := range map[string]bool{
+		"dd/mm/yyyy": true, "mmm-yy": true, "[$-42A]d mmmm yyyy": true, "m/d/yy h:mm": true, `"Tháng "mm`: true,
+		"General": false, "#,##0": false, "0.00%": false, `#,##0" ngày"`: false, `0\d`: false,
+		"h:mm": false, "mm:ss": false, "[h]:mm:ss": false, "[Red]#,##0": false, "0.00E+00": false,
+	} {
+		if got := isDateFormat(code); got != want {
+			t.Errorf("isDateFormat(%q) = %v, want %v", code, got, want)
+		}
 	}
 }
 
