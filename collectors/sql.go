@@ -164,6 +164,10 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	}
 	b, err := m.Bind(c.cfg.Mapping, header, where)
 	if err != nil {
+		var re *RowError
+		if errors.As(err, &re) {
+			re.Loc.Row = 0 // the result's columns are no row: row 1 is the first result
+		}
 		return nil, err
 	}
 	numeric := make([]bool, len(types))

@@ -137,6 +137,11 @@ func TestSQLSQLite(t *testing.T) {
 	if len(b.Observations) != 2 {
 		t.Errorf("%d observations, want 2 (the totals row skipped)", len(b.Observations))
 	}
+	c, m = newTestSource(t, t.TempDir(), sqlSource("sqlite", "{env: KPIWATCH_TEST_SQLITE}", "10s", `SELECT tinh, ky FROM report`))
+	_, err = c.Collect(context.Background(), m)
+	if want := `source src: sqlite query: no column ["qua_tai_khoan" "tong_so"] (the header has ["tinh" "ky"])`; fmt.Sprint(err) != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
 	c, m = newTestSource(t, t.TempDir(), sqlSource("sqlite", "{env: KPIWATCH_TEST_SQLITE}", "10s", `DELETE FROM report RETURNING *`))
 	_, err = c.Collect(context.Background(), m)
 	wantContains(t, fmt.Sprint(err), "source src: sqlite query: attempt to write a readonly database")
