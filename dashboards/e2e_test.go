@@ -162,30 +162,12 @@ func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 	return data
 }
 
-// startPrometheus runs Debian's Prometheus scraping target every second and
-// evaluating rules every second.
-func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Server {
+// startPrometheus runs Debian's Prometheus scraping target and evaluating
+// rules every second.
+func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Prometheus {
 	t.Helper()
-	dir := t.TempDir()
-	rulesPath := realserver.WriteFile(t, dir, "rules.yml", rules)
-	config := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-scrape_configs:
-  - job_name: kpiwatch
-    static_configs:
-      - targets: [%q]
-`, rulesPath, target)
-	configPath := realserver.WriteFile(t, dir, "prometheus.yml", []byte(config))
-	return realserver.Start(t, realserver.Spec{
-		Name: "prometheus", Binary: "prometheus", Package: "prometheus",
-		Args: func(addr, dataDir string) []string {
-			return []string{"--config.file=" + configPath, "--web.listen-address=" + addr,
-				"--storage.tsdb.path=" + filepath.Join(dataDir, "data"), "--log.level=warn"}
-		},
-		ReadyPath: "/-/ready",
-	})
+	rulesPath := realserver.WriteFile(t, t.TempDir(), "rules.yml", rules)
+	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, RuleFiles: []string{rulesPath}})
 }
 
 type promAPI struct {
