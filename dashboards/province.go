@@ -31,7 +31,7 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	for _, k := range kindsIn(cat, catalogue.DimProvince) {
 		b.WithPanel(kpiTable(k, provinceScope, kpisOf(cat, k, catalogue.DimProvince)))
 	}
-	b.WithRow(row("Báo cáo quá hạn, chưa có", "Reports overdue or missing"))
+	b.WithRow(row("Báo cáo và nhiệm vụ quá hạn", "Overdue reports and tasks"))
 	b.WithPanel(provinceOverdueReports())
 	b.WithPanel(provinceOverdueTasks())
 	return b
