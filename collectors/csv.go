@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"slices"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -42,13 +41,9 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if cfg.Path == "" {
 		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
 	}
-	sep := ','
-	if cfg.Delimiter != "" {
-		r, n := utf8.DecodeRuneInString(cfg.Delimiter)
-		if n != len(cfg.Delimiter) || r == '"' || r == '\n' {
-			errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
-		}
-		sep = r
+	sep, ok := csvDelimiter(cfg.Delimiter)
+	if !ok {
+		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
 	}
 	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
 	if len(errs) > 0 {
@@ -58,7 +53,7 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	f, err := c.dir.Open(c.cfg.Path)
+	f, err := OpenFile(c.dir, c.cfg.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"runtime/debug"
 	"sync"
@@ -336,8 +337,21 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 		e.startLocked(e.runCtx)
 		e.mu.Unlock()
 	}
+	old.close(e.logger)
 	e.render()
 	return nil
+}
+
+// close releases what the runtime's collectors hold (connection pools,
+// keep-alive connections) once it has been replaced.
+func (rt *runtime) close(logger log.Logger) {
+	for _, s := range rt.sources {
+		if c, ok := s.collector.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				level.Warn(logger).Log("msg", "closing a replaced collector", "source", s.cfg.ID, "err", err)
+			}
+		}
+	}
 }
 
 // recordReload notes the outcome of a reload for the self-metrics; a

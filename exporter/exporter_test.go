@@ -87,11 +87,20 @@ TP. Hồ Chí Minh,paid_by_bank,2025-10,,100,100
 
 // scripted is a collector whose next result the test decides.
 type scripted struct {
-	mu    sync.Mutex
-	obs   []collectors.Observation
-	tasks []collectors.Task
-	err   error
-	block chan struct{} // when set, Collect hangs until it is closed, ignoring ctx
+	mu     sync.Mutex
+	obs    []collectors.Observation
+	tasks  []collectors.Task
+	err    error
+	block  chan struct{} // when set, Collect hangs until it is closed, ignoring ctx
+	closed int
+}
+
+// Close counts the times a reload released the collector.
+func (s *scripted) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed++
+	return nil
 }
 
 var script = &scripted{}
@@ -371,12 +380,21 @@ func TestReloadRefusedKeepsTheRunningCatalogue(t *testing.T) {
 	}
 	// A good reload swaps the catalogue and reads its sources first.
 	script.set(accounts(43), nil, nil)
+	script.mu.Lock()
+	script.closed = 0
+	script.mu.Unlock()
 	if err := e.Reload(context.Background(), e.Catalogue(), fstest.MapFS{"provinces.csv": {Data: []byte(provincesCSV)}}); err != nil {
 		t.Fatal(err)
 	}
 	got = samples(t, mustScrape(t, e))
 	if got[`kpi_value{kpi="accounts"}`] != 43 || got["kpi_catalogue_reload_success"] != 1 {
 		t.Errorf("a good reload serves fresh data")
+	}
+	script.mu.Lock()
+	closed := script.closed
+	script.mu.Unlock()
+	if closed != 1 {
+		t.Errorf("the replaced collector was closed %d times, want once (the refused reload closes nothing)", closed)
 	}
 }
 
