@@ -19,6 +19,7 @@ const (
 	AnnShortfall    = "shortfall"
 	AnnForecast     = "forecast"
 	AnnDaysLeft     = "days_left"
+	AnnDaysOverdue  = "days_overdue"
 	AnnDeadline     = "deadline"
 	AnnLastReport   = "last_report_period"
 	AnnPrevious     = "previous"
@@ -238,6 +239,9 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 			"không đạt mục tiêu: đã quá hạn", map[string]string{
 				AnnValue: a.valueNow(), AnnTarget: a.target(), AnnShortfall: a.value(shortfall),
 				AnnDeadline: a.ref.figure(c.RecSeriesDeadline+selHere+" - 1", fmtDate, ""),
+				// Empty when the governing deadline is a later one: an earlier
+				// milestone was missed and the exporter serves the next.
+				AnnDaysOverdue: a.ref.figure("(time() - "+c.RecSeriesDeadline+selHere+") / 86400 > 0", fmtDays, ""),
 			}),
 	})
 	add(catalogue.TierReportOverdue, Rule{
@@ -246,7 +250,7 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		For:    judgedFor,
 		Labels: kpiLabels(k, sev),
 		Annotations: a.annotations(AlertReportOverdue,
-			fmt.Sprintf("has no fresh report: due on day %d of the next period, plus %s grace", k.Cadence.DueDay, k.Cadence.Grace),
+			"has no fresh report: "+dueText(k.Cadence),
 			"quá hạn báo cáo", map[string]string{
 				AnnValue: a.valueNow(), AnnLastReport: a.ref.figure(c.KPIReportPeriod+selHere, fmtDate, ""),
 			}),
@@ -255,6 +259,19 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		out = append(out, suspectAlerts(a)...)
 	}
 	return out
+}
+
+// dueText says when a report is due, e.g. "due on day 15 of the next
+// period, plus 5d grace".
+func dueText(cd catalogue.Cadence) string {
+	s := "due when the next period starts"
+	if cd.DueDay > 0 {
+		s = fmt.Sprintf("due on day %d of the next period", cd.DueDay)
+	}
+	if cd.Grace > 0 {
+		s += fmt.Sprintf(", plus %s grace", cd.Grace)
+	}
+	return s
 }
 
 // suspectAlerts flag figures that cannot be right: a cumulative count that

@@ -162,6 +162,9 @@ type scenario struct {
 	status  string
 	values  []float64
 	periods []float64
+	// deadlineIn is how far the governing deadline is after the evaluation
+	// time: testDeadlineIn, or negative for a deadline that has passed.
+	deadlineIn time.Duration
 }
 
 func constant(n int, v float64) []float64 {
@@ -192,23 +195,23 @@ func (fx *fixture) scenarios() []scenario {
 		rising[i] = fx.planNow - perStep*float64(n-1-i)
 	}
 	out := []scenario{
-		{"behind plan, flat", c.StatusAtRisk, constant(n, behind), fx.newReportAfterFirst(n)},
-		{"on track, moving the right way", c.StatusOnTrack, rising, fx.newReportAfterFirst(n)},
-		{"achieved", c.StatusAchieved, constant(n, fx.target+0.1*span), fx.newReportAfterFirst(n)},
-		{"missed", c.StatusMissed, constant(n, fx.target-0.5*span), fx.newReportAfterFirst(n)},
+		{"behind plan, flat", c.StatusAtRisk, constant(n, behind), fx.newReportAfterFirst(n), testDeadlineIn},
+		{"on track, moving the right way", c.StatusOnTrack, rising, fx.newReportAfterFirst(n), testDeadlineIn},
+		{"achieved", c.StatusAchieved, constant(n, fx.target+0.1*span), fx.newReportAfterFirst(n), testDeadlineIn},
+		{"missed", c.StatusMissed, constant(n, fx.target-0.5*span), fx.newReportAfterFirst(n), -10 * 24 * time.Hour},
 		// Stale: the exporter says so, however the figures look.
-		{"stale", c.StatusStale, constant(n, fx.planNow), constant(n, 0)},
+		{"stale", c.StatusStale, constant(n, fx.planNow), constant(n, 0), testDeadlineIn},
 		// Late but within grace: the latest report is old, yet the exporter
 		// does not call it stale, so nothing is overdue.
-		{"report late within grace", c.StatusOnTrack, constant(n, fx.planNow), constant(n, 0)},
+		{"report late within grace", c.StatusOnTrack, constant(n, fx.planNow), constant(n, 0), testDeadlineIn},
 	}
 	if fx.k.Cumulative {
 		fell := constant(n, fx.planNow-0.1*math.Abs(span))
 		fell[0] = fx.planNow
-		out = append(out, scenario{"cumulative figure fell", c.StatusOnTrack, fell, constant(n, 0)})
+		out = append(out, scenario{"cumulative figure fell", c.StatusOnTrack, fell, constant(n, 0), testDeadlineIn})
 	}
 	if fx.k.Kind == catalogue.KindRatio {
-		out = append(out, scenario{"numerator above denominator", c.StatusOnTrack, constant(n, 1.2), constant(n, 0)})
+		out = append(out, scenario{"numerator above denominator", c.StatusOnTrack, constant(n, 1.2), constant(n, 0), testDeadlineIn})
 	}
 	if fx.k.Alerts.MaxJump > 0 {
 		// The previous report one cadence period back, the latest a jump
@@ -222,7 +225,7 @@ func (fx *fixture) scenarios() []scenario {
 		for i := back + 1; i < len(jump); i++ {
 			jump[i] = from * (1 + 2*fx.k.Alerts.MaxJump)
 		}
-		out = append(out, scenario{"implausible jump", c.StatusOnTrack, jump, constant(back+3, 0)})
+		out = append(out, scenario{"implausible jump", c.StatusOnTrack, jump, constant(back+3, 0), testDeadlineIn})
 	}
 	return out
 }
@@ -232,7 +235,7 @@ func (sc scenario) evalTime() time.Duration { return time.Duration(len(sc.values
 
 // deadline is the governing deadline in the test, seconds since the epoch.
 func (fx *fixture) deadline(sc scenario) float64 {
-	return (sc.evalTime() + testDeadlineIn).Seconds()
+	return (sc.evalTime() + sc.deadlineIn).Seconds()
 }
 
 // seriesText is metric{labels} for promtool, labels sorted.
@@ -330,7 +333,7 @@ func (fx *fixture) facts(sc scenario) facts {
 	f.high = slices.Max(sc.values[first:])
 	f.hasTrend = slices.Min(sc.periods[first:]) != slices.Max(sc.periods[first:])
 	if f.hasTrend {
-		f.forecast = f.value + slope(sc.values[first:])*testDeadlineIn.Seconds()
+		f.forecast = f.value + slope(sc.values[first:])*max(sc.deadlineIn, 0).Seconds()
 	}
 	if back := int(periodLength(fx.k.Cadence.Period).Std() / testStep); n-1-back >= 0 {
 		f.previous = sc.values[n-1-back]
@@ -455,7 +458,11 @@ func (fx *fixture) expAlert(sc scenario, f facts, r Rule) (ExpAlert, error) {
 		case AnnDenominator:
 			v = humanize(testDenominator)
 		case AnnDaysLeft:
-			v = fmt.Sprintf("%.0f", testDeadlineIn.Hours()/24)
+			v = fmt.Sprintf("%.0f", sc.deadlineIn.Hours()/24)
+		case AnnDaysOverdue:
+			if sc.deadlineIn < 0 {
+				v = fmt.Sprintf("%.0f", -sc.deadlineIn.Hours()/24)
+			}
 		case AnnDeadline:
 			v = time.Unix(int64(fx.deadline(sc))-1, 0).UTC().Format(time.DateOnly)
 		case AnnLastReport:
