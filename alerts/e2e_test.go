@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -338,4 +339,72 @@ func ruleGroup(t *testing.T, prom *realserver.Prometheus, name string) ruleGroup
 	}
 	t.Fatalf("prometheus has no rule group %s", name)
 	return ruleGroupState{}
+}
+
+// TestMissedTargetInhibits posts alerts to a real Alertmanager running the
+// generated configuration: a missed target silences the behind-plan and
+// forecast alerts of the same series, and only of that series.
+func TestMissedTargetInhibits(t *testing.T) {
+	t.Parallel()
+	dir := generate(t, testCatalogue(t), nil)
+	am := realserver.StartAlertmanager(t, filepath.Join(dir, AlertmanagerFile))
+	series := func(alert, province string) map[string]string {
+		return map[string]string{c.LabelAlertName: alert, c.LabelKPI: "benefits_paid_by_bank", c.LabelProvince: province,
+			c.LabelOwner: "molisa", c.LabelBlock: catalogue.BlockGovernment, c.LabelSeverity: "warning"}
+	}
+	posted := []map[string]string{
+		series(AlertTargetMissed, "Ha Noi"),
+		series(AlertBehindPlan, "Ha Noi"),
+		series(AlertForecastMiss, "Ha Noi"),
+		series(AlertBehindPlan, "Da Nang"),
+		series(AlertReportOverdue, "Ha Noi"),
+	}
+	var body []map[string]any
+	for _, l := range posted {
+		body = append(body, map[string]any{"labels": l})
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(am.URL()+"/api/v2/alerts", "application/json", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting alerts: %s", resp.Status)
+	}
+	want := map[string]bool{ // alertname/province -> inhibited
+		AlertTargetMissed + "/Ha Noi": false, AlertBehindPlan + "/Ha Noi": true, AlertForecastMiss + "/Ha Noi": true,
+		AlertBehindPlan + "/Da Nang": false, AlertReportOverdue + "/Ha Noi": false,
+	}
+	var got map[string]bool
+	waitFor(t, 10*time.Second, func() bool {
+		got = inhibited(t, am)
+		return maps.Equal(got, want)
+	}, func() string { return fmt.Sprintf("inhibited: got %v, want %v", got, want) })
+}
+
+// inhibited lists Alertmanager's alerts as alertname/province -> whether an
+// inhibition rule silences it.
+func inhibited(t *testing.T, am *realserver.Server) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(am.URL() + "/api/v2/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var alerts []struct {
+		Labels map[string]string
+		Status struct{ InhibitedBy []string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, a := range alerts {
+		out[a.Labels[c.LabelAlertName]+"/"+a.Labels[c.LabelProvince]] = len(a.Status.InhibitedBy) > 0
+	}
+	return out
 }
