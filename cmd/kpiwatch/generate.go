@@ -12,6 +12,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/alerts"
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/dashboards"
+	"github.com/kpiwatch/kpiwatch/deploy"
 )
 
 type generateCommand struct {
@@ -19,6 +20,7 @@ type generateCommand struct {
 	configFile    *string
 	alertsDir     *string
 	dashboardsDir *string
+	deployDir     *string
 	receivers     *string
 }
 
@@ -27,6 +29,7 @@ func newGenerateCommand(app *kingpin.Application) *generateCommand {
 	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue).").String()
 	c.alertsDir = c.cmd.Flag("alerts.dir", "Where the rules, rule tests and Alertmanager configuration go.").Default("alerts/generated").String()
 	c.dashboardsDir = c.cmd.Flag("dashboards.dir", "Where the dashboards and Grafana provisioning go.").Default("dashboards/generated").String()
+	c.deployDir = c.cmd.Flag("deploy.dir", "Where the deployment files go (the Kubernetes PrometheusRule and dashboard ConfigMaps under kubernetes/generated).").Default("deploy").String()
 	c.receivers = c.cmd.Flag("alertmanager.receivers-file", "The operator's receivers file (addresses per owner); without it receivers have no addresses.").String()
 	return c
 }
@@ -53,6 +56,7 @@ func (c *generateCommand) run(stdout, stderr io.Writer) int {
 	for _, a := range []artifact{
 		{*c.alertsDir, func(cat *catalogue.Catalogue) (map[string][]byte, error) { return alerts.Files(cat, rcv) }},
 		{*c.dashboardsDir, dashboards.Files},
+		{*c.deployDir, deploy.Files},
 	} {
 		files, err := a.files(cat)
 		if err == nil {

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# make demo: the exporter, Prometheus, Alertmanager and VictoriaMetrics from
+# Debian's packages, on loopback, with the sample sources' history
+# backfilled, until Ctrl-C. Nothing is installed or left behind: everything
+# lives in a temporary directory, and each server is stopped by its PID.
+#
+#   deploy/demo.sh           run until Ctrl-C
+#   deploy/demo.sh --check   start, check that history is served, stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EXPORTER=127.0.0.1:20606
+PROMETHEUS=127.0.0.1:29090
+ALERTMANAGER=127.0.0.1:29093
+VM=127.0.0.1:28428
+LABELS=(--extra-label=job=kpiwatch "--extra-label=instance=$EXPORTER")
+
+need() {
+	command -v "$1" >/dev/null || { echo "demo: $1 not found: apt-get install $2" >&2; exit 1; }
+}
+need go golang-go
+need prometheus prometheus
+need promtool prometheus
+need prometheus-alertmanager prometheus-alertmanager
+need victoria-metrics victoria-metrics
+need curl curl
+
+for addr in $EXPORTER $PROMETHEUS $ALERTMANAGER $VM; do
+	if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
+		echo "demo: $addr is in use; stop what listens there first" >&2
+		exit 1
+	fi
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kpiwatch-demo.XXXXXX")
+pids=()
+stop() {
+	local pid
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$work"
+	echo "demo: stopped"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+# start NAME URL CMD...: run CMD in the background, logging to $work/NAME.log,
+# and wait until URL answers.
+start() {
+	local name=$1 url=$2
+	shift 2
+	"$@" >"$work/$name.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do
+		curl -fsS -o /dev/null "$url" 2>/dev/null && return
+		kill -0 "${pids[-1]}" 2>/dev/null || break
+		sleep 0.3
+	done
+	echo "demo: $name did not start; its log:" >&2
+	tail -n 20 "$work/$name.log" >&2
+	exit 1
+}
+
+echo "demo: building kpiwatch"
+go build -o "$work/kpiwatch" ./cmd/kpiwatch
+
+echo "demo: backfilling history into a Prometheus TSDB"
+"$work/kpiwatch" backfill --format=openmetrics --output="$work/history.om" "${LABELS[@]}"
+promtool tsdb create-blocks-from openmetrics --max-block-duration=4374h "$work/history.om" "$work/prometheus" >"$work/promtool.log"
+rm "$work/history.om"
+
+start victoria-metrics "http://$VM/health" victoria-metrics -httpListenAddr=$VM \
+	-storageDataPath="$work/victoria-metrics" -retentionPeriod=100y -dedup.minScrapeInterval=1ms \
+	-search.latencyOffset=1s
+echo "demo: backfilling history into VictoriaMetrics"
+"$work/kpiwatch" backfill --format=vm --vm.url="http://$VM/api/v1/import/prometheus" "${LABELS[@]}"
+
+start alertmanager "http://$ALERTMANAGER/-/ready" prometheus-alertmanager \
+	--config.file=alerts/generated/alertmanager.yml --storage.path="$work/alertmanager" \
+	--web.listen-address=$ALERTMANAGER --cluster.listen-address=
+start prometheus "http://$PROMETHEUS/-/ready" prometheus \
+	--config.file=deploy/demo/prometheus.yml --storage.tsdb.path="$work/prometheus" \
+	--storage.tsdb.retention.time=10y --query.lookback-delta=23h59m --web.listen-address=$PROMETHEUS
+start exporter "http://$EXPORTER/-/ready" "$work/kpiwatch" serve --web.listen-address=$EXPORTER \
+	--push.url="http://$VM/api/v1/import/prometheus" --push.interval=15s \
+	--push.extra-label=job=kpiwatch "--push.extra-label=instance=$EXPORTER"
+
+cat <<MSG
+
+kpiwatch demo is running (logs in $work):
+  exporter          http://$EXPORTER/metrics
+  Prometheus        http://$PROMETHEUS/graph?g0.expr=kpi_value%7Bkpi%3D%22social_benefit_paid_by_bank%22%7D&g0.range_input=2y
+  alerts            http://$PROMETHEUS/alerts  (routed to http://$ALERTMANAGER)
+  VictoriaMetrics   http://$VM/vmui/
+Try: kpi:kpi_value:rollup, count by (status) (kpi_status), kpi_push_success.
+Ctrl-C stops everything.
+MSG
+
+if [[ ${1:-} == --check ]]; then
+	year_ago=$(( $(date +%s) - 365 * 86400 ))
+	for base in "http://$PROMETHEUS" "http://$VM"; do
+		got=$(curl -fsS "$base/api/v1/query" --data-urlencode 'query=count(last_over_time(kpi_value{job="kpiwatch"}[1d]))' --data-urlencode "time=$year_ago")
+		case $got in
+		*'"result":[{'*) echo "demo: $base serves history: $got" ;;
+		*) echo "demo: $base has no kpi_value a year ago: $got" >&2; exit 1 ;;
+		esac
+	done
+	exit 0
+fi
+wait -n "${pids[@]}" || true
+echo "demo: a server stopped on its own; the end of each log:" >&2
+tail -n 5 "$work"/*.log >&2
+exit 1
