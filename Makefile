@@ -7,11 +7,16 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: run test lint generate check-generated fuzz bench build
+.PHONY: run test lint generate check-generated fuzz bench build demo
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/kpiwatch serve
+
+## demo: exporter, Prometheus, Alertmanager and VictoriaMetrics (Debian's packages)
+## on loopback with years of backfilled history, until Ctrl-C
+demo:
+	deploy/demo.sh
 
 ## build: build the kpiwatch binary
 build:
