@@ -30,9 +30,11 @@ func init() { Register("json", newJSONAPI) }
 const defaultMaxBytes = 16 << 20
 
 // jsonConfig is a JSON document fetched over HTTP, such as a portal's
-// statistics endpoint.
+// statistics endpoint, or read from a file, such as a portal's published
+// export.
 type jsonConfig struct {
 	URL     string            `yaml:"url"`
+	Path    string            `yaml:"path"`   // instead of url
 	Method  string            `yaml:"method"` // GET (default) or POST
 	Headers map[string]string `yaml:"headers"`
 	Body    string            `yaml:"body"` // sent with POST
@@ -58,7 +60,7 @@ type jsonCollector struct {
 	env    Env
 	url    *url.URL
 	query  *gojq.Code
-	client *http.Client // one per collector, so keep-alive connections are reused
+	client *http.Client // one per collector, so keep-alive connections are reused; nil for a file
 }
 
 func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
@@ -70,8 +72,22 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	add := func(p, msg string) { errs = append(errs, catalogue.FieldError{Path: "config." + p, Msg: msg}) }
 	u, err := url.Parse(cfg.URL)
 	switch {
+	case cfg.URL != "" && cfg.Path != "":
+		add("path", "set one of url and path, not both")
+	case cfg.Path != "":
+		for _, o := range []struct {
+			key string
+			set bool
+		}{
+			{"method", cfg.Method != ""}, {"headers", len(cfg.Headers) > 0}, {"body", cfg.Body != ""},
+			{"bearer_token", !cfg.BearerToken.IsZero()}, {"basic_auth", cfg.BasicAuth != (basicAuth{})}, {"ca_file", cfg.CAFile != ""},
+		} {
+			if o.set {
+				add(o.key, "only for a url, not a path")
+			}
+		}
 	case cfg.URL == "":
-		add("url", "required")
+		add("url", "required (or path, for a file)")
 	case err == nil && u.User != nil:
 		add("url", "credentials do not belong in the URL: use basic_auth with a password file or env")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
@@ -84,7 +100,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if cfg.Method != http.MethodGet && cfg.Method != http.MethodPost {
 		add("method", fmt.Sprintf("%q is not GET or POST", cfg.Method))
 	}
-	if cfg.Body != "" && cfg.Method != http.MethodPost {
+	if cfg.Body != "" && cfg.Method != http.MethodPost && cfg.Path == "" {
 		add("body", "only a POST sends a body")
 	}
 	var code *gojq.Code
@@ -123,6 +139,9 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if cfg.Path != "" {
+		return &jsonCollector{cfg: cfg, env: env, query: code}, nil
 	}
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -164,15 +183,16 @@ func readCAFile(env Env, path string) (*x509.CertPool, error) {
 // Close drops the idle keep-alive connections, for a collector replaced on
 // a catalogue reload.
 func (c *jsonCollector) Close() error {
-	c.client.CloseIdleConnections()
+	if c.client != nil {
+		c.client.CloseIdleConnections()
+	}
 	return nil
 }
 
 func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	where := c.url.Redacted()
-	doc, err := c.fetch(ctx)
+	where, doc, err := c.document(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %s %s: %w", m.Source(), c.cfg.Method, where, err)
+		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
 	header := c.cfg.Mapping.Columns()
 	b, err := m.Bind(c.cfg.Mapping, header, where)
@@ -234,6 +254,22 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 	}
 }
 
+// document reads the file or fetches the URL and decodes it; where names
+// the file or the URL (without credentials) in errors.
+func (c *jsonCollector) document(ctx context.Context) (where string, doc any, err error) {
+	if c.cfg.Path != "" {
+		if doc, err = c.readFile(); err != nil {
+			return "", nil, fmt.Errorf("%s: %w", c.cfg.Path, err)
+		}
+		return c.cfg.Path, doc, nil
+	}
+	where = c.url.Redacted()
+	if doc, err = c.fetch(ctx); err != nil {
+		return "", nil, fmt.Errorf("%s %s: %w", c.cfg.Method, where, err)
+	}
+	return where, doc, nil
+}
+
 // fetch gets and decodes the document, reading at most max_bytes.
 func (c *jsonCollector) fetch(ctx context.Context) (any, error) {
 	var body io.Reader
@@ -288,6 +324,28 @@ func (c *jsonCollector) fetch(ctx context.Context) (any, error) {
 	if int64(len(data)) > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("response is larger than max_bytes %d", c.cfg.MaxBytes)
 	}
+	return decodeJSON(data)
+}
+
+// readFile reads and decodes the file, reading at most max_bytes.
+func (c *jsonCollector) readFile() (any, error) {
+	f, err := OpenFile(c.env.Dir, c.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, c.cfg.MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > c.cfg.MaxBytes {
+		return nil, fmt.Errorf("file is larger than max_bytes %d", c.cfg.MaxBytes)
+	}
+	return decodeJSON(data)
+}
+
+// decodeJSON decodes one JSON document, numbers kept exact.
+func decodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // gojq keeps integers exact
 	var doc any

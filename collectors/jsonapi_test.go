@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -257,4 +258,48 @@ config:
 	if strings.Contains(got, "pw@") {
 		t.Errorf("the URL's password is in the errors:\n%s", got)
 	}
+}
+
+// A document a portal publishes as a file is read like one it serves:
+// the same query, rows and size limit, its path in every error.
+func TestJSONFromFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "thong-ke.json", portalDoc)
+	source := func(path, extra string) string {
+		return fmt.Sprintf(`
+collector: json
+config:
+  path: %s
+  query: .data.items
+%s
+  mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}, numbers: {decimal: ","}}
+`, path, extra)
+	}
+	c, m := newTestSource(t, dir, source("thong-ke.json", ""))
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["vneid_accounts/Ha Noi/2025-10"].Value != 1058569 || got["vneid_accounts/Ho Chi Minh/2025-10"].Value != 2345678 || len(b.Observations) != 2 {
+		t.Errorf("observations %+v", b.Observations)
+	}
+	wantContains(t, errorTexts(b.Rejected), `source src: thong-ke.json: row 4, column "so_tai_khoan": empty number`)
+
+	c, m = newTestSource(t, dir, source(filepath.Join(dir, "thong-ke.json"), "  max_bytes: 100"))
+	_, err := c.Collect(context.Background(), m)
+	if want := "source src: " + filepath.Join(dir, "thong-ke.json") + ": file is larger than max_bytes 100"; fmt.Sprint(err) != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	c, m = newTestSource(t, dir, source("missing.json", ""))
+	_, err = c.Collect(context.Background(), m)
+	wantContains(t, fmt.Sprint(err), "source src: missing.json: open missing.json: ")
+
+	problems := configErrors(t, dir, source("thong-ke.json", "  url: https://portal.example/api\n  bearer_token: {file: token}"))
+	wantContains(t, problems, "config.path: set one of url and path, not both")
+	problems = configErrors(t, dir, source("thong-ke.json", "  method: POST\n  headers: {X-Client: kpiwatch}\n  bearer_token: {file: token}"))
+	wantContains(t, problems, "config.method: only for a url, not a path", "config.headers: only for a url, not a path", "config.bearer_token: only for a url, not a path")
+	problems = configErrors(t, dir, `
+collector: json
+config:
+  mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan}
+`)
+	wantContains(t, problems, "config.url: required (or path, for a file)")
 }
