@@ -99,16 +99,28 @@ func (a kpiAnnotator) value(expr string) string {
 	return a.ref.figure(expr, "humanize", suffix)
 }
 
-// where names the series' unit, e.g. " (Ha Noi)"; empty for a national KPI.
-func (a kpiAnnotator) where() string {
+// where names the series' unit, e.g. " (Ha Noi)", a ministry by its name in
+// the language of nameLabel; empty for a national KPI.
+func (a kpiAnnotator) where(nameLabel string) string {
 	if len(a.k.Dimensions) == 0 {
 		return ""
 	}
 	parts := make([]string, len(a.k.Dimensions))
 	for i, d := range a.k.Dimensions {
 		parts[i] = "{{ $labels." + d + " }}"
+		if d == catalogue.DimMinistry {
+			parts[i] = ownerName(d, nameLabel)
+		}
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// ownerName is a template action printing the name (nameLabel: name or
+// name_vi) of the owner whose id is in the alert's label, from
+// kpi_owner_info; the id itself where the owner has no such name.
+func ownerName(label, nameLabel string) string {
+	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s{%s=%%q}" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
+		label, c.OwnerInfo, c.LabelOwner, label, nameLabel)
 }
 
 func (a kpiAnnotator) nameVI() string {
@@ -122,8 +134,8 @@ func (a kpiAnnotator) nameVI() string {
 // and the links.
 func (a kpiAnnotator) annotations(alert, what, whatVI string, figures map[string]string) map[string]string {
 	out := map[string]string{
-		AnnSummary:   a.k.Name + a.where() + " " + what,
-		AnnSummaryVI: a.nameVI() + a.where() + " " + whatVI,
+		AnnSummary:   a.k.Name + a.where(c.LabelName) + " " + what,
+		AnnSummaryVI: a.nameVI() + a.where(c.LabelNameVI) + " " + whatVI,
 	}
 	for k, v := range figures {
 		out[k] = v
@@ -314,14 +326,9 @@ func suspectAlerts(a kpiAnnotator) []Rule {
 
 // taskAlerts raise one alert per owner with overdue roadmap tasks.
 func taskAlerts(meta catalogue.Metadata) []Rule {
-	// The owner's name, from kpi_owner_info.
-	owner := func(label string) string {
-		return fmt.Sprintf(`{{ with printf "%s{%s=%%q}" $labels.%s | query }}{{ . | first | label %q }}{{ end }}`,
-			c.OwnerInfo, c.LabelOwner, c.LabelOwner, label)
-	}
 	ann := map[string]string{
-		AnnSummary:    "{{ $value }} roadmap tasks of " + owner(c.LabelName) + " are overdue",
-		AnnSummaryVI:  "{{ $value }} nhiệm vụ của " + owner(c.LabelNameVI) + " quá hạn",
+		AnnSummary:    "{{ $value }} roadmap tasks of " + ownerName(c.LabelOwner, c.LabelName) + " are overdue",
+		AnnSummaryVI:  "{{ $value }} nhiệm vụ của " + ownerName(c.LabelOwner, c.LabelNameVI) + " quá hạn",
 		AnnOldestDays: fmt.Sprintf(`{{ with printf "max(%s{%s=%%q})" $labels.%s | query }}{{ . | first | value | %s }}{{ end }}`, c.TaskOverdueDays, c.LabelOwner, c.LabelOwner, fmtDays),
 	}
 	addLinks(ann, meta, AlertTaskOverdue, "")

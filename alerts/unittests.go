@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -76,7 +77,8 @@ func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, erro
 				rules = g.Rules
 			}
 		}
-		fx := newFixture(k)
+		owner, _ := cat.Owner(k.Owner)
+		fx := newFixture(k, owner)
 		for _, sc := range fx.scenarios() {
 			t, err := fx.test(sc, rules)
 			if err != nil {
@@ -96,24 +98,28 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 // beside them that the rules must not pick).
 type fixture struct {
 	k                         *catalogue.KPI
+	owner                     catalogue.Owner
 	labels                    map[string]string // the series' labels
 	unitDims                  []string          // dimensions of its unit's own figures, if any
 	baseline, target, planNow float64
 	steps                     int // samples before the evaluation time
 }
 
-// sampleUnit is the label value the fixture's series has for each dimension.
+// sampleUnit is the label value the fixture's series has for each dimension;
+// a ministry is an owner's id, as the exporter serves it (the KPI's owner).
 var sampleUnit = map[string]string{
 	catalogue.DimProvince: "Ha Noi",
-	catalogue.DimMinistry: "Ministry of Health",
 	catalogue.DimCommune:  "Phuong Ba Dinh",
 	catalogue.DimBlock:    catalogue.BlockGovernment,
 }
 
-func newFixture(k *catalogue.KPI) *fixture {
-	fx := &fixture{k: k, labels: map[string]string{c.LabelKPI: k.ID}}
+func newFixture(k *catalogue.KPI, owner catalogue.Owner) *fixture {
+	fx := &fixture{k: k, owner: owner, labels: map[string]string{c.LabelKPI: k.ID}}
 	for _, d := range k.Dimensions {
 		fx.labels[d] = sampleUnit[d]
+	}
+	if k.HasDimension(catalogue.DimMinistry) {
+		fx.labels[catalogue.DimMinistry] = owner.ID
 	}
 	targets := unitTargets(k, nil)
 	if sets := unitDimSets(k); len(sets) > 0 {
@@ -310,6 +316,13 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 		status[k] = v
 	}
 	add(c.KPIStatus, status, constant(n, 1))
+	if fx.k.HasDimension(catalogue.DimMinistry) {
+		info := map[string]string{c.LabelOwner: fx.owner.ID, c.LabelName: fx.owner.Name, c.LabelBlock: fx.owner.Block}
+		if fx.owner.NameVI != "" { // the exporter leaves empty labels out
+			info[c.LabelNameVI] = fx.owner.NameVI
+		}
+		add(c.OwnerInfo, info, constant(n, 1))
+	}
 	return in
 }
 
@@ -437,7 +450,8 @@ func (fx *fixture) expAlert(sc scenario, f facts, r Rule) (ExpAlert, error) {
 		var v string
 		switch key {
 		case AnnSummary, AnnSummaryVI:
-			v = tmpl
+			v = strings.ReplaceAll(tmpl, ownerName(catalogue.DimMinistry, c.LabelName), fx.owner.Name)
+			v = strings.ReplaceAll(v, ownerName(catalogue.DimMinistry, c.LabelNameVI), cmp.Or(fx.owner.NameVI, fx.owner.ID))
 			for d, lv := range fx.labels {
 				v = strings.ReplaceAll(v, "{{ $labels."+d+" }}", lv)
 			}
