@@ -147,6 +147,7 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 // receiver. Only timings are shortened: every "for" to zero, and
 // Alertmanager's grouping waits to a second.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	cat := project06Catalogue(t)
 	e, err := exporter.New(cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
