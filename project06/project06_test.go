@@ -1,6 +1,7 @@
 package project06_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -74,11 +75,14 @@ func TestCatalogueLoads(t *testing.T) {
 
 // collectSource reads one source from the embedded files. Any rejected row
 // fails the test.
-func collectSource(t *testing.T, cat *catalogue.Catalogue, src catalogue.Source) []collectors.Observation {
+func collectSource(t *testing.T, cat *catalogue.Catalogue, src catalogue.Source) *collectors.Batch {
 	t.Helper()
 	c, errs := collectors.New(collectors.Env{Source: src, Dir: project06.FS})
 	if errs != nil {
 		t.Fatalf("source %s: %v", src.ID, errs)
+	}
+	if closer, ok := c.(interface{ Close() error }); ok {
+		defer closer.Close()
 	}
 	b, err := c.Collect(context.Background(), collectors.NewMapper(cat, src.ID))
 	if err != nil {
@@ -87,7 +91,7 @@ func collectSource(t *testing.T, cat *catalogue.Catalogue, src catalogue.Source)
 	for _, e := range b.Rejected {
 		t.Errorf("rejected: %v", e)
 	}
-	return b.Observations
+	return b
 }
 
 // collect reads every source and returns the observations by KPI id.
@@ -95,7 +99,7 @@ func collect(t *testing.T, cat *catalogue.Catalogue) map[string][]collectors.Obs
 	t.Helper()
 	byKPI := map[string][]collectors.Observation{}
 	for _, src := range cat.Sources {
-		for _, o := range collectSource(t, cat, src) {
+		for _, o := range collectSource(t, cat, src).Observations {
 			id := cat.KPIs[o.KPI].ID
 			byKPI[id] = append(byKPI[id], o)
 		}
@@ -108,11 +112,11 @@ func TestEverySourceMapsCleanly(t *testing.T) {
 	byKPI := map[string][]collectors.Observation{}
 	for _, src := range cat.Sources {
 		t.Run(src.ID, func(t *testing.T) {
-			obs := collectSource(t, cat, src)
-			if len(obs) == 0 {
-				t.Error("no observations")
+			b := collectSource(t, cat, src)
+			if len(b.Observations) == 0 && len(b.Tasks) == 0 {
+				t.Error("no observations and no tasks")
 			}
-			for _, o := range obs {
+			for _, o := range b.Observations {
 				id := cat.KPIs[o.KPI].ID
 				byKPI[id] = append(byKPI[id], o)
 			}
@@ -286,6 +290,109 @@ func TestSeriesAgreeWithFacts(t *testing.T) {
 		if !checked[i] {
 			t.Errorf("facts.csv row %d (%s as of %s) is checked against no series", i+1, rows[i][col("kpi")], rows[i][col("as_of")])
 		}
+	}
+}
+
+// The sample exercises every collector: `make run` shows each at work.
+func TestEveryCollectorIsUsed(t *testing.T) {
+	cat := load(t)
+	used := map[string]bool{}
+	for _, src := range cat.Sources {
+		used[src.Collector] = true
+	}
+	for _, name := range collectors.Names() {
+		if !used[name] {
+			t.Errorf("no source of the sample uses the %s collector", name)
+		}
+	}
+}
+
+// The roadmap matches the published figures: 61 tasks in 2024, 75 overdue
+// across 9 ministries at the Prime Minister's review of 2025-07-20; fewer
+// overdue today, most of them done late.
+func TestRoadmapTasks(t *testing.T) {
+	cat := load(t)
+	var tasks []collectors.Task
+	for _, src := range cat.Sources {
+		tasks = append(tasks, collectSource(t, cat, src).Tasks...)
+	}
+	byYear := map[int]int{}
+	for _, task := range tasks {
+		byYear[task.Due.Year()]++
+	}
+	if byYear[2024] != 61 || byYear[2025] == 0 {
+		t.Errorf("tasks due by year %v, want 61 in 2024 and some in 2025", byYear)
+	}
+	// On the day of the review, a task was overdue if it was due before and
+	// done after, or not done yet (SummariseTasks judges today's statuses).
+	review := time.Date(2025, 7, 20, 0, 0, 0, 0, time.UTC)
+	owners := map[string]int{}
+	for _, task := range tasks {
+		if task.Due.Before(review) && task.Status != collectors.TaskCancelled && (task.Done.IsZero() || task.Done.After(review)) {
+			owners[task.Owner]++
+		}
+	}
+	if n := sum(slices.Collect(maps.Values(owners))); n != 75 || len(owners) != 9 {
+		t.Errorf("%d tasks of %d owners overdue on %s, want 75 of 9: %v", n, len(owners), review.Format(time.DateOnly), owners)
+	}
+	today := collectors.SummariseTasks(tasks, now)
+	var overdue, late []int
+	for _, c := range today.Overdue {
+		overdue = append(overdue, c.Count)
+	}
+	for _, c := range today.DoneLate {
+		late = append(late, c.Count)
+	}
+	if n := sum(overdue); n == 0 || n >= 75 {
+		t.Errorf("%d tasks overdue on %s, want some, fewer than 75", n, now.Format(time.DateOnly))
+	}
+	if sum(late) == 0 {
+		t.Error("no task done late")
+	}
+}
+
+func sum(counts []int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// A workbook is a zip archive: its entries must carry no time of writing,
+// nor its document properties, for the bytes to depend on the data only.
+func TestWorkbookCarriesNoTimeOfWriting(t *testing.T) {
+	files, err := sampledata.Files(load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	workbooks := 0
+	for name, data := range files {
+		if !strings.HasSuffix(name, ".xlsx") {
+			continue
+		}
+		workbooks++
+		z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, f := range z.File {
+			if f.ModifiedDate != 0 || f.ModifiedTime != 0 || len(f.Extra) != 0 {
+				t.Errorf("%s: entry %s carries a modification time (%s) or extra fields", name, f.Name, f.Modified)
+			}
+		}
+		core, err := fs.ReadFile(z, "docProps/core.xml")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, tag := range []string{"created", "modified"} {
+			if !strings.Contains(string(core), `<dcterms:`+tag+` xsi:type="dcterms:W3CDTF">2026-11-16T08:00:00Z</dcterms:`+tag+`>`) {
+				t.Errorf("%s: docProps/core.xml has no fixed %s date:\n%s", name, tag, core)
+			}
+		}
+	}
+	if workbooks == 0 {
+		t.Error("the sample has no workbook")
 	}
 }
 

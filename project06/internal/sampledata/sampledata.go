@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/units"
@@ -123,17 +126,46 @@ func Files(cat *catalogue.Catalogue) (map[string][]byte, error) {
 		}
 		var cfg struct {
 			Path string `yaml:"path"`
+			DSN  struct {
+				File string `yaml:"file"`
+			} `yaml:"dsn"`
 		}
-		if err := src.Config.Decode(&cfg); err != nil || cfg.Path == "" {
-			return nil, fmt.Errorf("source %s: no config.path to write the sample data to", src.ID)
+		if err := src.Config.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.ID, err)
 		}
 		data, err := write(cat)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.ID, err)
 		}
-		out[cfg.Path] = data
+		switch {
+		case cfg.Path != "":
+			out[cfg.Path] = data
+		case strings.HasSuffix(cfg.DSN.File, dsnExt):
+			// A database is its SQL script, loaded at run time into the
+			// in-memory database the DSN file names (see databaseDSN).
+			base := strings.TrimSuffix(cfg.DSN.File, dsnExt)
+			out[base+scriptExt] = data
+			out[cfg.DSN.File] = []byte(databaseDSN(base[strings.LastIndex(base, "/")+1:]) + "\n")
+		default:
+			return nil, fmt.Errorf("source %s: no config.path nor config.dsn.file ending in %s to write the sample data to", src.ID, dsnExt)
+		}
 	}
 	return out, nil
+}
+
+// A SQLite sample database is committed as the SQL script that builds it
+// (text, reviewable, the same bytes on every SQLite version) beside a DSN
+// file naming the in-memory database the script is loaded into: SQLite
+// cannot open a file inside the binary. project06.Load loads it.
+const (
+	scriptExt = ".sql"
+	dsnExt    = ".dsn"
+)
+
+// databaseDSN names a shared in-memory SQLite database: every connection of
+// the process that opens it sees the same database.
+func databaseDSN(name string) string {
+	return "file:project06-" + name + "?mode=memory&cache=shared"
 }
 
 // Write writes the files under dir, the catalogue's directory.
@@ -160,7 +192,9 @@ var writers = map[string]func(*catalogue.Catalogue) ([]byte, error){
 	"working_group_national":    workingGroupNational,
 	"provinces_social_benefits": socialBenefits,
 	"provinces_monthly_report":  provincesMonthlyReport,
+	"moh_e_health_records":      eHealthRecordsDatabase,
 	"most_provincial_dti":       provincialDTI,
+	"roadmap_tasks":             roadmapTasks,
 }
 
 // table is a CSV file being written.
@@ -210,7 +244,8 @@ func vnPercent(num, den int64) string {
 }
 
 // vneidWeekly is the Ministry of Public Security's weekly count of level-2
-// VNeID accounts.
+// VNeID accounts, as the statistics portal exports it: a JSON document with
+// the weeks under du_lieu.theo_tuan, one per line.
 func vneidWeekly(*catalogue.Catalogue) ([]byte, error) {
 	accounts := path{
 		{firstWeek, 500_000},
@@ -219,11 +254,12 @@ func vneidWeekly(*catalogue.Catalogue) ([]byte, error) {
 		{day(2025, 9, 22), 65_000_000},  // Lao Dong, 2025-09-24
 		{lastWeek, 71_000_000},
 	}
-	t := newTable(false, "tuan_bat_dau", "so_tai_khoan_dinh_danh_muc_2")
+	var weeks []string
 	for w := firstWeek; !w.After(lastWeek); w = w.AddDate(0, 0, 7) {
-		t.add(w.Format(time.DateOnly), fmt.Sprint(int64(math.Round(accounts.at(w)))))
+		weeks = append(weeks, fmt.Sprintf(`{"tuan_bat_dau": %q, "so_tai_khoan_dinh_danh_muc_2": %d}`, w.Format(time.DateOnly), int64(math.Round(accounts.at(w)))))
 	}
-	return t.bytes()
+	return fmt.Appendf(nil, "{\"trang_thai\": \"ok\", \"du_lieu\": {\"don_vi\": \"Bộ Công an (C06)\", \"cap_nhat\": %q, \"theo_tuan\": [\n%s\n]}}\n",
+		lastWeek.AddDate(0, 0, 8).Format(time.DateOnly), strings.Join(weeks, ",\n")), nil
 }
 
 // nationalCount is a national count KPI in the working group's file.
@@ -606,25 +642,139 @@ func spelling(file, code, nameVI string, m time.Time) string {
 // periodVI writes a month as Vietnamese reports label it.
 func periodVI(m time.Time) string { return fmt.Sprintf("Tháng %d/%d", m.Month(), m.Year()) }
 
-// socialBenefits is the social-protection payments report as a spreadsheet
-// saved in a Vietnamese locale: semicolons, a byte order mark, 1.058.569 and
-// 59,57%, "Tháng 10/2025", a numbered list and a totals row per month.
+// socialBenefits is the social-protection payments report as the Ministry
+// of Health's workbook: two title rows, a header over two rows with the
+// payment columns grouped under a merged cell, a numbered list and a totals
+// row per month. Provinces type some figures as text ("1.058.569") and some
+// as numbers, and the period as text ("Tháng 10/2025") before the merger and
+// as a date cell after it.
 func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
-	const file = "social"
-	t := newTable(true, "STT", "Tỉnh/TP", "Kỳ báo cáo", "Số người hưởng", "Số người nhận qua tài khoản", "Tỷ lệ")
+	const file, sheet = "social", "Báo cáo"
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	// Fixed document properties: the bytes depend on the data only.
+	err := f.SetDocProps(&excelize.DocProperties{
+		Title:          "Chi trả an sinh xã hội qua tài khoản",
+		Creator:        "Bộ Y tế",
+		LastModifiedBy: "Bộ Y tế",
+		Created:        "2026-11-16T08:00:00Z",
+		Modified:       "2026-11-16T08:00:00Z",
+		Language:       "vi-VN",
+	})
+	if err != nil {
+		return nil, err
+	}
+	styles := map[string]*excelize.Style{
+		"number":  {NumFmt: 3},                        // #,##0
+		"percent": {NumFmt: 10},                       // 0.00%
+		"month":   {CustomNumFmt: ptr("mm/yyyy")},     // a date cell showing 10/2025
+		"header":  {Font: &excelize.Font{Bold: true}}, // titles and header
+	}
+	style := map[string]int{}
+	for _, name := range []string{"number", "percent", "month", "header"} {
+		if style[name], err = f.NewStyle(styles[name]); err != nil {
+			return nil, err
+		}
+	}
+	header := []struct {
+		cell, text string
+	}{
+		{"A1", "BÁO CÁO KẾT QUẢ CHI TRẢ CHÍNH SÁCH AN SINH XÃ HỘI QUA TÀI KHOẢN"},
+		{"A2", "(Số liệu các tỉnh, thành phố gửi Bộ Y tế hằng tháng)"},
+		{"A3", "STT"}, {"B3", "Tỉnh/TP"}, {"C3", "Kỳ báo cáo"}, {"D3", "Chi trả an sinh xã hội"},
+		{"D4", "Số người hưởng"}, {"E4", "Số người nhận qua tài khoản"}, {"F4", "Tỷ lệ"},
+	}
+	for _, h := range header {
+		if err := f.SetCellValue(sheet, h.cell, h.text); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range [][2]string{{"A1", "F1"}, {"A2", "F2"}, {"A3", "A4"}, {"B3", "B4"}, {"C3", "C4"}, {"D3", "F3"}} {
+		if err := f.MergeCell(sheet, r[0], r[1]); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.SetCellStyle(sheet, "A1", "F4", style["header"]); err != nil {
+		return nil, err
+	}
+	row := 5
+	// put writes one row: figures as number cells, or as Vietnamese text
+	// when the province types them so.
+	put := func(n any, province string, m time.Time, num, den int64, asText bool) error {
+		values := []any{n, province, periodVI(m), den, num, float64(num) / float64(den)}
+		styled := map[string]int{"D": style["number"], "E": style["number"], "F": style["percent"]}
+		if asText {
+			values[3], values[4], values[5] = vnInt(den), vnInt(num), vnPercent(num, den)
+			styled = map[string]int{}
+		}
+		if !m.Before(mergerMonth) {
+			values[2] = m.AddDate(0, 1, -1)
+			styled["C"] = style["month"]
+		}
+		cell, err := excelize.CoordinatesToCellName(1, row)
+		if err != nil {
+			return err
+		}
+		if err := f.SetSheetRow(sheet, cell, &values); err != nil {
+			return err
+		}
+		for col, s := range styled {
+			ref := fmt.Sprintf("%s%d", col, row)
+			if err := f.SetCellStyle(sheet, ref, ref, s); err != nil {
+				return err
+			}
+		}
+		row++
+		return nil
+	}
 	rows := socialBenefit.rows()
 	for i := 0; i < len(rows); {
 		m := rows[i].period
 		var num, den int64
 		for n := 1; i < len(rows) && rows[i].period.Equal(m); i, n = i+1, n+1 {
 			r := rows[i]
-			t.add(fmt.Sprint(n), spelling(file, r.code, r.nameVI, m), periodVI(m), vnInt(r.den), vnInt(r.num), vnPercent(r.num, r.den))
+			asText := pick(3, file, "text", r.code, fmt.Sprint(m.Year())) == 0
+			if err := put(n, spelling(file, r.code, r.nameVI, m), m, r.num, r.den, asText); err != nil {
+				return nil, err
+			}
 			num += r.num
 			den += r.den
 		}
-		t.add("", "Tổng cộng", periodVI(m), vnInt(den), vnInt(num), vnPercent(num, den))
+		if err := put("", "Tổng cộng", m, num, den, false); err != nil {
+			return nil, err
+		}
 	}
-	return t.bytes()
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// eHealthRecordsDatabase is the Ministry of Health's e-health record
+// database as the SQL script that builds it: residents with a record and
+// the population, per province (under the unit of the time) and month.
+func eHealthRecordsDatabase(*catalogue.Catalogue) ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("-- Hồ sơ sức khỏe điện tử: người dân có hồ sơ và dân số, theo tỉnh và tháng.\n")
+	b.WriteString("CREATE TABLE ho_so_suc_khoe_dien_tu (\n  ma_tinh TEXT NOT NULL,\n  ten_tinh TEXT NOT NULL,\n  thang TEXT NOT NULL,\n" +
+		"  so_nguoi_co_ho_so INTEGER NOT NULL,\n  dan_so INTEGER NOT NULL,\n  PRIMARY KEY (ma_tinh, thang)\n);\n")
+	rows := eHealthRecords.rows()
+	for i := 0; i < len(rows); {
+		m := rows[i].period
+		var values []string
+		for ; i < len(rows) && rows[i].period.Equal(m); i++ {
+			r := rows[i]
+			values = append(values, fmt.Sprintf("('%s', '%s', '%s', %d, %d)", r.code, r.nameVI, m.Format("2006-01"), r.num, r.den))
+		}
+		fmt.Fprintf(&b, "INSERT INTO ho_so_suc_khoe_dien_tu VALUES\n%s;\n", strings.Join(values, ",\n"))
+	}
+	return []byte(b.String()), nil
 }
 
 // provincesMonthlyReport is the provinces' monthly Project 06 report as the
@@ -633,7 +783,7 @@ func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
 // a national row per KPI and month.
 func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 	const file = "report"
-	kpis := []provinceRatio{fullProcessOnline, onlineDossiers, eHealthRecords, digitalSchoolRecords}
+	kpis := []provinceRatio{fullProcessOnline, onlineDossiers, digitalSchoolRecords}
 	byMonth := map[time.Time][][]provinceRow{}
 	for i, k := range kpis {
 		for _, r := range k.rows() {
@@ -678,6 +828,134 @@ func provincialDTI(*catalogue.Catalogue) ([]byte, error) {
 			score := math.Min(base+growth*n+0.005*jitter("dti", p.Code, q.Format("2006-01")), 1)
 			t.add(p.Code, spelling(file, p.Code, p.NameVI, q), q.AddDate(0, 3, -1).Format("02/01/2006"), fmt.Sprintf("%.3f", score))
 		}
+	}
+	return t.bytes()
+}
+
+// roadmapTask is one task of the Project 06 roadmap.
+type roadmapTask struct {
+	owner     string
+	due, done time.Time // done is zero while the task is open
+	status    string    // as the roadmap writes it
+}
+
+// Task statuses as the working group's roadmap writes them.
+const (
+	taskDone       = "Đã hoàn thành"
+	taskInProgress = "Đang thực hiện"
+	taskNotStarted = "Chưa thực hiện"
+	taskCancelled  = "Dừng thực hiện"
+)
+
+// taskTopics are the kinds of task each owner is in charge of.
+var taskTopics = map[string][]string{
+	"mps":               {"Làm sạch dữ liệu dân cư", "Mở rộng tiện ích trên VNeID", "Kết nối CSDL quốc gia về dân cư với các CSDL chuyên ngành"},
+	"government_office": {"Tích hợp dịch vụ công thiết yếu lên Cổng Dịch vụ công quốc gia", "Tái cấu trúc quy trình thủ tục hành chính", "Theo dõi, đôn đốc nhiệm vụ của bộ, ngành"},
+	"moh":               {"Sổ sức khỏe điện tử trên VNeID", "Chi trả an sinh xã hội qua tài khoản", "Liên thông giấy chứng sinh, giấy báo tử"},
+	"moj":               {"Cấp Phiếu lý lịch tư pháp qua VNeID", "Số hóa sổ hộ tịch", "Sửa đổi văn bản quy phạm pháp luật vướng mắc"},
+	"moet":              {"Học bạ số", "Văn bằng, chứng chỉ điện tử", "Kết nối CSDL ngành giáo dục với CSDL dân cư"},
+	"sbv":               {"Xác thực sinh trắc học khách hàng qua CCCD gắn chip", "Thanh toán không dùng tiền mặt dịch vụ công", "Làm sạch dữ liệu khách hàng"},
+	"most":              {"Chữ ký số cá nhân", "Hạ tầng dữ liệu dùng chung", "Định danh thuê bao di động"},
+	"mof":               {"Kết nối CSDL thuế với CSDL dân cư", "Hóa đơn điện tử", "Đăng ký doanh nghiệp trực tuyến"},
+	"moha":              {"CSDL cán bộ, công chức, viên chức", "Số hóa hồ sơ lưu trữ", "Chi trả chế độ người có công"},
+	"mae":               {"CSDL đất đai", "Cấp giấy chứng nhận quyền sử dụng đất trực tuyến", "Kết nối dữ liệu môi trường"},
+	"moit":              {"Thương mại điện tử gắn định danh", "Cấp phép xuất nhập khẩu trực tuyến", "Kết nối CSDL quản lý thị trường"},
+	"moc":               {"Giấy phép lái xe trên VNeID", "Đăng ký xe trực tuyến", "Cấp phép xây dựng trực tuyến"},
+}
+
+// roadmapTasks is the Project 06 roadmap as the working group tracks it:
+// the 61 tasks due in 2024, the tasks of 2025 and a few of 2026, the
+// ministry in charge as its reports write it. The tasks behind schedule
+// follow the overdue counts of the working group's national file: at the
+// Prime Minister's review of 2025-07-20, 75 across 9 ministries; since then
+// most were done late, and those of October 2026 are still open.
+func roadmapTasks(cat *catalogue.Catalogue) ([]byte, error) {
+	const tasks2024 = 61
+	review := day(2025, 7, 20)
+	monthEnd := func(m time.Time) time.Time { return m.AddDate(0, 1, -1) }
+	open := func(key ...string) string { return []string{taskInProgress, taskNotStarted}[pick(2, key...)] }
+	var tasks []roadmapTask
+	for _, o := range overdueTasks {
+		var p path
+		for i, at := range overdueAt {
+			p = append(p, point{at, o.counts[i]})
+		}
+		atReview, stillOpen := int(o.counts[2]), int(o.counts[len(o.counts)-1])
+		for j := 1; j <= atReview; j++ {
+			// Due at the end of the month the ministry's count reached j.
+			due := monthEnd(month(2025, 6))
+			for m := start2024; m.Before(month(2025, 6)); m = m.AddDate(0, 1, 0) {
+				if math.Round(p.at(monthEnd(m))) >= float64(j) {
+					due = monthEnd(m)
+					break
+				}
+			}
+			t := roadmapTask{owner: o.ministry, due: due, status: open(o.ministry, fmt.Sprint(j))}
+			// Done on the day the count fell below j, the earliest due first.
+			if j <= atReview-stillOpen {
+				for d := review.AddDate(0, 0, 1); !d.After(monthEnd(lastMonth)); d = d.AddDate(0, 0, 1) {
+					if p.at(d) <= float64(atReview-j) {
+						t.done, t.status = d, taskDone
+						break
+					}
+				}
+			}
+			tasks = append(tasks, t)
+		}
+	}
+	owners := slices.Sorted(maps.Keys(taskTopics))
+	onTime := func(n int, from time.Time, months int, key string) {
+		for i := range n {
+			k := fmt.Sprint(key, i)
+			due := monthEnd(from.AddDate(0, pick(months, "due", k), 0))
+			tasks = append(tasks, roadmapTask{owner: owners[pick(len(owners), "owner", k)], due: due,
+				done: due.AddDate(0, 0, -3-pick(40, "done", k)), status: taskDone})
+		}
+	}
+	due2024 := 0
+	for _, t := range tasks {
+		if t.due.Year() == 2024 {
+			due2024++
+		}
+	}
+	onTime(tasks2024-due2024, start2024, 12, "2024")
+	onTime(10, month(2025, 1), 6, "2025 H1")
+	onTime(24, month(2025, 7), 6, "2025 H2")
+	// A few of the second half of 2025 were done late, within the month.
+	for i := len(tasks) - 5; i < len(tasks); i++ {
+		tasks[i].done = tasks[i].due.AddDate(0, 0, 3+pick(20, "late", fmt.Sprint(i)))
+	}
+	tasks = append(tasks, roadmapTask{owner: "most", due: day(2025, 9, 30), status: taskCancelled})
+	for i := range 6 {
+		k := fmt.Sprint("2026 ", i)
+		tasks = append(tasks, roadmapTask{owner: owners[pick(len(owners), "owner", k)], due: day(2026, 12, 31), status: open(k)})
+	}
+	slices.SortStableFunc(tasks, func(a, b roadmapTask) int {
+		if c := a.due.Compare(b.due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.owner, b.owner)
+	})
+	t := newTable(false, "STT", "Mã nhiệm vụ", "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Thời hạn", "Tình trạng", "Ngày hoàn thành")
+	perYear, perOwner := map[int]int{}, map[string]int{}
+	for i, task := range tasks {
+		perYear[task.due.Year()]++
+		topics := taskTopics[task.owner]
+		n := perOwner[task.owner]
+		perOwner[task.owner]++
+		title := topics[n%len(topics)]
+		if n >= len(topics) {
+			title += fmt.Sprintf(" (giai đoạn %d)", n/len(topics)+1)
+		}
+		owner, err := ministrySpelling(cat, task.owner, task.due)
+		if err != nil {
+			return nil, err
+		}
+		done := ""
+		if !task.done.IsZero() {
+			done = task.done.Format("02/01/2006")
+		}
+		t.add(fmt.Sprint(i+1), fmt.Sprintf("NV-%d-%02d", task.due.Year(), perYear[task.due.Year()]), title, owner, task.due.Format("02/01/2006"), task.status, done)
 	}
 	return t.bytes()
 }
