@@ -300,7 +300,7 @@ func (b *builder) observed(s *exporter.Series, cursor *int, t time.Time) {
 	if e, ok := upTo.Earlier(k.Cadence.Period); ok {
 		obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
 	}
-	j := kpi.Judge(k, kpi.PlanFor(k, unitKey(k, s.Labels), t), &obs, t)
+	j := kpi.Judge(k, kpi.PlanFor(k, kpi.SeriesUnitKey(k, s.Labels), t), &obs, t)
 
 	labels := seriesLabels(k, s.Labels) + b.extra
 	b.add(conventions.KPIValue, labels, t, p.Value)
@@ -322,25 +322,6 @@ func seriesLabels(k *catalogue.KPI, values []string) string {
 		}
 	}
 	return push.FormatLabels(labels)
-}
-
-// unitKey finds the unit whose own targets govern a series ("" for the
-// KPI-wide plan): the one whose selector the series' labels match.
-func unitKey(k *catalogue.KPI, values []string) string {
-	for _, u := range kpi.UnitKeys(k) {
-		match := true
-		for _, kv := range strings.Split(u, ",") {
-			d, v, _ := strings.Cut(kv, "=")
-			if i := slices.Index(k.Dimensions, d); i < 0 || values[i] != v {
-				match = false
-				break
-			}
-		}
-		if match {
-			return u
-		}
-	}
-	return ""
 }
 
 // result orders the series by family (in Families order), then labels.

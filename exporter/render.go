@@ -142,53 +142,25 @@ func appendEscaped(b []byte, s string) []byte {
 type kpiPlans struct {
 	wide  kpi.Plan
 	units map[string]kpi.Plan // by kpi.UnitKey
-	dims  [][]string          // the dimension sets unit selectors use
 }
 
 func plansFor(k *catalogue.KPI, now time.Time) kpiPlans {
 	p := kpiPlans{wide: kpi.PlanFor(k, "", now), units: map[string]kpi.Plan{}}
-	seen := map[string]bool{}
-	for _, t := range k.Targets {
-		u := kpi.UnitKey(t.Unit)
-		if u == "" {
-			continue
-		}
+	for _, u := range kpi.UnitKeys(k) {
 		p.units[u] = kpi.PlanFor(k, u, now)
-		dims := make([]string, 0, len(t.Unit))
-		for _, d := range k.Dimensions {
-			if _, ok := t.Unit[d]; ok {
-				dims = append(dims, d)
-			}
-		}
-		if key := strings.Join(dims, ","); !seen[key] {
-			seen[key] = true
-			p.dims = append(p.dims, dims)
-		}
 	}
 	return p
 }
 
 // planOf finds the plan governing a series: its unit's own, or the KPI's.
 func (p kpiPlans) planOf(k *catalogue.KPI, labels []string) kpi.Plan {
-	for _, dims := range p.dims {
-		sel := map[string]string{}
-		for _, d := range dims {
-			sel[d] = labels[indexOf(k.Dimensions, d)]
-		}
-		if plan, ok := p.units[kpi.UnitKey(sel)]; ok {
-			return plan
-		}
+	if len(p.units) == 0 {
+		return p.wide
+	}
+	if plan, ok := p.units[kpi.SeriesUnitKey(k, labels)]; ok {
+		return plan
 	}
 	return p.wide
-}
-
-func indexOf(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // shardSeries is how many series one segment of a family holds: a few

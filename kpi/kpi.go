@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -39,6 +40,26 @@ type Plan struct {
 // UnitKey identifies a unit's own targets: its selector as
 // "province=Ha Noi" ("" for the KPI-wide targets).
 var UnitKey = catalogue.UnitKeyOf
+
+// SeriesUnitKey is the key of the unit with targets of its own that a
+// series (labels in the order of the KPI's dimensions) belongs to, or "" when
+// it follows the KPI-wide plan.
+func SeriesUnitKey(k *catalogue.KPI, labels []string) string {
+	for _, u := range UnitKeys(k) {
+		match := true
+		for _, kv := range strings.Split(u, ",") {
+			d, v, _ := strings.Cut(kv, "=")
+			if i := slices.Index(k.Dimensions, d); i < 0 || labels[i] != v {
+				match = false
+				break
+			}
+		}
+		if match {
+			return u
+		}
+	}
+	return ""
+}
 
 // UnitKeys lists the units of a KPI that have targets of their own.
 func UnitKeys(k *catalogue.KPI) []string {

@@ -84,6 +84,13 @@ func TestUnitOwnTargets(t *testing.T) {
 	if got := UnitKeys(k); len(got) != 1 || got[0] != "province=Ha Noi" {
 		t.Errorf("UnitKeys = %v", got)
 	}
+	k.Dimensions = []string{"province", "commune"}
+	if got := SeriesUnitKey(k, []string{"Ha Noi", "Phuc Xa"}); got != "province=Ha Noi" {
+		t.Errorf("a Ha Noi commune falls under Ha Noi's own targets: %q", got)
+	}
+	if got := SeriesUnitKey(k, []string{"Hue", "Phu Hoi"}); got != "" {
+		t.Errorf("a Hue commune follows the KPI-wide plan: %q", got)
+	}
 }
 
 func TestGoverningMilestone(t *testing.T) {
