@@ -667,15 +667,17 @@ func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	styles := map[string]*excelize.Style{
-		"number":  {NumFmt: 3},                        // #,##0
-		"percent": {NumFmt: 10},                       // 0.00%
-		"month":   {CustomNumFmt: ptr("mm/yyyy")},     // a date cell showing 10/2025
-		"header":  {Font: &excelize.Font{Bold: true}}, // titles and header
-	}
-	style := map[string]int{}
-	for _, name := range []string{"number", "percent", "month", "header"} {
-		if style[name], err = f.NewStyle(styles[name]); err != nil {
+	var numberStyle, percentStyle, monthStyle, headerStyle int
+	for _, s := range []struct {
+		id    *int
+		style excelize.Style
+	}{
+		{&numberStyle, excelize.Style{NumFmt: 3}},                        // #,##0
+		{&percentStyle, excelize.Style{NumFmt: 10}},                      // 0.00%
+		{&monthStyle, excelize.Style{CustomNumFmt: ptr("mm/yyyy")}},      // a date shown as 10/2025
+		{&headerStyle, excelize.Style{Font: &excelize.Font{Bold: true}}}, // titles and header
+	} {
+		if *s.id, err = f.NewStyle(&s.style); err != nil {
 			return nil, err
 		}
 	}
@@ -697,7 +699,7 @@ func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := f.SetCellStyle(sheet, "A1", "F4", style["header"]); err != nil {
+	if err := f.SetCellStyle(sheet, "A1", "F4", headerStyle); err != nil {
 		return nil, err
 	}
 	row := 5
@@ -705,14 +707,14 @@ func socialBenefits(*catalogue.Catalogue) ([]byte, error) {
 	// when the province types them so.
 	put := func(n any, province string, m time.Time, num, den int64, asText bool) error {
 		values := []any{n, province, periodVI(m), den, num, float64(num) / float64(den)}
-		styled := map[string]int{"D": style["number"], "E": style["number"], "F": style["percent"]}
+		styled := map[string]int{"D": numberStyle, "E": numberStyle, "F": percentStyle}
 		if asText {
 			values[3], values[4], values[5] = vnInt(den), vnInt(num), vnPercent(num, den)
 			styled = map[string]int{}
 		}
 		if !m.Before(mergerMonth) {
 			values[2] = m.AddDate(0, 1, -1)
-			styled["C"] = style["month"]
+			styled["C"] = monthStyle
 		}
 		cell, err := excelize.CoordinatesToCellName(1, row)
 		if err != nil {
@@ -873,7 +875,7 @@ func roadmapTasks(cat *catalogue.Catalogue) ([]byte, error) {
 	const tasks2024 = 61
 	review := day(2025, 7, 20)
 	monthEnd := func(m time.Time) time.Time { return m.AddDate(0, 1, -1) }
-	open := func(key ...string) string { return []string{taskInProgress, taskNotStarted}[pick(2, key...)] }
+	openStatus := func(key ...string) string { return []string{taskInProgress, taskNotStarted}[pick(2, key...)] }
 	var tasks []roadmapTask
 	for _, o := range overdueTasks {
 		var p path
@@ -890,7 +892,7 @@ func roadmapTasks(cat *catalogue.Catalogue) ([]byte, error) {
 					break
 				}
 			}
-			t := roadmapTask{owner: o.ministry, due: due, status: open(o.ministry, fmt.Sprint(j))}
+			t := roadmapTask{owner: o.ministry, due: due, status: openStatus(o.ministry, fmt.Sprint(j))}
 			// Done on the day the count fell below j, the earliest due first.
 			if j <= atReview-stillOpen {
 				for d := review.AddDate(0, 0, 1); !d.After(monthEnd(lastMonth)); d = d.AddDate(0, 0, 1) {
@@ -928,7 +930,7 @@ func roadmapTasks(cat *catalogue.Catalogue) ([]byte, error) {
 	tasks = append(tasks, roadmapTask{owner: "most", due: day(2025, 9, 30), status: taskCancelled})
 	for i := range 6 {
 		k := fmt.Sprint("2026 ", i)
-		tasks = append(tasks, roadmapTask{owner: owners[pick(len(owners), "owner", k)], due: day(2026, 12, 31), status: open(k)})
+		tasks = append(tasks, roadmapTask{owner: owners[pick(len(owners), "owner", k)], due: day(2026, 12, 31), status: openStatus(k)})
 	}
 	slices.SortStableFunc(tasks, func(a, b roadmapTask) int {
 		if c := a.due.Compare(b.due); c != 0 {
