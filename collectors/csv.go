@@ -82,11 +82,16 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		return nil, err
 	}
 	batch := &Batch{}
-	// Observations gather in blocks that never move and are joined once:
-	// appending a million of them to one slice would copy them several
-	// times over as it grows.
-	var blocks [][]Observation
-	block := make([]Observation, 0, 1024)
+	// Once the first rows are read, the bytes they took and the file's size
+	// say about how many observations are coming: one slice of that size
+	// saves copying a million of them over and over as it grows.
+	size := int64(-1)
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	const sample = 1024
 	for row := 2; ; row++ {
 		if row%4096 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -108,13 +113,12 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		case err != nil:
 			batch.Rejected = append(batch.Rejected, err)
 		case !skip:
-			if len(block) == cap(block) {
-				blocks = append(blocks, block)
-				block = make([]Observation, 0, min(2*cap(block), 1<<16))
+			batch.Observations = append(batch.Observations, obs)
+			if len(batch.Observations) == sample && size > 0 {
+				expect := int(float64(size) / float64(cr.InputOffset()) * sample * 1.05)
+				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
 			}
-			block = append(block, obs)
 		}
 	}
-	batch.Observations = slices.Concat(append(blocks, block)...)
 	return batch, nil
 }

@@ -2,8 +2,10 @@ package exporter
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"slices"
-	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -66,65 +68,114 @@ func trendStart(p catalogue.Period, latest time.Time) time.Time {
 // a rejected row, as is a level or milestone that would need summing.
 // Series come out ordered by KPI and labels.
 //
-// At a million observations the allocations are what costs: the key is built
-// in one reused buffer, and every series' history is a window of one shared
-// slice of points.
+// At a million observations Aggregate works KPI by KPI, the KPIs spread over
+// every core: no two KPIs share a series, and a KPI's index of series is
+// small enough to stay in cache.
 func Aggregate(cat *catalogue.Catalogue, obs []collectors.Observation) ([]Series, []error) {
-	index := make(map[string]int, len(obs))
-	seriesOf := make([]int, len(obs))
-	var key []byte
+	kpis := len(cat.KPIs)
+	start := make([]int, kpis+1)
 	for i := range obs {
-		o := &obs[i]
-		key = strconv.AppendInt(key[:0], int64(o.KPI), 10)
-		for _, l := range o.Labels {
-			key = append(key, 0xff)
+		start[obs[i].KPI+1]++
+	}
+	for k := range kpis {
+		start[k+1] += start[k]
+	}
+	byKPI := make([]int, len(obs))
+	next := slices.Clone(start[:kpis])
+	for i := range obs {
+		byKPI[next[obs[i].KPI]] = i
+		next[obs[i].KPI]++
+	}
+	type result struct {
+		series   []Series
+		rejected []error
+	}
+	results := make([]result, kpis)
+	forEach(kpis, func() func(k int) {
+		return func(k int) {
+			results[k].series, results[k].rejected = aggregateKPI(&cat.KPIs[k], k, obs, byKPI[start[k]:start[k+1]])
+		}
+	})
+	var series []Series
+	var rejected []error
+	for _, r := range results {
+		series = append(series, r.series...)
+		rejected = append(rejected, r.rejected...)
+	}
+	return series, rejected
+}
+
+// aggregateKPI groups the observations of KPI k (indexes into obs, in order
+// of arrival) into its series, ordered by labels. The series share one
+// slice of labels and one of points, which the garbage collector scans as
+// two objects rather than a million.
+func aggregateKPI(k *catalogue.KPI, ki int, obs []collectors.Observation, members []int) ([]Series, []error) {
+	index := make(map[string]int, len(members))
+	seriesOf := make([]int, len(members))
+	var key []byte
+	for m, i := range members {
+		key = key[:0]
+		for _, l := range obs[i].Labels {
 			key = append(key, l...)
+			key = append(key, 0xff)
 		}
 		s, ok := index[string(key)]
 		if !ok {
 			s = len(index)
 			index[string(key)] = s
 		}
-		seriesOf[i] = s
+		seriesOf[m] = s
 	}
-	// Series are numbered in order of first report.
+	// Series are numbered in order of first report; lay their
+	// observations out series by series and roll each up in place.
 	series := make([]Series, 0, len(index))
-	for i, s := range seriesOf {
-		if s == len(series) {
-			series = append(series, Series{KPI: obs[i].KPI, Labels: obs[i].Labels})
-		}
-	}
-	// Lay the observations out series by series, in their order of
-	// arrival, and roll each series up in place.
-	start := make([]int, len(series)+1)
-	for _, s := range seriesOf {
+	labels := make([]string, 0, len(index)*len(k.Dimensions))
+	start := make([]int, len(index)+1)
+	for m, s := range seriesOf {
 		start[s+1]++
+		if s == len(series) {
+			n := len(labels)
+			labels = append(labels, obs[members[m]].Labels...)
+			series = append(series, Series{KPI: ki, Labels: labels[n:len(labels):len(labels)]})
+		}
 	}
 	for s := range series {
 		start[s+1] += start[s]
 	}
-	byseries := make([]int, len(obs))
+	byseries := make([]int, len(members))
 	next := slices.Clone(start[:len(series)])
-	for i, s := range seriesOf {
-		byseries[next[s]] = i
+	for m, s := range seriesOf {
+		byseries[next[s]] = members[m]
 		next[s]++
 	}
-	points := make([]Point, len(obs))
+	points := make([]Point, len(members))
 	var rejected []error
 	kept := 0
 	for s := range series {
-		pts, errs := rollUp(&cat.KPIs[series[s].KPI], obs, byseries[start[s]:start[s+1]], points[kept:kept])
+		pts, errs := rollUp(k, obs, byseries[start[s]:start[s+1]], points[kept:kept])
 		series[s].History = pts[:len(pts):len(pts)]
 		kept += len(pts)
 		rejected = append(rejected, errs...)
 	}
-	slices.SortFunc(series, func(a, b Series) int {
-		if a.KPI != b.KPI {
-			return a.KPI - b.KPI
-		}
-		return slices.Compare(a.Labels, b.Labels)
-	})
+	slices.SortFunc(series, func(a, b Series) int { return slices.Compare(a.Labels, b.Labels) })
 	return series, rejected
+}
+
+// forEach calls the function work returns for every i in [0, n), on as
+// many goroutines as there are cores; work is called once per goroutine,
+// to set up what that goroutine reuses from one i to the next.
+func forEach(n int, work func() func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(goruntime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			do := work()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				do(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // rollUp appends to out the points of the observations of one series
