@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"math"
-	goruntime "runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -214,28 +211,21 @@ func render(v view) *rendered {
 // exposition and one valid gzip stream (RFC 1952).
 func renderSegments(jobs []func(w *writer)) *rendered {
 	r := &rendered{plain: make([][]byte, len(jobs)), gzipped: make([][]byte, len(jobs))}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range goruntime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &writer{}
-			var gz bytes.Buffer
-			var zw *gzip.Writer
-			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
-				w.buf = w.buf[:0]
-				jobs[i](w)
-				// Each segment is copied out at its exact size: the
-				// scratch buffers grow once, the exposition holds no slack.
-				r.plain[i] = bytes.Clone(w.buf)
-				gz.Reset()
-				zw = compress(&gz, zw, w.buf)
-				r.gzipped[i] = bytes.Clone(gz.Bytes())
-			}
-		}()
-	}
-	wg.Wait()
+	forEach(len(jobs), func() func(i int) {
+		w := &writer{}
+		var gz bytes.Buffer
+		var zw *gzip.Writer
+		return func(i int) {
+			w.buf = w.buf[:0]
+			jobs[i](w)
+			// Each segment is copied out at its exact size: the scratch
+			// buffers grow once, the exposition holds no slack.
+			r.plain[i] = bytes.Clone(w.buf)
+			gz.Reset()
+			zw = compress(&gz, zw, w.buf)
+			r.gzipped[i] = bytes.Clone(gz.Bytes())
+		}
+	})
 	for i := range jobs {
 		r.plainSize += len(r.plain[i])
 		r.gzippedSize += len(r.gzipped[i])
