@@ -8,11 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +17,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/alerts"
 	"github.com/kpiwatch/kpiwatch/catalogue"
-	"github.com/kpiwatch/kpiwatch/collectors"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
@@ -32,8 +28,7 @@ import (
 // rules, shows data: a panel with a query that returns nothing fails, named.
 func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 	cat := loadCatalogue(t)
-	fsys := withRoadmap(t, cat)
-	target := serveSampleData(t, cat, fsys)
+	target := serveSampleData(t, cat, project06.FS)
 	prom := startPrometheus(t, target, rulesFiring(t, cat))
 	api := promAPI{t: t, base: prom.URL()}
 	// Wait for the last rules to be evaluated (the attainment of every
@@ -88,40 +83,6 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return data
-}
-
-// withRoadmap adds to the catalogue a roadmap of tasks (testdata/roadmap.csv,
-// read by the tasks collector), which the embedded sample data does not have,
-// and returns the embedded files with the roadmap beside them.
-func withRoadmap(t *testing.T, cat *catalogue.Catalogue) fs.FS {
-	t.Helper()
-	files := fstest.MapFS{}
-	err := fs.WalkDir(project06.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(project06.FS, path)
-		files[path] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	roadmap, err := os.ReadFile(filepath.Join("testdata", "roadmap.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files["roadmap.csv"] = &fstest.MapFile{Data: roadmap}
-	var config yaml.Node
-	if err := yaml.Unmarshal([]byte("path: roadmap.csv\ndate_format: \"2006-01-02\"\n"), &config); err != nil {
-		t.Fatal(err)
-	}
-	cat.Sources = append(cat.Sources, catalogue.Source{ID: "roadmap", Collector: "tasks",
-		Interval: catalogue.DefaultInterval, Timeout: catalogue.DefaultTimeout, Config: *config.Content[0]})
-	if errs := collectors.Check(cat.Sources[len(cat.Sources)-1], files); errs != nil {
-		t.Fatalf("roadmap source: %v", errs)
-	}
-	return files
 }
 
 // serveSampleData serves the exporter with the catalogue and its data,
