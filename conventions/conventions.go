@@ -168,7 +168,7 @@ var Help = map[string]string{
 	CollectorSuccess:       "Whether the last refresh of a source succeeded (1) or failed (0).",
 	CollectorDuration:      "Duration of the last refresh of a source, in seconds.",
 	CollectorLastSuccess:   "When a source last refreshed successfully, in seconds since the epoch.",
-	CollectorSeries:        "Series served from a source's last good data.",
+	CollectorSeries:        "Observed series, or roadmap tasks, held from a source's last good data.",
 	CollectorRejectedRows:  "Rows the last refresh of a source rejected as bad input.",
 	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
 	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",

@@ -473,6 +473,7 @@ func TestTasks(t *testing.T) {
 		`kpi_tasks_overdue{block="government", owner="mps"}`:                    1,
 		`kpi_tasks_done_late{block="government", owner="mps"}`:                  1,
 		`kpi_task_overdue_days{block="government", owner="mps", task="T1"}`:     21,
+		`kpi_collector_series{collector="scripted", source="national"}`:         1 + 3, // a series and three tasks
 	}
 	for k, v := range want {
 		if got[k] != v {

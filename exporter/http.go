@@ -55,7 +55,7 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 		if !s.lastSuccess.IsZero() {
 			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
 		}
-		gauge(descSeries, float64(len(s.series)), s.cfg.ID, s.cfg.Collector)
+		gauge(descSeries, float64(len(s.series)+len(s.tasks)), s.cfg.ID, s.cfg.Collector)
 		s.mu.Unlock()
 	}
 	c.e.reloads.mu.Lock()
