@@ -3,11 +3,12 @@ GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 10s
 BENCHTIME ?= 3x
+BENCHSIZES ?= 10000,100000,1000000
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: run test lint generate check-generated fuzz bench build demo
+.PHONY: run test lint generate check-generated fuzz bench bench-go bench-sidebyside build demo
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
@@ -47,6 +48,15 @@ fuzz:
 	@for f in $$($(GO) test -list '^Fuzz' ./collectors | grep '^Fuzz'); do \
 		echo "fuzz $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./collectors || exit 1; done
 
-## bench: Go benchmarks for refresh, render and serve
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./exporter/...
+## bench: Go benchmarks, then kpiwatch side by side with the Pushgateway, node_exporter's
+## textfile collector and a static file (needs Debian's prometheus-pushgateway and
+## prometheus-node-exporter; about 15 minutes; BENCHSIZES=10000,100000 for a quick run)
+bench: bench-go bench-sidebyside
+
+## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./exporter/... -args -bench.sizes=$(BENCHSIZES)
+
+## bench-sidebyside: the side-by-side table of scrape times, sizes and memory
+bench-sidebyside:
+	$(GO) run ./bench/sidebyside -sizes=$(BENCHSIZES)
