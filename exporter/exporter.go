@@ -294,8 +294,9 @@ func (e *Exporter) render() {
 	// The previous exposition is garbage now, hundreds of megabytes at a
 	// million series. An exporter that only serves ready bytes allocates
 	// too little to trigger a collection soon, so return it to the system
-	// at once rather than keep it resident until then.
-	debug.FreeOSMemory()
+	// at once rather than keep it resident until then; in the background,
+	// as the new exposition is already being served.
+	go debug.FreeOSMemory()
 }
 
 // Ready reports whether every source has been tried at least once.

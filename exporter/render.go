@@ -30,7 +30,7 @@ type view struct {
 type writer struct {
 	buf []byte
 	// The last value written and its text: a KPI's report period is the
-	// same for all its units, and formatting floats is half the work.
+	// same for all its units, so it is formatted once rather than per unit.
 	lastBits uint64
 	lastText []byte
 }
