@@ -137,12 +137,14 @@ func (e *Exporter) Catalogue() *catalogue.Catalogue {
 func (e *Exporter) Start(ctx context.Context) {
 	e.mu.Lock()
 	e.runCtx = ctx
-	e.startLocked(ctx)
+	e.startLocked(ctx, false)
 	e.mu.Unlock()
 	go e.renderLoop(ctx)
 }
 
-func (e *Exporter) startLocked(ctx context.Context) {
+// startLocked starts the sources' refresh loops; read says they have just
+// been read, so the first refresh waits for the interval.
+func (e *Exporter) startLocked(ctx context.Context, read bool) {
 	rctx, cancel := context.WithCancel(ctx)
 	rt := e.rt
 	rt.cancel = cancel
@@ -150,17 +152,20 @@ func (e *Exporter) startLocked(ctx context.Context) {
 		rt.done.Add(1)
 		go func() {
 			defer rt.done.Done()
-			e.loop(rctx, s)
+			e.loop(rctx, s, read)
 		}()
 	}
 }
 
-func (e *Exporter) loop(ctx context.Context, s *source) {
+func (e *Exporter) loop(ctx context.Context, s *source, read bool) {
 	t := time.NewTicker(s.cfg.Interval.Std())
 	defer t.Stop()
 	for {
-		e.refresh(ctx, s)
-		e.requestRender()
+		if !read {
+			e.refresh(ctx, s)
+			e.requestRender()
+		}
+		read = false
 		select {
 		case <-ctx.Done():
 			return
@@ -335,7 +340,7 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 		old.cancel()
 		old.done.Wait()
 		e.mu.Lock()
-		e.startLocked(e.runCtx)
+		e.startLocked(e.runCtx, true)
 		e.mu.Unlock()
 	}
 	old.close(e.logger)
