@@ -181,13 +181,15 @@ type target struct {
 type sizeResult struct {
 	series int
 	// reload is how long kpiwatch took to reload its catalogue, read the
-	// CSV and render, and during is what scrapes took meanwhile.
-	reload   time.Duration
-	during   []time.Duration
-	plain    int64 // size of kpiwatch's plain response, the static file
-	modes    []mode
-	targets  []*target
-	duration time.Duration
+	// CSV and render, during is what scrapes took meanwhile, and
+	// reloadRSS and reloadPeak its memory after it and at its height.
+	reload                time.Duration
+	during                []time.Duration
+	reloadRSS, reloadPeak int64
+	plain                 int64 // size of kpiwatch's plain response, the static file
+	modes                 []mode
+	targets               []*target
+	duration              time.Duration
 }
 
 func measureSize(ctx context.Context, work string, n int) (*sizeResult, error) {
@@ -288,11 +290,11 @@ func measureSize(ctx context.Context, work string, n int) (*sizeResult, error) {
 	}
 	res := &sizeResult{series: g.Series(), plain: plain.Size(), targets: targets}
 	res.measure(ctx, n)
-	if err := res.measureReload(targets[1]); err != nil {
-		return nil, err
-	}
 	for _, t := range targets {
 		t.rss, t.peak = memory(t.proc.cmd.Process.Pid)
+	}
+	if err := res.measureReload(targets[1]); err != nil {
+		return nil, err
 	}
 	res.duration = time.Since(start)
 	return res, ctx.Err()
@@ -377,6 +379,10 @@ func (r *sizeResult) measureReload(t *target) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("kpiwatch reload: %s: %s", resp.Status, body)
 	}
+	// kpiwatch hands the old exposition back to the system in the
+	// background once the new one is served.
+	time.Sleep(2 * time.Second)
+	r.reloadRSS, r.reloadPeak = memory(t.proc.cmd.Process.Pid)
 	return nil
 }
 
@@ -714,8 +720,8 @@ func (r *sizeResult) print(w io.Writer) {
 		}
 	}
 	if len(r.during) > 0 {
-		fmt.Fprintf(w, "- kpiwatch: a reload (catalogue, CSV, aggregation, render) took %s; %d plain scrapes meanwhile took %s median, %s at most\n",
-			dur(r.reload), len(r.during), dur(median(r.during)), dur(slices.Max(r.during)))
+		fmt.Fprintf(w, "- kpiwatch: a reload (catalogue, CSV, aggregation, render) took %s; %d plain scrapes meanwhile took %s median, %s at most; RSS 2 s after it %s, at its height %s\n",
+			dur(r.reload), len(r.during), dur(median(r.during)), dur(slices.Max(r.during)), mb(r.reloadRSS), mb(r.reloadPeak))
 	}
 	fmt.Fprintf(w, "- measured in %s\n\n", r.duration.Round(time.Second))
 }
