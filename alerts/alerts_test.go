@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
+
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/promqlcheck"
@@ -51,7 +53,11 @@ func catalogues(t *testing.T) map[string]*catalogue.Catalogue {
 func generate(t *testing.T, cat *catalogue.Catalogue, rcv *Receivers) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := WriteFiles(cat, dir, rcv); err != nil {
+	files, err := Files(cat, rcv)
+	if err == nil {
+		err = genfile.Write(dir, files)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -188,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 	am := Alertmanager(cat, rcv)
 	am.Route.GroupWait, am.Route.GroupInterval = "1s", "1s"
 	write := func(name string, v any) string {
-		data, err := encode("", v)
+		data, err := genfile.YAML("", v)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -351,12 +353,12 @@ func TestCommittedFilesAreWhatTheGeneratorWrites(t *testing.T) {
 		if err := os.RemoveAll(generatedDir); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteFiles(cat, generatedDir); err != nil {
+		if err := writeFiles(t, cat, generatedDir); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dir := t.TempDir()
-	if err := WriteFiles(cat, dir); err != nil {
+	if err := writeFiles(t, cat, dir); err != nil {
 		t.Fatal(err)
 	}
 	want, got := readTree(t, dir), readTree(t, generatedDir)
@@ -441,4 +443,13 @@ func TestUnitsAndColoursFollowTheCatalogue(t *testing.T) {
 			t.Errorf("the catalogue has no %s KPI to check", want)
 		}
 	}
+}
+
+func writeFiles(t *testing.T, cat *catalogue.Catalogue, dir string) error {
+	t.Helper()
+	files, err := Files(cat)
+	if err != nil {
+		return err
+	}
+	return genfile.Write(dir, files)
 }

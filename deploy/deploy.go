@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/alerts"
@@ -94,7 +96,7 @@ func prometheusRule(header string, ruleFile []byte) ([]byte, error) {
 	if err := yaml.Unmarshal(ruleFile, &spec); err != nil {
 		return nil, fmt.Errorf("reading the generated rules: %w", err)
 	}
-	return encode(header, prometheusRuleObject{
+	return genfile.YAML(header, prometheusRuleObject{
 		APIVersion: "monitoring.coreos.com/v1",
 		Kind:       "PrometheusRule",
 		Metadata:   objectMeta{Name: "kpiwatch", Labels: withCommon(nil)},
@@ -137,7 +139,7 @@ func dashboardConfigMaps(header string, files map[string][]byte) ([]byte, error)
 			},
 			Data: map[string]string{base: string(files[n])},
 		}
-		doc, err := encode("", cm)
+		doc, err := genfile.YAML("", cm)
 		if err != nil {
 			return nil, err
 		}
@@ -147,18 +149,4 @@ func dashboardConfigMaps(header string, files map[string][]byte) ([]byte, error)
 		out.Write(doc)
 	}
 	return out.Bytes(), nil
-}
-
-func encode(header string, v any) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(header)
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }

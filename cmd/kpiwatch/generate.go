@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
+
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -60,7 +59,7 @@ func (c *generateCommand) run(stdout, stderr io.Writer) int {
 	} {
 		files, err := a.files(cat)
 		if err == nil {
-			err = writeFiles(a.dir, files)
+			err = genfile.Write(a.dir, files)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -69,23 +68,4 @@ func (c *generateCommand) run(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %d files under %s\n", len(files), a.dir)
 	}
 	return 0
-}
-
-// writeFiles writes files (by path relative to dir) in a stable order.
-func writeFiles(dir string, files map[string][]byte) error {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, files[n], 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
