@@ -224,15 +224,15 @@ func TestEndToEnd(t *testing.T) {
 		want[c.LabelBlock] = k.Block
 	}
 	var got, behind webhookAlert
-	waitFor(t, 45*time.Second, func() bool {
+	if !realserver.Eventually(45*time.Second, func() bool {
 		var missedOK, behindOK bool
 		got, missedOK = hook.find(k.Owner, map[string]string{c.LabelAlertName: AlertTargetMissed, c.LabelKPI: k.ID})
 		behind, behindOK = hook.findAny(map[string]string{c.LabelAlertName: AlertBehindPlan})
 		return missedOK && behindOK
-	}, func() string {
-		return fmt.Sprintf("no %s for %v at %s, or no %s at all; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
+	}) {
+		t.Fatalf("no %s for %v at %s, or no %s at all; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
 			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, hook.all(), prom.Alerts(t), amSrv.Log())
-	})
+	}
 	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
 		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
 	}
@@ -287,28 +287,18 @@ func seriesOf(k *catalogue.KPI, series, alert map[string]string) bool {
 	return true
 }
 
-// waitFor polls done until it holds, failing with msg after timeout.
-func waitFor(t *testing.T, timeout time.Duration, done func() bool, msg func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatal(msg())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // waitEvaluated waits until Prometheus has evaluated the group after at,
 // every rule of it without error.
 func waitEvaluated(t *testing.T, prom *realserver.Prometheus, group string, at time.Time) {
 	t.Helper()
 	var g ruleGroupState
-	waitFor(t, 15*time.Second, func() bool {
+	if !realserver.Eventually(15*time.Second, func() bool {
 		g = ruleGroup(t, prom, group)
 		healthy := slices.IndexFunc(g.Rules, func(r ruleState) bool { return r.Health != "ok" }) < 0
 		return g.LastEvaluation.After(at) && healthy
-	}, func() string { return fmt.Sprintf("group %s not evaluated cleanly since %s: %+v", group, at, g) })
+	}) {
+		t.Fatalf("group %s not evaluated cleanly since %s: %+v", group, at, g)
+	}
 }
 
 // ruleGroupState is a rule group as /api/v1/rules reports it.
@@ -383,10 +373,12 @@ func TestMissedTargetInhibits(t *testing.T) {
 		AlertBehindPlan + "/Da Nang": false, AlertReportOverdue + "/Ha Noi": false,
 	}
 	var got map[string]bool
-	waitFor(t, 10*time.Second, func() bool {
+	if !realserver.Eventually(10*time.Second, func() bool {
 		got = inhibited(t, am)
 		return maps.Equal(got, want)
-	}, func() string { return fmt.Sprintf("inhibited: got %v, want %v", got, want) })
+	}) {
+		t.Fatalf("inhibited: got %v, want %v", got, want)
+	}
 }
 
 // inhibited lists Alertmanager's alerts as alertname/province -> whether an

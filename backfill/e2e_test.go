@@ -36,7 +36,7 @@ func TestVictoriaMetricsImportIsIdempotent(t *testing.T) {
 	importAll()
 	all := `{__name__=~"kpi_.*"}`
 	var stored int
-	waitForValue(t, func() bool { stored = vm.ExportedSamples(t, all); return stored == r.Samples })
+	realserver.WaitFor(t, 20*time.Second, "the imported samples", func() bool { stored = vm.ExportedSamples(t, all); return stored == r.Samples })
 
 	check := func() {
 		t.Helper()
@@ -114,17 +114,6 @@ func seriesOf(r *backfill.Result, name string, labels ...string) backfill.Series
 		}
 	}
 	return backfill.Series{}
-}
-
-func waitForValue(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the imported samples")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // promQuery runs an instant query and returns the values.

@@ -63,18 +63,6 @@ func servedCount(t *testing.T, exp *exporter.Exporter, metric string) int {
 	return n
 }
 
-// waitFor polls cond for up to 20 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 func TestPushArrivesWithExtraLabels(t *testing.T) {
 	vm := realserver.StartVictoriaMetrics(t)
 	exp := servedExporter(t)
@@ -100,7 +88,7 @@ func TestPushArrivesWithExtraLabels(t *testing.T) {
 
 	want := servedCount(t, exp, conventions.KPIValue)
 	var got []realserver.Sample
-	waitFor(t, "pushed series", func() bool {
+	realserver.WaitFor(t, 20*time.Second, "pushed series", func() bool {
 		got = vm.Query(t, conventions.KPIValue+`{instance="da-nang-1",job="kpiwatch"}`, time.Now())
 		return len(got) == want
 	})
@@ -139,7 +127,7 @@ func TestPushRetriedUntilVictoriaMetricsIsUp(t *testing.T) {
 	go func() { defer wg.Done(); p.Run(ctx) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
-	waitFor(t, "failed pushes", func() bool { return selfMetric(t, p, conventions.PushFailures) >= 3 })
+	realserver.WaitFor(t, 20*time.Second, "failed pushes", func() bool { return selfMetric(t, p, conventions.PushFailures) >= 3 })
 	if v := selfMetric(t, p, conventions.PushSuccess); v != 0 {
 		t.Errorf("%s = %v while nothing listens", conventions.PushSuccess, v)
 	}
@@ -147,11 +135,11 @@ func TestPushRetriedUntilVictoriaMetricsIsUp(t *testing.T) {
 	vm := realserver.StartVictoriaMetrics(t)
 	forward(t, addr, vm.Addr)
 	want := servedCount(t, exp, conventions.KPIValue)
-	waitFor(t, "the retried push to arrive", func() bool {
+	realserver.WaitFor(t, 20*time.Second, "the retried push to arrive", func() bool {
 		vm.Flush(t)
 		return len(vm.Query(t, conventions.KPIValue+`{instance="retry"}`, time.Now())) == want
 	})
-	waitFor(t, "push success in self-metrics", func() bool {
+	realserver.WaitFor(t, 20*time.Second, "push success in self-metrics", func() bool {
 		return selfMetric(t, p, conventions.PushSuccess) == 1
 	})
 	if v := selfMetric(t, p, conventions.PushLastSuccess); math.IsNaN(v) || time.Since(time.Unix(int64(v), 0)) > time.Minute {

@@ -136,17 +136,6 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestServeEndpointsAndReload(t *testing.T) {
 	dir := t.TempDir()
 	cfg := write(t, dir, "kpis.yaml", testCatalogue)
@@ -154,7 +143,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	base := "http://" + serve(t, "--config.file="+cfg)
 	c := http.DefaultClient
 
-	waitFor(t, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })
+	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })
 	if code, body := get(t, c, base+"/"); code != 200 || !strings.Contains(body, "/metrics") {
 		t.Errorf("landing page: %d %q", code, body)
 	}
@@ -192,7 +181,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the SIGHUP reload", func() bool {
+	realserver.WaitFor(t, 20*time.Second, "the SIGHUP reload", func() bool {
 		_, m := get(t, c, base+"/metrics")
 		return strings.Contains(m, `name="Paid through a bank account"`) && strings.Contains(m, "kpi_catalogue_reload_success 1")
 	})
@@ -225,7 +214,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.SetBasicAuth("leader", "s3cret")
-	waitFor(t, "an authorised scrape", func() bool {
+	realserver.WaitFor(t, 20*time.Second, "an authorised scrape", func() bool {
 		resp, err := c.Do(req)
 		if err != nil {
 			return false
