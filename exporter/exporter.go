@@ -53,6 +53,7 @@ type rendered struct {
 	plain, gzipped         [][]byte
 	plainSize, gzippedSize int
 	at                     time.Time
+	readers                atomic.Int32 // scrapes writing it out
 }
 
 type reloadStats struct {
@@ -295,13 +296,27 @@ func (e *Exporter) render() {
 	}
 	page := render(v)
 	page.at = v.now
-	e.page.Store(page)
-	// The previous exposition is garbage now, hundreds of megabytes at a
-	// million series. An exporter that only serves ready bytes allocates
-	// too little to trigger a collection soon, so return it to the system
-	// at once rather than keep it resident until then; in the background,
-	// as the new exposition is already being served.
-	go debug.FreeOSMemory()
+	if old := e.page.Swap(page); old == nil || old.readers.Load() == 0 {
+		go debug.FreeOSMemory()
+	}
+}
+
+// acquire returns the exposition to serve, counted as read until release.
+func (e *Exporter) acquire() *rendered {
+	p := e.page.Load()
+	p.readers.Add(1)
+	return p
+}
+
+// release ends a read of p. A replaced exposition is garbage once nothing
+// reads it, hundreds of megabytes at a million series; an exporter that
+// only serves ready bytes allocates too little to trigger a collection
+// soon, so the render that replaced it or the last scrape of it returns
+// it to the system at once, in the background.
+func (e *Exporter) release(p *rendered) {
+	if p.readers.Add(-1) == 0 && e.page.Load() != p {
+		go debug.FreeOSMemory()
+	}
 }
 
 // Ready reports whether every source has been tried at least once.

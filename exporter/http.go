@@ -74,7 +74,9 @@ func boolValue(b bool) float64 {
 // WriteKPIMetrics writes the current KPI exposition (text format, without
 // the self-metrics), as pushed to VictoriaMetrics.
 func (e *Exporter) WriteKPIMetrics(w io.Writer) error {
-	for _, b := range e.page.Load().plain {
+	page := e.acquire()
+	defer e.release(page)
+	for _, b := range page.plain {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
@@ -96,7 +98,8 @@ type metricsHandler struct {
 }
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	page := h.e.page.Load()
+	page := h.e.acquire()
+	defer h.e.release(page)
 	mfs, err := h.g.Gather()
 	if err != nil {
 		level.Error(h.e.logger).Log("msg", "gathering self-metrics", "err", err)
