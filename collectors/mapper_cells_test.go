@@ -12,11 +12,9 @@ import (
 	"github.com/kpiwatch/kpiwatch/collectors"
 )
 
-// The mapper resolves each distinct cell once per file: a repeated cell,
-// good or bad, must map the same on every row, and a bad one must still be
-// reported at its own row.
-func TestRepeatedCellsMapAlikeAndReportTheirOwnRow(t *testing.T) {
-	const cat = `apiVersion: kpiwatch.io/v1
+// communesCatalogue has one count KPI by province and commune, read from
+// communes.csv.
+const communesCatalogue = `apiVersion: kpiwatch.io/v1
 kind: Catalogue
 metadata: {name: cells}
 owners: [{id: mps, name: Ministry of Public Security, block: government}]
@@ -42,6 +40,11 @@ kpis:
     baseline: {date: 2025-01-01, value: 0}
     targets: [{by: 2026-12-31, value: 100}]
 `
+
+// The mapper resolves each distinct cell once per file: a repeated cell,
+// good or bad, must map the same on every row, and a bad one must still be
+// reported at its own row.
+func TestRepeatedCellsMapAlikeAndReportTheirOwnRow(t *testing.T) {
 	const data = `province,commune,kpi,period,value
 Hà Nội,Phường Ba Đình,accounts,2025-10,5
 Atlantis,Xã A,accounts,2025-10,1
@@ -56,7 +59,7 @@ Hà Nội,Phường Ba Đình,accounts,someday,1
 Thành phố Hà Nội,Phường Ba Đình,accounts,11/2025,7
 `
 	fsys := fstest.MapFS{"communes.csv": {Data: []byte(data)}}
-	c, err := catalogue.Parse("kpis.yaml", []byte(cat), fsys, collectors.Check)
+	c, err := catalogue.Parse("kpis.yaml", []byte(communesCatalogue), fsys, collectors.Check)
 	if err != nil {
 		t.Fatal(err)
 	}
