@@ -280,6 +280,9 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	obs.KPI = b.kpi
 	if b.kpiCol >= 0 {
 		i := b.kpiIndex(cells[b.kpiCol])
+		if i < 0 && totalRows[units.Normalise(cells[b.kpiCol])] {
+			return obs, true, nil // a national file's totals row
+		}
 		if i < 0 {
 			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue", cells[b.kpiCol]))
 		}
