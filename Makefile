@@ -50,7 +50,7 @@ fuzz:
 
 ## bench: Go benchmarks, then kpiwatch side by side with the Pushgateway, node_exporter's
 ## textfile collector and a static file (needs Debian's prometheus-pushgateway and
-## prometheus-node-exporter; about 15 minutes; BENCHSIZES=10000,100000 for a quick run)
+## prometheus-node-exporter; about 10 minutes; BENCHSIZES=10000,100000 for a quick run)
 bench: bench-go bench-sidebyside
 
 ## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series
