@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +39,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
 var (
@@ -171,7 +171,7 @@ func (m mode) String() string {
 type target struct {
 	name    string
 	url     string
-	proc    *process
+	proc    *realserver.Process
 	slow    bool
 	times   map[mode][]time.Duration
 	bytes   map[mode]int64
@@ -214,17 +214,17 @@ func measureSize(ctx context.Context, work string, n int) (*sizeResult, error) {
 	var targets []*target
 	defer func() {
 		for _, t := range targets {
-			t.proc.stop()
+			t.proc.Stop()
 		}
 	}()
 	add := func(name, path string, setup func(t *target) error, bin string, args ...string) error {
-		addr, err := freeAddr()
+		addr, err := realserver.LoopbackAddr()
 		if err != nil {
 			return err
 		}
-		p, err := startProcess(ctx, name, bin, append(args, "--web.listen-address="+addr)...)
+		p, err := realserver.Launch(exec.CommandContext(ctx, bin, append(args, "--web.listen-address="+addr)...))
 		if err != nil {
-			return err
+			return fmt.Errorf("starting %s: %w", name, err)
 		}
 		t := &target{name: name, url: "http://" + addr + path, proc: p, times: map[mode][]time.Duration{}, bytes: map[mode]int64{}}
 		targets = append(targets, t)
@@ -294,7 +294,7 @@ func measureSize(ctx context.Context, work string, n int) (*sizeResult, error) {
 	res := &sizeResult{series: g.Series(), plain: plain.Size(), targets: targets}
 	res.measure(ctx, n)
 	for _, t := range targets {
-		t.rss, t.peak = memory(t.proc.cmd.Process.Pid)
+		t.rss, t.peak = memory(t.proc.Cmd.Process.Pid)
 	}
 	if err := res.measureReload(targets[1]); err != nil {
 		return nil, err
@@ -386,7 +386,7 @@ func (r *sizeResult) measureReload(t *target) error {
 	// background once the new one is served: a few seconds at a million
 	// series.
 	time.Sleep(settle)
-	r.reloadRSS, r.reloadPeak = memory(t.proc.cmd.Process.Pid)
+	r.reloadRSS, r.reloadPeak = memory(t.proc.Cmd.Process.Pid)
 	return nil
 }
 
@@ -533,8 +533,8 @@ func waitFor(ctx context.Context, t *target, url string, minLength int64) (time.
 	start := time.Now()
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if t.proc.exited() {
-			return 0, fmt.Errorf("%s exited:\n%s", t.name, t.proc.log.String())
+		if t.proc.Exited() {
+			return 0, fmt.Errorf("%s exited:\n%s", t.name, t.proc.Log())
 		}
 		method := http.MethodGet
 		if minLength > 0 {
@@ -550,77 +550,7 @@ func waitFor(ctx context.Context, t *target, url string, minLength int64) (time.
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("%s not ready at %s after 5m:\n%s", t.name, url, t.proc.log.String())
-}
-
-// process is a started server.
-type process struct {
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{}
-}
-
-func startProcess(ctx context.Context, name, bin string, args ...string) (*process, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
-	p := &process{cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	return p, nil
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// stop sends SIGTERM to the process by its PID, and SIGKILL if it has not
-// exited 10 seconds later.
-func (p *process) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return 0, fmt.Errorf("%s not ready at %s after 5m:\n%s", t.name, url, t.proc.Log())
 }
 
 // memory reads a process's resident set and its peak, in bytes.

@@ -19,20 +19,68 @@ import (
 	"time"
 )
 
+// Process is a started program in a process group of its own, with its
+// output kept; tests and the benchmark harness both start servers this way.
+type Process struct {
+	Cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{}
+}
+
+// Launch starts cmd in its own process group, keeping what it prints.
+func Launch(cmd *exec.Cmd) (*Process, error) {
+	p := &Process{Cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// Log is what the process has printed so far.
+func (p *Process) Log() string { return p.log.String() }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop ends the process group by the process's PID: TERM, then KILL after
+// ten seconds.
+func (p *Process) Stop() {
+	if p.Exited() {
+		return
+	}
+	pid := p.Cmd.Process.Pid
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
 // Server is a started server.
 type Server struct {
+	*Process
 	Name string
 	Addr string // host:port on 127.0.0.1
 	Dir  string // its own data directory
-	cmd  *exec.Cmd
-	log  *syncBuffer
 }
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr }
-
-// Log is what the server has printed so far.
-func (s *Server) Log() string { return s.log.String() }
 
 // Spec says how to start a server.
 type Spec struct {
@@ -68,12 +116,21 @@ func Binary(t testing.TB, name, pkg string, dirs ...string) string {
 // FreeAddr returns a free 127.0.0.1 address.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := LoopbackAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return addr
+}
+
+// LoopbackAddr returns a 127.0.0.1 address that was free a moment ago.
+func LoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 // Start starts a server and registers its stop with t.Cleanup.
@@ -82,37 +139,32 @@ func Start(t testing.TB, spec Spec) *Server {
 	bin := Binary(t, spec.Binary, spec.Package, spec.Dirs...)
 	dir := t.TempDir()
 	addr := FreeAddr(t)
-	s := &Server{Name: spec.Name, Addr: addr, Dir: dir, log: &syncBuffer{}}
-	s.cmd = exec.Command(bin, spec.Args(addr, dir)...)
-	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.Env = append(os.Environ(), spec.Env...)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd := exec.Command(bin, spec.Args(addr, dir)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), spec.Env...)
 	if spec.Setup != nil {
-		if err := spec.Setup(s.cmd, dir); err != nil {
+		if err := spec.Setup(cmd, dir); err != nil {
 			t.Fatalf("%s: %v", spec.Name, err)
 		}
 	}
-	if err := s.cmd.Start(); err != nil {
+	p, err := Launch(cmd)
+	if err != nil {
 		t.Fatalf("starting %s: %v", spec.Name, err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { s.stop(exited) })
+	t.Cleanup(p.Stop)
+	s := &Server{Process: p, Name: spec.Name, Addr: addr, Dir: dir}
 	if spec.ReadyPath != "" {
-		s.waitReady(t, spec.ReadyPath, exited)
+		s.waitReady(t, spec.ReadyPath)
 	}
 	return s
 }
 
-func (s *Server) waitReady(t testing.TB, path string, exited <-chan struct{}) {
+func (s *Server) waitReady(t testing.TB, path string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
+		if s.Exited() {
 			t.Fatalf("%s exited before it was ready:\n%s", s.Name, s.Log())
-		default:
 		}
 		resp, err := http.Get(s.URL() + path)
 		if err == nil {
@@ -124,18 +176,6 @@ func (s *Server) waitReady(t testing.TB, path string, exited <-chan struct{}) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s not ready at %s after 60s:\n%s", s.Name, s.URL()+path, s.Log())
-}
-
-// stop ends the server's process group by PID: TERM, then KILL.
-func (s *Server) stop(exited <-chan struct{}) {
-	pid := s.cmd.Process.Pid
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-exited
-	}
 }
 
 // Port is the server's port.
