@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,6 +98,12 @@ type metricsHandler struct {
 	zw sync.Pool
 }
 
+// servedFormats are the formats /metrics writes: the pre-rendered KPI part is
+// text, which is also valid OpenMetrics for gauges; protobuf is not offered.
+var servedFormats = slices.DeleteFunc(expfmt.DefaultOpenMetricsAcceptedFormats(), func(f expfmt.Format) bool {
+	return f.FormatType() != expfmt.TypeOpenMetrics && f.FormatType() != expfmt.TypeTextPlain
+})
+
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page := h.e.acquire()
 	defer h.e.release(page)
@@ -104,11 +111,8 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		level.Error(h.e.logger).Log("msg", "gathering self-metrics", "err", err)
 	}
-	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	format := expfmt.NegotiateAccept(r.Header, servedFormats...)
 	openMetrics := format.FormatType() == expfmt.TypeOpenMetrics
-	if !openMetrics {
-		format = expfmt.NewFormat(expfmt.TypeTextPlain)
-	}
 	var self bytes.Buffer
 	enc := expfmt.NewEncoder(&self, format)
 	for _, mf := range mfs {
