@@ -362,6 +362,11 @@ func TestOpenMetricsAndGzip(t *testing.T) {
 	if got := samples(t, strings.TrimSuffix(om, "# EOF\n")); got[`kpi_value{kpi="accounts"}`] != 1 {
 		t.Error("OpenMetrics body lacks the KPI series")
 	}
+	// A client asking for protobuf first still gets text, which it accepts.
+	_, hdr = scrape(t, e, http.Header{"Accept": {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.9,text/plain;version=0.0.4;q=0.5"}})
+	if !strings.HasPrefix(hdr.Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Errorf("protobuf is not served: Content-Type = %q", hdr.Get("Content-Type"))
+	}
 }
 
 func TestReloadRefusedKeepsTheRunningCatalogue(t *testing.T) {
