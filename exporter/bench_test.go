@@ -26,26 +26,26 @@ import (
 // run passes -args -bench.sizes=10000.
 var benchSizes = flag.String("bench.sizes", "10000,100000,1000000", "comma-separated series counts for the benchmarks")
 
-// benchExporter is an exporter over a generated catalogue of n series,
+// genExporter is an exporter over a generated catalogue of n series,
 // refreshed once.
-func benchExporter(b *testing.B, n int) *Exporter {
-	b.Helper()
-	dir := b.TempDir()
+func genExporter(tb testing.TB, n int) *Exporter {
+	tb.Helper()
+	dir := tb.TempDir()
 	path, err := gen.New(n).Write(dir)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	cat, err := catalogue.LoadFile(path, collectors.Check)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	e, err := New(cat, os.DirFS(dir), Options{Now: func() time.Time { return now }})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	e.RefreshAll(context.Background())
 	if got := e.rt.sources[0].series; len(got) != n || e.rt.sources[0].rejected != 0 {
-		b.Fatalf("generated %d series, exporter has %d (%d rows rejected)", n, len(got), e.rt.sources[0].rejected)
+		tb.Fatalf("generated %d series, exporter has %d (%d rows rejected)", n, len(got), e.rt.sources[0].rejected)
 	}
 	return e
 }
@@ -58,7 +58,7 @@ func eachSize(b *testing.B, f func(b *testing.B, e *Exporter, n int)) {
 		if err != nil {
 			b.Fatalf("-bench.sizes: %v", err)
 		}
-		e := benchExporter(b, n)
+		e := genExporter(b, n)
 		b.Run("series="+strconv.Itoa(n), func(b *testing.B) { f(b, e, n) })
 	}
 }

@@ -1,20 +1,15 @@
 package exporter
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
-	"github.com/kpiwatch/kpiwatch/catalogue"
-	"github.com/kpiwatch/kpiwatch/collectors"
 )
 
 // At national scale the exposition is rendered and compressed in segments
@@ -24,20 +19,7 @@ import (
 func TestSegmentedExpositionIsOneExposition(t *testing.T) {
 	g := gen.New(2*shardSeries + 1000) // two full shards per family and a short one
 	n := g.Series()
-	dir := t.TempDir()
-	path, err := g.Write(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalogue.LoadFile(path, collectors.Check)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cat, os.DirFS(dir), Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.RefreshAll(context.Background())
+	e := genExporter(t, n)
 	if segs := len(e.page.Load().plain); segs < 5*3 {
 		t.Fatalf("%d segments: the test needs several per family", segs)
 	}
