@@ -296,10 +296,17 @@ func (e *Exporter) render() {
 	}
 	page := render(v)
 	page.at = v.now
-	if old := e.page.Swap(page); old == nil || old.readers.Load() == 0 {
+	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}
 }
+
+// releaseAbove is the size of a replaced exposition worth a forced
+// collection to hand back at once; smaller ones wait for the next one, so a
+// backfill rendering thousands of small pages does not force thousands.
+var releaseAbove = 64 << 20
+
+func (p *rendered) worthReleasing() bool { return p.plainSize+p.gzippedSize >= releaseAbove }
 
 // acquire returns the exposition to serve, counted as read until release.
 func (e *Exporter) acquire() *rendered {
@@ -314,7 +321,7 @@ func (e *Exporter) acquire() *rendered {
 // soon, so the render that replaced it or the last scrape of it returns
 // it to the system at once, in the background.
 func (e *Exporter) release(p *rendered) {
-	if p.readers.Add(-1) == 0 && e.page.Load() != p {
+	if p.readers.Add(-1) == 0 && e.page.Load() != p && p.worthReleasing() {
 		go debug.FreeOSMemory()
 	}
 }

@@ -19,6 +19,8 @@ func forcedCollections() uint64 {
 // collection, which an exporter that only serves bytes may not reach for
 // long.
 func TestLastScrapeOfAReplacedExpositionFreesIt(t *testing.T) {
+	defer func(v int) { releaseAbove = v }(releaseAbove)
+	releaseAbove = 0 // the test's exposition is small
 	script.set(accounts(1), nil, nil)
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
@@ -37,5 +39,23 @@ func TestLastScrapeOfAReplacedExpositionFreesIt(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the replaced exposition was not returned after its last scrape")
 		}
+	}
+}
+
+// Small expositions are left to the ordinary collector: rendering many of
+// them (a backfill renders one per day of history) forces no collection.
+func TestSmallExpositionsForceNoCollection(t *testing.T) {
+	script.set(accounts(1), nil, nil)
+	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
+	e.RefreshAll(context.Background())
+	time.Sleep(200 * time.Millisecond)
+	before := forcedCollections()
+	for range 20 {
+		e.render()
+		e.release(e.acquire())
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := forcedCollections() - before; n != 0 {
+		t.Errorf("%d forced collections for small expositions", n)
 	}
 }
