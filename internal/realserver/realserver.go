@@ -142,6 +142,7 @@ func Start(t testing.TB, spec Spec) *Server {
 	cmd := exec.Command(bin, spec.Args(addr, dir)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{} // Setup may add credentials
 	if spec.Setup != nil {
 		if err := spec.Setup(cmd, dir); err != nil {
 			t.Fatalf("%s: %v", spec.Name, err)
