@@ -1,14 +1,9 @@
 package collectors_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
-
-	"github.com/kpiwatch/kpiwatch/catalogue"
-	"github.com/kpiwatch/kpiwatch/collectors"
 )
 
 // The CSV is parsed on one goroutine and mapped on another, in chunks:
@@ -25,16 +20,8 @@ func TestCSVRowsKeepTheirNumbersAcrossChunks(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "Hà Nội,Xã %d,accounts,2025-10,%d\n", row, row)
 	}
-	fsys := fstest.MapFS{"communes.csv": {Data: []byte(b.String())}}
-	c, err := catalogue.Parse("kpis.yaml", []byte(communesCatalogue), fsys, collectors.Check)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col, errs := collectors.New(collectors.Env{Source: c.Sources[0], Dir: fsys})
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	batch, err := col.Collect(context.Background(), collectors.NewMapper(c, "communes"))
+	c, fsys := load(t, communesCatalogue, map[string]string{"communes.csv": b.String()})
+	batch, err := collect(t, c, fsys, "communes")
 	if err != nil {
 		t.Fatal(err)
 	}

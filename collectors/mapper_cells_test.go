@@ -1,15 +1,10 @@
 package collectors_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/kpiwatch/kpiwatch/catalogue"
-	"github.com/kpiwatch/kpiwatch/collectors"
 )
 
 // communesCatalogue has one count KPI by province and commune, read from
@@ -58,16 +53,8 @@ Hà Nội,Phường Ba Đình,accounts,someday,1
 Hà Nội,Phường Ba Đình,accounts,someday,1
 Thành phố Hà Nội,Phường Ba Đình,accounts,11/2025,7
 `
-	fsys := fstest.MapFS{"communes.csv": {Data: []byte(data)}}
-	c, err := catalogue.Parse("kpis.yaml", []byte(communesCatalogue), fsys, collectors.Check)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col, errs := collectors.New(collectors.Env{Source: c.Sources[0], Dir: fsys})
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	b, err := col.Collect(context.Background(), collectors.NewMapper(c, "communes"))
+	c, fsys := load(t, communesCatalogue, map[string]string{"communes.csv": data})
+	b, err := collect(t, c, fsys, "communes")
 	if err != nil {
 		t.Fatal(err)
 	}
