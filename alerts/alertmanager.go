@@ -10,6 +10,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // DefaultReceiver takes the alerts that belong to no owner (failing sources)
@@ -49,6 +50,7 @@ type Route struct {
 	GroupInterval  string   `yaml:"group_interval,omitempty"`
 	RepeatInterval string   `yaml:"repeat_interval,omitempty"`
 	Routes         []Route  `yaml:"routes,omitempty"`
+	Continue       bool     `yaml:"continue,omitempty"`
 }
 
 // InhibitRule silences target alerts while a source alert fires with the
@@ -61,11 +63,14 @@ type InhibitRule struct {
 
 // Receivers is the operator's file of where alerts go: Alertmanager receiver
 // settings (email_configs, webhook_configs, ...; without the name) for the
-// default receiver and per owner id. Secrets belong in the *_file options
-// Alertmanager offers (auth_password_file, api_url_file, ...), not here.
+// default receiver, per owner id, and per province (by any spelling of its
+// name) for the provinces that want a copy of the alerts about them. Secrets
+// belong in the *_file options Alertmanager offers (auth_password_file,
+// api_url_file, ...), not here.
 type Receivers struct {
-	Default yaml.Node            `yaml:"default"`
-	Owners  map[string]yaml.Node `yaml:"owners"`
+	Default   yaml.Node            `yaml:"default"`
+	Owners    map[string]yaml.Node `yaml:"owners"`
+	Provinces map[string]yaml.Node `yaml:"provinces"`
 }
 
 // LoadReceivers reads a receivers file and checks it against the catalogue.
@@ -103,18 +108,33 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "name" {
-				errs = append(errs, catalogue.FieldError{Path: path + ".name", Line: n.Content[i].Line, Msg: "the receiver is named after its owner; leave name out"})
+				errs = append(errs, catalogue.FieldError{Path: path + ".name", Line: n.Content[i].Line, Msg: "the receiver is named for you; leave name out"})
 			}
 		}
 	}
 	check("default", &r.Default)
-	for _, id := range sortedOwners(r.Owners) {
+	for _, id := range sortedKeys(r.Owners) {
 		n := r.Owners[id]
 		if _, ok := cat.Owner(id); !ok {
 			errs = append(errs, catalogue.FieldError{Path: "owners." + id, Line: n.Line, Msg: fmt.Sprintf("%q is not an owner in the catalogue", id)})
 		}
 		check("owners."+id, &n)
 	}
+	provinces := map[string]yaml.Node{}
+	for _, name := range sortedKeys(r.Provinces) {
+		n := r.Provinces[name]
+		p, err := units.Match(name)
+		switch _, dup := provinces[p.Name]; {
+		case err != nil:
+			errs = append(errs, catalogue.FieldError{Path: "provinces." + name, Line: n.Line, Msg: err.Error()})
+		case dup:
+			errs = append(errs, catalogue.FieldError{Path: "provinces." + name, Line: n.Line, Msg: fmt.Sprintf("%s is listed twice", p.Name)})
+		default:
+			provinces[p.Name] = n // keyed by the label value alerts carry
+		}
+		check("provinces."+name, &n)
+	}
+	r.Provinces = provinces
 	if len(errs) > 0 {
 		for i := range errs {
 			errs[i].File = name
@@ -125,7 +145,7 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 	return &r, nil
 }
 
-func sortedOwners(m map[string]yaml.Node) []string {
+func sortedKeys(m map[string]yaml.Node) []string {
 	ids := make([]string, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
@@ -162,9 +182,9 @@ func severityRoutes() []Route {
 // then left without addresses, to be regenerated with the operator's file.
 func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig {
 	var def *yaml.Node
-	owners := map[string]yaml.Node{}
+	owners, provinces := map[string]yaml.Node{}, map[string]yaml.Node{}
 	if rcv != nil {
-		def, owners = &rcv.Default, rcv.Owners
+		def, owners, provinces = &rcv.Default, rcv.Owners, rcv.Provinces
 	}
 	cfg := &AlertmanagerConfig{
 		Route: Route{
@@ -183,10 +203,22 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 		Receivers: []*yaml.Node{receiverNode(DefaultReceiver, def)},
 		Templates: []string{TemplateFile},
 	}
+	// Copies first, each with continue so the alert goes on to its owner: a
+	// province that asked for them gets the alerts about it, and a ministry
+	// gets the alerts of series that name it (its own roadmap tasks behind,
+	// under a KPI another agency coordinates).
+	var routes []Route
+	for _, name := range sortedKeys(provinces) {
+		n := provinces[name]
+		cfg.Receivers = append(cfg.Receivers, receiverNode(ProvinceReceiver(name), &n))
+		routes = append(routes, Route{Receiver: ProvinceReceiver(name), Matchers: []string{eq(c.LabelProvince, name)}, Continue: true, Routes: severityRoutes()})
+	}
+	for _, o := range cat.Owners {
+		routes = append(routes, Route{Receiver: o.ID, Matchers: []string{eq(c.LabelMinistry, o.ID), fmt.Sprintf("%s!=%q", c.LabelOwner, o.ID)}, Continue: true, Routes: severityRoutes()})
+	}
 	// Every owner gets a route, even one without KPIs: its roadmap tasks
 	// alert too. Owner routes come before the root's severity routes, which
 	// would otherwise catch every alert first.
-	routes := make([]Route, 0, len(cat.Owners)+len(cfg.Route.Routes))
 	for _, o := range cat.Owners {
 		body := def
 		if n, ok := owners[o.ID]; ok {
@@ -198,3 +230,6 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	cfg.Route.Routes = append(routes, cfg.Route.Routes...)
 	return cfg
 }
+
+// ProvinceReceiver names the receiver of a province's copies.
+func ProvinceReceiver(province string) string { return "province-" + province }

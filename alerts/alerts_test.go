@@ -183,7 +183,32 @@ func TestRoutesReachOwners(t *testing.T) {
 				}
 			}
 			routes(DefaultReceiver, "alertname="+AlertCollectorFailing, "source=x", "severity=warning")
+			// A series that names a ministry other than the owner reaches that
+			// ministry too; one that names the owner reaches it once.
+			first, second := cat.Owners[0].ID, cat.Owners[1].ID
+			routes(second+","+first, "alertname="+AlertBehindPlan, "kpi=x", "owner="+first, "ministry="+second, "severity=warning")
+			routes(first, "alertname="+AlertBehindPlan, "kpi=x", "owner="+first, "ministry="+first, "severity=warning")
 		})
+	}
+}
+
+// TestProvincesGetCopies: a province listed in the receivers file gets the
+// alerts about it as well as the owner; other provinces' alerts do not reach it.
+func TestProvincesGetCopies(t *testing.T) {
+	cat := testCatalogue(t)
+	rcv, err := LoadReceivers("testdata/receivers.yml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := generate(t, cat, rcv)
+	hcm := ProvinceReceiver("Ho Chi Minh")
+	for want, labels := range map[string][]string{
+		hcm + ",mps": {"owner=mps", "province=Ho Chi Minh"},
+		"mps":        {"owner=mps", "province=Ha Noi"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=" + AlertmanagerFile, "--verify.receivers=" + want,
+			"alertname=" + AlertTargetMissed, "kpi=x", "severity=critical"}, labels...)
+		run(t, dir, "amtool", "prometheus-alertmanager", args...)
 	}
 }
 
@@ -365,15 +390,24 @@ owners:
     webhook_configs: [{url: http://c}]
   molisa: [1]
 extra: 1
+provinces:
+  Hà Tây:
+    webhook_configs: [{url: http://d}]
+  Hồ Chí Minh:
+    webhook_configs: [{url: http://e}]
+  TP. HCM:
+    webhook_configs: [{url: http://f}]
 `), cat)
 	if err == nil {
 		t.Fatal("want errors")
 	}
 	for _, want := range []string{
 		`receivers.yml:5: owners.nobody: "nobody" is not an owner in the catalogue`,
-		`receivers.yml:7: owners.mps.name: the receiver is named after its owner`,
+		`receivers.yml:7: owners.mps.name: the receiver is named for you`,
 		`receivers.yml:9: owners.molisa: must be a mapping`,
 		`receivers.yml:10: extra: unknown field`,
+		`receivers.yml:13: provinces.Hà Tây: unknown province "Hà Tây"`,
+		`receivers.yml:17: provinces.TP. HCM: Ho Chi Minh is listed twice`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)
