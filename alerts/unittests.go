@@ -122,6 +122,7 @@ func newFixture(k *catalogue.KPI, owner catalogue.Owner) *fixture {
 		fx.labels[catalogue.DimMinistry] = owner.ID
 	}
 	targets := unitTargets(k, nil)
+	var unit map[string]string
 	if sets := unitDimSets(k); len(sets) > 0 {
 		// Take the first unit with targets of its own, in the most specific
 		// selector's dimensions.
@@ -131,12 +132,13 @@ func newFixture(k *catalogue.KPI, owner catalogue.Owner) *fixture {
 					fx.labels[d] = v
 				}
 				fx.unitDims = sets[0]
+				unit = t.Unit
 				targets = unitTargets(k, t.Unit)
 				break
 			}
 		}
 	}
-	fx.baseline = k.Baseline.Value
+	fx.baseline = kpi.PlanFor(k, kpi.UnitKey(unit), time.Time{}).BaselineValue // the unit's own, if it has one
 	fx.target = targets[0].Value
 	if fx.target == fx.baseline {
 		fx.target = fx.baseline + 1

@@ -125,7 +125,10 @@ type KPI struct {
 	Tolerance float64  `yaml:"tolerance"`
 	Baseline  Baseline `yaml:"baseline"`
 	Targets   []Target `yaml:"targets"`
-	Alerts    Alerts   `yaml:"alerts"`
+	// UnitBaselines are the baselines of units with targets of their own
+	// whose starting point is not the KPI's (a ministry's own backlog).
+	UnitBaselines []UnitBaseline `yaml:"unit_baselines"`
+	Alerts        Alerts         `yaml:"alerts"`
 	// Facts are the published figures the KPI and its sample data rest on.
 	Facts []string `yaml:"facts"`
 }
@@ -154,6 +157,13 @@ const (
 type Baseline struct {
 	Date  Date    `yaml:"date"`
 	Value float64 `yaml:"value"`
+}
+
+// UnitBaseline is the baseline of one unit's own plan.
+type UnitBaseline struct {
+	Unit  map[string]string `yaml:"unit"`
+	Date  Date              `yaml:"date"`
+	Value float64           `yaml:"value"`
 }
 
 // Target is a dated milestone, set by a decision that takes effect on a

@@ -85,6 +85,17 @@ func TestValidCatalogue(t *testing.T) {
 	}
 }
 
+func TestUnitBaseline(t *testing.T) {
+	c, err := parse(t, valid+"    unit_baselines:\n      - {unit: {province: Hồ Chí Minh}, date: 2023-01-01, value: 0.5}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := c.KPI("paid_by_bank")
+	if b := k.UnitBaselines[0]; b.Unit["province"] != "Ho Chi Minh" || b.Value != 0.5 || b.Date.String() != "2023-01-01" {
+		t.Errorf("unit baseline = %+v", b)
+	}
+}
+
 func TestCatalogueErrors(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -110,6 +121,8 @@ func TestCatalogueErrors(t *testing.T) {
 		{"collector config unknown key", "      path: data.csv\n", "      path: data.csv\n      sheet: 1\n", []string{"sources[0].config.sheet: unknown field"}},
 		{"list where a mapping belongs", "metadata:\n  name: test", "metadata:\n  - test", []string{"metadata: must be a mapping"}},
 		{"bad YAML", "kind: Catalogue", "kind: [Catalogue", []string{"kpis.yaml:"}},
+		{"unit baseline for a unit without targets", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n    unit_baselines:\n      - {unit: {province: Huế}, date: 2022-01-01, value: 0.5}\n      - {unit: {province: TP HCM}, value: 0.5}\n", []string{
+			"kpis[1].unit_baselines[0].unit: province=Hue has no targets of its own", "kpis[1].unit_baselines[1].date: required"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -214,24 +214,54 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 				v.add(tp+".value", "a milestone's target is 1 (done), got %g", t.Value)
 			}
 		}
-		for _, d := range sortedKeys(t.Unit) {
-			if !dims[d] {
-				v.add(tp+".unit."+d, "%q is not a dimension of this KPI", d)
-				continue
-			}
-			if d == DimProvince {
-				if pr, err := units.Match(t.Unit[d]); err != nil {
-					v.add(tp+".unit."+d, "%v", err)
-				} else {
-					t.Unit[d] = pr.Name // the label value the exporter serves
-				}
-			}
-		}
+		v.unit(tp+".unit", t.Unit, dims)
 		kk := key{UnitKeyOf(t.Unit), t.Effective.Time, t.By.Time}
 		if byDates[kk] {
 			v.add(tp+".by", "a second target for %s in the same revision", t.By)
 		}
 		byDates[kk] = true
+	}
+	ownTargets := map[string]bool{}
+	for _, t := range k.Targets {
+		ownTargets[UnitKeyOf(t.Unit)] = true
+	}
+	seenUnits := map[string]bool{}
+	for j, b := range k.UnitBaselines {
+		bp := fmt.Sprintf("%s.unit_baselines[%d]", p, j)
+		if len(b.Unit) == 0 {
+			v.add(bp+".unit", "required: the KPI's own baseline is baseline")
+			continue
+		}
+		v.unit(bp+".unit", b.Unit, dims)
+		switch key := UnitKeyOf(b.Unit); {
+		case seenUnits[key]:
+			v.add(bp+".unit", "a second baseline for %s", key)
+		case !ownTargets[key]:
+			v.add(bp+".unit", "%s has no targets of its own to start from this baseline", key)
+		default:
+			seenUnits[key] = true
+		}
+		if b.Date.IsZero() {
+			v.add(bp+".date", "required")
+		}
+	}
+}
+
+// unit checks a unit selector against the KPI's dimensions and stores its
+// province as the label value the exporter serves.
+func (v *validator) unit(path string, unit map[string]string, dims map[string]bool) {
+	for _, d := range sortedKeys(unit) {
+		if !dims[d] {
+			v.add(path+"."+d, "%q is not a dimension of this KPI", d)
+			continue
+		}
+		if d == DimProvince {
+			if pr, err := units.Match(unit[d]); err != nil {
+				v.add(path+"."+d, "%v", err)
+			} else {
+				unit[d] = pr.Name
+			}
+		}
 	}
 }
 

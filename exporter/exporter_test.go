@@ -63,6 +63,8 @@ kpis:
     targets:
       - {by: 2026-12-31, value: 1, decision: "Decision 1"}
       - {by: 2026-12-31, value: 0.8, unit: {province: Hue}}
+    unit_baselines:
+      - {unit: {province: Huế}, date: 2025-01-01, value: 0.5}
   - id: accounts
     name: Accounts
     unit: accounts
@@ -224,6 +226,7 @@ func TestExposition(t *testing.T) {
 		`kpi_target{kpi="paid_by_bank", province="Hue"}`:                               0.8,
 		`kpi_target_deadline_timestamp_seconds{kpi="paid_by_bank"}`:                    float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Unix()),
 		`kpi_plan{kpi="paid_by_bank"}`:                                                 planNow,
+		`kpi_baseline{kpi="paid_by_bank", province="Hue"}`:                             0.5,
 		`kpi_baseline{kpi="accounts"}`:                                                 0,
 		`kpi_tolerance_ratio{kpi="accounts"}`:                                          0.1,
 		`kpi_info{block="government", cadence="monthly", direction="higher_is_better", kind="ratio", kpi="paid_by_bank", name="Paid by bank", name_vi="Chi trả qua ngân hàng", owner="mps", source="provinces", unit="ratio"}`: 1,

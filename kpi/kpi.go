@@ -106,7 +106,13 @@ func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
 		ms = append(ms, Milestone{By: t.By.Time, Value: t.Value, Decision: t.Decision, Effective: t.Effective.Time})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].By.Before(ms[j].By) })
-	return Plan{BaselineAt: k.Baseline.Date.Time, BaselineValue: k.Baseline.Value, Milestones: ms, Direction: k.Direction}
+	base := k.Baseline
+	for _, b := range k.UnitBaselines {
+		if unitKey != "" && UnitKey(b.Unit) == unitKey {
+			base = catalogue.Baseline{Date: b.Date, Value: b.Value}
+		}
+	}
+	return Plan{BaselineAt: base.Date.Time, BaselineValue: base.Value, Milestones: ms, Direction: k.Direction}
 }
 
 // ValueAt is the planned value at t: the baseline before the baseline date,

@@ -81,6 +81,14 @@ func TestUnitOwnTargets(t *testing.T) {
 	if got := PlanFor(k, "province=Hue", date("2026-01-01")).ValueAt(date("2026-01-01")); got != 76 {
 		t.Errorf("a unit without own targets follows the KPI plan: got %v, want 76", got)
 	}
+	k.UnitBaselines = []catalogue.UnitBaseline{{Unit: map[string]string{"province": "Ha Noi"}, Date: cdate("2023-01-01"), Value: 30}}
+	hn := PlanFor(k, "province=Ha Noi", date("2026-01-01"))
+	if hn.BaselineValue != 30 || !hn.BaselineAt.Equal(date("2023-01-01")) || hn.ValueAt(date("2022-06-01")) != 30 {
+		t.Errorf("Ha Noi's plan starts from its own baseline: %+v", hn)
+	}
+	if got := PlanFor(k, "", date("2026-01-01")).BaselineValue; got != 0 {
+		t.Errorf("the KPI-wide plan keeps the KPI's baseline: %v", got)
+	}
 	if got := UnitKeys(k); len(got) != 1 || got[0] != "province=Ha Noi" {
 		t.Errorf("UnitKeys = %v", got)
 	}
