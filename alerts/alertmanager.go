@@ -2,8 +2,10 @@ package alerts
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -113,7 +115,7 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		}
 	}
 	check("default", &r.Default)
-	for _, id := range sortedKeys(r.Owners) {
+	for _, id := range slices.Sorted(maps.Keys(r.Owners)) {
 		n := r.Owners[id]
 		if _, ok := cat.Owner(id); !ok {
 			errs = append(errs, catalogue.FieldError{Path: "owners." + id, Line: n.Line, Msg: fmt.Sprintf("%q is not an owner in the catalogue", id)})
@@ -121,7 +123,7 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		check("owners."+id, &n)
 	}
 	provinces := map[string]yaml.Node{}
-	for _, name := range sortedKeys(r.Provinces) {
+	for _, name := range slices.Sorted(maps.Keys(r.Provinces)) {
 		n := r.Provinces[name]
 		p, err := units.Match(name)
 		switch _, dup := provinces[p.Name]; {
@@ -143,15 +145,6 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		return nil, errs
 	}
 	return &r, nil
-}
-
-func sortedKeys(m map[string]yaml.Node) []string {
-	ids := make([]string, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // receiverNode is a receiver named name with the settings of body (nil or
@@ -208,7 +201,7 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	// gets the alerts of series that name it (its own roadmap tasks behind,
 	// under a KPI another agency coordinates).
 	var routes []Route
-	for _, name := range sortedKeys(provinces) {
+	for _, name := range slices.Sorted(maps.Keys(provinces)) {
 		n := provinces[name]
 		cfg.Receivers = append(cfg.Receivers, receiverNode(ProvinceReceiver(name), &n))
 		routes = append(routes, Route{Receiver: ProvinceReceiver(name), Matchers: []string{eq(c.LabelProvince, name)}, Continue: true, Routes: severityRoutes()})

@@ -3,9 +3,9 @@ package catalogue
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -250,7 +250,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 // unit checks a unit selector against the KPI's dimensions and stores its
 // province as the label value the exporter serves.
 func (v *validator) unit(path string, unit map[string]string, dims map[string]bool) {
-	for _, d := range sortedKeys(unit) {
+	for _, d := range slices.Sorted(maps.Keys(unit)) {
 		if !dims[d] {
 			v.add(path+"."+d, "%q is not a dimension of this KPI", d)
 			continue
@@ -284,19 +284,10 @@ func (p Period) days() int {
 // dimension; "" for a KPI-wide target.
 func UnitKeyOf(unit map[string]string) string {
 	parts := make([]string, 0, len(unit))
-	for _, d := range sortedKeys(unit) {
+	for _, d := range slices.Sorted(maps.Keys(unit)) {
 		parts = append(parts, d+"="+unit[d])
 	}
 	return strings.Join(parts, ",")
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // Owner finds an owner by id.

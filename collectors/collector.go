@@ -49,6 +49,20 @@ type Batch struct {
 	Rejected []error
 }
 
+// Add keeps what Binding.Row made of a record: the observation, nothing for
+// a skipped (blank or totals) row, or the rejected row's error. It reports
+// whether an observation was kept.
+func (b *Batch) Add(obs Observation, skip bool, err error) bool {
+	switch {
+	case err != nil:
+		b.Rejected = append(b.Rejected, err)
+	case !skip:
+		b.Observations = append(b.Observations, obs)
+		return true
+	}
+	return false
+}
+
 // Collector reads one source. Collect must honour ctx's deadline.
 type Collector interface {
 	Collect(ctx context.Context, m *Mapper) (*Batch, error)

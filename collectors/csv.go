@@ -110,16 +110,9 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.Line}, pe.Err})
 				continue
 			}
-			obs, skip, err := b.Row(rec.fields, rec.row)
-			switch {
-			case err != nil:
-				batch.Rejected = append(batch.Rejected, err)
-			case !skip:
-				batch.Observations = append(batch.Observations, obs)
-				if len(batch.Observations) == sample && size > 0 {
-					expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
-					batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
-				}
+			if batch.Add(b.Row(rec.fields, rec.row)) && len(batch.Observations) == sample && size > 0 {
+				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
+				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
 			}
 		}
 	}

@@ -117,13 +117,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 				cells[i] = typedNumber(cells[i], nf)
 			}
 		}
-		obs, skip, err := b.Row(cells, row)
-		switch {
-		case err != nil:
-			batch.Rejected = append(batch.Rejected, err)
-		case !skip:
-			batch.Observations = append(batch.Observations, obs)
-		}
+		batch.Add(b.Row(cells, row))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
@@ -214,20 +215,14 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 		for i, key := range header {
 			val, ok := obj[key]
 			if !ok {
-				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: where, Row: row, Column: key}, fmt.Errorf("result%s has no key %q (it has %q)", path, key, keys(obj))})
+				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: where, Row: row, Column: key}, fmt.Errorf("result%s has no key %q (it has %q)", path, key, slices.Sorted(maps.Keys(obj)))})
 				return nil
 			}
 			if cells[i], ok = jsonScalar(val, c.cfg.Mapping.Numbers); !ok {
 				return shapeErr(path+"."+key, "is %s, want a string, number, boolean or null", jsonKind(val))
 			}
 		}
-		obs, skip, err := b.Row(cells, row)
-		switch {
-		case err != nil:
-			batch.Rejected = append(batch.Rejected, err)
-		case !skip:
-			batch.Observations = append(batch.Observations, obs)
-		}
+		batch.Add(b.Row(cells, row))
 		return nil
 	}
 	iter := c.query.RunWithContext(ctx, doc)
@@ -412,13 +407,4 @@ func jsonKind(v any) string {
 		return "a boolean"
 	}
 	return "a number"
-}
-
-func keys(obj map[string]any) []string {
-	ks := make([]string, 0, len(obj))
-	for k := range obj {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

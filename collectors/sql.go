@@ -189,13 +189,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 		for i, v := range values {
 			cells[i] = sqlCell(v, numeric[i], nf)
 		}
-		obs, skip, err := b.Row(cells, row)
-		switch {
-		case err != nil:
-			batch.Rejected = append(batch.Rejected, err)
-		case !skip:
-			batch.Observations = append(batch.Observations, obs)
-		}
+		batch.Add(b.Row(cells, row))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

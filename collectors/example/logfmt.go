@@ -84,13 +84,7 @@ func (c *collector) Collect(ctx context.Context, m *collectors.Mapper) (*collect
 				cells[i] = string(dec.Value())
 			}
 		}
-		obs, skip, err := b.Row(cells, line)
-		switch {
-		case err != nil:
-			batch.Rejected = append(batch.Rejected, err)
-		case !skip:
-			batch.Observations = append(batch.Observations, obs)
-		}
+		batch.Add(b.Row(cells, line))
 	}
 	if err := dec.Err(); err != nil {
 		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), c.cfg.Path, err)
