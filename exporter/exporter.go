@@ -52,7 +52,6 @@ type Exporter struct {
 type rendered struct {
 	plain, gzipped         [][]byte
 	plainSize, gzippedSize int
-	at                     time.Time
 	readers                atomic.Int32 // scrapes writing it out
 }
 
@@ -295,7 +294,6 @@ func (e *Exporter) render() {
 		s.mu.Unlock()
 	}
 	page := render(v)
-	page.at = v.now
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}
