@@ -34,6 +34,25 @@ const (
 	LabelAlertName  = "alertname"
 	LabelCatalogue  = "catalogue"
 	LabelTaskStatus = "task_status"
+	// LabelReason says why a series is at risk (kpi_status{status="at_risk"}).
+	LabelReason = "reason"
+	// LabelCheck names the plausibility check a kpi_data_suspect series failed.
+	LabelCheck = "check"
+)
+
+// Values of LabelReason on an at_risk status. A series behind plan and also
+// forecast to miss is at risk for being behind plan: the present shortfall is
+// the stronger signal, and one series raises one alert.
+const (
+	ReasonBehindPlan   = "behind_plan"
+	ReasonForecastMiss = "forecast_miss"
+)
+
+// Values of LabelCheck.
+const (
+	CheckFell  = "cumulative_fell"
+	CheckRatio = "numerator_above_denominator"
+	CheckJump  = "jump"
 )
 
 // Observed series: one each per observation, kept to the fewest that answer the
@@ -50,6 +69,24 @@ const (
 	// KPIStatus is 1 for the series' current status, labelled status=...; only
 	// the current status is served, so one series per observation.
 	KPIStatus = "kpi_status"
+)
+
+// The judgement of each series, computed once by the exporter from the
+// source's history and the catalogue; alerts, boards and pages show these
+// numbers and never recompute them from raw samples.
+const (
+	// KPIForecast is the value the series' trend reaches by its governing
+	// deadline (the unit's own where it has targets of its own). Served only
+	// where there is a trend (two reports within the cadence's trend window),
+	// the deadline is ahead and the target is not yet met.
+	KPIForecast = "kpi_forecast"
+	// KPIPlanGap is how far the latest value is behind the plan for the end of
+	// its period, in the KPI's unit (ratios in 0..1), direction built in.
+	// Served only while the series is behind plan: absent means on or ahead.
+	KPIPlanGap = "kpi_plan_gap"
+	// KPIDataSuspect is 1 for each plausibility check the latest report
+	// fails (label check); absent when the figures make sense.
+	KPIDataSuspect = "kpi_data_suspect"
 )
 
 // Per-KPI series (and per series only where a unit has its own target).
@@ -152,7 +189,10 @@ var Help = map[string]string{
 	KPINumerator:           "Numerator of the latest reported value of a ratio KPI series.",
 	KPIDenominator:         "Denominator of the latest reported value of a ratio KPI series.",
 	KPIReportPeriod:        "Start of the period the latest report of a series covers, in seconds since the epoch.",
-	KPIStatus:              "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served.",
+	KPIStatus:              "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
+	KPIForecast:            "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
+	KPIPlanGap:             "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
+	KPIDataSuspect:         "1 for each plausibility check the latest report of a series fails (check label).",
 	KPIInfo:                "Metadata of a KPI; always 1.",
 	KPITarget:              "Target value of the milestone that governs now.",
 	KPITargetDeadline:      "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
