@@ -27,6 +27,12 @@ type Catalogue struct {
 
 	// Dir is where relative paths in sources resolve; set by the loader.
 	Dir string `yaml:"-"`
+	// Warnings are settings that are valid but probably not meant (a
+	// lower-is-better target above its baseline), located like errors; set
+	// by the loader.
+	Warnings Errors `yaml:"-"`
+	file     string
+	lines    map[string]int
 }
 
 // Metadata names the catalogue.
@@ -37,7 +43,18 @@ type Metadata struct {
 	// Links are shown in alert annotations.
 	DashboardURL string `yaml:"dashboard_url"`
 	RunbookURL   string `yaml:"runbook_url"`
+	// Locale is how the catalogue's sources write numbers where a mapping
+	// declares no numbers: format: vi (1.058.569 and 12,5) or en (1,058,569
+	// and 12.5). Without either, a number that reads two ways (171.548) is
+	// settled by its column's other values, or rejected.
+	Locale string `yaml:"locale"`
 }
+
+// Locales a catalogue may declare.
+const (
+	LocaleVI = "vi"
+	LocaleEN = "en"
+)
 
 // Owner is a responsible agency: a ministry, a province's people's committee,
 // a block's office. Alerts route by its id.
@@ -52,13 +69,17 @@ type Owner struct {
 // Source is one place observations come from, read by the collector named in
 // Collector with the settings in Config (decoded strictly by that collector).
 type Source struct {
-	ID        string    `yaml:"id"`
-	Collector string    `yaml:"collector"`
-	Interval  Duration  `yaml:"interval"`
-	Timeout   Duration  `yaml:"timeout"`
-	MaxSeries int       `yaml:"max_series"`
-	KeepFor   Duration  `yaml:"keep_last_good_for"`
-	Config    yaml.Node `yaml:"config"`
+	ID        string   `yaml:"id"`
+	Collector string   `yaml:"collector"`
+	Interval  Duration `yaml:"interval"`
+	Timeout   Duration `yaml:"timeout"`
+	MaxSeries int      `yaml:"max_series"`
+	KeepFor   Duration `yaml:"keep_last_good_for"`
+	// MaxRejectedRatio is the largest share of a refresh's rows that may be
+	// rejected before the refresh counts as failed (default 0.5); a refresh
+	// that accepts no row fails whatever the share.
+	MaxRejectedRatio *float64  `yaml:"max_rejected_ratio"`
+	Config           yaml.Node `yaml:"config"`
 }
 
 // Block values.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +23,10 @@ type FieldError struct {
 	Line int
 	Path string
 	Msg  string
+	// First is the path of the entry this one repeats (a duplicate id), and
+	// FirstLine its line, so that the message names both.
+	First     string
+	FirstLine int
 }
 
 func (e FieldError) Error() string {
@@ -28,10 +34,18 @@ func (e FieldError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	if e.Path == "" {
-		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	msg := e.Msg
+	if e.First != "" {
+		msg += " (first at " + e.First
+		if e.FirstLine > 0 {
+			msg += fmt.Sprintf(", line %d", e.FirstLine)
+		}
+		msg += ")"
 	}
-	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %s", loc, msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, msg)
 }
 
 // Errors is every problem found in one catalogue.
@@ -89,22 +103,36 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 	for _, e := range errs {
 		reported[e.Path] = true
 	}
-	for _, e := range c.validate(dir, check) {
+	v := c.validate(dir, check)
+	for _, e := range v.errs {
 		if !reported[e.Path] {
 			errs = append(errs, e)
 		}
 	}
+	c.file, c.lines = name, lines
 	if len(errs) > 0 {
-		for i := range errs {
-			errs[i].File = name
-			if errs[i].Line == 0 {
-				errs[i].Line = lineOf(lines, errs[i].Path)
-			}
-		}
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-		return nil, errs
+		return nil, c.Locate(errs)
 	}
+	c.Warnings = c.Locate(v.warns)
 	return &c, nil
+}
+
+// Locate names the catalogue's file and the line of each problem's path
+// (or of its nearest parent), ordered by line.
+func (c *Catalogue) Locate(errs []FieldError) Errors {
+	out := make(Errors, len(errs))
+	for i, e := range errs {
+		e.File = c.file
+		if e.Line == 0 {
+			e.Line = lineOf(c.lines, e.Path)
+		}
+		if e.First != "" && e.FirstLine == 0 {
+			e.FirstLine = lineOf(c.lines, e.First)
+		}
+		out[i] = e
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
 }
 
 // lineOf finds the line of path or, failing that, of its nearest parent.
@@ -167,20 +195,20 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 				fields[tag] = t.Field(i).Type
 			}
 		}
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i].Value, n.Content[i+1]
 			p := joinPath(path, key)
 			ft, ok := fields[key]
-			switch {
+			switch first, dup := seen[key]; {
 			case !ok:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field"})
-			case seen[key]:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field"})
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field" + DidYouMean(key, slices.Collect(maps.Keys(fields)))})
+			case dup:
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field", First: p, FirstLine: first})
 			default:
+				seen[key] = n.Content[i].Line
 				strictWalk(val, ft, p, lines, errs)
 			}
-			seen[key] = true
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {

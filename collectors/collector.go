@@ -47,6 +47,8 @@ type Batch struct {
 	Tasks        []Task
 	// Rejected are the rows that could not be used, each with its location.
 	Rejected []error
+	// Skipped counts the blank and totals rows passed over.
+	Skipped int
 }
 
 // Add keeps what Binding.Row made of a record: the observation, nothing for
@@ -54,11 +56,14 @@ type Batch struct {
 // whether an observation was kept.
 func (b *Batch) Add(obs Observation, skip bool, err error) bool {
 	switch {
+	case err == errDeferred: // comes back through Mapper.Settle
 	case err != nil:
 		b.Rejected = append(b.Rejected, err)
 	case !skip:
 		b.Observations = append(b.Observations, obs)
 		return true
+	default:
+		b.Skipped++
 	}
 	return false
 }
@@ -66,6 +71,18 @@ func (b *Batch) Add(obs Observation, skip bool, err error) bool {
 // Collector reads one source. Collect must honour ctx's deadline.
 type Collector interface {
 	Collect(ctx context.Context, m *Mapper) (*Batch, error)
+}
+
+// Collect reads a source with its collector, as every refresh does: the
+// collector's rows, then those Mapper.Settle could only map once the whole
+// source was read.
+func Collect(ctx context.Context, c Collector, m *Mapper) (*Batch, error) {
+	b, err := c.Collect(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	m.Settle(b)
+	return b, nil
 }
 
 // Env is what a factory may use to build a collector.

@@ -99,7 +99,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		return nil, err
 	}
 	numbers := b.NumberColumns()
-	nf := c.cfg.Mapping.Numbers
+	nf := b.Numbers()
 	batch := &Batch{}
 	for {
 		cells, row, err := sheet.Next()
@@ -129,8 +129,7 @@ var storedNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 // format, so that it reads alike with numbers written as text ("1.058.569",
 // "59,57%"): an Excel number cell 850000.5 and a text cell "850.000,5".
 func typedNumber(cell string, nf NumberFormat) string {
-	nf = nf.withDefaults()
-	if nf.Decimal == "." || !storedNumber.MatchString(cell) {
+	if (nf.declared() && nf.withDefaults().Decimal == ".") || !storedNumber.MatchString(cell) {
 		return cell
 	}
 	v, err := strconv.ParseFloat(cell, 64)

@@ -1,11 +1,14 @@
 package collectors
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -37,11 +40,21 @@ type Mapping struct {
 }
 
 // NumberFormat is how a source writes numbers: Vietnamese reports write
-// 1.058.569 and 59,57%, so decimal "," and thousands ".".
+// 1.058.569 and 59,57%, so decimal "," and thousands ".". A mapping that
+// declares none reads numbers in the catalogue's metadata.locale; without
+// that either, each column's unambiguous values settle the rest.
 type NumberFormat struct {
 	Decimal   string `yaml:"decimal"`
 	Thousands string `yaml:"thousands"`
 }
+
+// The formats of the catalogue's locales.
+var (
+	viNumbers = NumberFormat{Decimal: ",", Thousands: "."}
+	enNumbers = NumberFormat{Decimal: ".", Thousands: ","}
+)
+
+func (f NumberFormat) declared() bool { return f.Decimal != "" || f.Thousands != "" }
 
 // Check reports mapping problems that need no data to see.
 func (m Mapping) Check(prefix string) []catalogue.FieldError {
@@ -131,6 +144,9 @@ type Mapper struct {
 	source string
 	kpis   map[string]int // id and normalised names -> index
 	owners map[string]string
+
+	mu       sync.Mutex
+	bindings []*Binding // for Settle
 }
 
 // NewMapper prepares mapping for the source with id source.
@@ -185,7 +201,31 @@ type Binding struct {
 	kpiCells  map[string]int // -1 for a KPI not in the catalogue
 	dimCells  map[string]map[string]dimValue
 	dateCells map[string]dateValue
+	// guess is set when no number format is declared: columns holds what
+	// each number column's values have shown of its format, and deferred
+	// the rows with a number that reads two ways until Settle.
+	guess    bool
+	columns  map[int]*columnFormat
+	deferred []deferredRow
 }
+
+// columnFormat is the format a column's values have shown: the locale, and
+// the first cell and row that showed it.
+type columnFormat struct {
+	locale string
+	cell   string
+	row    int
+}
+
+// deferredRow is a mapped row waiting for its column to show its format,
+// with the number cells as the file wrote them.
+type deferredRow struct {
+	obs             Observation
+	value, num, den string
+}
+
+// errDeferred is Row's word for a row kept back until Settle.
+var errDeferred = errors.New("deferred until the column shows its number format")
 
 // dimValue is a resolved dimension cell.
 type dimValue struct {
@@ -203,8 +243,18 @@ type dateValue struct {
 // Bind finds the mapping's columns in header. A missing column is an error
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
-	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{}, nf: mp.Numbers.withDefaults(),
-		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}}
+	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
+		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, columns: map[int]*columnFormat{}}
+	switch {
+	case mp.Numbers.declared():
+		b.nf = mp.Numbers.withDefaults()
+	case m.cat.Metadata.Locale == catalogue.LocaleVI:
+		b.nf = viNumbers
+	case m.cat.Metadata.Locale == catalogue.LocaleEN:
+		b.nf = enNumbers
+	default:
+		b.guess = true
+	}
 	index := map[string]int{}
 	for i, h := range header {
 		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
@@ -223,7 +273,7 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	if mp.KPI != "" {
 		i, ok := m.kpis[units.Normalise(mp.KPI)]
 		if !ok {
-			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue", mp.KPI)}
+			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, catalogue.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
 		}
 		b.kpi = i
 	}
@@ -236,10 +286,22 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		b.dims[d] = col(c)
 	}
 	if len(missing) > 0 {
-		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
+		hint := ""
+		for _, name := range missing {
+			hint += catalogue.DidYouMean(name, slices.Collect(maps.Keys(index)))
+		}
+		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q%s (the header has %q)", missing, hint, header)}
 	}
+	m.mu.Lock()
+	m.bindings = append(m.bindings, b)
+	m.mu.Unlock()
 	return b, nil
 }
+
+// Numbers is the format typed numbers (an Excel number cell, a database
+// column, a JSON number) are written in before Row reads them; the zero
+// format when none is declared.
+func (b *Binding) Numbers() NumberFormat { return b.nf }
 
 // NumberColumns are the indexes in the header of the columns read as
 // numbers (value, numerator, denominator).
@@ -319,30 +381,132 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		return fail(b.date, date.err)
 	}
 	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
-	if k.Kind == catalogue.KindRatio {
-		if b.num < 0 || b.den < 0 {
-			return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
+	obs.Loc = loc
+	if k.Kind == catalogue.KindRatio && (b.num < 0 || b.den < 0) {
+		return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
+	}
+	if k.Kind != catalogue.KindRatio && b.value < 0 {
+		return fail(b.date, fmt.Errorf("kpi %q needs a value column", k.ID))
+	}
+	cell := func(i int) string {
+		if i < 0 {
+			return ""
 		}
-		if obs.Num, err = ParseNumber(cells[b.num], b.nf); err != nil {
-			return fail(b.num, err)
+		return cells[i]
+	}
+	d := deferredRow{value: cell(b.value), num: cell(b.num), den: cell(b.den)}
+	deferred, err := b.numbers(&obs, k, d, false)
+	if deferred {
+		d.obs = obs
+		d.value, d.num, d.den = strings.Clone(d.value), strings.Clone(d.num), strings.Clone(d.den)
+		b.deferred = append(b.deferred, d)
+		return obs, false, errDeferred
+	}
+	return obs, false, err
+}
+
+// numbers reads a row's value, or numerator and denominator, into obs. It
+// reports deferred for a number that reads two ways in a column that has
+// not shown its format yet, unless final (at Settle), when that is an error.
+func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, final bool) (deferred bool, err error) {
+	fail := func(col int, err error) (bool, error) {
+		obs.Loc.Column = b.header[col]
+		return false, &RowError{obs.Loc, err}
+	}
+	read := func(col int, s string) (float64, bool, error) {
+		if !b.guess {
+			v, err := ParseNumber(s, b.nf)
+			return v, false, err
 		}
-		if obs.Den, err = ParseNumber(cells[b.den], b.nf); err != nil {
-			return fail(b.den, err)
-		}
-		if obs.Den <= 0 {
-			return fail(b.den, fmt.Errorf("denominator %g is not positive", obs.Den))
-		}
-		obs.Value = obs.Num / obs.Den
-	} else {
-		if b.value < 0 {
-			return fail(b.date, fmt.Errorf("kpi %q needs a value column", k.ID))
-		}
-		if obs.Value, err = ParseNumber(cells[b.value], b.nf); err != nil {
+		return b.columnNumber(col, s, obs.Loc.Row, final)
+	}
+	if k.Kind != catalogue.KindRatio {
+		v, later, err := read(b.value, d.value)
+		if err != nil {
 			return fail(b.value, err)
 		}
+		obs.Value = v
+		return later, nil
 	}
-	obs.Loc = loc
-	return obs, false, nil
+	num, laterNum, err := read(b.num, d.num)
+	if err != nil {
+		return fail(b.num, err)
+	}
+	den, laterDen, err := read(b.den, d.den)
+	if err != nil {
+		return fail(b.den, err)
+	}
+	if laterNum || laterDen {
+		return true, nil
+	}
+	if den <= 0 {
+		return fail(b.den, fmt.Errorf("denominator %g is not positive", den))
+	}
+	obs.Num, obs.Den, obs.Value = num, den, num/den
+	return false, nil
+}
+
+// columnNumber reads a number where no format is declared. A value that
+// reads one way only (1.058.569, 12,5, 1,058,569, 0.5) shows its column's
+// format; one that reads two ways (171.548) takes the format its column
+// shows, and waits for it until final. A value that contradicts what its
+// column showed is an error, as is one still unsettled when final.
+func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64, bool, error) {
+	if strings.ContainsAny(s, "eE") {
+		// A typed number, as FormatNumber wrote it: it shows nothing of
+		// how the file writes numbers.
+		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return v, false, nil
+		}
+	}
+	vi, viErr := ParseNumber(s, viNumbers)
+	en, enErr := ParseNumber(s, enNumbers)
+	cf := b.columns[col]
+	const fix = "set metadata.locale (vi or en) in the catalogue, or numbers: in this source's mapping"
+	switch {
+	case viErr != nil && enErr != nil:
+		return 0, false, fmt.Errorf("%q is not a number", s)
+	case viErr == nil && enErr == nil && vi == en:
+		return vi, false, nil
+	case viErr == nil && enErr == nil:
+		switch {
+		case cf != nil && cf.locale == catalogue.LocaleVI:
+			return vi, false, nil
+		case cf != nil:
+			return en, false, nil
+		case !final:
+			return 0, true, nil
+		}
+		return 0, false, fmt.Errorf("%q reads as %s (dot for thousands, vi) or as %s (dot or comma for decimals, en), and no other value in the column shows which: %s",
+			s, strconv.FormatFloat(vi, 'f', -1, 64), strconv.FormatFloat(en, 'f', -1, 64), fix)
+	}
+	locale, v := catalogue.LocaleVI, vi
+	if viErr != nil {
+		locale, v = catalogue.LocaleEN, en
+	}
+	switch {
+	case cf == nil:
+		b.columns[col] = &columnFormat{locale: locale, cell: strings.Clone(s), row: row}
+	case cf.locale != locale:
+		return 0, false, fmt.Errorf("%q reads only as %s numbers, but row %d of this column wrote %q, which reads only as %s: %s", s, locale, cf.row, cf.cell, cf.locale, fix)
+	}
+	return v, false, nil
+}
+
+// Settle maps the rows kept back for their number format, now that every
+// column has shown what it can, into batch: rows of a column that showed
+// its format are read in it; the rest are rejected with the option to set.
+func (m *Mapper) Settle(batch *Batch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.bindings {
+		for _, d := range b.deferred {
+			obs := d.obs
+			_, err := b.numbers(&obs, &m.cat.KPIs[obs.KPI], d, true)
+			batch.Add(obs, false, err)
+		}
+		b.deferred = nil
+	}
 }
 
 func (b *Binding) kpiIndex(cell string) int {
@@ -427,10 +591,13 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		// Separators must group thousands, so that 0.5 in a source that
 		// writes 1.058.569 is an error rather than five.
 		groups := strings.Split(whole, f.Thousands)
+		first := strings.TrimLeft(groups[0], "+-")
+		bad := len(first) == 0 || len(first) > 3 || first[0] == '0'
 		for _, g := range groups[1:] {
-			if len(g) != 3 {
-				return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
-			}
+			bad = bad || len(g) != 3
+		}
+		if bad {
+			return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
 		}
 		whole = strings.Join(groups, "")
 	}
@@ -450,8 +617,13 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 
 // FormatNumber writes a typed number (from a database, a JSON document or an
 // Excel number cell) in the source's number format, so that ParseNumber
-// reads it back exactly.
+// reads it back exactly. Where no format is declared it writes an exponent
+// (1.71548e+02), which reads one way only, so that a typed number never
+// looks like a thousands group.
 func FormatNumber(v float64, f NumberFormat) string {
+	if !f.declared() {
+		return strconv.FormatFloat(v, 'e', -1, 64)
+	}
 	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), ".", f.withDefaults().Decimal, 1)
 }
 
