@@ -306,7 +306,7 @@ func (v *validator) unit(path string, unit map[string]string, dims map[string]bo
 func (v *validator) direction(path string, k *KPI, t Target) {
 	base := k.Baseline.Value
 	for _, b := range k.UnitBaselines {
-		if len(t.Unit) > 0 && UnitKeyOf(b.Unit) == UnitKeyOf(t.Unit) {
+		if len(t.Unit) > 0 && matchedKey(b.Unit) == matchedKey(t.Unit) {
 			base = b.Value
 		}
 	}
@@ -316,6 +316,16 @@ func (v *validator) direction(path string, k *KPI, t Target) {
 	case k.Direction == HigherIsBetter && t.Value < base:
 		v.warn(path, "%g is below the baseline %g, but %s is higher_is_better: is the direction or the value wrong?", t.Value, base, k.ID)
 	}
+}
+
+// matchedKey is UnitKeyOf with the province as its served name, however
+// it is spelled.
+func matchedKey(unit map[string]string) string {
+	if p, err := units.Match(unit[DimProvince]); err == nil {
+		unit = maps.Clone(unit)
+		unit[DimProvince] = p.Name
+	}
+	return UnitKeyOf(unit)
 }
 
 // days is the longest a period's due day may be.

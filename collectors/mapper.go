@@ -477,7 +477,7 @@ func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64,
 		case !final:
 			return 0, true, nil
 		}
-		return 0, false, fmt.Errorf("%q reads as %s (dot for thousands, vi) or as %s (dot or comma for decimals, en), and no other value in the column shows which: %s",
+		return 0, false, fmt.Errorf("%q could be %s (locale vi) or %s (locale en), and no other value in the column shows which: %s",
 			s, strconv.FormatFloat(vi, 'f', -1, 64), strconv.FormatFloat(en, 'f', -1, 64), fix)
 	}
 	locale, v := catalogue.LocaleVI, vi
