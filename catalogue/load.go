@@ -174,6 +174,7 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 		n = n.Alias
 	}
 	if t == nodeType {
+		recordLines(n, path, lines) // a collector's config, decoded later
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || (t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map) {
@@ -228,6 +229,23 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			strictWalk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), lines, errs)
+		}
+	}
+}
+
+// recordLines records the line of every path under n.
+func recordLines(n *yaml.Node, path string, lines map[string]int) {
+	lines[path] = n.Line
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := joinPath(path, n.Content[i].Value)
+			recordLines(n.Content[i+1], p, lines)
+			lines[p] = n.Content[i].Line
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			recordLines(item, fmt.Sprintf("%s[%d]", path, i), lines)
 		}
 	}
 }
