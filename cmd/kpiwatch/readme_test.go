@@ -165,14 +165,7 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	metrics := string(body)
-	for _, want := range []string{
+	want := []string{
 		`kpi_numerator{kpi="social_benefit_paid_by_bank",province="Ho Chi Minh"} 1.14492e+06`,
 		`kpi_numerator{kpi="social_benefit_paid_by_bank",province="Ha Noi"} 190206`,
 		`kpi_target{kpi="social_benefit_paid_by_bank",province="Ha Noi"} 0.95`,
@@ -180,9 +173,29 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 		`kpi_value{kpi="population_database_connected"} 1`,
 		`kpi_collector_success{collector="csv",source="national_monthly"} 1`,
 		`kpi_collector_success{collector="csv",source="provinces_monthly"} 1`,
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	// Ready says every source was read; the page follows a moment later.
+	var missing []string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, w := range missing {
+		t.Errorf("/metrics lacks %s", w)
 	}
 }
