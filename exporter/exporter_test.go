@@ -478,11 +478,15 @@ func TestAggregateRollsUpFormerProvinces(t *testing.T) {
 	}
 }
 
-// TestPromtoolCheckMetrics lints the whole exposition, self-metrics
-// included, with the real promtool.
+// TestPromtoolCheckMetrics lints the whole exposition, self-metrics, the
+// judgement and an overdue task included, with the real promtool.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := realserver.Binary(t, "promtool", "prometheus")
 	script.set(accounts(1), nil, nil)
+	script.mu.Lock()
+	script.tasks = []collectors.Task{{ID: "T1", Owner: "mps", Block: "government", Status: collectors.TaskInProgress, Due: now.AddDate(0, -1, 0)}}
+	script.mu.Unlock()
+	defer func() { script.mu.Lock(); script.tasks = nil; script.mu.Unlock() }()
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
 	cmd := exec.Command(promtool, "check", "metrics")
