@@ -50,6 +50,14 @@ func TestValidateReadsEverySource(t *testing.T) {
 			"FAILED: 1 of 3 rows rejected (33%), more than max_rejected_ratio 0.2",
 			`row 5, column "num": "abc" is not a number`,
 		}},
+		{"numbers settled by their column, as a refresh reads them", nil, "province,period,num,den\nHà Nội,2026-10,171.548,204.311\nHồ Chí Minh,2026-10,1.058.569,1.312.004\n", nil, 0, []string{
+			`paid_by_bank{province="Ha Noi"}: 1 report(s), latest 2026-10-01 = 0.8396 (171548/204311)`,
+			`paid_by_bank{province="Ho Chi Minh"}: 1 report(s), latest 2026-10-01 = 0.8068 (1058569/1312004)`,
+		}},
+		{"numbers that read two ways rejected", nil, "province,period,num,den\nHà Nội,2026-10,171.548,204.311\nHuế,2026-10,90,100\n", nil, 0, []string{
+			"rows: 2 read, 1 accepted, 0 skipped, 1 rejected",
+			`row 2, column "num": "171.548" could be 171548 (locale vi) or 171.548 (locale en), and no other value in the column shows which: set metadata.locale (vi or en)`,
+		}},
 		{"within max_rejected_ratio", nil, good + "Hà Nội,2026-11,abc,100\n", nil, 0, []string{"source provinces (csv): ok", "1 rejected"}},
 		{"ratio mapped with value: a warning offline", func(c string) string {
 			return strings.Replace(c, "        numerator: num\n        denominator: den\n", "        value: num\n", 1)
