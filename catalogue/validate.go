@@ -118,7 +118,7 @@ func (v *validator) ref(path, id, what string, ids []string) {
 
 func (v *validator) oneOf(path, value string, allowed []string) {
 	if !slices.Contains(allowed, value) {
-		v.add(path, "%q is not one of %s", value, strings.Join(allowed, ", "))
+		v.add(path, "%q is not one of %s%s", value, strings.Join(allowed, ", "), DidYouMean(value, allowed))
 	}
 }
 

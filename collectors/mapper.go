@@ -346,7 +346,7 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			return obs, true, nil // a national file's totals row
 		}
 		if i < 0 {
-			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue", cells[b.kpiCol]))
+			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue%s", cells[b.kpiCol], catalogue.DidYouMean(cells[b.kpiCol], b.m.cat.KPIIDs())))
 		}
 		obs.KPI = i
 	}

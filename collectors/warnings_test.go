@@ -47,4 +47,12 @@ func TestMisspeltColumnAndKPISuggested(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `kpi "vneid_acounts" is not in the catalogue (did you mean "vneid_accounts"?)`) {
 		t.Errorf("a misspelt kpi: %v", err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "k.csv"), []byte("k,p,v,t\nehealth_record,2025-10,1,Huế\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, m = newTestSource(t, dir, "collector: csv\nconfig:\n  path: k.csv\n  mapping:\n    kpi_column: k\n    date: p\n    value: v\n    dimensions: {province: t}")
+	b, err := Collect(context.Background(), c, m)
+	if err != nil || len(b.Rejected) != 1 || !strings.Contains(b.Rejected[0].Error(), `row 2, column "k": kpi "ehealth_record" is not in the catalogue (did you mean "ehealth_records"?)`) {
+		t.Errorf("a misspelt kpi in a row: %v %v", err, b)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,10 @@ func (c *checkCommand) run(stdout, stderr io.Writer) int {
 		}
 	}
 	failed := 0
+	if err := c.current(dir); err != nil {
+		fmt.Fprintln(stderr, err)
+		failed++
+	}
 	for _, t := range []tool{
 		{"promtool", "prometheus", []string{"check", "rules", "--lint=all", "--lint-fatal", alerts.RulesFile}},
 		{"promtool", "prometheus", []string{"test", "rules", alerts.RulesTestFile}},
@@ -57,6 +62,30 @@ func (c *checkCommand) run(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: rules, rule tests and Alertmanager configuration pass\n", dir)
 	return 0
+}
+
+// current checks that the rules and rule tests in dir are what the
+// catalogue generates today: checking files the catalogue no longer
+// generates would pass what will not be deployed.
+func (c *checkCommand) current(dir string) error {
+	cat, _, err := loadCatalogue(*c.out.configFile)
+	if err != nil {
+		return err
+	}
+	files, err := alerts.Files(cat, nil)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{alerts.RulesFile, alerts.RulesTestFile} {
+		have, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(have, files[f]) {
+			return fmt.Errorf("%s is not what the catalogue generates today: run kpiwatch generate with the same flags", filepath.Join(dir, f))
+		}
+	}
+	return nil
 }
 
 // run runs the tool in dir, its output going to w; a tool not installed is

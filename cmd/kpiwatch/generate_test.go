@@ -107,6 +107,14 @@ func TestCheck(t *testing.T) {
 		t.Errorf("a failing rule test: exit %d\n%s", code, out)
 	}
 
+	// Files older than the catalogue fail the check, whatever the tools say.
+	write(t, filepath.Dir(tests), filepath.Base(tests), string(data))
+	write(t, dir, "kpis.yaml", strings.Replace(testCatalogue, "value: 1}", "value: 0.95}", 1))
+	if code, out := check(); code != 1 || !strings.Contains(out, "kpiwatch.rules.test.yml is not what the catalogue generates today: run kpiwatch generate") {
+		t.Errorf("a catalogue edited after generate: exit %d\n%s", code, out)
+	}
+	write(t, dir, "kpis.yaml", testCatalogue)
+
 	// Without the tools, check names the packages to install.
 	t.Setenv("PATH", t.TempDir())
 	code, out = check()
