@@ -146,7 +146,7 @@ type Mapper struct {
 	owners map[string]string
 
 	mu       sync.Mutex
-	bindings []*Binding // for Settle
+	bindings []*Binding // those guessing number formats, for Settle
 }
 
 // NewMapper prepares mapping for the source with id source.
@@ -292,9 +292,11 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		}
 		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q%s (the header has %q)", missing, hint, header)}
 	}
-	m.mu.Lock()
-	m.bindings = append(m.bindings, b)
-	m.mu.Unlock()
+	if b.guess {
+		m.mu.Lock()
+		m.bindings = append(m.bindings, b)
+		m.mu.Unlock()
+	}
 	return b, nil
 }
 
@@ -505,8 +507,8 @@ func (m *Mapper) Settle(batch *Batch) {
 			_, err := b.numbers(&obs, &m.cat.KPIs[obs.KPI], d, true)
 			batch.Add(obs, false, err)
 		}
-		b.deferred = nil
 	}
+	m.bindings = nil
 }
 
 func (b *Binding) kpiIndex(cell string) int {
