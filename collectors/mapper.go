@@ -461,9 +461,22 @@ func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64,
 			return v, false, nil
 		}
 	}
+	// Most cells need one reading: those without a separator, and those
+	// of a column that has shown its format.
+	cf := b.columns[col]
+	if cf != nil || !strings.ContainsAny(s, ".,") {
+		f := enNumbers
+		if cf != nil && cf.locale == catalogue.LocaleVI {
+			f = viNumbers
+		}
+		if v, err := ParseNumber(s, f); err == nil {
+			return v, false, nil
+		} else if cf == nil {
+			return 0, false, fmt.Errorf("%q is not a number", s)
+		}
+	}
 	vi, viErr := ParseNumber(s, viNumbers)
 	en, enErr := ParseNumber(s, enNumbers)
-	cf := b.columns[col]
 	const fix = "set metadata.locale (vi or en) in the catalogue, or numbers: in this source's mapping"
 	switch {
 	case viErr != nil && enErr != nil:
