@@ -120,7 +120,7 @@ func TestCatalogueErrors(t *testing.T) {
 		{"misspelt source", "    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    source: montly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].source: \"montly\" is not a source in sources (did you mean \"monthly\"?)"}},
 		{"misspelt kind", "kind: count", "kind: cont", []string{"kpis[0].kind: \"cont\" is not one of count, ratio, level, milestone (did you mean \"count\"?)"}},
 		{"unknown locale", "  name: test\n", "  name: test\n  locale: fr\n", []string{"metadata.locale: \"fr\" is not one of vi, en"}},
-		{"rejected share outside 0..1", "    timeout: 30s\n", "    timeout: 30s\n    max_rejected_ratio: 50\n", []string{"sources[0].max_rejected_ratio: 50 is outside 0..1"}},
+		{"rejected share outside 0..1", "    timeout: 30s\n", "    timeout: 30s\n    max_rejected_ratio: 50\n", []string{"sources[0].max_rejected_ratio: 50 is not a share between 0 and 1"}},
 		{"bad id", "  - id: paid_by_bank", "  - id: Paid-By-Bank", []string{"kpis[1].id: \"Paid-By-Bank\" must be lower case"}},
 		{"bad duration", "grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "grace: five days}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.grace: \"five days\" is not a duration"}},
 		{"due day outside the period", "due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "due_day: 40, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.due_day: 40 is outside 0..28"}},
@@ -201,17 +201,14 @@ func TestMaxRejectedRatio(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := cat.Sources[0]
-	if *src.MaxRejectedRatio != catalogue.DefaultMaxRejectedRatio {
-		t.Fatalf("default max_rejected_ratio = %v", *src.MaxRejectedRatio)
-	}
 	for _, c := range []struct {
 		accepted, rejected int
 		want               string
 	}{
-		{10, 0, ""}, {5, 5, ""}, {4, 6, "6 of 10 rows rejected (60%), more than max_rejected_ratio 0.5"},
-		{0, 3, "no row accepted: all 3 rejected"}, {0, 0, "no row accepted: the source yielded no rows"},
+		{10, 0, ""}, {5, 5, ""}, {4, 6, "6 of 10 rows rejected, more than max_rejected_ratio 0.5"},
+		{0, 3, "no row accepted: all 3 rejected"}, {0, 0, "no row accepted: the source holds no data rows"},
 	} {
-		err := src.CheckRefresh(c.accepted, c.rejected)
+		_, err := src.CheckRefresh(c.accepted, c.rejected)
 		if (c.want == "") != (err == nil) || err != nil && err.Error() != c.want {
 			t.Errorf("CheckRefresh(%d, %d) = %v, want %q", c.accepted, c.rejected, err, c.want)
 		}
@@ -220,7 +217,7 @@ func TestMaxRejectedRatio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := strict.Sources[0].CheckRefresh(99, 1); err == nil {
+	if _, err := strict.Sources[0].CheckRefresh(99, 1); err == nil {
 		t.Error("max_rejected_ratio: 0 refuses a refresh with a rejected row (0 is not taken for unset)")
 	}
 }

@@ -17,10 +17,10 @@ const (
 	DefaultInterval  = Duration(time.Hour)
 	DefaultTimeout   = Duration(30 * time.Second)
 	DefaultTolerance = 0.1
-	DefaultSeverity  = "warning"
-	// DefaultMaxRejectedRatio is the share of a refresh's rows that may be
-	// rejected before the refresh fails.
+	// DefaultMaxRejectedRatio fails a refresh that rejects more than half
+	// of its rows: a garbled file, not a few bad cells.
 	DefaultMaxRejectedRatio = 0.5
+	DefaultSeverity         = "warning"
 )
 
 // Alert tiers that a KPI may switch off.
@@ -51,10 +51,6 @@ func (c *Catalogue) applyDefaults() {
 		}
 		if s.Timeout == 0 {
 			s.Timeout = DefaultTimeout
-		}
-		if s.MaxRejectedRatio == nil {
-			r := DefaultMaxRejectedRatio
-			s.MaxRejectedRatio = &r
 		}
 	}
 	for i := range c.KPIs {
@@ -155,8 +151,8 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) *validator {
 		if s.MaxSeries < 0 {
 			v.add(p+".max_series", "must not be negative")
 		}
-		if r := *s.MaxRejectedRatio; r < 0 || r > 1 {
-			v.add(p+".max_rejected_ratio", "%g is outside 0..1", r)
+		if r := s.MaxRejectedRatio; r != nil && !(*r >= 0 && *r <= 1) {
+			v.add(p+".max_rejected_ratio", "%g is not a share between 0 and 1", *r)
 		}
 		if check != nil {
 			for _, e := range check(s, dir) {
@@ -392,25 +388,6 @@ func (c *Catalogue) KPIIDs() []string {
 		ids[i] = k.ID
 	}
 	return ids
-}
-
-// CheckRefresh is the source's rule for one refresh that read accepted rows
-// and rejected rejected rows: it fails when no row is accepted or when more
-// than max_rejected_ratio of the rows are rejected.
-func (s Source) CheckRefresh(accepted, rejected int) error {
-	limit := DefaultMaxRejectedRatio
-	if s.MaxRejectedRatio != nil {
-		limit = *s.MaxRejectedRatio
-	}
-	switch total := accepted + rejected; {
-	case accepted == 0 && rejected == 0:
-		return fmt.Errorf("no row accepted: the source yielded no rows")
-	case accepted == 0:
-		return fmt.Errorf("no row accepted: all %d rejected", rejected)
-	case float64(rejected) > limit*float64(total):
-		return fmt.Errorf("%d of %d rows rejected (%.0f%%), more than max_rejected_ratio %g", rejected, total, 100*float64(rejected)/float64(total), limit)
-	}
-	return nil
 }
 
 // Owner finds an owner by id.

@@ -48,6 +48,17 @@ const (
 	ReasonForecastMiss = "forecast_miss"
 )
 
+// Values of LabelReason on kpi_collector_failures_total: why a refresh
+// failed, and so kept the source's last good data.
+const (
+	FailureError     = "error"         // the source could not be read
+	FailureTimeout   = "timeout"       // it took longer than its timeout
+	FailureBusy      = "busy"          // the previous, timed-out refresh had not stopped yet
+	FailureMaxSeries = "max_series"    // more series than max_series
+	FailureNoRows    = "no_rows"       // no row accepted
+	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+)
+
 // Values of LabelCheck.
 const (
 	CheckFell  = "cumulative_fell"

@@ -46,7 +46,7 @@ func Probe(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.
 			defer func() { done <- struct{}{} }()
 			r, err := s.collect(ctx)
 			if err == nil {
-				err = s.cfg.CheckRefresh(r.accepted, len(r.rejected))
+				_, err = s.cfg.CheckRefresh(r.accepted, len(r.rejected))
 			}
 			reports[i] = SourceReport{Source: s.cfg, Accepted: r.accepted, Skipped: r.skipped, Rejected: r.rejected,
 				Series: r.series, Tasks: len(r.tasks), Err: err}

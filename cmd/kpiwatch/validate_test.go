@@ -47,7 +47,7 @@ func TestValidateReadsEverySource(t *testing.T) {
 		{"more rejected than max_rejected_ratio", func(c string) string {
 			return strings.Replace(c, "    interval: 1h\n", "    interval: 1h\n    max_rejected_ratio: 0.2\n", 1)
 		}, good + "Hà Nội,2026-11,abc,100\n", nil, 1, []string{
-			"FAILED: 1 of 3 rows rejected (33%), more than max_rejected_ratio 0.2",
+			"FAILED: 1 of 3 rows rejected, more than max_rejected_ratio 0.2",
 			`row 5, column "num": "abc" is not a number`,
 		}},
 		{"numbers settled by their column, as a refresh reads them", nil, "province,period,num,den\nHà Nội,2026-10,171.548,204.311\nHồ Chí Minh,2026-10,1.058.569,1.312.004\n", nil, 0, []string{
