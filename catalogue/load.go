@@ -117,6 +117,21 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 	return &c, nil
 }
 
+// lineOf finds the line of path or, failing that, of its nearest parent.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l, ok := lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
 // Locate names the catalogue's file and the line of each problem's path
 // (or of its nearest parent), ordered by line.
 func (c *Catalogue) Locate(errs []FieldError) Errors {
@@ -133,21 +148,6 @@ func (c *Catalogue) Locate(errs []FieldError) Errors {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
 	return out
-}
-
-// lineOf finds the line of path or, failing that, of its nearest parent.
-func lineOf(lines map[string]int, path string) int {
-	for path != "" {
-		if l, ok := lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return 0
 }
 
 func yamlErrorLine(err error) int {
