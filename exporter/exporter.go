@@ -224,8 +224,7 @@ var errMaxSeries = errors.New("max_series exceeded")
 func (e *Exporter) refresh(ctx context.Context, s *source) {
 	logger := log.With(e.logger, "source", s.cfg.ID, "collector", s.cfg.Collector)
 	start := time.Now()
-	r, err := s.collect(ctx)
-	series, tasks, rejected := r.series, r.tasks, r.rejected
+	series, tasks, rejected, err := s.collect(ctx)
 	took := time.Since(start)
 	for i, r := range rejected {
 		if i == 10 {
@@ -252,20 +251,10 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
 
-// reading is what one read of a source yields.
-type reading struct {
-	series   []Series
-	tasks    []collectors.Task
-	rejected []error // the collector's rows and the aggregation's
-	// accepted and skipped count the rows kept and passed over (blank and
-	// totals rows).
-	accepted, skipped int
-}
-
 // collect runs the collector under the source's timeout. A collector that
 // ignores its context is abandoned at the deadline, so one hung source cannot
 // hold up its own next refresh, let alone anything else.
-func (s *source) collect(ctx context.Context) (reading, error) {
+func (s *source) collect(ctx context.Context) ([]Series, []collectors.Task, []error, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
 	defer cancel()
 	type result struct {
@@ -281,19 +270,17 @@ func (s *source) collect(ctx context.Context) (reading, error) {
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
-		return reading{}, fmt.Errorf("timed out after %s", s.cfg.Timeout)
+		return nil, nil, nil, fmt.Errorf("timed out after %s", s.cfg.Timeout)
 	}
 	if r.err != nil {
-		return reading{}, r.err
+		return nil, nil, nil, r.err
 	}
 	series, rejected := Aggregate(s.cat, r.b.Observations)
-	out := reading{rejected: append(r.b.Rejected, rejected...), skipped: r.b.Skipped,
-		accepted: len(r.b.Observations) - len(rejected) + len(r.b.Tasks)}
+	rejected = append(r.b.Rejected, rejected...)
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
-		return out, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
+		return nil, nil, rejected, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
-	out.series, out.tasks = series, r.b.Tasks
-	return out, nil
+	return series, r.b.Tasks, rejected, nil
 }
 
 // render builds the exposition from every source's last good data.

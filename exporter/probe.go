@@ -2,11 +2,14 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"sync/atomic"
 
 	"github.com/go-kit/log"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
 )
 
 // SourceReport is what one read of a source yields, as a refresh reads it.
@@ -29,8 +32,8 @@ type SourceReport struct {
 func (r SourceReport) Read() int { return r.Accepted + r.Skipped + len(r.Rejected) }
 
 // Probe reads every source of cat once, in parallel, through the same
-// collectors and aggregation a refresh uses, and reports what each would
-// serve, in the catalogue's order. It serves nothing.
+// collectors, refresh and aggregation the exporter uses, and reports what
+// each would serve, in the catalogue's order. It serves nothing.
 func Probe(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) ([]SourceReport, error) {
 	if logger == nil {
 		logger = log.NewNopLogger()
@@ -42,18 +45,39 @@ func Probe(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.
 	reports := make([]SourceReport, len(rt.sources))
 	done := make(chan struct{})
 	for i, s := range rt.sources {
+		seen := &seenBatch{Collector: s.collector}
+		s.collector = seen
 		go func() {
 			defer func() { done <- struct{}{} }()
-			r, err := s.collect(ctx)
-			if err == nil {
-				_, err = s.cfg.CheckRefresh(r.accepted, len(r.rejected))
+			series, tasks, rejected, err := s.collect(ctx)
+			r := SourceReport{Source: s.cfg, Rejected: rejected, Series: series, Tasks: len(tasks), Err: err}
+			// A read that timed out may still be filling its batch.
+			if b := seen.batch.Load(); b != nil && (err == nil || errors.Is(err, errMaxSeries)) {
+				// The aggregation's rejections are rows the batch kept.
+				aggregated := len(rejected) - len(b.Rejected)
+				r.Accepted, r.Skipped = len(b.Observations)+len(b.Tasks)-aggregated, b.Skipped
 			}
-			reports[i] = SourceReport{Source: s.cfg, Accepted: r.accepted, Skipped: r.skipped, Rejected: r.rejected,
-				Series: r.series, Tasks: len(r.tasks), Err: err}
+			if err == nil {
+				_, r.Err = s.cfg.CheckRefresh(r.Accepted, len(r.Rejected))
+			}
+			reports[i] = r
 		}()
 	}
 	for range rt.sources {
 		<-done
 	}
 	return reports, nil
+}
+
+// seenBatch keeps the batch its collector returned, whose counts a refresh
+// does not report.
+type seenBatch struct {
+	collectors.Collector
+	batch atomic.Pointer[collectors.Batch]
+}
+
+func (c *seenBatch) Collect(ctx context.Context, m *collectors.Mapper) (*collectors.Batch, error) {
+	b, err := c.Collector.Collect(ctx, m)
+	c.batch.Store(b)
+	return b, err
 }
