@@ -99,7 +99,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		return nil, err
 	}
 	numbers := b.NumberColumns()
-	nf := b.Numbers()
+	nf := c.cfg.Mapping.Numbers
 	batch := &Batch{}
 	for {
 		cells, row, err := sheet.Next()

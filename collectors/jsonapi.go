@@ -218,7 +218,7 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: where, Row: row, Column: key}, fmt.Errorf("result%s has no key %q (it has %q)", path, key, slices.Sorted(maps.Keys(obj)))})
 				return nil
 			}
-			if cells[i], ok = jsonScalar(val, b.Numbers()); !ok {
+			if cells[i], ok = jsonScalar(val, c.cfg.Mapping.Numbers); !ok {
 				return shapeErr(path+"."+key, "is %s, want a string, number, boolean or null", jsonKind(val))
 			}
 		}

@@ -300,11 +300,6 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	return b, nil
 }
 
-// Numbers is the format typed numbers (an Excel number cell, a database
-// column, a JSON number) are written in before Row reads them; the zero
-// format when none is declared.
-func (b *Binding) Numbers() NumberFormat { return b.nf }
-
 // NumberColumns are the indexes in the header of the columns read as
 // numbers (value, numerator, denominator).
 func (b *Binding) NumberColumns() []int {
@@ -416,6 +411,9 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 		return false, &RowError{obs.Loc, err}
 	}
 	read := func(col int, s string) (float64, bool, error) {
+		if v, ok := typed(s); ok {
+			return v, false, nil
+		}
 		if !b.guess {
 			v, err := ParseNumber(s, b.nf)
 			return v, false, err
@@ -448,19 +446,24 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 	return false, nil
 }
 
+// typed reads a number as FormatNumber writes a typed one (an Excel number
+// cell, a database column, a JSON number) for a source that declares no
+// format: an exponent, which no report writes, in any binding's format.
+// It shows nothing of how the file writes numbers.
+func typed(s string) (float64, bool) {
+	if !strings.ContainsAny(s, "eE") {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
 // columnNumber reads a number where no format is declared. A value that
 // reads one way only (1.058.569, 12,5, 1,058,569, 0.5) shows its column's
 // format; one that reads two ways (171.548) takes the format its column
 // shows, and waits for it until final. A value that contradicts what its
 // column showed is an error, as is one still unsettled when final.
 func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64, bool, error) {
-	if strings.ContainsAny(s, "eE") {
-		// A typed number, as FormatNumber wrote it: it shows nothing of
-		// how the file writes numbers.
-		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(v, 0) && !math.IsNaN(v) {
-			return v, false, nil
-		}
-	}
 	// Most cells need one reading: those without a separator, and those
 	// of a column that has shown its format.
 	cf := b.columns[col]

@@ -10,27 +10,11 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 )
 
-// readNumbers reads csv (province;period;value;num;den rows) through a CSV
-// source with the catalogue-wide locale and the mapping's numbers: (either
-// may be empty), as a refresh does.
-func readNumbers(t *testing.T, locale, numbers, csv string) (*Mapper, *Batch) {
+// localeSource is newTestSource with the catalogue-wide metadata.locale
+// (none when empty).
+func localeSource(t *testing.T, dir, locale, source string) (Collector, *Mapper) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "r.csv"), []byte("kpi;province;period;value;num;den\n"+csv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src := `collector: csv
-config:
-  path: r.csv
-  delimiter: ";"
-  mapping:
-    kpi_column: kpi
-    date: period
-    value: value
-    numerator: num
-    denominator: den
-    dimensions: {province: province}` + numbers
-	text := strings.Replace(testCatalogue, "%s", "    "+strings.ReplaceAll(src, "\n", "\n    "), 1)
+	text := strings.Replace(testCatalogue, "%s", "    "+strings.ReplaceAll(strings.TrimSpace(source), "\n", "\n    "), 1)
 	if locale != "" {
 		text = strings.Replace(text, "metadata: {name: collectors-test}", "metadata: {name: collectors-test, locale: "+locale+"}", 1)
 	}
@@ -42,12 +26,65 @@ config:
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	m := NewMapper(cat, "src")
+	return c, NewMapper(cat, "src")
+}
+
+// readNumbers reads csv (kpi;province;period;value;num;den rows) through a
+// CSV source with the catalogue-wide locale and the mapping's numbers:
+// (either may be empty), as a refresh does.
+func readNumbers(t *testing.T, locale, numbers, csv string) (*Mapper, *Batch) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "r.csv"), []byte("kpi;province;period;value;num;den\n"+csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, m := localeSource(t, dir, locale, `collector: csv
+config:
+  path: r.csv
+  delimiter: ";"
+  mapping:
+    kpi_column: kpi
+    date: period
+    value: value
+    numerator: num
+    denominator: den
+    dimensions: {province: province}`+numbers)
 	b, err := Collect(context.Background(), c, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m, b
+}
+
+// Excel number cells are read as the numbers they are, beside numbers
+// written as text, whether the format comes from the locale or from the
+// column.
+func TestExcelTypedNumbersWithLocale(t *testing.T) {
+	for _, locale := range []string{"vi", ""} {
+		dir := t.TempDir()
+		writeWorkbook(t, dir, "r.xlsx", map[string][][]any{"S": {
+			{"Chỉ tiêu", "Tỉnh", "Tháng", "Giá trị"},
+			{"vneid_accounts", "Hà Nội", "2025-10", "1.058.569"},
+			{"vneid_accounts", "Huế", "2025-10", 171548},
+			{"vneid_accounts", "Đà Nẵng", "2025-10", "171.548"},
+			{"digital_index", "Hà Nội", "2025-10", 0.5957},
+			{"digital_index", "Huế", "2025-10", "62,5%"},
+		}}, []string{"S"})
+		c, m := localeSource(t, dir, locale, "collector: excel\nconfig:\n  path: r.xlsx\n  mapping:\n    kpi_column: Chỉ tiêu\n    date: Tháng\n    value: Giá trị\n    dimensions: {province: Tỉnh}")
+		b := collect(t, c, m)
+		if len(b.Rejected) > 0 {
+			t.Fatalf("locale %q: rejected: %s", locale, errorTexts(b.Rejected))
+		}
+		got := observed(m, b)
+		for key, want := range map[string]float64{
+			"vneid_accounts/Ha Noi/2025-10": 1058569, "vneid_accounts/Hue/2025-10": 171548, "vneid_accounts/Da Nang/2025-10": 171548,
+			"digital_index/Ha Noi/2025-10": 0.5957, "digital_index/Hue/2025-10": 0.625,
+		} {
+			if got[key].Value != want {
+				t.Errorf("locale %q: %s = %g, want %g", locale, key, got[key].Value, want)
+			}
+		}
+	}
 }
 
 // The issue's workbook: 171.548 reads as 171.548 or 171548; the column's

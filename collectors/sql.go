@@ -179,7 +179,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
-	nf := b.Numbers()
+	nf := c.cfg.Mapping.Numbers
 	batch := &Batch{}
 	for row := 1; rows.Next(); row++ {
 		if err := rows.Scan(ptrs...); err != nil {
