@@ -196,20 +196,20 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 				fields[tag] = t.Field(i).Type
 			}
 		}
-		seen := map[string]int{}
+		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i].Value, n.Content[i+1]
 			p := joinPath(path, key)
 			ft, ok := fields[key]
-			switch first, dup := seen[key]; {
+			switch {
 			case !ok:
 				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field" + DidYouMean(key, slices.Collect(maps.Keys(fields)))})
-			case dup:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field", First: p, FirstLine: first})
+			case seen[key]:
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field", First: p, FirstLine: keyLine(n, key)})
 			default:
-				seen[key] = n.Content[i].Line
 				strictWalk(val, ft, p, lines, errs)
 			}
+			seen[key] = true
 		}
 	case reflect.Slice:
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -231,6 +231,16 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 			strictWalk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), lines, errs)
 		}
 	}
+}
+
+// keyLine is the line of key's first occurrence in the mapping n.
+func keyLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return 0
 }
 
 // recordLines records the line of every path under n.
