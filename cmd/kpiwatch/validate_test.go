@@ -33,7 +33,7 @@ func TestValidateReadsEverySource(t *testing.T) {
 			"serves 2 series",
 			`paid_by_bank{province="Ha Noi"}: 1 report(s), latest 2026-10-01 = 0.9 (90/100)`,
 		}},
-		{"data file missing", nil, "", nil, 1, []string{"source provinces (csv): FAILED: open data.csv", "1 of 1 source(s) failed"}},
+		{"data file missing", nil, "", nil, 1, []string{"source provinces (csv): FAILED: ", "data.csv", "1 of 1 source(s) failed"}},
 		{"--offline skips the sources", nil, "", []string{"--offline"}, 0, []string{"kpis.yaml: ok", "sources not read (--offline)"}},
 		{"misspelt column", func(c string) string { return strings.Replace(c, "denominator: den", "denominator: dem", 1) }, good, nil, 1, []string{
 			`FAILED: source provinces: data.csv: row 1: no column ["dem"] (did you mean "den"?)`,
