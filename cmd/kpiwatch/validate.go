@@ -97,7 +97,7 @@ func printReport(w io.Writer, cat *catalogue.Catalogue, r exporter.SourceReport)
 	if r.Tasks > 0 {
 		fmt.Fprintf(w, "  tasks: %d\n", r.Tasks)
 	}
-	if r.Err != nil && len(r.Series) == 0 {
+	if len(r.Series) == 0 && (r.Err != nil || r.Tasks > 0) {
 		return
 	}
 	fmt.Fprintf(w, "  serves %d series\n", len(r.Series))
