@@ -31,7 +31,7 @@ func collectorHealth(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		Unit("none").ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "orange"})))
 	b.WithPanel(newStat(bi("Nạp danh mục", "Catalogue reload"), "Whether the last catalogue reload was accepted; a refused catalogue never replaces the running one.").
 		Span(6).WithTarget(instantSeries("A", c.CatalogueReloadSuccess, "reload")).
-		Mappings(okMappings()).ColorScheme(colorByThresholds()))
+		Mappings(okMappings()).Unit("none").ColorScheme(colorByThresholds()))
 	b.WithRow(row("Từng nguồn", "Each source"))
 	b.WithPanel(sourcesTable())
 	b.WithPanel(perSource(bi("Thời gian làm mới", "Refresh duration"), c.CollectorDuration, "s"))

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +36,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 	api := promAPI{t: t, base: prom.URL()}
 	// Wait for the last rules to be evaluated (the attainment of every
 	// series, the alerts) and for a few scrapes of history.
-	api.waitFor(c.RecAttainment, 30*time.Second)
+	api.waitFor(c.RecOwnerStatus, 30*time.Second)
 	api.waitFor(`ALERTS{alertstate="firing"}`, 30*time.Second)
 	time.Sleep(10 * time.Second)
 
@@ -51,10 +54,165 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 				t.Errorf("%s: shows nothing for any value of the board's variables:\n%s", q, q.expr)
 			}
 		}
-		if uid == UIDOverview {
+		switch uid {
+		case UIDOverview:
 			checkEveryKPIListed(t, api, b, cat)
+		case UIDKPIDetail:
+			checkTheUnitsOwnFigures(t, api, b)
+			checkTheForecastIsTheAlerts(t, api, b, cat)
 		}
 	}
+}
+
+// detailFigures are the KPI detail board's figures that are the exporter's
+// own per-KPI or per-series numbers, by panel title, with the metric each
+// must show and the factor the board shows it with.
+var detailFigures = []struct {
+	title, metric string
+	factor        float64
+}{
+	{bi("Kế hoạch", "Plan"), c.KPIPlan, 1},
+	{bi("Mục tiêu", "Target"), c.KPITarget, 1},
+	{bi("Hạn mốc", "Milestone deadline"), c.KPITargetDeadline, 1000},
+	{bi("Dự báo đến hạn", "Forecast at deadline"), c.KPIForecast, 1},
+	{bi("Chậm so với kế hoạch", "Behind plan by"), c.KPIPlanGap, 1},
+}
+
+// detailQuery is the query of the KPI detail board's stat panel titled title.
+func detailQuery(t *testing.T, b boardJSON, title string) string {
+	t.Helper()
+	for _, p := range b.Panels {
+		if p.Title == title && len(p.Targets) == 1 {
+			return p.Targets[0].Expr
+		}
+	}
+	t.Fatalf("%s: no panel %q with one query", b.UID, title)
+	return ""
+}
+
+// boardValue runs a KPI detail query for a KPI and a province (".*" for all)
+// and returns its one value.
+func (p promAPI) boardValue(b boardJSON, expr, kpi, province string) (float64, bool) {
+	p.t.Helper()
+	var names []string
+	for _, v := range b.Templating.List {
+		names = append(names, v.Name)
+	}
+	expr, err := substitute(expr, names, map[string]string{c.LabelKPI: kpi, c.LabelProvince: province})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	got := p.instant(expr)
+	if len(got) != 1 {
+		return 0, false
+	}
+	return got[0].value(), true
+}
+
+// checkTheUnitsOwnFigures: with a KPI and a province chosen, the KPI detail
+// board shows the province's own plan, target, deadline, forecast and gap
+// wherever the exporter serves them (a province with targets of its own, a
+// series with its own forecast), and with all provinces the KPI-wide ones.
+func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
+	for _, f := range detailFigures {
+		expr := detailQuery(t, b, f.title)
+		served := api.instant(f.metric)
+		compared := 0
+		for _, s := range served {
+			province := s.Metric[c.LabelProvince]
+			if province == "" {
+				if s.Metric[c.LabelMinistry] != "" || s.Metric[c.LabelCommune] != "" || s.Metric[c.LabelBlock] != "" {
+					continue // a unit the board does not choose
+				}
+				province = ".*"
+			}
+			got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
+			want := s.value() * f.factor
+			if !ok || got != want {
+				t.Errorf("%s: %q for %s in %s shows %v (shown: %v), want the served %s %v", b.UID, f.title,
+					s.Metric[c.LabelKPI], province, got, ok, f.metric, want)
+			}
+			compared++
+		}
+		if compared == 0 {
+			t.Errorf("%s: the exporter serves no %s to compare %q with", b.UID, f.metric, f.title)
+		}
+	}
+}
+
+// checkTheForecastIsTheAlerts: the forecast on the KPI detail board, for a
+// KPI and a province, is the number the forecast-miss alert of that series
+// shows: both queries run against the same Prometheus and agree exactly.
+func checkTheForecastIsTheAlerts(t *testing.T, api promAPI, b boardJSON, cat *catalogue.Catalogue) {
+	groups, err := alerts.Rules(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertQuery := map[string]string{} // the forecast annotation of each KPI's alert
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert != alerts.AlertForecastMiss {
+				continue
+			}
+			for _, k := range cat.KPIs {
+				if strings.Contains(r.Expr, eq(c.LabelKPI, k.ID)) {
+					alertQuery[k.ID] = r.Annotations[alerts.AnnForecast]
+				}
+			}
+		}
+	}
+	board := detailQuery(t, b, bi("Dự báo đến hạn", "Forecast at deadline"))
+	compared := 0
+	for _, s := range api.instant(c.KPIForecast) {
+		kpi := s.Metric[c.LabelKPI]
+		ann, ok := alertQuery[kpi]
+		if !ok {
+			continue // the KPI's forecast alert is switched off
+		}
+		q, err := annotationQuery(ann, s.Metric)
+		if err != nil {
+			t.Errorf("%s's %s: %v", kpi, alerts.AlertForecastMiss, err)
+			continue
+		}
+		if !strings.Contains(q, c.KPIForecast) {
+			t.Errorf("%s's %s shows %s, not the exporter's %s", kpi, alerts.AlertForecastMiss, q, c.KPIForecast)
+		}
+		alert := api.instant(q)
+		province := s.Metric[c.LabelProvince]
+		if province == "" {
+			province = ".*"
+		}
+		shown, ok := api.boardValue(b, board, kpi, province)
+		if len(alert) != 1 || !ok || alert[0].value() != shown {
+			t.Errorf("forecast of %v: the alert's %s gives %v, the board shows %v (shown: %v)", s.Metric, q, alert, shown, ok)
+		}
+		compared++
+	}
+	if compared == 0 {
+		t.Errorf("no series with a %s and a forecast alert to compare the board with", c.KPIForecast)
+	}
+}
+
+// figureQuery matches the query of an alert annotation's figure:
+// {{ with printf "<query with %q>" $labels.a $labels.b | query }}.
+var figureQuery = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")((?: \$labels\.[a-z_]+)*) \| query`)
+
+// annotationQuery is the query an alert annotation's figure runs for the
+// series with the given labels, as Prometheus's template would print it.
+func annotationQuery(ann string, labels map[string]string) (string, error) {
+	m := figureQuery.FindStringSubmatch(ann)
+	if m == nil {
+		return "", fmt.Errorf("no query in %q", ann)
+	}
+	format, err := strconv.Unquote(m[1])
+	if err != nil {
+		return "", err
+	}
+	var args []any
+	for _, a := range strings.Fields(m[2]) {
+		args = append(args, labels[strings.TrimPrefix(a, "$labels.")])
+	}
+	return fmt.Sprintf(format, args...), nil
 }
 
 // checkEveryKPIListed: every KPI of the catalogue has its row in the
@@ -138,6 +296,29 @@ type promAPI struct {
 
 type promSeries struct {
 	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// value is an instant query's value.
+func (s promSeries) value() float64 {
+	v, _ := s.Value[1].(string)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return f
+}
+
+// instant runs expr now.
+func (p promAPI) instant(expr string) []promSeries {
+	p.t.Helper()
+	var data struct {
+		Result []promSeries `json:"result"`
+	}
+	if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
+		p.t.Errorf("Prometheus refused %s: %v", expr, err)
+	}
+	return data.Result
 }
 
 func (p promAPI) get(path string, params url.Values, into any) error {
@@ -216,16 +397,17 @@ func (p promAPI) showsData(q query, b boardJSON) bool {
 	for _, v := range b.Templating.List {
 		names = append(names, v.Name)
 	}
+	vars := b.queryVariables()
 	var try func(i int, values map[string]string) bool
 	try = func(i int, values map[string]string) bool {
-		if i == len(b.Templating.List) {
+		if i == len(vars) {
 			expr, err := substitute(q.expr, names, values)
 			if err != nil {
 				p.t.Fatal(err)
 			}
 			return len(p.queryRange(expr)) > 0
 		}
-		v := b.Templating.List[i]
+		v := vars[i]
 		m := labelValues.FindStringSubmatch(v.Query)
 		selector, err := substitute(m[1], names, values)
 		if err != nil {
