@@ -121,12 +121,9 @@ func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
 		served := api.instant(f.metric)
 		compared := 0
 		for _, s := range served {
-			province := s.Metric[c.LabelProvince]
-			if province == "" {
-				if s.Metric[c.LabelMinistry] != "" || s.Metric[c.LabelCommune] != "" || s.Metric[c.LabelBlock] != "" {
-					continue // a unit the board does not choose
-				}
-				province = ".*"
+			province, ok := detailProvince(s)
+			if !ok {
+				continue
 			}
 			got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
 			want := s.value() * f.factor
@@ -139,6 +136,47 @@ func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
 		if compared == 0 {
 			t.Errorf("%s: the exporter serves no %s to compare %q with", b.UID, f.metric, f.title)
 		}
+	}
+	checkDaysLeft(t, api, b)
+}
+
+// detailProvince is the KPI detail board's province choice that selects
+// series s: its province, or all (".*") for a national series; false for a
+// unit the board does not choose (a ministry, a commune, a block).
+func detailProvince(s promSeries) (string, bool) {
+	if p := s.Metric[c.LabelProvince]; p != "" {
+		return p, true
+	}
+	for _, d := range catalogue.Dimensions {
+		if s.Metric[d] != "" {
+			return "", false
+		}
+	}
+	return ".*", true
+}
+
+// checkDaysLeft: days left count down to each deadline served, the unit's own
+// where it has one, and stay at 0 once it has passed.
+func checkDaysLeft(t *testing.T, api promAPI, b boardJSON) {
+	expr := detailQuery(t, b, bi("Còn lại (ngày)", "Days left"))
+	passed := 0
+	for _, s := range api.instant(c.KPITargetDeadline) {
+		province, ok := detailProvince(s)
+		if !ok {
+			continue
+		}
+		got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
+		want := math.Max(0, (s.value()-float64(time.Now().Unix()))/86400)
+		if want == 0 {
+			passed++
+		}
+		// The two queries run a moment apart.
+		if !ok || math.Abs(got-want) > 0.01 || got < 0 {
+			t.Errorf("%s: days left for %s in %s: %v (shown: %v), want %v", b.UID, s.Metric[c.LabelKPI], province, got, ok, want)
+		}
+	}
+	if passed == 0 {
+		t.Errorf("%s: the sample data has no passed deadline to show days left stop at 0", b.UID)
 	}
 }
 
@@ -183,9 +221,9 @@ func checkTheForecastIsTheAlerts(t *testing.T, api promAPI, b boardJSON, cat *ca
 			continue
 		}
 		alert := api.instant(q)
-		province := s.Metric[c.LabelProvince]
-		if province == "" {
-			province = ".*"
+		province, ok := detailProvince(s)
+		if !ok {
+			continue
 		}
 		shown, ok := api.boardValue(b, board, kpi, province)
 		if len(alert) != 1 || !ok || alert[0].value() != shown {
