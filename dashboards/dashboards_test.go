@@ -638,3 +638,37 @@ func writeFiles(t *testing.T, cat *catalogue.Catalogue, dir string) error {
 	}
 	return genfile.Write(dir, files)
 }
+
+// Since v0.0.22 the SDK's time-series builder hides the legend unless told:
+// every time series shows which line is which.
+func TestTimeSeriesShowTheirLegends(t *testing.T) {
+	n := 0
+	for uid, data := range buildBoards(t, loadCatalogue(t)) {
+		var b struct {
+			Panels []struct {
+				Type    string `json:"type"`
+				Title   string `json:"title"`
+				Options struct {
+					Legend struct {
+						ShowLegend bool `json:"showLegend"`
+					} `json:"legend"`
+				} `json:"options"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range b.Panels {
+			if p.Type != "timeseries" {
+				continue
+			}
+			n++
+			if !p.Options.Legend.ShowLegend {
+				t.Errorf("%s: %q hides its legend", uid, p.Title)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no time series on any board")
+	}
+}
