@@ -431,7 +431,7 @@ func TestBoardsShowOnlyWhatTheCatalogueHas(t *testing.T) {
 	for uid, data := range small {
 		b := lintBoardOf(t, data)
 		text := string(data)
-		for _, absent := range []string{conventions.Tasks, conventions.TaskOverdueDays, "$" + conventions.LabelProvince,
+		for _, absent := range []string{conventions.Tasks, conventions.TaskDue, "$" + conventions.LabelProvince,
 			conventions.LabelProvince + "!=", conventions.ProvinceInfo, kindTitles[catalogue.KindLevel][1]} {
 			if strings.Contains(text, absent) {
 				t.Errorf("%s shows %s, which the catalogue does not have", uid, absent)

@@ -328,6 +328,16 @@ func TestFailingSourceKeepsLastGoodData(t *testing.T) {
 	if got[`kpi_collector_last_success_timestamp_seconds{collector="scripted", source="national"}`] != float64(now.Unix()) {
 		t.Error("last success is the earlier good refresh")
 	}
+	e.RefreshAll(context.Background())
+	failures := `kpi_collector_consecutive_failures{collector="scripted", source="national"}`
+	if got := samples(t, mustScrape(t, e))[failures]; got != 2 {
+		t.Errorf("two failed refreshes in a row: %s = %v", failures, got)
+	}
+	script.set(accounts(7), nil, nil)
+	e.RefreshAll(context.Background())
+	if got := samples(t, mustScrape(t, e))[failures]; got != 0 {
+		t.Errorf("a success resets the count: %s = %v", failures, got)
+	}
 }
 
 func TestHungSourceNeverBlocksAScrape(t *testing.T) {
@@ -468,11 +478,15 @@ func TestAggregateRollsUpFormerProvinces(t *testing.T) {
 	}
 }
 
-// TestPromtoolCheckMetrics lints the whole exposition, self-metrics
-// included, with the real promtool.
+// TestPromtoolCheckMetrics lints the whole exposition, self-metrics, the
+// judgement and an overdue task included, with the real promtool.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := realserver.Binary(t, "promtool", "prometheus")
 	script.set(accounts(1), nil, nil)
+	script.mu.Lock()
+	script.tasks = []collectors.Task{{ID: "T1", Owner: "mps", Block: "government", Status: collectors.TaskInProgress, Due: now.AddDate(0, -1, 0)}}
+	script.mu.Unlock()
+	defer func() { script.mu.Lock(); script.tasks = nil; script.mu.Unlock() }()
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
 	cmd := exec.Command(promtool, "check", "metrics")
@@ -502,8 +516,9 @@ func TestTasks(t *testing.T) {
 		`kpi_tasks{block="government", owner="mps", task_status="done"}`:        1,
 		`kpi_tasks_overdue{block="government", owner="mps"}`:                    1,
 		`kpi_tasks_done_late{block="government", owner="mps"}`:                  1,
-		`kpi_task_overdue_days{block="government", owner="mps", task="T1"}`:     21,
-		`kpi_collector_series{collector="scripted", source="national"}`:         1 + 3, // a series and three tasks
+		// Due on 1 November, 21 days before now.
+		`kpi_task_due_timestamp_seconds{block="government", owner="mps", task="T1"}`: float64(now.AddDate(0, 0, -21).Unix()),
+		`kpi_collector_series{collector="scripted", source="national"}`:              1 + 3, // a series and three tasks
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -420,8 +420,8 @@ func renderTasks(w *writer, sum collectors.TaskSummary) {
 			w.sample(c.name, float64(r.Count), conventions.LabelOwner, r.Owner, conventions.LabelBlock, r.Block, conventions.LabelTaskStatus, r.Status)
 		}
 	}
-	w.family(conventions.TaskOverdueDays, conventions.Help[conventions.TaskOverdueDays])
+	w.family(conventions.TaskDue, conventions.Help[conventions.TaskDue])
 	for _, t := range sum.Tasks {
-		w.sample(conventions.TaskOverdueDays, float64(t.Days), conventions.LabelTask, t.Task, conventions.LabelOwner, t.Owner, conventions.LabelBlock, t.Block)
+		w.sample(conventions.TaskDue, float64(t.Due.Unix()), conventions.LabelTask, t.Task, conventions.LabelOwner, t.Owner, conventions.LabelBlock, t.Block)
 	}
 }
