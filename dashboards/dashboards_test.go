@@ -430,6 +430,11 @@ func TestBoardsShowOnlyWhatTheCatalogueHas(t *testing.T) {
 	}
 	for uid, data := range small {
 		b := lintBoardOf(t, data)
+		for _, r := range lintRules {
+			for _, problem := range r.check(b) {
+				t.Errorf("%s: %s: %s", uid, r.name, problem)
+			}
+		}
 		text := string(data)
 		for _, absent := range []string{conventions.Tasks, conventions.TaskDue, "$" + conventions.LabelProvince,
 			conventions.LabelProvince + "!=", conventions.ProvinceInfo, kindTitles[catalogue.KindLevel][1]} {
