@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -124,5 +126,24 @@ func TestValidateTakesOneCatalogue(t *testing.T) {
 	}
 	if code, out := validate(t, "--offline", a, "--config.file="+write(t, dir, "b.yaml", testCatalogue)); code != 2 || !strings.Contains(out, "two catalogues given") {
 		t.Errorf("two different files: exit %d\n%s", code, out)
+	}
+}
+
+// A source that does not answer within its timeout fails validate, and the
+// other sources are still read and reported.
+func TestValidateSourceTimingOut(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	dir := t.TempDir()
+	write(t, dir, "data.csv", "province,period,num,den\nHà Nội,2026-10,90,100\n")
+	cat := strings.Replace(testCatalogue, "sources:\n", "sources:\n  - id: portal\n    collector: json\n    interval: 1h\n    timeout: 1s\n    config:\n      url: "+hang.URL+"\n      mapping: {kpi: paid_by_bank, date: d, numerator: n, denominator: m, dimensions: {province: p}}\n", 1)
+	code, out := validate(t, write(t, dir, "kpis.yaml", cat))
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range []string{"source portal (json): FAILED: ", "timed out after 1s", "source provinces (csv): ok", "1 of 2 source(s) failed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
 	}
 }
