@@ -466,7 +466,10 @@ func tasksPage(r *request) (*page, error) {
 // longest overdue first.
 func (r *request) tasksTables(sum collectors.TaskSummary, tasks []collectors.Task) (*table, *table) {
 	l := r.l
-	type counts struct{ block string; total, overdue, late int }
+	type counts struct {
+		block                string
+		total, overdue, late int
+	}
 	by := map[string]*counts{}
 	get := func(owner, block string) *counts {
 		if by[owner] == nil {

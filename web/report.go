@@ -137,6 +137,8 @@ func reportPage(r *request) (*page, error) {
 			}
 		}
 	}
+	// On A4 the block, the last report and the trend give way.
+	lagging.dropCols(1, 11, 12)
 
 	provinces, ministries := cur.laggingUnits(curSum)
 	_, tasks := cur.tasksTables(curSnap.TaskSum, curSnap.Tasks)

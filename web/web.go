@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -272,6 +273,27 @@ func (p *page) table(id string) *table {
 		}
 	}
 	return nil
+}
+
+// dropCols removes columns (by index) from the table and its rows.
+func (t *table) dropCols(idx ...int) {
+	keep := func(i int) bool { return !slices.Contains(idx, i) }
+	var cols []col
+	for i, c := range t.Cols {
+		if keep(i) {
+			cols = append(cols, c)
+		}
+	}
+	t.Cols = cols
+	for r := range t.Rows {
+		var cells []cell
+		for i, c := range t.Rows[r].Cells {
+			if keep(i) {
+				cells = append(cells, c)
+			}
+		}
+		t.Rows[r].Cells = cells
+	}
 }
 
 func (t *table) writeCSV(w io.Writer) error {
