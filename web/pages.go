@@ -342,53 +342,63 @@ func (r *request) unitName(jk *exporter.JudgedKPI, s *exporter.JudgedSeries) (st
 	return strings.Join(parts, ", "), href
 }
 
+// seriesCols are the columns of a table of series: the first names the
+// series (a unit or a KPI).
+func (r *request) seriesCols(first msg) []col {
+	return numCols(r.cols(first, msg{"Hạng", "Rank"}, mStatus, mValue, mTarget, mGap, mForecast, mLast, mTrend), 1, 3, 4, 5, 6)
+}
+
+// seriesRow is one series with its judgement and its rank among the KPI's
+// units (pos, from 0); name is the first cell.
+func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, pos int, name cell) row {
+	k, l := jk.KPI, r.l
+	p, reported := s.Latest()
+	value := math.NaN()
+	if reported {
+		value = p.Value
+	}
+	m, _ := s.Plan.Governing(r.now())
+	st := statusCell(l, s.Judgement.Status)
+	if s.Judgement.Reason != "" {
+		st.Text += " (" + l.t(reasonWords[s.Judgement.Reason]) + ")"
+	}
+	gap, forecast, rank := "", "", "–"
+	if s.Gap > 0 {
+		gap = l.gap(k, s.Gap)
+	}
+	if !math.IsNaN(s.Forecast) {
+		forecast = l.value(k, s.Forecast)
+	}
+	if reported {
+		rank = strconv.Itoa(pos + 1)
+	}
+	var hist []figure
+	for _, h := range s.History {
+		hist = append(hist, figure{h.Period, h.Value})
+	}
+	labels := []string{"kpi", k.ID, "status", s.Judgement.Status, "reason", s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
+	for di, d := range k.Dimensions {
+		labels = append(labels, d, s.Labels[di])
+	}
+	return row{Attrs: attrs(labels...), Cells: []cell{
+		name,
+		{Text: rank},
+		st,
+		{Text: l.value(k, value), CSV: raw(value)},
+		{Text: l.value(k, m.Value), CSV: raw(m.Value)},
+		{Text: gap, CSV: raw(s.Gap)},
+		{Text: forecast, CSV: raw(s.Forecast)},
+		{Text: l.period(k.Cadence.Period, p.Period), CSV: dateCSV(p.Period)},
+		{SVG: sparkline(l, k, hist), CSV: " "},
+	}}
+}
+
 // unitsTable ranks a KPI's series with their judgement.
 func (r *request) unitsTable(jk *exporter.JudgedKPI) *table {
-	k, l := jk.KPI, r.l
-	t := &table{ID: "units", Caption: l.t(msg{"Xếp hạng các đơn vị", "Units ranked"}),
-		Cols: numCols(r.cols(msg{"Đơn vị", "Unit"}, msg{"Hạng", "Rank"}, mStatus, mValue, mTarget, mGap, mForecast, mLast, mTrend), 1, 3, 4, 5, 6)}
+	t := &table{ID: "units", Caption: r.l.t(msg{"Xếp hạng các đơn vị", "Units ranked"}), Cols: r.seriesCols(msg{"Đơn vị", "Unit"})}
 	for i, s := range ranked(jk, r.now()) {
 		name, href := r.unitName(jk, s)
-		p, reported := s.Latest()
-		value := math.NaN()
-		if reported {
-			value = p.Value
-		}
-		m, _ := s.Plan.Governing(r.now())
-		st := statusCell(l, s.Judgement.Status)
-		if s.Judgement.Reason != "" {
-			st.Text += " (" + l.t(reasonWords[s.Judgement.Reason]) + ")"
-		}
-		gap, forecast := "", ""
-		if s.Gap > 0 {
-			gap = l.gap(k, s.Gap)
-		}
-		if !math.IsNaN(s.Forecast) {
-			forecast = l.value(k, s.Forecast)
-		}
-		var hist []figure
-		for _, h := range s.History {
-			hist = append(hist, figure{h.Period, h.Value})
-		}
-		rank := "–"
-		if reported {
-			rank = strconv.Itoa(i + 1)
-		}
-		labels := []string{"status", s.Judgement.Status, "reason", s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
-		for di, d := range k.Dimensions {
-			labels = append(labels, d, s.Labels[di])
-		}
-		t.Rows = append(t.Rows, row{Attrs: attrs(labels...), Cells: []cell{
-			{Text: name, Href: href, CSV: strings.Join(s.Labels, ",")},
-			{Text: rank},
-			st,
-			{Text: l.value(k, value), CSV: raw(value)},
-			{Text: l.value(k, m.Value), CSV: raw(m.Value)},
-			{Text: gap, CSV: raw(s.Gap)},
-			{Text: forecast, CSV: raw(s.Forecast)},
-			{Text: l.period(k.Cadence.Period, p.Period), CSV: dateCSV(p.Period)},
-			{SVG: sparkline(l, k, hist), CSV: " "},
-		}})
+		t.Rows = append(t.Rows, r.seriesRow(jk, s, i, cell{Text: name, Href: href, CSV: strings.Join(s.Labels, ",")}))
 	}
 	return t
 }
@@ -404,53 +414,16 @@ func provincePage(r *request) (*page, error) {
 		return nil, errNotFound
 	}
 	l := r.l
-	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu của tỉnh, thành phố", "The province's KPIs"}), Empty: l.t(mNone),
-		Cols: numCols(r.cols(mKPI, mStatus, mValue, mTarget, mGap, mForecast, msg{"Hạng trong 34", "Rank of 34"}, mLast, mTrend), 2, 3, 4, 5, 6)}
+	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu của tỉnh, thành phố (hạng trong 34 tỉnh, thành phố)", "The province's KPIs (rank among the 34 provinces)"}), Empty: l.t(mNone), Cols: r.seriesCols(mKPI)}
 	for i := range r.snap.KPIs {
 		jk := &r.snap.KPIs[i]
 		if !slices.Contains(jk.KPI.Dimensions, catalogue.DimProvince) {
 			continue
 		}
-		k := jk.KPI
 		for pos, s := range ranked(jk, r.now()) {
-			if jk.Label(s, catalogue.DimProvince) != prov.Name {
-				continue
+			if jk.Label(s, catalogue.DimProvince) == prov.Name {
+				t.Rows = append(t.Rows, r.seriesRow(jk, s, pos, cell{Text: r.kpiName(jk.KPI), Href: r.url("/kpi/" + jk.KPI.ID), CSV: jk.KPI.ID}))
 			}
-			p, reported := s.Latest()
-			value := math.NaN()
-			if reported {
-				value = p.Value
-			}
-			m, _ := s.Plan.Governing(r.now())
-			st := statusCell(l, s.Judgement.Status)
-			if s.Judgement.Reason != "" {
-				st.Text += " (" + l.t(reasonWords[s.Judgement.Reason]) + ")"
-			}
-			gap, forecast, rank := "", "", "–"
-			if s.Gap > 0 {
-				gap = l.gap(k, s.Gap)
-			}
-			if !math.IsNaN(s.Forecast) {
-				forecast = l.value(k, s.Forecast)
-			}
-			if reported {
-				rank = strconv.Itoa(pos + 1)
-			}
-			var hist []figure
-			for _, h := range s.History {
-				hist = append(hist, figure{h.Period, h.Value})
-			}
-			t.Rows = append(t.Rows, row{Attrs: attrs("kpi", k.ID, "status", s.Judgement.Status, "value", raw(value), "gap", raw(s.Gap)), Cells: []cell{
-				{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
-				st,
-				{Text: l.value(k, value), CSV: raw(value)},
-				{Text: l.value(k, m.Value), CSV: raw(m.Value)},
-				{Text: gap, CSV: raw(s.Gap)},
-				{Text: forecast, CSV: raw(s.Forecast)},
-				{Text: rank},
-				{Text: l.period(k.Cadence.Period, p.Period), CSV: dateCSV(p.Period)},
-				{SVG: sparkline(l, k, hist), CSV: " "},
-			}})
 		}
 	}
 	return &page{Title: l.province(prov), Intro: fmt.Sprintf("%s · %s %s", prov.Name, l.t(msg{"mã", "code"}), prov.Code), Sections: []*section{{Tables: []*table{t}}}}, nil

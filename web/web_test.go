@@ -18,6 +18,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/htmlcheck"
 	"github.com/kpiwatch/kpiwatch/project06"
 	"github.com/kpiwatch/kpiwatch/units"
 )
@@ -97,10 +98,11 @@ func TestEveryPage(t *testing.T) {
 		if strings.Contains(target, "lang=en") {
 			wantLang = "en"
 		}
-		for _, p := range accessibility(t, body, wantLang) {
+		doc := parse(t, body)
+		for _, p := range htmlcheck.Accessibility(doc, wantLang) {
 			t.Errorf("%s: %s", target, p)
 		}
-		for _, href := range hrefs(t, body) {
+		for _, href := range htmlcheck.Links(doc) {
 			links[href] = target
 		}
 	}
@@ -120,114 +122,19 @@ func TestEveryPage(t *testing.T) {
 
 func parse(t testing.TB, body string) *html.Node {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(body))
+	doc, err := htmlcheck.Parse(body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return doc
 }
 
-func attr(n *html.Node, name string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-func walk(n *html.Node, f func(*html.Node)) {
-	f(n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, f)
-	}
-}
-
-// accessibility lists the basics a page misses.
-func accessibility(t testing.TB, body, wantLang string) []string {
-	doc := parse(t, body)
-	var problems []string
-	labels := map[string]bool{}
-	var controls []string
-	walk(doc, func(n *html.Node) {
-		if n.Type != html.ElementNode {
-			return
-		}
-		switch n.Data {
-		case "html":
-			if l, _ := attr(n, "lang"); l != wantLang {
-				problems = append(problems, "html lang="+strconv.Quote(l)+", want "+wantLang)
-			}
-		case "th":
-			if s, _ := attr(n, "scope"); s != "col" && s != "row" {
-				problems = append(problems, "a th without scope")
-			}
-		case "label":
-			f, _ := attr(n, "for")
-			labels[f] = true
-		case "select", "textarea":
-			id, _ := attr(n, "id")
-			controls = append(controls, id)
-		case "input":
-			if ty, _ := attr(n, "type"); ty != "hidden" && ty != "submit" {
-				id, _ := attr(n, "id")
-				controls = append(controls, id)
-			}
-		case "svg":
-			_, label := attr(n, "aria-label")
-			if role, _ := attr(n, "role"); (role == "img" || role == "group") && !label {
-				problems = append(problems, "a chart without aria-label")
-			}
-		case "script", "link", "img", "iframe":
-			if src, _ := attr(n, "src"); src != "" {
-				problems = append(problems, n.Data+" fetches "+src)
-			}
-		}
-	})
-	for _, id := range controls {
-		if id == "" || !labels[id] {
-			problems = append(problems, "a form control without a label: "+strconv.Quote(id))
-		}
-	}
-	return problems
-}
-
-func hrefs(t testing.TB, body string) []string {
-	var out []string
-	walk(parse(t, body), func(n *html.Node) {
-		if n.Type == html.ElementNode && (n.Data == "a" || n.Data == "link") {
-			if h, ok := attr(n, "href"); ok {
-				out = append(out, h)
-			}
-		}
-	})
-	return out
-}
-
-// rows are the table rows of a page that carry data, as attribute maps.
+// rows are the data rows of a table of a page, as attribute maps.
 func rows(t testing.TB, body, tableID string) []map[string]string {
 	var out []map[string]string
-	walk(parse(t, body), func(n *html.Node) {
-		if n.Type != html.ElementNode || n.Data != "table" {
-			return
-		}
-		if id, _ := attr(n, "id"); id != tableID {
-			return
-		}
-		walk(n, func(tr *html.Node) {
-			if tr.Type == html.ElementNode && tr.Data == "tr" {
-				m := map[string]string{}
-				for _, a := range tr.Attr {
-					if strings.HasPrefix(a.Key, "data-") {
-						m[strings.TrimPrefix(a.Key, "data-")] = a.Val
-					}
-				}
-				if len(m) > 0 {
-					out = append(out, m)
-				}
-			}
-		})
-	})
+	for _, r := range htmlcheck.Rows(parse(t, body), tableID) {
+		out = append(out, r.Data)
+	}
 	return out
 }
 
