@@ -135,7 +135,9 @@ func (e exposition) only(name string, want map[string]string) (float64, bool) {
 // overview dashboard).
 var statuses = []string{conventions.StatusMissed, conventions.StatusAtRisk, conventions.StatusOnTrack, conventions.StatusAchieved, conventions.StatusStale, conventions.StatusNoData}
 
-func near(a, b float64) bool { return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+func near(a, b float64) bool {
+	return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
 
 func parseNum(s string) float64 {
 	v, err := strconv.ParseFloat(s, 64)
