@@ -208,3 +208,11 @@ func raw(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
+
+// days writes the days left to a deadline, or how long ago it passed.
+func (l lang) days(n int) string {
+	if n >= 0 {
+		return strconv.Itoa(n)
+	}
+	return l.t(msg{"đã qua ", "passed "}) + strconv.Itoa(-n)
+}

@@ -69,9 +69,10 @@ func numCols(cs []col, idx ...int) []col {
 // its own page.
 func (r *request) kpiRow(s *kpiSummary) row {
 	k, l := s.jk.KPI, r.l
-	days, deadline := "–", "–"
+	days, daysCSV, deadline := "–", "", "–"
 	if !s.deadline.IsZero() {
-		days, deadline = strconv.Itoa(daysLeft(s.deadline, r.now())), l.date(s.target.By)
+		n := daysLeft(s.deadline, r.now())
+		days, daysCSV, deadline = l.days(n), strconv.Itoa(n), l.date(s.target.By)
 	}
 	target := "–"
 	if len(s.jk.Plan.Milestones) > 0 {
@@ -86,7 +87,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 		gap = l.gap(k, s.gap)
 	}
 	return row{
-		Attrs: attrs("kpi", k.ID, "status", s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(s.target.Value)),
+		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(s.target.Value)),
 		Cells: []cell{
 			{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
 			{Text: l.block(k.Block), CSV: k.Block},
@@ -98,7 +99,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 			{Text: gap, CSV: raw(s.gap)},
 			{Text: target, CSV: raw(s.target.Value)},
 			{Text: deadline, CSV: s.target.By.Format("2006-01-02")},
-			{Text: days, CSV: days},
+			{Text: days, CSV: daysCSV},
 			{Text: l.period(k.Cadence.Period, s.last), CSV: dateCSV(s.last)},
 			{SVG: sparkline(l, k, s.history), Text: "–", CSV: " "},
 		},
@@ -376,7 +377,7 @@ func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, po
 	for _, h := range s.History {
 		hist = append(hist, figure{h.Period, h.Value})
 	}
-	labels := []string{"kpi", k.ID, "status", s.Judgement.Status, "reason", s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
+	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Judgement.Status, conventions.LabelReason, s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
 	for di, d := range k.Dimensions {
 		labels = append(labels, d, s.Labels[di])
 	}
