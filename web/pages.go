@@ -30,7 +30,7 @@ var (
 	mDaysLeft = msg{"Còn (ngày)", "Days left"}
 	mLast     = msg{"Kỳ báo cáo gần nhất", "Last report"}
 	mTrend    = msg{"Xu hướng", "Trend"}
-	mGap      = msg{"Chậm so với kế hoạch", "Behind plan by"}
+	mGap      = msg{"Chậm so với KH", "Behind plan"}
 	mForecast = msg{"Dự báo đến hạn", "Forecast at deadline"}
 	mProvince = msg{"Tỉnh, thành phố", "Province"}
 	mAll      = msg{"Tất cả", "All"}
@@ -80,7 +80,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 	}
 	st := statusCell(l, s.status)
 	if s.national != nil && s.national.Judgement.Reason != "" {
-		st.Text += " (" + l.t(reasonWords[s.national.Judgement.Reason]) + ")"
+		st.Sub = l.t(reasonWords[s.national.Judgement.Reason])
 	}
 	gap := ""
 	if s.gap > 0 {
@@ -90,8 +90,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(s.target.Value)),
 		Cells: []cell{
 			{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
-			{Text: l.block(k.Block), CSV: k.Block},
-			{Text: r.owner(k.Owner), CSV: k.Owner},
+			{Text: r.owner(k.Owner), Sub: l.block(k.Block), CSV: k.Owner + " (" + k.Block + ")"},
 			st,
 			{SVG: r.statusBar(s), CSV: countsCSV(s.counts)},
 			{Text: l.value(k, s.value), CSV: raw(s.value)},
@@ -107,7 +106,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 }
 
 func (r *request) kpiCols() []col {
-	return numCols(r.cols(mKPI, mBlock, mOwner, mStatus, mUnits, mValue, mPlan, mGap, mTarget, mDeadline, mDaysLeft, mLast, mTrend), 5, 6, 7, 8, 10)
+	return numCols(r.cols(mKPI, msg{"Cơ quan chủ trì (khối)", "Owner (block)"}, mStatus, mUnits, mValue, mPlan, mGap, mTarget, mDeadline, mDaysLeft, mLast, mTrend), 4, 5, 6, 7, 9)
 }
 
 func countsCSV(c map[string]int) string {
@@ -131,7 +130,7 @@ func (r *request) statusBar(s *kpiSummary) template.HTML {
 	if total <= 1 {
 		return ""
 	}
-	const w, h = 90.0, 12.0
+	const w, h = 72.0, 12.0
 	var b, label strings.Builder
 	x := 0.0
 	for _, st := range statusStyles {
@@ -361,7 +360,7 @@ func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, po
 	m, _ := s.Plan.Governing(r.now())
 	st := statusCell(l, s.Judgement.Status)
 	if s.Judgement.Reason != "" {
-		st.Text += " (" + l.t(reasonWords[s.Judgement.Reason]) + ")"
+		st.Sub = l.t(reasonWords[s.Judgement.Reason])
 	}
 	gap, forecast, rank := "", "", "–"
 	if s.Gap > 0 {

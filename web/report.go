@@ -137,8 +137,8 @@ func reportPage(r *request) (*page, error) {
 			}
 		}
 	}
-	// On A4 the block, the last report and the trend give way.
-	lagging.dropCols(1, 11, 12)
+	// On A4 the last report and the trend give way.
+	lagging.dropCols(10, 11)
 
 	provinces, ministries := cur.laggingUnits(curSum)
 	_, tasks := cur.tasksTables(curSnap.TaskSum, curSnap.Tasks)

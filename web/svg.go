@@ -25,7 +25,7 @@ func sparkline(l lang, k *catalogue.KPI, hist []figure) template.HTML {
 	if len(hist) < 2 {
 		return ""
 	}
-	const w, h = 96.0, 24.0
+	const w, h = 72.0, 22.0
 	lo, hi := extent(hist, nil)
 	var pts strings.Builder
 	for i, f := range hist {

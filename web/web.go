@@ -254,6 +254,7 @@ type row struct {
 // The first cell of a row is its header.
 type cell struct {
 	Text, Href, Status string
+	Sub                string // a second line, smaller
 	SVG                template.HTML
 	CSV                string // what the CSV holds when not Text (raw figures)
 }

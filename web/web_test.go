@@ -252,7 +252,7 @@ func TestCSV(t *testing.T) {
 		}
 		if c.table == "kpis" {
 			for i, r := range htmlRows {
-				if recs[i+1][0] != r["kpi"] || recs[i+1][3] != r["status"] || recs[i+1][5] != r["value"] {
+				if recs[i+1][0] != r["kpi"] || recs[i+1][2] != r["status"] || recs[i+1][4] != r["value"] {
 					t.Errorf("CSV row %v does not match the page's %v", recs[i+1], r)
 				}
 			}
