@@ -350,3 +350,31 @@ func lastMonthlyPeriod(t *testing.T, m exposition) string {
 	}
 	return time.Unix(int64(last), 0).UTC().Format("2006-01")
 }
+
+// TestReportCommand writes the briefing as HTML: to standard output, to an
+// .html file, and, with no Chromium on the PATH, beside a requested .pdf.
+func TestReportCommand(t *testing.T) {
+	var out, stderr strings.Builder
+	if code := run(context.Background(), []string{"report", "--period", "2026-10", "--lang", "en"}, &out, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(out.String(), `<html lang="en">`) || !strings.Contains(out.String(), "Monthly briefing, 2026-10") {
+		t.Errorf("the briefing on standard output:\n%.300s", out.String())
+	}
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	pdf := filepath.Join(dir, "briefing.pdf")
+	stderr.Reset()
+	if code := run(context.Background(), []string{"report", "--period", "2026-10", "--out", pdf}, io.Discard, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "apt-get install -y chromium") {
+		t.Errorf("without Chromium the command does not say what to install:\n%s", stderr.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "briefing.html")); err != nil || !strings.Contains(string(b), "Báo cáo tháng 10/2026") {
+		t.Errorf("without Chromium the briefing is not written as HTML: %v", err)
+	}
+	if code := run(context.Background(), []string{"report", "--period", "10/2026"}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("a bad period: exit %d, want 2", code)
+	}
+}
