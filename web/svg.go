@@ -80,6 +80,9 @@ func trendChart(l lang, k *catalogue.KPI, hist []figure, plan kpi.Plan, now time
 			planPts = append(planPts, figure{m.By, plan.ValueAt(m.By)})
 		}
 	}
+	if last := planPts[len(planPts)-1].at; end.After(last) {
+		planPts = append(planPts, figure{end, plan.ValueAt(end)}) // flat after the last milestone
+	}
 	var extra []float64
 	for _, p := range planPts {
 		extra = append(extra, p.value)
