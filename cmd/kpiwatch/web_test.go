@@ -167,6 +167,13 @@ func TestPagesInChromium(t *testing.T) {
 	if p := htmlcheck.Accessibility(doc, "vi"); len(p) > 0 {
 		t.Errorf("scorecard: %v", p)
 	}
+	for _, href := range htmlcheck.Links(doc) {
+		if strings.HasPrefix(href, "/") {
+			if code, _ := get(t, http.DefaultClient, base+href); code != http.StatusOK {
+				t.Errorf("the scorecard links to %s: %d", href, code)
+			}
+		}
+	}
 	kpis := htmlcheck.Rows(doc, "kpis")
 	if len(kpis) != len(m[conventions.KPIInfo].GetMetric()) || len(kpis) == 0 {
 		t.Fatalf("the scorecard shows %d KPIs, /metrics has %d", len(kpis), len(m[conventions.KPIInfo].GetMetric()))
