@@ -87,9 +87,7 @@ func rank(status string) int {
 }
 
 // StatusWord is how a page writes a status.
-func StatusWord(lang, status string) string {
-	return langOf(&url.Values{"lang": {lang}}).t(styleOf(status).word)
-}
+func StatusWord(language, status string) string { return lang(language).t(styleOf(status).word) }
 
 var reasonWords = map[string]msg{
 	conventions.ReasonBehindPlan:   {"chậm so với kế hoạch", "behind plan"},

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
@@ -97,7 +98,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 			{Text: l.value(k, s.plan), CSV: raw(s.plan)},
 			{Text: gap, CSV: raw(s.gap)},
 			{Text: target, CSV: raw(s.target.Value)},
-			{Text: deadline, CSV: s.target.By.Format("2006-01-02")},
+			{Text: deadline, CSV: dateCSV(s.target.By)},
 			{Text: days, CSV: daysCSV},
 			{Text: l.period(k.Cadence.Period, s.last), CSV: dateCSV(s.last)},
 			{SVG: sparkline(l, k, s.history), Text: "–", CSV: " "},
@@ -119,7 +120,12 @@ func countsCSV(c map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-func dateCSV(t interface{ Format(string) string }) string { return t.Format("2006-01-02") }
+func dateCSV(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
 
 // statusBar shows how many of a KPI's units stand at each status, as one bar.
 func (r *request) statusBar(s *kpiSummary) template.HTML {
