@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bf := newBackfillCommand(app)
 	check := newCheckCommand(app)
 	initCmd := newInitCommand(app)
+	rep := newReportCommand(app)
 
 	cmd, err := app.Parse(args)
 	if terminated {
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return initCmd.run(stdout, stderr)
 	case bf.cmd.FullCommand():
 		return bf.run(ctx, logger, stdout, stderr)
+	case rep.cmd.FullCommand():
+		return rep.run(ctx, logger, stdout, stderr)
 	default:
 		return serve.run(ctx, logger, slogger)
 	}
