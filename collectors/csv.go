@@ -24,6 +24,7 @@ type csvConfig struct {
 	// decimal separator.
 	Delimiter string  `yaml:"delimiter"`
 	Mapping   Mapping `yaml:"mapping"`
+	Wide      *Wide   `yaml:"wide"`
 }
 
 type csvCollector struct {
@@ -45,7 +46,7 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if !ok {
 		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
 	}
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -58,12 +59,12 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadCSV(ctx, f, c.cfg.Path, c.sep, c.cfg.Mapping, m)
+	return ReadCSV(ctx, f, c.cfg.Path, c.sep, tableLayout(c.cfg.Mapping, c.cfg.Wide), m)
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are
 // returned in Batch.Rejected; a stream that cannot be read at all is an error.
-func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping, m *Mapper) (*Batch, error) {
+func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper) (*Batch, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
@@ -77,7 +78,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		return nil, fmt.Errorf("source %s: %s: reading the header: %w", m.Source(), name, err)
 	}
 	header = append([]string(nil), header...)
-	b, err := m.Bind(mp, header, name)
+	b, err := mp.bind(m, header, name)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.Line}, pe.Err})
 				continue
 			}
-			if batch.Add(b.Row(rec.fields, rec.row)) && len(batch.Observations) == sample && size > 0 {
+			if b.AddRow(batch, rec.fields, rec.row) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
 				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
 			}

@@ -21,6 +21,7 @@ type excelConfig struct {
 	Path    string    `yaml:"path"`
 	Sheet   sheetSpec `yaml:"sheet"`
 	Mapping Mapping   `yaml:"mapping"`
+	Wide    *Wide     `yaml:"wide"`
 }
 
 // sheetSpec says where the table is in a workbook. Rows are numbered as
@@ -77,7 +78,7 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
 	}
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -90,7 +91,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
 	defer sheet.Close()
-	b, err := m.Bind(c.cfg.Mapping, sheet.Header(), c.cfg.Path)
+	b, err := tableLayout(c.cfg.Mapping, c.cfg.Wide).bind(m, sheet.Header(), c.cfg.Path)
 	if err != nil {
 		var re *RowError
 		if errors.As(err, &re) && re.Loc.Row == 1 {
@@ -100,6 +101,9 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	}
 	numbers := b.NumberColumns()
 	nf := c.cfg.Mapping.Numbers
+	if c.cfg.Wide != nil {
+		nf = c.cfg.Wide.Numbers
+	}
 	batch := &Batch{}
 	for {
 		cells, row, err := sheet.Next()
@@ -117,7 +121,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 				cells[i] = typedNumber(cells[i], nf)
 			}
 		}
-		batch.Add(b.Row(cells, row))
+		b.AddRow(batch, cells, row)
 	}
 }
 
