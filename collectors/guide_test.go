@@ -2,6 +2,9 @@ package collectors
 
 import (
 	"os"
+	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,6 +23,9 @@ func guideBlocks(t testing.TB, guide, marker string) []string {
 	}
 	var blocks []string
 	for _, part := range strings.Split(string(data), "<!-- "+marker+" -->\n")[1:] {
+		for strings.HasPrefix(part, "<!-- ") { // another marker on the same block
+			part = part[strings.Index(part, "\n")+1:]
+		}
 		start := strings.Index(part, "\n") + 1 // past the opening fence
 		end := strings.Index(part, "\n```\n")
 		if !strings.HasPrefix(part, "```") || end < start {
@@ -50,5 +56,57 @@ func TestGuideExamples(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("the guide has no example of the %s collector", name)
 		}
+	}
+}
+
+// Every report shape the guide shows reads as the guide says: its file,
+// read by its source over the test catalogue, gives the observations shown.
+func TestGuideShapes(t *testing.T) {
+	const guide = "../docs/collectors.md"
+	data, err := os.ReadFile(guide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`<!-- shape-source (\S+) -->`).FindAllStringSubmatch(string(data), -1)
+	if len(names) == 0 {
+		t.Fatal("the guide shows no report shape")
+	}
+	for _, n := range names {
+		name := n[1]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, file := range guideBlocks(t, guide, "shape-data "+name) {
+				writeFile(t, dir, name, file)
+			}
+			var sources []yaml.Node
+			if err := yaml.Unmarshal([]byte(guideBlocks(t, guide, "shape-source "+name)[0]), &sources); err != nil {
+				t.Fatal(err)
+			}
+			node := &sources[0]
+			for i := 0; i < len(node.Content); i += 2 {
+				if node.Content[i].Value == "id" { // the test catalogue's source is "src"
+					node.Content = append(node.Content[:i], node.Content[i+2:]...)
+				}
+			}
+			src, err := yaml.Marshal(node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, m := newCatalogueSource(t, cumulativeCatalogue, dir, string(src))
+			b := collect(t, c, m)
+			if len(b.Rejected) > 0 {
+				t.Errorf("rejected: %s", errorTexts(b.Rejected))
+			}
+			var got []string
+			for k, o := range observed(m, b) {
+				got = append(got, k+" "+strconv.FormatFloat(o.Value, 'f', -1, 64))
+			}
+			want := strings.Split(strings.TrimSpace(guideBlocks(t, guide, "shape-expect "+name)[0]), "\n")
+			sort.Strings(got)
+			sort.Strings(want)
+			if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+				t.Errorf("read:\n%s\nthe guide says:\n%s", g, w)
+			}
+		})
 	}
 }
