@@ -25,9 +25,11 @@ type csvConfig struct {
 	Delimiter string  `yaml:"delimiter"`
 	Mapping   Mapping `yaml:"mapping"`
 	Wide      *Wide   `yaml:"wide"`
+	FileName  string  `yaml:"file_name"`
 }
 
 type csvCollector struct {
+	*fileSet
 	cfg csvConfig
 	dir fs.FS
 	sep rune
@@ -47,19 +49,22 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
 	}
 	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
-	if len(errs) > 0 {
+	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".csv", ".txt"}, "config")
+	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &csvCollector{cfg: cfg, dir: env.Dir, sep: sep}, nil
+	return &csvCollector{fileSet: files, cfg: cfg, dir: env.Dir, sep: sep}, nil
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	f, err := OpenFile(c.dir, c.cfg.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ReadCSV(ctx, f, c.cfg.Path, c.sep, tableLayout(c.cfg.Mapping, c.cfg.Wide), m)
+	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
+		f, err := OpenFile(c.dir, name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return ReadCSV(ctx, f, name, c.sep, l, m)
+	})
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are

@@ -22,6 +22,8 @@ type excelConfig struct {
 	Sheet   sheetSpec `yaml:"sheet"`
 	Mapping Mapping   `yaml:"mapping"`
 	Wide    *Wide     `yaml:"wide"`
+	// FileName reads columns from the names of a folder's files.
+	FileName string `yaml:"file_name"`
 }
 
 // sheetSpec says where the table is in a workbook. Rows are numbered as
@@ -64,6 +66,7 @@ func (s *sheetSpec) check(prefix string) []catalogue.FieldError {
 }
 
 type excelCollector struct {
+	*fileSet
 	cfg excelConfig
 	env Env
 }
@@ -79,19 +82,27 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	}
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
 	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
-	if len(errs) > 0 {
+	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm"}, "config")
+	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &excelCollector{cfg: cfg, env: env}, nil
+	return &excelCollector{fileSet: files, cfg: cfg, env: env}, nil
 }
 
 func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	sheet, err := openSheet(c.env.Dir, c.cfg.Path, c.cfg.Sheet)
+	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
+		return c.readFile(ctx, m, name, l)
+	})
+}
+
+// readFile reads one workbook's table.
+func (c *excelCollector) readFile(ctx context.Context, m *Mapper, name string, l Layout) (*Batch, error) {
+	sheet, err := openSheet(c.env.Dir, name, c.cfg.Sheet)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
 	defer sheet.Close()
-	b, err := tableLayout(c.cfg.Mapping, c.cfg.Wide).bind(m, sheet.Header(), c.cfg.Path)
+	b, err := l.bind(m, sheet.Header(), name)
 	if err != nil {
 		var re *RowError
 		if errors.As(err, &re) && re.Loc.Row == 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
@@ -29,6 +30,8 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
+	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
 )
@@ -57,6 +60,12 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
 		}
 		gauge(descSeries, float64(len(s.series)+len(s.tasks)), s.cfg.ID, s.cfg.Collector)
+		if fc, ok := s.collector.(collectors.FileCounter); ok {
+			if read, rejected, ok := fc.Files(); ok {
+				gauge(descFilesRead, float64(read), s.cfg.ID, s.cfg.Collector)
+				gauge(descFilesRejected, float64(rejected), s.cfg.ID, s.cfg.Collector)
+			}
+		}
 		s.mu.Unlock()
 	}
 	c.e.reloads.mu.Lock()
