@@ -92,8 +92,11 @@ func (f *fileSet) list() (names []string, single bool, err error) {
 		return names, false, nil
 	}
 	fi, err := fs.Stat(fsys, p)
-	if err != nil || !fi.IsDir() {
-		return []string{f.path}, true, nil // opening it says what is wrong
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.IsDir() {
+		return []string{f.path}, true, nil
 	}
 	entries, err := fs.ReadDir(fsys, p)
 	if err != nil {

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -59,8 +60,10 @@ func TestGuideExamples(t *testing.T) {
 	}
 }
 
-// Every report shape the guide shows reads as the guide says: its file,
-// read by its source over the test catalogue, gives the observations shown.
+// Every report shape the guide shows reads as the guide says: its files
+// (<!-- shape-data NAME FILE -->), read by its source (<!-- shape-source
+// NAME -->) over the test catalogue, give the observations shown
+// (<!-- shape-expect NAME -->) and reject nothing else.
 func TestGuideShapes(t *testing.T) {
 	const guide = "../docs/collectors.md"
 	data, err := os.ReadFile(guide)
@@ -75,8 +78,11 @@ func TestGuideShapes(t *testing.T) {
 		name := n[1]
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, file := range guideBlocks(t, guide, "shape-data "+name) {
-				writeFile(t, dir, name, file)
+			for _, f := range regexp.MustCompile(`<!-- shape-data `+regexp.QuoteMeta(name)+` (.+?) -->`).FindAllStringSubmatch(string(data), -1) {
+				if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f[1])), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, dir, f[1], guideBlocks(t, guide, "shape-data "+name+" "+f[1])[0])
 			}
 			var sources []yaml.Node
 			if err := yaml.Unmarshal([]byte(guideBlocks(t, guide, "shape-source "+name)[0]), &sources); err != nil {
@@ -94,14 +100,22 @@ func TestGuideShapes(t *testing.T) {
 			}
 			c, m := newCatalogueSource(t, cumulativeCatalogue, dir, string(src))
 			b := collect(t, c, m)
-			if len(b.Rejected) > 0 {
-				t.Errorf("rejected: %s", errorTexts(b.Rejected))
-			}
 			var got []string
 			for k, o := range observed(m, b) {
 				got = append(got, k+" "+strconv.FormatFloat(o.Value, 'f', -1, 64))
 			}
-			want := strings.Split(strings.TrimSpace(guideBlocks(t, guide, "shape-expect "+name)[0]), "\n")
+			var want, rejections []string
+			for _, line := range strings.Split(strings.TrimSpace(guideBlocks(t, guide, "shape-expect "+name)[0]), "\n") {
+				if r, ok := strings.CutPrefix(line, "rejected: "); ok {
+					rejections = append(rejections, r)
+				} else {
+					want = append(want, line)
+				}
+			}
+			wantContains(t, errorTexts(b.Rejected), rejections...)
+			if len(b.Rejected) != len(rejections) {
+				t.Errorf("rejected %d, the guide says %d:\n%s", len(b.Rejected), len(rejections), errorTexts(b.Rejected))
+			}
 			sort.Strings(got)
 			sort.Strings(want)
 			if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
