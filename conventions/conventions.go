@@ -103,26 +103,32 @@ const (
 
 // Roadmap tasks.
 const (
-	Tasks           = "kpi_tasks"
-	TasksOverdue    = "kpi_tasks_overdue"
-	TasksDoneLate   = "kpi_tasks_done_late"
-	TaskOverdueDays = "kpi_task_overdue_days"
-	TaskDue         = "kpi_task_due_timestamp_seconds"
+	Tasks         = "kpi_tasks"
+	TasksOverdue  = "kpi_tasks_overdue"
+	TasksDoneLate = "kpi_tasks_done_late"
+	// TaskDue is the due date of each overdue task (the start of its due
+	// day): days overdue are derived from it, in base units as Prometheus
+	// wants, and it does not change every day.
+	TaskDue = "kpi_task_due_timestamp_seconds"
 )
 
 // Self-metrics, one series per source.
 const (
-	CollectorSuccess       = "kpi_collector_success"
-	CollectorDuration      = "kpi_collector_duration_seconds"
-	CollectorLastSuccess   = "kpi_collector_last_success_timestamp_seconds"
-	CollectorSeries        = "kpi_collector_series"
-	CollectorRejectedRows  = "kpi_collector_rejected_rows"
-	CatalogueReloadSuccess = "kpi_catalogue_reload_success"
-	CatalogueReloadLast    = "kpi_catalogue_reload_last_success_timestamp_seconds"
-	BuildInfo              = "kpi_build_info"
-	PushSuccess            = "kpi_push_success"
-	PushLastSuccess        = "kpi_push_last_success_timestamp_seconds"
-	PushFailures           = "kpi_push_failures_total"
+	CollectorSuccess      = "kpi_collector_success"
+	CollectorDuration     = "kpi_collector_duration_seconds"
+	CollectorLastSuccess  = "kpi_collector_last_success_timestamp_seconds"
+	CollectorSeries       = "kpi_collector_series"
+	CollectorRejectedRows = "kpi_collector_rejected_rows"
+	// CollectorConsecutiveFailures is how many refreshes of a source have
+	// failed in a row: one alert rule serves every source, whatever its
+	// interval, and one failed refresh in a row does not page anyone.
+	CollectorConsecutiveFailures = "kpi_collector_consecutive_failures"
+	CatalogueReloadSuccess       = "kpi_catalogue_reload_success"
+	CatalogueReloadLast          = "kpi_catalogue_reload_last_success_timestamp_seconds"
+	BuildInfo                    = "kpi_build_info"
+	PushSuccess                  = "kpi_push_success"
+	PushLastSuccess              = "kpi_push_last_success_timestamp_seconds"
+	PushFailures                 = "kpi_push_failures_total"
 )
 
 // Self-metrics of a source whose path is a folder or a glob: one bad file
@@ -192,37 +198,38 @@ var Statuses = []string{StatusAchieved, StatusOnTrack, StatusAtRisk, StatusMisse
 
 // Help is the HELP text of every metric the exporter serves.
 var Help = map[string]string{
-	KPIValue:               "Latest reported value of a KPI series (ratios in 0..1).",
-	KPINumerator:           "Numerator of the latest reported value of a ratio KPI series.",
-	KPIDenominator:         "Denominator of the latest reported value of a ratio KPI series.",
-	KPIReportPeriod:        "Start of the period the latest report of a series covers, in seconds since the epoch.",
-	KPIStatus:              "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
-	KPIForecast:            "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
-	KPIPlanGap:             "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
-	KPIDataSuspect:         "1 for each plausibility check the latest report of a series fails (check label).",
-	KPIInfo:                "Metadata of a KPI; always 1.",
-	KPITarget:              "Target value of the milestone that governs now.",
-	KPITargetDeadline:      "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
-	KPIPlan:                "Value the KPI should have now, interpolated from the baseline through the milestones.",
-	KPIBaseline:            "Baseline value the KPI's plan starts from.",
-	KPITolerance:           "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
-	OwnerInfo:              "Metadata of a responsible agency; always 1.",
-	ProvinceInfo:           "The provincial units in force since 2025-07-01; always 1.",
-	Tasks:                  "Roadmap tasks by owner, block and status.",
-	TasksOverdue:           "Roadmap tasks past their due date and not done.",
-	TasksDoneLate:          "Roadmap tasks done after their due date.",
-	TaskOverdueDays:        "Days an overdue roadmap task is past its due date.",
-	CollectorSuccess:       "Whether the last refresh of a source succeeded (1) or failed (0).",
-	CollectorDuration:      "Duration of the last refresh of a source, in seconds.",
-	CollectorLastSuccess:   "When a source last refreshed successfully, in seconds since the epoch.",
-	CollectorSeries:        "Observed series, or roadmap tasks, held from a source's last good data.",
-	CollectorRejectedRows:  "Rows the last refresh of a source rejected as bad input.",
-	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
-	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",
-	BuildInfo:              "Version of kpiwatch; always 1.",
-	PushSuccess:            "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
-	PushLastSuccess:        "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
-	PushFailures:           "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
+	KPIValue:                     "Latest reported value of a KPI series (ratios in 0..1).",
+	KPINumerator:                 "Numerator of the latest reported value of a ratio KPI series.",
+	KPIDenominator:               "Denominator of the latest reported value of a ratio KPI series.",
+	KPIReportPeriod:              "Start of the period the latest report of a series covers, in seconds since the epoch.",
+	KPIStatus:                    "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
+	KPIForecast:                  "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
+	KPIPlanGap:                   "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
+	KPIDataSuspect:               "1 for each plausibility check the latest report of a series fails (check label).",
+	KPIInfo:                      "Metadata of a KPI; always 1.",
+	KPITarget:                    "Target value of the milestone that governs now.",
+	KPITargetDeadline:            "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
+	KPIPlan:                      "Value the KPI should have now, interpolated from the baseline through the milestones.",
+	KPIBaseline:                  "Baseline value the KPI's plan starts from.",
+	KPITolerance:                 "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
+	OwnerInfo:                    "Metadata of a responsible agency; always 1.",
+	ProvinceInfo:                 "The provincial units in force since 2025-07-01; always 1.",
+	Tasks:                        "Roadmap tasks by owner, block and status.",
+	TasksOverdue:                 "Roadmap tasks past their due date and not done.",
+	TasksDoneLate:                "Roadmap tasks done after their due date.",
+	TaskDue:                      "Due date (start of the day) of a roadmap task past its due date and not done, in seconds since the epoch.",
+	CollectorSuccess:             "Whether the last refresh of a source succeeded (1) or failed (0).",
+	CollectorDuration:            "Duration of the last refresh of a source, in seconds.",
+	CollectorLastSuccess:         "When a source last refreshed successfully, in seconds since the epoch.",
+	CollectorSeries:              "Observed series, or roadmap tasks, held from a source's last good data.",
+	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input.",
+	CollectorConsecutiveFailures: "Refreshes of a source that have failed in a row (0 after a success).",
+	CatalogueReloadSuccess:       "Whether the last catalogue reload succeeded (1) or was refused (0).",
+	CatalogueReloadLast:          "When the catalogue was last loaded successfully, in seconds since the epoch.",
+	BuildInfo:                    "Version of kpiwatch; always 1.",
+	PushSuccess:                  "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
+	PushLastSuccess:              "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
+	PushFailures:                 "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
 
 	// Sources whose path is a folder or a glob of files.
 	CollectorFilesRead:     "Files the last refresh of a source read, of a folder or a glob.",

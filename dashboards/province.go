@@ -81,7 +81,7 @@ func provinceOverdueReports() *table.PanelBuilder {
 // are the tasks the province's KPIs wait on.
 func provinceOverdueTasks() *table.PanelBuilder {
 	owners := fmt.Sprintf("%s and on (%s) %s", c.KPIInfo, c.LabelKPI, sel(c.KPIStatus, thisProvince))
-	return overdueTasks(fmt.Sprintf("%s and on (%s) %s", c.TaskOverdueDays, c.LabelOwner, paren(owners))).
+	return overdueTasks(fmt.Sprintf("%s and on (%s) %s", c.TaskDue, c.LabelOwner, paren(owners))).
 		Title(bi("Nhiệm vụ quá hạn của các bộ chủ trì chỉ tiêu", "Overdue tasks of the ministries owning these KPIs")).
 		Description("Roadmap tasks past their due date and not done, of the ministries and agencies that own the KPIs this province reports; tasks carry an owner, not a province.")
 }

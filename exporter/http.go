@@ -32,6 +32,7 @@ var (
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
 	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
 	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
+	descFailures      = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
 )
@@ -55,6 +56,7 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descSuccess, boolValue(s.success), s.cfg.ID, s.cfg.Collector)
 			gauge(descDuration, s.duration.Seconds(), s.cfg.ID, s.cfg.Collector)
 			gauge(descRejected, float64(s.rejected), s.cfg.ID, s.cfg.Collector)
+			gauge(descFailures, float64(s.failures), s.cfg.ID, s.cfg.Collector)
 		}
 		if !s.lastSuccess.IsZero() {
 			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
