@@ -19,7 +19,9 @@ func init() { Register("csv", newCSV) }
 
 // csvConfig is a CSV source: a file as a ministry sends it.
 type csvConfig struct {
-	Path string `yaml:"path"`
+	// Path is a file, a folder or a glob; URL instead fetches the file.
+	Path     string `yaml:"path"`
+	HTTPFile `yaml:",inline"`
 	// Delimiter is one character; reports often use ";" where "," is the
 	// decimal separator.
 	Delimiter string  `yaml:"delimiter"`
@@ -30,6 +32,7 @@ type csvConfig struct {
 
 type csvCollector struct {
 	*fileSet
+	*fetcher
 	cfg csvConfig
 	dir fs.FS
 	sep rune
@@ -41,9 +44,8 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		return nil, errs
 	}
 	var errs []catalogue.FieldError
-	if cfg.Path == "" {
-		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
-	}
+	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "text/csv", "config")
+	errs = append(errs, ferrs...)
 	sep, ok := csvDelimiter(cfg.Delimiter)
 	if !ok {
 		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
@@ -53,17 +55,23 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &csvCollector{fileSet: files, cfg: cfg, dir: env.Dir, sep: sep}, nil
+	return &csvCollector{fileSet: files, fetcher: fetch, cfg: cfg, dir: env.Dir, sep: sep}, nil
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
-		f, err := OpenFile(c.dir, name)
+	read := func(dir fs.FS, name string, l Layout) (*Batch, error) {
+		f, err := OpenFile(dir, name)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
 		return ReadCSV(ctx, f, name, c.sep, l, m)
+	}
+	if c.remote() {
+		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
+	}
+	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
+		return read(c.dir, name, l)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,10 +19,13 @@ func init() { Register("excel", newExcel) }
 
 // excelConfig is an Excel source: a workbook as a ministry sends it.
 type excelConfig struct {
-	Path    string    `yaml:"path"`
-	Sheet   sheetSpec `yaml:"sheet"`
-	Mapping Mapping   `yaml:"mapping"`
-	Wide    *Wide     `yaml:"wide"`
+	// Path is a workbook, a folder or a glob; URL instead fetches the
+	// workbook.
+	Path     string `yaml:"path"`
+	HTTPFile `yaml:",inline"`
+	Sheet    sheetSpec `yaml:"sheet"`
+	Mapping  Mapping   `yaml:"mapping"`
+	Wide     *Wide     `yaml:"wide"`
 	// FileName reads columns from the names of a folder's files.
 	FileName string `yaml:"file_name"`
 }
@@ -67,6 +71,7 @@ func (s *sheetSpec) check(prefix string) []catalogue.FieldError {
 
 type excelCollector struct {
 	*fileSet
+	*fetcher
 	cfg excelConfig
 	env Env
 }
@@ -77,27 +82,30 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		return nil, errs
 	}
 	var errs []catalogue.FieldError
-	if cfg.Path == "" {
-		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
-	}
+	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "config")
+	errs = append(errs, ferrs...)
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
 	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm"}, "config")
 	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &excelCollector{fileSet: files, cfg: cfg, env: env}, nil
+	return &excelCollector{fileSet: files, fetcher: fetch, cfg: cfg, env: env}, nil
 }
 
 func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
+	read := func(dir fs.FS, name string, l Layout) (*Batch, error) { return c.readFile(ctx, m, dir, name, l) }
+	if c.remote() {
+		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
+	}
 	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
-		return c.readFile(ctx, m, name, l)
+		return read(c.env.Dir, name, l)
 	})
 }
 
 // readFile reads one workbook's table.
-func (c *excelCollector) readFile(ctx context.Context, m *Mapper, name string, l Layout) (*Batch, error) {
-	sheet, err := openSheet(c.env.Dir, name, c.cfg.Sheet)
+func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
+	sheet, err := openSheet(dir, name, c.cfg.Sheet)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}

@@ -45,6 +45,9 @@ func newFileSet(dir fs.FS, name, fileName string, exts []string, prefix string) 
 	if fileName == "" {
 		return fset, nil
 	}
+	if name == "" {
+		return nil, []catalogue.FieldError{{Path: prefix + ".file_name", Msg: "only for a path (a folder or a glob of files)"}}
+	}
 	re, err := regexp.Compile(fileName)
 	if err != nil {
 		return nil, []catalogue.FieldError{{Path: prefix + ".file_name", Msg: err.Error()}}
