@@ -28,6 +28,8 @@ type excelConfig struct {
 	Wide     *Wide     `yaml:"wide"`
 	// FileName reads columns from the names of a folder's files.
 	FileName string `yaml:"file_name"`
+	// Form reads a form-style sheet instead of a table.
+	Form *Form `yaml:"form"`
 }
 
 // sheetSpec says where the table is in a workbook. Rows are numbered as
@@ -85,7 +87,11 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "config")
 	errs = append(errs, ferrs...)
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
-	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
+	if cfg.Form != nil {
+		errs = append(errs, cfg.checkForm("config")...)
+	} else {
+		errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
+	}
 	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm"}, "config")
 	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
@@ -95,6 +101,11 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 
 func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 	read := func(dir fs.FS, name string, l Layout) (*Batch, error) { return c.readFile(ctx, m, dir, name, l) }
+	if c.cfg.Form != nil {
+		read = func(dir fs.FS, name string, _ Layout) (*Batch, error) {
+			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form)
+		}
+	}
 	if c.remote() {
 		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
 	}
