@@ -82,7 +82,7 @@ func TestGuideShapes(t *testing.T) {
 				if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f[1])), 0o755); err != nil {
 					t.Fatal(err)
 				}
-				writeFile(t, dir, f[1], guideBlocks(t, guide, "shape-data "+name+" "+f[1])[0])
+				writeGuideFile(t, dir, f[1], guideBlocks(t, guide, "shape-data "+name+" "+f[1])[0])
 			}
 			var sources []yaml.Node
 			if err := yaml.Unmarshal([]byte(guideBlocks(t, guide, "shape-source "+name)[0]), &sources); err != nil {
@@ -123,4 +123,27 @@ func TestGuideShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeGuideFile writes a file the guide shows; a workbook is shown as its
+// first sheet's rows, cells separated by ";" (an empty cell is blank).
+func writeGuideFile(t *testing.T, dir, name, block string) {
+	t.Helper()
+	if !strings.HasSuffix(name, ".xlsx") {
+		writeFile(t, dir, name, block)
+		return
+	}
+	var rows [][]any
+	for _, line := range strings.Split(strings.TrimSuffix(block, "\n"), "\n") {
+		var row []any
+		for _, cell := range strings.Split(line, ";") {
+			if cell = strings.TrimSpace(cell); cell == "" {
+				row = append(row, nil)
+			} else {
+				row = append(row, cell)
+			}
+		}
+		rows = append(rows, row)
+	}
+	writeWorkbook(t, filepath.Join(dir, filepath.Dir(name)), filepath.Base(name), map[string][][]any{"Sheet1": rows}, []string{"Sheet1"})
 }
