@@ -92,7 +92,7 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	} else {
 		errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	}
-	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm"}, "config")
+	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm", ".xls"}, "config")
 	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
@@ -116,9 +116,9 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 
 // readFile reads one workbook's table.
 func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
-	sheet, err := openSheet(dir, name, c.cfg.Sheet)
+	sheet, err := openWorkbook(m, dir, name, c.cfg.Sheet)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
+		return nil, err
 	}
 	defer sheet.Close()
 	b, err := l.bind(m, sheet.Header(), name)

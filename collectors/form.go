@@ -240,9 +240,9 @@ func (c *FormCell) pick(text string) string {
 // readForm reads a workbook's sheet as a form.
 func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form) (*Batch, error) {
 	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, 0
-	sheet, err := openSheet(dir, name, spec)
+	sheet, err := openWorkbook(m, dir, name, spec)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
+		return nil, err
 	}
 	defer sheet.Close()
 	g := &formGrid{rows: [][]string{sheet.Header()}}
