@@ -139,29 +139,9 @@ const (
 )
 
 // Recorded series: what the generated recording rules record, named
-// level:metric:operations. The kpi_series level keeps each series' own labels
-// (kpi and its dimensions), so these match kpi_value one to one and alerts
-// compare them without any on() clause.
+// level:metric:operations. Only aggregations across series are recorded:
+// the exporter serves each series' judgement itself.
 const (
-	// RecSeriesTarget, RecSeriesPlan, RecSeriesBaseline and RecSeriesDeadline
-	// are the per-KPI figures joined onto each series: the unit's own where it
-	// has targets of its own, the KPI-wide ones otherwise.
-	RecSeriesTarget   = "kpi_series:kpi_target:current"
-	RecSeriesPlan     = "kpi_series:kpi_plan:current"
-	RecSeriesBaseline = "kpi_series:kpi_baseline:current"
-	RecSeriesDeadline = "kpi_series:kpi_target_deadline_timestamp_seconds:current"
-	// RecAttainment is the share of the way from baseline to target (1 on target).
-	RecAttainment = "kpi_series:kpi_value:attainment"
-	// RecPlanGap is how far a series is behind today's plan, in the KPI's unit
-	// (negative when ahead); RecPlanGapRatio is the same as a fraction of the
-	// distance from baseline to target, comparable with the tolerance.
-	RecPlanGap      = "kpi_series:kpi_value:plan_gap"
-	RecPlanGapRatio = "kpi_series:kpi_value:plan_gap_ratio"
-	// RecTrend is the slope per second over a window that suits the cadence
-	// (90d for monthly reports), recorded only while reports keep coming.
-	RecTrend = "kpi_series:kpi_value:deriv"
-	// RecForecast is the value the trend reaches by the governing deadline.
-	RecForecast = "kpi_series:kpi_value:forecast"
 	// RecNational and RecBlock roll a KPI up nationally and per block: ratios
 	// as sum(numerator)/sum(denominator), counts as sums; levels and
 	// milestones are not summed.
@@ -174,10 +154,7 @@ const (
 )
 
 // Recorded lists every recorded series name.
-var Recorded = []string{
-	RecSeriesTarget, RecSeriesPlan, RecSeriesBaseline, RecSeriesDeadline, RecAttainment, RecPlanGap,
-	RecPlanGapRatio, RecTrend, RecForecast, RecNational, RecBlock, RecOwnerStatus, RecBlockStatus,
-}
+var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus}
 
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
 // link to, with ?var-kpi=<id>.
