@@ -24,6 +24,8 @@ type Catalogue struct {
 	Owners     []Owner  `yaml:"owners"`
 	Sources    []Source `yaml:"sources"`
 	KPIs       []KPI    `yaml:"kpis"`
+	// Dimensions declares breakdowns beyond the built-in ones.
+	Dimensions []DeclaredDimension `yaml:"dimensions"`
 
 	// Dir is where relative paths in sources resolve; set by the loader.
 	Dir string `yaml:"-"`
