@@ -88,6 +88,10 @@ type WideKPI struct {
 	Under string `yaml:"under"`
 	// Column is the one column with the KPI's figure, its period from Date.
 	Column string `yaml:"column"`
+	// Numerator and Denominator, for a ratio KPI instead of Under: the
+	// group labels above its parts' period columns, paired by period.
+	Numerator   string `yaml:"numerator"`
+	Denominator string `yaml:"denominator"`
 	// Values says what the period columns hold: "cumulative" (to date, Lũy
 	// kế) or "per_period" (each period's own figure). Unset, they hold what
 	// the KPI is: cumulative for a cumulative count. When they differ the
@@ -134,7 +138,11 @@ func (w *Wide) Check(prefix string) []catalogue.FieldError {
 		if k.Under != "" && k.Column != "" {
 			add(p+".column", "set at most one of under and column")
 		}
-		if k.Under == "" && k.Column == "" {
+		ratio := k.Numerator != "" || k.Denominator != ""
+		if ratio && (k.Numerator == "" || k.Denominator == "" || k.Under != "" || k.Column != "" || k.Values != "" || k.Opening != "") {
+			add(p+".numerator", "a ratio takes numerator and denominator (both), and no under, column, values or opening")
+		}
+		if k.Under == "" && k.Column == "" && !ratio {
 			catchAll++
 		}
 		if k.Column != "" && w.Date == "" {
@@ -165,6 +173,7 @@ func (w *Wide) period(header string) (span, bool) {
 // wideColumn is one column of figures of one KPI.
 type wideColumn struct {
 	col  int
+	den  int  // a ratio's denominator column, or -1
 	span span // its period; unset for a KPI read from one column
 	// b maps the record [dimensions..., period, value] made for the column.
 	b *Binding
@@ -242,7 +251,7 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 			taken[i] = true
 		}
 	}
-	owner := w.claim(header, norm, taken)
+	owner, part := w.claim(header, norm, taken)
 	for k, e := range w.KPIs {
 		wk := wideKPI{opening: -1}
 		if e.Opening != "" {
@@ -266,15 +275,13 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 			}
 		}
 		if len(cols) == 0 {
-			return nil, headerErr("", fmt.Errorf("kpi %q: no period columns under %q (the header has %q)", e.KPI, e.Under, header))
+			return nil, headerErr("", fmt.Errorf("kpi %q: no period columns under %q (the header has %q)", e.KPI, e.labels(), header))
 		}
+		dens := map[span]int{} // a ratio's denominator columns by period
 		for _, c := range cols {
-			wc := wideColumn{col: c}
-			date, layout := "period of "+header[c], "2006-01-02"
-			if e.Column != "" {
-				date, layout = w.Date, w.DateFormat
-			} else {
-				p, ok := w.period(strings.TrimSpace(strings.Replace(norm[c], " "+units.Normalise(e.Under)+" ", " ", 1)))
+			wc := wideColumn{col: c, den: -1}
+			if e.Column == "" {
+				p, ok := w.period(strings.TrimSpace(strings.Replace(norm[c], " "+units.Normalise(e.labels()[part[c]])+" ", " ", 1)))
 				if w.pattern != nil {
 					p, ok = w.period(header[c])
 				}
@@ -283,17 +290,31 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 				}
 				wc.span = p
 			}
-			mp := Mapping{KPI: e.KPI, Date: date, DateFormat: layout, Value: header[c], Dimensions: w.Dimensions, Numbers: w.Numbers}
-			rec := make([]string, 0, len(dims)+2)
-			for _, i := range wb.dimCols {
-				rec = append(rec, header[i])
+			if part[c] == 1 {
+				if j, dup := dens[wc.span]; dup {
+					return nil, headerErr(header[c], fmt.Errorf("kpi %q: columns %q and %q are denominators for the same period", e.KPI, header[j], header[c]))
+				}
+				dens[wc.span] = c
+				continue
 			}
-			b, err := m.Bind(mp, append(rec, date, header[c]), file)
-			if err != nil {
+			wk.cols = append(wk.cols, wc)
+		}
+		for i := range wk.cols {
+			wc := &wk.cols[i]
+			if e.Numerator != "" {
+				den, ok := dens[wc.span]
+				if !ok {
+					return nil, headerErr(header[wc.col], fmt.Errorf("kpi %q: no denominator under %q for %s", e.KPI, e.Denominator, wc.span))
+				}
+				wc.den = den
+				delete(dens, wc.span)
+			}
+			if err := wb.bindColumn(wc, e, dims); err != nil {
 				return nil, err
 			}
-			wc.b = b
-			wk.cols = append(wk.cols, wc)
+		}
+		for _, c := range dens {
+			return nil, headerErr(header[c], fmt.Errorf("kpi %q: no numerator under %q for this denominator", e.KPI, e.Numerator))
 		}
 		if err := wk.plan(e, m, header); err != nil {
 			return nil, headerErr("", err)
@@ -303,16 +324,49 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 	return wb, nil
 }
 
+// bindColumn binds the record made for a column (and its denominator):
+// the dimensions, the period, the figures.
+func (wb *wideBinding) bindColumn(wc *wideColumn, e WideKPI, dims []string) error {
+	w, header := wb.w, wb.header
+	date, layout := "period of "+header[wc.col], "2006-01-02"
+	if e.Column != "" {
+		date, layout = w.Date, w.DateFormat
+	}
+	mp := Mapping{KPI: e.KPI, Date: date, DateFormat: layout, Value: header[wc.col], Dimensions: w.Dimensions, Numbers: w.Numbers}
+	rec := make([]string, 0, len(dims)+3)
+	for _, i := range wb.dimCols {
+		rec = append(rec, header[i])
+	}
+	rec = append(rec, date, header[wc.col])
+	if wc.den >= 0 {
+		mp.Value, mp.Numerator, mp.Denominator = "", header[wc.col], header[wc.den]
+		rec = append(rec, header[wc.den])
+	}
+	b, err := wb.m.Bind(mp, rec, wb.file)
+	wc.b = b
+	return err
+}
+
+// labels are the group labels a KPI's columns sit under: its value's, or
+// its numerator's and denominator's.
+func (e WideKPI) labels() []string {
+	if e.Numerator != "" {
+		return []string{e.Numerator, e.Denominator}
+	}
+	return []string{e.Under}
+}
+
 // claim gives each column to the KPI whose group label it sits under (the
-// longest label that fits), to the KPI that takes every period column if
-// it names a period and is not skipped, or to none (-1). The columns in
-// taken (dimensions, date, single KPI columns) go to none.
-func (w *Wide) claim(header, norm []string, taken map[int]bool) []int {
+// longest label that fits; part is the label's index in its labels), to
+// the KPI that takes every period column if it names a period and is not
+// skipped, or to none (-1). The columns in taken (dimensions, date, single
+// KPI columns) go to none.
+func (w *Wide) claim(header, norm []string, taken map[int]bool) (owner, part []int) {
 	skip := w.Skip
 	if skip == nil {
 		skip = defaultSkip
 	}
-	owner := make([]int, len(header))
+	owner, part = make([]int, len(header)), make([]int, len(header))
 	for c := range header {
 		owner[c] = -1
 		if taken[c] {
@@ -320,15 +374,17 @@ func (w *Wide) claim(header, norm []string, taken map[int]bool) []int {
 		}
 		best := -1
 		for k, e := range w.KPIs {
-			if u := " " + units.Normalise(e.Under) + " "; e.Under != "" && strings.Contains(norm[c], u) && len(u) > best {
-				owner[c], best = k, len(u)
-			} else if e.Under == "" && e.Column == "" && best < 0 {
-				owner[c] = k
+			for j, l := range e.labels() {
+				if u := " " + units.Normalise(l) + " "; l != "" && strings.Contains(norm[c], u) && len(u) > best {
+					owner[c], part[c], best = k, j, len(u)
+				} else if l == "" && e.Column == "" && best < 0 {
+					owner[c] = k
+				}
 			}
 		}
 		under := ""
 		if owner[c] >= 0 {
-			under = " " + units.Normalise(w.KPIs[owner[c]].Under) + " "
+			under = " " + units.Normalise(w.KPIs[owner[c]].labels()[part[c]]) + " "
 		}
 		for _, s := range skip {
 			if s := " " + units.Normalise(s) + " "; strings.Contains(norm[c], s) && !strings.Contains(under, s) {
@@ -339,7 +395,7 @@ func (w *Wide) claim(header, norm []string, taken map[int]bool) []int {
 			owner[c] = -1 // a KPI with no label takes period columns only
 		}
 	}
-	return owner
+	return owner, part
 }
 
 // plan orders a KPI's period columns and decides how its figures become the
@@ -348,8 +404,11 @@ func (w *Wide) claim(header, norm []string, taken map[int]bool) []int {
 // periods to be summed.
 func (wk *wideKPI) plan(e WideKPI, m *Mapper, header []string) error {
 	k := &m.cat.KPIs[wk.cols[0].b.kpi]
-	if k.Kind == catalogue.KindRatio {
-		return fmt.Errorf("kpi %q is a ratio: read its numerator and denominator from a long table (mapping) so it rolls up", k.ID)
+	if (k.Kind == catalogue.KindRatio) != (e.Numerator != "") {
+		if e.Numerator != "" {
+			return fmt.Errorf("kpi %q is a %s: give it under, not numerator and denominator", k.ID, k.Kind)
+		}
+		return fmt.Errorf("kpi %q is a ratio: give the group labels of its numerator and denominator so it rolls up", k.ID)
 	}
 	cumulative := k.Cumulative
 	if e.Values != "" {
@@ -400,6 +459,9 @@ func (wb *wideBinding) NumberColumns() []int {
 	for _, wk := range wb.kpis {
 		for _, c := range wk.cols {
 			cols = append(cols, c.col)
+			if c.den >= 0 {
+				cols = append(cols, c.den)
+			}
 		}
 		if wk.opening >= 0 {
 			cols = append(cols, wk.opening)
@@ -449,6 +511,9 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 	gapAfter := -1
 	for _, c := range wk.cols {
 		cell := cells[c.col]
+		if c.den >= 0 && strings.TrimSpace(cell) == "" {
+			cell = cells[c.den] // a ratio's period is reported when either part is
+		}
 		if strings.TrimSpace(cell) == "" {
 			if gapAfter < 0 {
 				gapAfter = c.col
@@ -485,13 +550,17 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 		} else {
 			wb.rec = append(wb.rec, c.span.last().Format("2006-01-02"))
 		}
-		obs, skip, err := c.b.Row(append(wb.rec, cell), row)
+		record := append(wb.rec, cell)
+		if c.den >= 0 {
+			record = append(wb.rec, cells[c.col], cells[c.den])
+		}
+		obs, skip, err := c.b.Row(record, row)
 		var re *RowError
-		if errors.As(err, &re) && re.Loc.Column == c.b.header[len(c.b.header)-2] && wb.date < 0 {
+		if errors.As(err, &re) && re.Loc.Column == "period of "+wb.header[c.col] {
 			re.Loc.Column = wb.header[c.col]
 		}
 		kept = batch.Add(obs, skip, err) || kept
-		if skip || err != nil && re != nil && re.Loc.Column != wb.header[c.col] {
+		if skip || err != nil && re != nil && re.Loc.Column != wb.header[c.col] && (c.den < 0 || re.Loc.Column != wb.header[c.den]) {
 			return kept, true // a totals row, or a row whose unit cannot be used
 		}
 		if err != nil && (wk.sum || wk.diff) {

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -220,7 +221,7 @@ func TestWideRefusals(t *testing.T) {
 		"same month twice":          {"Tỉnh,T10/2025,Tháng 10/2025\nHà Nội,1,2\n", "[{kpi: ehealth_records}]", `columns "T10/2025" and "Tháng 10/2025" are for the same monthly period`},
 		"gap in a sum":              {"Tỉnh,T8/2025,T10/2025\nHà Nội,1,2\n", "[{kpi: vneid_accounts, values: per_period}]", "leave a gap or overlap"},
 		"no period under a label":   {"Tỉnh,TK T8/2025,TK Ghi chú\nHà Nội,1,2\n", "[{kpi: ehealth_records, under: TK}]", `column "TK Ghi chú"`},
-		"ratio":                     {"Tỉnh,T8/2025\nHà Nội,1\n", "[{kpi: benefit_bank_ratio}]", "is a ratio"},
+		"ratio":                     {"Tỉnh,T8/2025\nHà Nội,1\n", "[{kpi: benefit_bank_ratio}]", "is a ratio: give the group labels of its numerator and denominator"},
 		"no columns":                {"Tỉnh,Ghi chú\nHà Nội,1\n", "[{kpi: ehealth_records}]", "no period columns"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -263,4 +264,45 @@ config:
 `)
 	wantContains(t, got, "config.wide.period_pattern", "no named group (?P<year>", "config.wide.kpis[0].column: set at most one",
 		"set wide.date", `config.wide.kpis[0].values: "monthly" is not`, "config.wide.kpis: at most one KPI may take every period column")
+}
+
+// A ratio from a wide table: its parts under two group labels, paired by
+// period, so that it rolls up as sum over sum.
+func TestExcelWideRatio(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "an-sinh.xlsx", map[string][][]any{"Báo cáo": {
+		{"Tỉnh/TP", "Số người hưởng", nil, "Số người nhận qua tài khoản", nil, "Tỷ lệ", nil},
+		{nil, "Tháng 9/2025", "Tháng 10/2025", "Tháng 9/2025", "Tháng 10/2025", "Tháng 9/2025", "Tháng 10/2025"},
+		{"Hà Nội", "1.000.000", 1010000, "600.000", "707.000", "60%", "70%"},
+		{"Bắc Giang", 200000, nil, 50000, nil, "25%", nil},
+		{"Toàn quốc", 1200000, 1010000, 650000, 707000, nil, nil},
+	}}, []string{"Báo cáo"}, [2]string{"B1", "C1"}, [2]string{"D1", "E1"}, [2]string{"F1", "G1"})
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: an-sinh.xlsx
+  sheet: {header_rows: 2}
+  wide:
+    dimensions: {province: Tỉnh/TP}
+    numbers: {decimal: ","}
+    skip: [Tỷ lệ]
+    kpis:
+      - {kpi: benefit_bank_ratio, numerator: Số người nhận qua tài khoản, denominator: Số người hưởng}
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if o := got["benefit_bank_ratio/Ha Noi/2025-10"]; o.Num != 707000 || o.Den != 1010000 || o.Value != 0.7 {
+		t.Errorf("Ha Noi October: %+v", o)
+	}
+	if o := got["benefit_bank_ratio/Bac Ninh/2025-09"]; o.Num != 50000 || o.Den != 200000 || o.Unit != "Bac Giang" {
+		t.Errorf("Bac Giang September: %+v", o)
+	}
+	if len(b.Observations) != 3 || len(b.Rejected) != 0 {
+		t.Errorf("%d observations, rejected %v", len(b.Observations), b.Rejected)
+	}
+
+	writeFile(t, dir, "r.csv", "Tỉnh,TS T9/2025,TS T10/2025,MS T9/2025\nHà Nội,1,2,3\n")
+	c, m = newTestSource(t, dir, "collector: csv\nconfig:\n  path: r.csv\n  wide:\n    dimensions: {province: Tỉnh}\n    kpis: [{kpi: benefit_bank_ratio, numerator: TS, denominator: MS}]")
+	_, err := c.Collect(t.Context(), m)
+	wantContains(t, fmt.Sprint(err), `column "TS T10/2025": kpi "benefit_bank_ratio": no denominator under "MS" for 2025-10-01 to 2025-10-31`)
 }
