@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -305,4 +306,49 @@ config:
 	c, m = newTestSource(t, dir, "collector: csv\nconfig:\n  path: r.csv\n  wide:\n    dimensions: {province: Tỉnh}\n    kpis: [{kpi: benefit_bank_ratio, numerator: TS, denominator: MS}]")
 	_, err := c.Collect(t.Context(), m)
 	wantContains(t, fmt.Sprint(err), `column "TS T10/2025": kpi "benefit_bank_ratio": no denominator under "MS" for 2025-10-01 to 2025-10-31`)
+}
+
+// BenchmarkCSVWide10kRows reads a wide table of 10,000 rows by 24 months
+// of per-period figures summed up into a cumulative KPI: 240,000
+// observations.
+func BenchmarkCSVWide10kRows(b *testing.B) {
+	dir := b.TempDir()
+	var sb strings.Builder
+	sb.WriteString("Tỉnh")
+	for i := range 24 {
+		fmt.Fprintf(&sb, ";T%d/%d", i%12+1, 2024+i/12)
+	}
+	sb.WriteString(";Kế hoạch\n")
+	provinces := []string{"Hà Nội", "Huế", "Đà Nẵng", "TP. Hồ Chí Minh", "Cần Thơ", "Thừa Thiên Huế", "Hà Giang"}
+	const rows = 10_000
+	for r := range rows {
+		sb.WriteString(provinces[r%len(provinces)])
+		for i := range 24 {
+			fmt.Fprintf(&sb, ";%d.%03d", 1+r%50, i)
+		}
+		sb.WriteString(";1.000.000\n")
+	}
+	writeFile(b, dir, "wide.csv", sb.String())
+	c, m := newCatalogueSource(b, cumulativeCatalogue, dir, `
+collector: csv
+config:
+  path: wide.csv
+  delimiter: ";"
+  wide:
+    dimensions: {province: Tỉnh}
+    numbers: {decimal: ","}
+    kpis: [{kpi: vneid_accounts, values: per_period}]
+`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var peak uint64
+	for b.Loop() {
+		stop := sampleHeap(&peak)
+		batch, err := c.Collect(context.Background(), m)
+		stop()
+		if err != nil || len(batch.Observations) != rows*24 {
+			b.Fatalf("%v: %d observations, want %d; rejected %d", err, len(batch.Observations), rows*24, len(batch.Rejected))
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
