@@ -30,6 +30,8 @@ type excelConfig struct {
 	FileName string `yaml:"file_name"`
 	// Form reads a form-style sheet instead of a table.
 	Form *Form `yaml:"form"`
+	// Cells are columns of every row taken from cells above the table.
+	Cells map[string]FormCell `yaml:"cells"`
 }
 
 // sheetSpec says where the table is in a workbook. Rows are numbered as
@@ -87,6 +89,13 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "config")
 	errs = append(errs, ferrs...)
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
+	if len(cfg.Cells) > 0 && cfg.Sheet.HeaderRow == 1 {
+		errs = append(errs, catalogue.FieldError{Path: "config.cells", Msg: "cells are read above the table: set sheet.header_row"})
+	}
+	for key, cell := range cfg.Cells {
+		errs = append(errs, cell.check("config.cells."+key, true)...)
+		cfg.Cells[key] = cell
+	}
 	if cfg.Form != nil {
 		errs = append(errs, cfg.checkForm("config")...)
 	} else {
@@ -116,6 +125,10 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 
 // readFile reads one workbook's table.
 func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
+	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l)
+	if err != nil {
+		return nil, err
+	}
 	sheet, err := openWorkbook(m, dir, name, c.cfg.Sheet)
 	if err != nil {
 		return nil, err

@@ -136,3 +136,45 @@ config:
 		t.Errorf("an empty glob: %v", err)
 	}
 }
+
+// A folder of province workbooks whose unit and period are in title cells
+// above the table, not in the file names.
+func TestExcelUnitAndPeriodFromTitleCells(t *testing.T) {
+	dir := t.TempDir()
+	sheet := func(authority, period string, accounts any) map[string][][]any {
+		return map[string][][]any{"Sheet1": {
+			{authority},
+			{"Kỳ báo cáo:", period},
+			{"STT", "Chỉ tiêu", "Kết quả"},
+			{1, "vneid_accounts", accounts},
+			{2, "ehealth_records", 10},
+		}}
+	}
+	writeWorkbook(t, dir, "a.xlsx", sheet("UBND TỈNH HÀ GIANG", "Tháng 10/2025", "304.500"), []string{"Sheet1"})
+	writeWorkbook(t, dir, "b.xlsx", sheet("Ủy ban nhân dân thành phố Huế", "Quý III/2025", 801000), []string{"Sheet1"})
+	writeWorkbook(t, dir, "c.xlsx", map[string][][]any{"Sheet1": {{"UBND TỈNH LÀO CAI"}, {"Kỳ:", "10/2025"}, {"STT", "Chỉ tiêu", "Kết quả"}, {1, "vneid_accounts", 1}}}, []string{"Sheet1"})
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: "*.xlsx"
+  sheet: {header_row: 3}
+  cells:
+    tinh: {cell: A1}
+    ky: {label: Kỳ báo cáo}
+  mapping:
+    kpi_column: Chỉ tiêu
+    date: ky
+    value: Kết quả
+    dimensions: {province: tinh}
+    numbers: {decimal: ","}
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["vneid_accounts/Tuyen Quang/2025-10"].Value != 304500 || got["vneid_accounts/Hue/2025-09"].Value != 801000 || got["ehealth_records/Hue/2025-09"].Value != 10 || len(got) != 4 {
+		t.Errorf("got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected), `file rejected: source src: c.xlsx: cells.ky: no cell holds the label "Kỳ báo cáo"`)
+	if len(b.Rejected) != 1 {
+		t.Errorf("rejected %v", b.Rejected)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -139,7 +140,7 @@ func (c *excelConfig) checkForm(prefix string) []catalogue.FieldError {
 		key string
 		set bool
 	}{
-		{"mapping", !reflect.ValueOf(c.Mapping).IsZero()}, {"wide", c.Wide != nil}, {"file_name", c.FileName != ""},
+		{"mapping", !reflect.ValueOf(c.Mapping).IsZero()}, {"wide", c.Wide != nil}, {"file_name", c.FileName != ""}, {"cells", len(c.Cells) > 0},
 		{"sheet.header_row", c.Sheet.HeaderRow > 1}, {"sheet.header_rows", c.Sheet.HeaderRows > 1}, {"sheet.last_row", c.Sheet.LastRow > 0},
 	} {
 		if o.set {
@@ -239,7 +240,16 @@ func (c *FormCell) pick(text string) string {
 
 // readForm reads a workbook's sheet as a form.
 func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form) (*Batch, error) {
-	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, 0
+	g, err := readGrid(ctx, m, dir, name, spec, 0, f.Numbers)
+	if err != nil {
+		return nil, err
+	}
+	return f.observations(m, g, name)
+}
+
+// readGrid reads a sheet whole, or its rows up to last (0: all of them).
+func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, nf NumberFormat) (*formGrid, error) {
+	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, last
 	sheet, err := openWorkbook(m, dir, name, spec)
 	if err != nil {
 		return nil, err
@@ -249,7 +259,7 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 	for {
 		cells, row, err := sheet.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return g, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", m.Source(), err)
@@ -259,7 +269,7 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 		}
 		for i := range cells {
 			if sheet.Number(i) {
-				cells[i] = typedNumber(cells[i], f.Numbers)
+				cells[i] = typedNumber(cells[i], nf)
 			}
 		}
 		for len(g.rows) < row-1 {
@@ -267,7 +277,41 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 		}
 		g.rows = append(g.rows, slices.Clone(cells))
 	}
-	return f.observations(m, g, name)
+}
+
+// cellColumns are the columns a table's title cells give every row of it:
+// the unit ("UBND tỉnh Hà Giang" gives "tỉnh Hà Giang"), the period (as a
+// wide table's header names one: "Tháng 10/2025", "Quý III/2025"; given as
+// its last day). A cell that cannot be found rejects the file.
+func cellColumns(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, cells map[string]FormCell, l Layout) (Layout, error) {
+	if len(cells) == 0 {
+		return l, nil
+	}
+	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), NumberFormat{})
+	if err != nil {
+		return nil, err
+	}
+	extra := &extraColumns{Layout: l}
+	for _, key := range slices.Sorted(maps.Keys(cells)) {
+		c := cells[key]
+		ref, row, v, err := g.find(&c)
+		if err == nil && v == "" {
+			err = errors.New("blank")
+		}
+		if err != nil {
+			return nil, &RowError{Location{Source: m.source, File: name, Row: row, Column: ref}, fmt.Errorf("cells.%s: %w", key, err)}
+		}
+		if c.re == nil {
+			if t := unitTitle.FindStringSubmatch(v); t != nil {
+				v = t[1]
+			}
+		}
+		if p, ok := headerPeriod(v); ok {
+			v = p.last().Format("2006-01-02")
+		}
+		extra.names, extra.values = append(extra.names, key), append(extra.values, v)
+	}
+	return extra, nil
 }
 
 // observations maps the form's cells: the unit and the period must be
