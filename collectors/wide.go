@@ -545,7 +545,7 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 		for _, i := range wb.dimCols {
 			wb.rec = append(wb.rec, cells[i])
 		}
-		if wb.date >= 0 {
+		if c.span.end.IsZero() { // a KPI read from one column: the row's period
 			wb.rec = append(wb.rec, cells[wb.date])
 		} else {
 			wb.rec = append(wb.rec, c.span.last().Format("2006-01-02"))

@@ -191,9 +191,9 @@ config:
 // pass.
 func TestCSVSeveralKPIsOnePass(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "thang.csv", "Tỉnh,Kỳ báo cáo,Tài khoản mức 2,Hồ sơ sức khỏe,Ghi chú\n"+
-		"Hà Nội,Tháng 10/2025,\"5.349.265\",\"150.000\",\n"+
-		"Bắc Ninh,10/2025,\"1.000\",x,chưa đủ\n")
+	writeFile(t, dir, "thang.csv", "Tỉnh,Kỳ báo cáo,Tài khoản mức 2,Hồ sơ sức khỏe,Ghi chú,Chỉ số T9/2025\n"+
+		"Hà Nội,Tháng 10/2025,\"5.349.265\",\"150.000\",,\"0,71\"\n"+
+		"Bắc Ninh,10/2025,\"1.000\",x,chưa đủ,\n")
 	c, m := newTestSource(t, dir, `
 collector: csv
 config:
@@ -205,10 +205,12 @@ config:
     kpis:
       - {kpi: vneid_accounts, column: Tài khoản mức 2}
       - {kpi: ehealth_records, column: Hồ sơ sức khỏe}
+      - {kpi: digital_index, under: Chỉ số}
 `)
 	b := collect(t, c, m)
 	got := observed(m, b)
-	if got["vneid_accounts/Ha Noi/2025-10"].Value != 5349265 || got["ehealth_records/Ha Noi/2025-10"].Value != 150000 || got["vneid_accounts/Bac Ninh/2025-10"].Value != 1000 {
+	if got["vneid_accounts/Ha Noi/2025-10"].Value != 5349265 || got["ehealth_records/Ha Noi/2025-10"].Value != 150000 || got["vneid_accounts/Bac Ninh/2025-10"].Value != 1000 ||
+		got["digital_index/Ha Noi/2025-09"].Value != 0.71 || len(got) != 4 {
 		t.Errorf("got %v", got)
 	}
 	wantContains(t, errorTexts(b.Rejected), `thang.csv: row 3, column "Hồ sơ sức khỏe": "x" is not a number`)
