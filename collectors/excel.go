@@ -143,10 +143,7 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 		return nil, err
 	}
 	numbers := b.NumberColumns()
-	nf := c.cfg.Mapping.Numbers
-	if c.cfg.Wide != nil {
-		nf = c.cfg.Wide.Numbers
-	}
+	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)
 	batch := &Batch{}
 	for {
 		cells, row, err := sheet.Next()

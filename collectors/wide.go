@@ -45,6 +45,14 @@ func tableLayout(mp Mapping, w *Wide) Layout {
 	return mp
 }
 
+// layoutNumbers is the number format of a source's layout.
+func layoutNumbers(mp Mapping, w *Wide) NumberFormat {
+	if w != nil {
+		return w.Numbers
+	}
+	return mp.Numbers
+}
+
 // checkLayout checks that a source sets exactly one of mapping and wide.
 func checkLayout(mp Mapping, w *Wide, prefix string) []catalogue.FieldError {
 	if w == nil {
