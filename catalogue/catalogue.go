@@ -197,11 +197,6 @@ type Alerts struct {
 	Labels map[string]string `yaml:"labels"`
 }
 
-// ReservedAlertLabels are the labels kpiwatch sets on alerts itself, which
-// alerts.labels may not override.
-var ReservedAlertLabels = []string{"alertname", "severity", "owner", "block", "kpi", "status", "reason", "check",
-	"source", "collector", DimProvince, DimMinistry, DimCommune, "instance", "job"}
-
 // Date is a calendar day, written YYYY-MM-DD, held as midnight UTC.
 type Date struct{ time.Time }
 

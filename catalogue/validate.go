@@ -191,7 +191,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 		switch {
 		case !labelPattern.MatchString(name) || strings.HasPrefix(name, "__"):
 			v.add(lp, "%q is not a label name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", name)
-		case slices.Contains(ReservedAlertLabels, name):
+		case slices.Contains(reservedLabels, name) || c.IsDimension(name):
 			v.add(lp, "%q is set by kpiwatch itself", name)
 		case k.Alerts.Labels[name] == "":
 			v.add(lp, "empty value")
