@@ -153,7 +153,11 @@ const (
 	RecBlockStatus = "block_status:kpi_status:count"
 )
 
-// Recorded lists every recorded series name.
+// RecDimension is the national roll-up of a KPI by a dimension the catalogue
+// declares (service type, channel, ...), e.g. kpi_channel:kpi_value:rollup.
+func RecDimension(dimension string) string { return "kpi_" + dimension + ":kpi_value:rollup" }
+
+// Recorded lists every recorded series name but the declared dimensions' ones.
 var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus}
 
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
