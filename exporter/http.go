@@ -29,6 +29,8 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
+	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
 	descFailures      = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
@@ -55,6 +57,10 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descLastSuccess, float64(s.LastSuccess.UnixNano())/1e9, s.ID, s.Collector)
 		}
 		gauge(descSeries, float64(s.Series), s.ID, s.Collector)
+		if s.Files != nil {
+			gauge(descFilesRead, float64(s.Files[0]), s.ID, s.Collector)
+			gauge(descFilesRejected, float64(s.Files[1]), s.ID, s.Collector)
+		}
 	}
 	c.e.reloads.mu.Lock()
 	gauge(descReloadSuccess, boolValue(c.e.reloads.success))
