@@ -30,6 +30,7 @@ type csvCollector struct {
 	cfg csvConfig
 	dir fs.FS
 	sep rune
+	lim Limits
 }
 
 func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
@@ -49,7 +50,7 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &csvCollector{cfg: cfg, dir: env.Dir, sep: sep}, nil
+	return &csvCollector{cfg: cfg, dir: env.Dir, sep: sep, lim: env.Limits}, nil
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
@@ -58,13 +59,16 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadCSV(ctx, f, c.cfg.Path, c.sep, c.cfg.Mapping, m)
+	return ReadCSV(ctx, f, c.cfg.Path, c.sep, c.cfg.Mapping, m, c.lim)
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are
-// returned in Batch.Rejected; a stream that cannot be read at all is an error.
-func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping, m *Mapper) (*Batch, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+// returned in Batch.Rejected; a stream that cannot be read at all, or that
+// goes over a limit, is an error, and so is ctx ending: the parsing stops
+// with it.
+func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping, m *Mapper, lim Limits) (*Batch, error) {
+	lim = lim.WithDefaults()
+	br := bufio.NewReaderSize(NewBoundedReader(ctx, r, name, lim.MaxBytes, lim.MaxLineBytes), 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
@@ -98,17 +102,22 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 	defer close(done)
 	records := readRecords(cr, done)
 	for chunk := range records {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("source %s: %s: stopped at row %d: %w", m.Source(), name, chunk[0].row, err)
+		}
 		for _, rec := range chunk {
-			if rec.row%4096 == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			if rec.err != nil {
 				var pe *csv.ParseError
 				if !errors.As(rec.err, &pe) {
-					return nil, fmt.Errorf("source %s: %s: row %d: %w", m.Source(), name, rec.row, rec.err)
+					return nil, fmt.Errorf("source %s: row %d: %w", m.Source(), rec.row, rec.err)
 				}
-				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.Line}, pe.Err})
+				// A stray quote swallows the rows after it: the row it
+				// starts on is the one to fix.
+				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, pe.Err})
 				continue
+			}
+			if rec.row > lim.MaxRows+1 {
+				return nil, fmt.Errorf("source %s: %s: more than %d rows: %w", m.Source(), name, lim.MaxRows, ErrLimit)
 			}
 			if batch.Add(b.Row(rec.fields, rec.row)) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)

@@ -85,7 +85,7 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 }
 
 func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	sheet, err := openSheet(c.env.Dir, c.cfg.Path, c.cfg.Sheet)
+	sheet, err := openSheet(ctx, c.env.Dir, c.cfg.Path, c.cfg.Sheet, c.env.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
@@ -108,9 +108,6 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", m.Source(), err)
-		}
-		if row%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
 		}
 		for _, i := range numbers {
 			if sheet.Number(i) {

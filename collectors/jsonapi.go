@@ -92,7 +92,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	case err == nil && u.User != nil:
 		add("url", "credentials do not belong in the URL: use basic_auth with a password file or env")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		add("url", fmt.Sprintf("%q is not an http or https URL", cfg.URL))
+		add("url", fmt.Sprintf("%q is not an http or https URL", RedactURL(cfg.URL)))
 	}
 	cfg.Method = strings.ToUpper(cfg.Method)
 	if cfg.Method == "" {
@@ -158,7 +158,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		Transport: transport,
 		Timeout:   env.Source.Timeout.Std(),
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			return fmt.Errorf("redirected to %s: only the configured URL is fetched", req.URL.Redacted())
+			return fmt.Errorf("redirected to %s: only the configured URL is fetched", RedactURL(req.URL.String()))
 		},
 	}
 	return &jsonCollector{cfg: cfg, env: env, url: u, query: code, client: client}, nil
@@ -253,12 +253,12 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 // the file or the URL (without credentials) in errors.
 func (c *jsonCollector) document(ctx context.Context) (where string, doc any, err error) {
 	if c.cfg.Path != "" {
-		if doc, err = c.readFile(); err != nil {
+		if doc, err = c.readFile(ctx); err != nil {
 			return "", nil, fmt.Errorf("%s: %w", c.cfg.Path, err)
 		}
 		return c.cfg.Path, doc, nil
 	}
-	where = c.url.Redacted()
+	where = RedactURL(c.cfg.URL)
 	if doc, err = c.fetch(ctx); err != nil {
 		return "", nil, fmt.Errorf("%s %s: %w", c.cfg.Method, where, err)
 	}
@@ -323,18 +323,15 @@ func (c *jsonCollector) fetch(ctx context.Context) (any, error) {
 }
 
 // readFile reads and decodes the file, reading at most max_bytes.
-func (c *jsonCollector) readFile() (any, error) {
+func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 	f, err := OpenFile(c.env.Dir, c.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, c.cfg.MaxBytes+1))
+	data, err := io.ReadAll(NewBoundedReader(ctx, f, "", min(c.cfg.MaxBytes, c.env.Limits.MaxBytes), 0))
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(data)) > c.cfg.MaxBytes {
-		return nil, fmt.Errorf("file is larger than max_bytes %d", c.cfg.MaxBytes)
 	}
 	return decodeJSON(data)
 }
