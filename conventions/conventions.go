@@ -48,6 +48,17 @@ const (
 	ReasonForecastMiss = "forecast_miss"
 )
 
+// Values of LabelReason on kpi_collector_failures_total: why a refresh
+// failed, and so kept the source's last good data.
+const (
+	FailureError     = "error"         // the source could not be read
+	FailureTimeout   = "timeout"       // it took longer than its timeout
+	FailureBusy      = "busy"          // the previous, timed-out refresh had not stopped yet
+	FailureMaxSeries = "max_series"    // more series than max_series
+	FailureNoRows    = "no_rows"       // no row accepted
+	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+)
+
 // Values of LabelCheck.
 const (
 	CheckFell  = "cumulative_fell"
@@ -117,6 +128,7 @@ const (
 	CollectorLastSuccess   = "kpi_collector_last_success_timestamp_seconds"
 	CollectorSeries        = "kpi_collector_series"
 	CollectorRejectedRows  = "kpi_collector_rejected_rows"
+	CollectorFailures      = "kpi_collector_failures_total"
 	CatalogueReloadSuccess = "kpi_catalogue_reload_success"
 	CatalogueReloadLast    = "kpi_catalogue_reload_last_success_timestamp_seconds"
 	BuildInfo              = "kpi_build_info"
@@ -210,6 +222,7 @@ var Help = map[string]string{
 	CollectorLastSuccess:   "When a source last refreshed successfully, in seconds since the epoch.",
 	CollectorSeries:        "Observed series, or roadmap tasks, held from a source's last good data.",
 	CollectorRejectedRows:  "Rows the last refresh of a source rejected as bad input.",
+	CollectorFailures:      "Refreshes of a source that failed, and so kept its last good data, by reason.",
 	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
 	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",
 	BuildInfo:              "Version of kpiwatch; always 1.",

@@ -29,6 +29,7 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFailures      = desc(conventions.CollectorFailures, append(sourceLabels[:len(sourceLabels):len(sourceLabels)], conventions.LabelReason))
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
 )
@@ -57,6 +58,9 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
 		}
 		gauge(descSeries, float64(len(s.series)+len(s.tasks)), s.cfg.ID, s.cfg.Collector)
+		for reason, n := range s.failures {
+			ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), s.cfg.ID, s.cfg.Collector, reason)
+		}
 		s.mu.Unlock()
 	}
 	c.e.reloads.mu.Lock()
