@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 )
 
 func init() { Register("json", newJSONAPI) }
@@ -92,7 +93,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	case err == nil && u.User != nil:
 		add("url", "credentials do not belong in the URL: use basic_auth with a password file or env")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		add("url", fmt.Sprintf("%q is not an http or https URL", RedactURL(cfg.URL)))
+		add("url", fmt.Sprintf("%q is not an http or https URL", redact.URL(cfg.URL)))
 	}
 	cfg.Method = strings.ToUpper(cfg.Method)
 	if cfg.Method == "" {
@@ -158,7 +159,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		Transport: transport,
 		Timeout:   env.Source.Timeout.Std(),
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			return fmt.Errorf("redirected to %s: only the configured URL is fetched", RedactURL(req.URL.String()))
+			return fmt.Errorf("redirected to %s: only the configured URL is fetched", redact.URL(req.URL.String()))
 		},
 	}
 	return &jsonCollector{cfg: cfg, env: env, url: u, query: code, client: client}, nil
@@ -258,7 +259,7 @@ func (c *jsonCollector) document(ctx context.Context) (where string, doc any, er
 		}
 		return c.cfg.Path, doc, nil
 	}
-	where = RedactURL(c.cfg.URL)
+	where = redact.URL(c.cfg.URL)
 	if doc, err = c.fetch(ctx); err != nil {
 		return "", nil, fmt.Errorf("%s %s: %w", c.cfg.Method, where, err)
 	}
@@ -361,7 +362,7 @@ func (c *jsonCollector) failed(err error, secrets []string) error {
 	if timeout {
 		err = fmt.Errorf("timed out after %s: %w", c.env.Source.Timeout, err)
 	}
-	return redact(err, secrets...)
+	return withoutSecrets(err, secrets...)
 }
 
 // jsonScalar turns a value into a cell for the mapper: numbers in the

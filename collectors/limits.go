@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 )
 
 // Limits bound what one refresh of a source may read, so that no file,
@@ -75,7 +72,7 @@ var ErrLimit = errors.New("over the limit")
 // checks ctx, so a parser reading from it stops soon after the refresh's
 // deadline, and reading more than maxBytes in total, or a line longer than
 // maxLine (0: no line bound), fails with ErrLimit. Errors start with where
-// (if not empty), which must already be redacted (RedactURL).
+// (if not empty), which must already be redacted (redact.URL).
 type BoundedReader struct {
 	ctx             context.Context
 	r               io.Reader
@@ -149,41 +146,4 @@ func OpenFile(dir fs.FS, name string) (fs.File, error) {
 		return os.Open(name)
 	}
 	return dir.Open(name)
-}
-
-// queryValue matches the value of a query parameter in a URL that may not
-// parse.
-var queryValue = regexp.MustCompile(`([?&;][^=&#;]*=)[^&#;]*`)
-
-// RedactURL is a URL fit to print: user info and query values replaced by
-// "xxxxx", whether or not the URL parses. Every message that names a URL
-// goes through it.
-func RedactURL(raw string) string {
-	const hidden = "xxxxx"
-	if u, err := url.Parse(raw); err == nil {
-		if u.User != nil {
-			u.User = url.User(hidden)
-		}
-		q := u.Query()
-		for k := range q {
-			q[k] = []string{hidden}
-		}
-		u.RawQuery = strings.ReplaceAll(q.Encode(), "="+url.QueryEscape(hidden), "="+hidden)
-		return u.String()
-	}
-	// Unparsable: cut user info by hand, then every query value.
-	s := raw
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			s = s[:i+3] + hidden + "@" + rest[at+1:]
-		}
-	} else if at := strings.LastIndex(s, "@"); at >= 0 {
-		s = hidden + "@" + s[at+1:]
-	}
-	return queryValue.ReplaceAllString(s, "${1}"+hidden)
 }

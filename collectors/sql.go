@@ -90,7 +90,7 @@ func (c *sqlCollector) open() (*sql.DB, error) {
 	}
 	db, err := sql.Open(sqlDrivers[c.cfg.Driver], dsn)
 	if err != nil {
-		return nil, redact(err, dsnSecrets(dsn)...)
+		return nil, withoutSecrets(err, dsnSecrets(dsn)...)
 	}
 	db.SetMaxOpenConns(c.cfg.MaxOpenConns)
 	db.SetMaxIdleConns(1)
@@ -132,7 +132,7 @@ func (c *sqlCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("timed out after %s: %w", c.env.Source.Timeout, err)
 		}
-		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, redact(err, dsnSecrets(c.dsn)...))
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, withoutSecrets(err, dsnSecrets(c.dsn)...))
 	}
 	return batch, nil
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 )
 
 // Options tune an Exporter.
@@ -372,7 +373,7 @@ func (s *source) where() string {
 		switch k, v := cfg.Content[i].Value, cfg.Content[i+1]; {
 		case v.Kind != yaml.ScalarNode || v.Value == "":
 		case k == "url":
-			return collectors.RedactURL(v.Value)
+			return redact.URL(v.Value)
 		case k == "path" || k == "glob":
 			return v.Value
 		}
