@@ -33,6 +33,7 @@ type serveCommand struct {
 	metricsPath *string
 	web         *web.FlagConfig
 	renderEvery *time.Duration
+	lifecycle   *bool
 	push        *pushFlags
 }
 
@@ -41,6 +42,7 @@ func newServeCommand(app *kingpin.Application) *serveCommand {
 	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue and sample data).").String()
 	c.metricsPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.renderEvery = c.cmd.Flag("render.interval", "How often statuses are re-judged between refreshes (they follow the calendar).").Default("1h").Duration()
+	c.lifecycle = c.cmd.Flag("web.enable-lifecycle", "Enable reloading the catalogue over HTTP (POST /-/reload), as Prometheus does; SIGHUP always reloads.").Default("false").Bool()
 	c.web = kingpinflag.AddFlags(c.cmd, defaultAddress)
 	c.push = addPushFlags(c.cmd)
 	return c
@@ -65,7 +67,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		return logFatal(logger, "configuring the push", err)
 	}
 
-	reload := func() error {
+	// Parsing the catalogue is part of the reload: one at a time, and
+	// requests that come while one runs share the next.
+	reload := newCoalescer(func() error {
 		cat, dir, err := loadCatalogue(*c.configFile)
 		if err != nil {
 			exp.ReloadFailed()
@@ -78,7 +82,7 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		}
 		level.Info(logger).Log("msg", "catalogue reloaded", "kpis", len(cat.KPIs), "sources", len(cat.Sources))
 		return nil
-	}
+	}).Do
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -93,7 +97,11 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		}
 	}()
 
-	mux, err := routes(exp, reg, *c.metricsPath, reload)
+	httpReload := reload
+	if !*c.lifecycle {
+		httpReload = nil
+	}
+	mux, err := routes(exp, reg, *c.metricsPath, httpReload)
 	if err != nil {
 		return logFatal(logger, "building the landing page", err)
 	}
@@ -115,7 +123,8 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 }
 
 // routes is the HTTP surface Prometheus users expect: the landing page,
-// metrics, health, readiness and reload.
+// metrics, health, readiness and reload (refused, as by Prometheus, unless
+// reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, exp.Handler(g))
@@ -124,12 +133,16 @@ func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, r
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !exp.Ready() {
-			http.Error(w, "Not ready: sources not yet read.", http.StatusServiceUnavailable)
+			http.Error(w, "Not ready: sources not yet read and served.", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("Ready.\n"))
 	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if reload == nil {
+			http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle).", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "Use POST or PUT to reload.", http.StatusMethodNotAllowed)
