@@ -111,8 +111,12 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 				if !errors.As(rec.err, &pe) {
 					return nil, fmt.Errorf("source %s: row %d: %w", m.Source(), rec.row, rec.err)
 				}
-				// A stray quote swallows the rows after it: the row it
-				// starts on is the one to fix.
+				if pe.Line > pe.StartLine {
+					// A stray quote swallowed every line after it into
+					// one field: the file is garbled from there on, not
+					// one bad row.
+					return nil, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, fmt.Errorf("%w: the quote opened on this line runs on to line %d", pe.Err, pe.Line)}
+				}
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, pe.Err})
 				continue
 			}

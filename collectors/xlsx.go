@@ -200,12 +200,12 @@ func (t *sheetTable) readRow() ([]string, error) {
 	}
 	num := t.row + 1
 	if n, err := strconv.Atoi(attr(t.pending, "r")); err == nil && n > t.row {
-		if n > maxSheetRows {
-			return nil, fmt.Errorf("row number %d is beyond Excel's last row %d", n, maxSheetRows)
-		}
 		num = n
 	}
 	t.row++
+	if num > maxSheetRows {
+		return nil, fmt.Errorf("row number %d is beyond Excel's last row %d", num, maxSheetRows)
+	}
 	t.numbers = t.numbers[:0]
 	if num > t.row {
 		return nil, nil // a row the file leaves out
