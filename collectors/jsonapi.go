@@ -130,6 +130,7 @@ func newJSONAPI(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = defaultMaxBytes
 	}
+	cfg.MaxBytes = min(cfg.MaxBytes, env.Limits.WithDefaults().MaxBytes)
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
 		if pool, err := readCAFile(env, cfg.CAFile); err != nil {

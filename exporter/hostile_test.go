@@ -44,7 +44,7 @@ owners:
 sources:
   - id: s
     interval: 1h
-    timeout: 400ms
+    timeout: %s
 %s
 kpis:
   - id: accounts
@@ -174,6 +174,8 @@ type hostileCase struct {
 	place []string
 	// secret must not appear anywhere in the log or the scrape.
 	secret string
+	// timeout is the source's (default 5s: the race detector is slow).
+	timeout string
 }
 
 // writeFile replaces name in dir (a link or a FIFO a case left there too).
@@ -269,7 +271,7 @@ func TestHostileInputs(t *testing.T) {
 		{
 			name: "a shared-strings bomb", source: excelSource, good: goodXLSX,
 			hostile: func(t *testing.T, dir string) {
-				workbook(t, filepath.Join(dir, "r.xlsx"), sheetXML(goodSheet()), "<sst>"+strings.Repeat("<si><t>Hà Nội</t></si>", 100000)+"</sst>")
+				workbook(t, filepath.Join(dir, "r.xlsx"), sheetXML(goodSheet()), "<sst>"+strings.Repeat("<si><t>"+strings.Repeat("Hà Nội ", 500)+"</t></si>", 400)+"</sst>")
 			},
 			success: 0, series: 34, place: []string{"r.xlsx", "shared strings: xl/sharedStrings.xml (unzipped): more than 1048576 bytes"},
 		},
@@ -339,12 +341,12 @@ func TestHostileInputs(t *testing.T) {
 					}
 				}
 			}),
-			success: 0, series: 34, place: []string{srv.URL + "/stats?api_key=xxxxx"}, secret: "SECRETKEY",
+			success: 0, series: 34, place: []string{"GET " + srv.URL + "/stats?api_key=xxxxx: response is larger than max_bytes 1048576"}, secret: "SECRETKEY",
 		},
 		{
 			name: "a response that never comes", good: good,
 			hostile: set(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }),
-			success: 0, series: 34, place: []string{"timed out after 400ms reading " + srv.URL + "/stats?api_key=xxxxx"}, secret: "SECRETKEY",
+			success: 0, series: 34, place: []string{"timed out after 400ms reading " + srv.URL + "/stats?api_key=xxxxx"}, secret: "SECRETKEY", timeout: "400ms",
 		},
 		{
 			name: "an API answering 500", good: good,
@@ -407,7 +409,10 @@ func settled(t *testing.T, base resources) {
 func runHostile(t *testing.T, promtool string, c hostileCase) {
 	dir := t.TempDir()
 	c.good(t, dir)
-	cat, err := catalogue.Parse("kpis.yaml", []byte(fmt.Sprintf(hostileCatalogue, c.source)), os.DirFS(dir), collectors.Check)
+	if c.timeout == "" {
+		c.timeout = "5s"
+	}
+	cat, err := catalogue.Parse("kpis.yaml", []byte(fmt.Sprintf(hostileCatalogue, c.timeout, c.source)), os.DirFS(dir), collectors.Check)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func TestReloadCarriesOverAFailingSource(t *testing.T) {
 		serveRows(w, 34)
 	}))
 	defer srv.Close()
-	text := fmt.Sprintf(hostileCatalogue, fmt.Sprintf(jsonSource, srv.URL))
+	text := fmt.Sprintf(hostileCatalogue, "5s", fmt.Sprintf(jsonSource, srv.URL))
 	load := func(text string) *catalogue.Catalogue {
 		cat, err := catalogue.Parse("kpis.yaml", []byte(text), os.DirFS("."), collectors.Check)
 		if err != nil {
@@ -125,18 +125,5 @@ func TestReadyOnlyOnceRendered(t *testing.T) {
 	e.render()
 	if !e.Ready() || samples(t, mustScrape(t, e))[`kpi_value{kpi="accounts"}`] != 42 {
 		t.Error("not ready, or not serving, once rendered")
-	}
-	// Started, it turns ready once its own render is done.
-	e2 := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e2.Start(ctx)
-	for deadline := time.Now().Add(10 * time.Second); !e2.Ready(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not ready after 10s")
-		}
-	}
-	if samples(t, mustScrape(t, e2))[`kpi_value{kpi="accounts"}`] != 42 {
-		t.Error("ready, but the scrape lacks the KPI series")
 	}
 }
