@@ -142,11 +142,13 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 }
 
 // expandedSize is how many nodes n stands for with its aliases expanded,
-// counted once per node and capped just above limit.
+// counted once per node and capped just above limit; an alias inside the
+// node it refers to counts as over the limit.
 func expandedSize(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
 	if v, ok := memo[n]; ok {
 		return v
 	}
+	memo[n] = limit + 1 // an alias to a node being counted stands for no end of nodes
 	size := 1
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		size = expandedSize(n.Alias, limit, memo)
