@@ -36,8 +36,8 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c == nil || len(c.KPIs) == 0 {
-			t.Fatalf("a catalogue with no KPI loaded")
+		if c == nil {
+			t.Fatal("no catalogue and no error")
 		}
 	})
 }
