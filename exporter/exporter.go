@@ -51,6 +51,10 @@ type Exporter struct {
 	rt       *runtime
 	runCtx   context.Context
 	reloadMu sync.Mutex // one reload at a time
+	// renderMu serialises renders; reloading holds the background renders
+	// back while a reload has let go of old data the new has not replaced.
+	renderMu  sync.Mutex
+	reloading bool // guarded by renderMu
 	page     atomic.Pointer[rendered]
 	renders  chan struct{}
 	reloads  reloadStats
@@ -248,7 +252,7 @@ func (e *Exporter) renderLoop(ctx context.Context) {
 		case <-e.renders:
 		case <-t.C:
 		}
-		e.render()
+		e.renderUnlessReloading()
 	}
 }
 
@@ -381,8 +385,24 @@ func (s *source) where() string {
 	return "source " + s.cfg.ID
 }
 
+// renderUnlessReloading renders, but not in the middle of a reload, which
+// renders at its end.
+func (e *Exporter) renderUnlessReloading() {
+	e.renderMu.Lock()
+	defer e.renderMu.Unlock()
+	if !e.reloading {
+		e.renderLocked()
+	}
+}
+
 // render builds the exposition from every source's last good data.
 func (e *Exporter) render() {
+	e.renderMu.Lock()
+	defer e.renderMu.Unlock()
+	e.renderLocked()
+}
+
+func (e *Exporter) renderLocked() {
 	e.mu.Lock()
 	rt := e.rt
 	e.mu.Unlock()
@@ -456,11 +476,25 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 			fresh = append(fresh, s)
 		}
 	}
-	e.refreshSources(ctx, fresh)
+	// The old catalogue's loops stop before the new sources are read, and
+	// the data of the sources it does not keep goes: scrapes meanwhile are
+	// served the rendered exposition, which does not need it, so the
+	// reload never holds the old data and the new at once.
 	if old.cancel != nil {
 		old.cancel()
 		old.done.Wait()
 	}
+	e.renderMu.Lock()
+	e.reloading = true
+	for _, s := range old.sources {
+		if !kept[s] {
+			s.mu.Lock()
+			s.series, s.tasks = nil, nil
+			s.mu.Unlock()
+		}
+	}
+	e.renderMu.Unlock()
+	e.refreshSources(ctx, fresh)
 	e.mu.Lock()
 	e.rt = rt
 	for _, s := range rt.sources {
@@ -473,6 +507,9 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 	}
 	e.mu.Unlock()
 	old.close(e.logger, kept)
+	e.renderMu.Lock()
+	e.reloading = false
+	e.renderMu.Unlock()
 	e.render()
 	return nil
 }
