@@ -55,9 +55,9 @@ type Exporter struct {
 	// back while a reload has let go of old data the new has not replaced.
 	renderMu  sync.Mutex
 	reloading bool // guarded by renderMu
-	page     atomic.Pointer[rendered]
-	renders  chan struct{}
-	reloads  reloadStats
+	page      atomic.Pointer[rendered]
+	renders   chan struct{}
+	reloads   reloadStats
 }
 
 // rendered is one exposition of the KPI metrics, plain and gzipped, in
@@ -108,7 +108,8 @@ type source struct {
 	duration    time.Duration
 	lastSuccess time.Time
 	rejected    int
-	failures    map[string]int // by reason
+	inARow      int            // refreshes failed in a row
+	failures    map[string]int // failed refreshes by reason
 }
 
 // New builds an exporter for cat, whose relative paths resolve in dir. It does
@@ -309,6 +310,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	if err != nil {
 		s.success = false
 		s.failures[reason]++
+		s.inARow++
 		if keep := s.cfg.KeepFor.Std(); keep > 0 && !s.lastSuccess.IsZero() && e.opts.Now().Sub(s.lastSuccess) > keep {
 			s.series, s.tasks = nil, nil
 			level.Warn(logger).Log("msg", "dropping last good data", "older_than", s.cfg.KeepFor)
@@ -316,7 +318,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "reason", reason, "err", err, "duration", took)
 		return
 	}
-	s.success, s.lastSuccess = true, e.opts.Now()
+	s.success, s.lastSuccess, s.inARow = true, e.opts.Now(), 0
 	s.series, s.tasks = series, tasks
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
