@@ -179,15 +179,26 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
+	if len(header) > c.env.Limits.MaxCells {
+		return nil, fmt.Errorf("%d result columns, more than %d: %w", len(header), c.env.Limits.MaxCells, ErrLimit)
+	}
 	nf := c.cfg.Mapping.Numbers
 	batch := &Batch{}
+	var size int64
 	for row := 1; rows.Next(); row++ {
+		if row > c.env.Limits.MaxRows {
+			return nil, fmt.Errorf("more than %d rows: %w", c.env.Limits.MaxRows, ErrLimit)
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("row %d: %w", row, err)
 		}
 		cells := make([]string, len(values))
 		for i, v := range values {
 			cells[i] = sqlCell(v, numeric[i], nf)
+			size += int64(len(cells[i]))
+		}
+		if size > c.env.Limits.MaxBytes {
+			return nil, fmt.Errorf("row %d: more than %d bytes of results: %w", row, c.env.Limits.MaxBytes, ErrLimit)
 		}
 		batch.Add(b.Row(cells, row))
 	}
