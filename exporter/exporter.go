@@ -183,6 +183,18 @@ func definition(cat *catalogue.Catalogue, s catalogue.Source) string {
 	return b.String()
 }
 
+// sameCatalogue is true when a and b say the same.
+func sameCatalogue(a, b *catalogue.Catalogue) bool {
+	encode := func(c *catalogue.Catalogue) string {
+		var sb strings.Builder
+		enc := yaml.NewEncoder(&sb)
+		_ = enc.Encode(c)
+		_ = enc.Close()
+		return sb.String()
+	}
+	return a.Dir == b.Dir && encode(a) == encode(b)
+}
+
 // sameDir is true when relative paths resolve alike in a and b.
 func sameDir(a, b fs.FS) bool {
 	if a == nil || b == nil {
@@ -477,6 +489,11 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 		if !kept[s] {
 			fresh = append(fresh, s)
 		}
+	}
+	if len(fresh) == 0 && len(rt.sources) == len(old.sources) && sameCatalogue(old.cat, cat) {
+		// Nothing changed: the running sources, their loops and the
+		// exposition stay as they are, and the reload costs nothing.
+		return nil
 	}
 	// The old catalogue's loops stop before the new sources are read, and
 	// the data of the sources it does not keep goes: scrapes meanwhile are

@@ -44,7 +44,7 @@ func TestReloadCarriesOverAFailingSource(t *testing.T) {
 	e.RefreshAll(context.Background())
 	failing.Store(1)
 	e.RefreshAll(context.Background())
-	before := calls.Load()
+	before, page := calls.Load(), e.page.Load()
 	for range 100 {
 		if err := e.Reload(context.Background(), load(text), os.DirFS(".")); err != nil {
 			t.Fatal(err)
@@ -59,6 +59,9 @@ func TestReloadCarriesOverAFailingSource(t *testing.T) {
 	}
 	if n := calls.Load() - before; n != 0 {
 		t.Errorf("100 reloads of an unchanged catalogue made %d upstream calls, want 0", n)
+	}
+	if e.page.Load() != page {
+		t.Error("a reload of an unchanged catalogue rendered the exposition again")
 	}
 	// A KPI renamed elsewhere in the catalogue leaves the source as it was;
 	// a change to the source reads it again.
