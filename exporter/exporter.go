@@ -56,6 +56,7 @@ type Exporter struct {
 	renderMu  sync.Mutex
 	reloading bool // guarded by renderMu
 	page      atomic.Pointer[rendered]
+	judged    atomic.Pointer[judged] // what page was rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
 }
@@ -431,6 +432,7 @@ func (e *Exporter) renderLocked() {
 	}
 	page := render(v)
 	page.complete = complete
+	e.judged.Store(&judged{v: v})
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}

@@ -42,28 +42,23 @@ func desc(name string, labels []string) *prometheus.Desc {
 func (c selfCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
 
 func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
-	c.e.mu.Lock()
-	rt := c.e.rt
-	c.e.mu.Unlock()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	for _, s := range rt.sources {
-		s.mu.Lock()
-		if s.attempted {
-			gauge(descSuccess, boolValue(s.success), s.cfg.ID, s.cfg.Collector)
-			gauge(descDuration, s.duration.Seconds(), s.cfg.ID, s.cfg.Collector)
-			gauge(descRejected, float64(s.rejected), s.cfg.ID, s.cfg.Collector)
-			gauge(descInARow, float64(s.inARow), s.cfg.ID, s.cfg.Collector)
+	for _, s := range c.e.sourceHealth() {
+		if s.Attempted {
+			gauge(descSuccess, boolValue(s.Success), s.ID, s.Collector)
+			gauge(descDuration, s.Duration.Seconds(), s.ID, s.Collector)
+			gauge(descRejected, float64(s.Rejected), s.ID, s.Collector)
+			gauge(descInARow, float64(s.Failures), s.ID, s.Collector)
 		}
-		if !s.lastSuccess.IsZero() {
-			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
+		if !s.LastSuccess.IsZero() {
+			gauge(descLastSuccess, float64(s.LastSuccess.UnixNano())/1e9, s.ID, s.Collector)
 		}
-		gauge(descSeries, float64(len(s.series)+len(s.tasks)), s.cfg.ID, s.cfg.Collector)
-		for reason, n := range s.failures {
-			ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), s.cfg.ID, s.cfg.Collector, reason)
+		gauge(descSeries, float64(s.Series), s.ID, s.Collector)
+		for reason, n := range s.FailuresByReason {
+			ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), s.ID, s.Collector, reason)
 		}
-		s.mu.Unlock()
 	}
 	c.e.reloads.mu.Lock()
 	gauge(descReloadSuccess, boolValue(c.e.reloads.success))
