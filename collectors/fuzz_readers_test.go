@@ -35,6 +35,16 @@ func checkBatch(t *testing.T, b *Batch, file string) {
 	}
 }
 
+// collectFS reads the test source once from the files of dir, within
+// fuzzLimits.
+func collectFS(t *testing.T, m *Mapper, dir fstest.MapFS) (*Batch, error) {
+	c, errs := New(Env{Source: m.cat.Sources[0], Dir: dir, Limits: fuzzLimits})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	return c.Collect(context.Background(), m)
+}
+
 func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("tinh,ky,value\nHà Nội,2025-10,1.058.569\nHuế,10/2025,\"12,5\"\n"))
 	f.Add([]byte("tinh,ky,value\nHà Nội,\"2025-10,1\nHuế,10/2025,2\n"))
@@ -86,16 +96,14 @@ func FuzzXLSXSheet(f *testing.F) {
 		[]byte(`<sst><si><t>tinh</t></si><si><t>ky</t></si><si><r><t>val</t></r><r><t>ue</t></r></si><si><t>2025-10</t></si></sst>`))
 	f.Add([]byte(`<worksheet><sheetData><row r="1"><c r="A1"></row><row r="1048577"/></sheetData></worksheet>`), []byte(`<sst>`))
 	f.Add([]byte(`<worksheet><sheetData><row><x><x><x><x><x><x><x><x><x><x><x><x><x><x><x><x><x></row></sheetData>`), []byte(``))
-	c, m := newTestSource(f, f.TempDir(), `
+	_, m := newTestSource(f, f.TempDir(), `
 collector: excel
 config:
   path: r.xlsx
   mapping: {kpi: vneid_accounts, date: ky, value: value, dimensions: {province: tinh}}
 `)
-	cfg := c.(*excelCollector).cfg
 	f.Fuzz(func(t *testing.T, sheet, shared []byte) {
-		xc := &excelCollector{cfg: cfg, env: Env{Dir: fstest.MapFS{"r.xlsx": {Data: xlsxFile(sheet, shared)}}, Limits: fuzzLimits}}
-		b, err := xc.Collect(context.Background(), m)
+		b, err := collectFS(t, m, fstest.MapFS{"r.xlsx": {Data: xlsxFile(sheet, shared)}})
 		if err != nil {
 			return
 		}
@@ -108,18 +116,15 @@ func FuzzJSONFile(f *testing.F) {
 	f.Add([]byte(`{"data":{"rows":[{"tinh":"\u00ff","ky":null,"value":true}]}}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`))
 	f.Add([]byte(`[{"tinh":"Hà Nội","ky":"2025-10","value":1e400}] trailing`))
-	c, m := newTestSource(f, f.TempDir(), `
+	_, m := newTestSource(f, f.TempDir(), `
 collector: json
 config:
   path: r.json
   query: '.. | objects | select(has("tinh"))'
   mapping: {kpi: vneid_accounts, date: ky, value: value, dimensions: {province: tinh}}
 `)
-	cfg := c.(*jsonCollector).cfg
-	query := c.(*jsonCollector).query
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		jc := &jsonCollector{cfg: cfg, query: query, env: Env{Dir: fstest.MapFS{"r.json": {Data: doc}}, Limits: fuzzLimits}}
-		b, err := jc.Collect(context.Background(), m)
+		b, err := collectFS(t, m, fstest.MapFS{"r.json": {Data: doc}})
 		if err != nil {
 			return
 		}

@@ -38,6 +38,7 @@ type sqlConfig struct {
 	// one spare while a cancelled query is cleaned up).
 	MaxOpenConns int     `yaml:"max_open_conns"`
 	Mapping      Mapping `yaml:"mapping"`
+	Wide         *Wide   `yaml:"wide"` // instead of mapping: a column per period
 }
 
 type sqlCollector struct {
@@ -69,7 +70,7 @@ func newSQL(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if cfg.MaxOpenConns == 0 {
 		cfg.MaxOpenConns = 2
 	}
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -162,7 +163,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	if err != nil {
 		return nil, err
 	}
-	b, err := m.Bind(c.cfg.Mapping, header, where)
+	b, err := tableLayout(c.cfg.Mapping, c.cfg.Wide).bind(m, header, where)
 	if err != nil {
 		var re *RowError
 		if errors.As(err, &re) {
@@ -182,7 +183,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	if len(header) > c.env.Limits.MaxCells {
 		return nil, fmt.Errorf("%d result columns, more than %d: %w", len(header), c.env.Limits.MaxCells, ErrLimit)
 	}
-	nf := c.cfg.Mapping.Numbers
+	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)
 	batch := &Batch{}
 	var size int64
 	for row := 1; rows.Next(); row++ {
@@ -200,7 +201,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 		if size > c.env.Limits.MaxBytes {
 			return nil, fmt.Errorf("row %d: more than %d bytes of results: %w", row, c.env.Limits.MaxBytes, ErrLimit)
 		}
-		batch.Add(b.Row(cells, row))
+		b.AddRow(batch, cells, row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

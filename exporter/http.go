@@ -29,6 +29,8 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
+	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
 	descInARow        = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
 	descFailures      = desc(conventions.CollectorFailures, append(sourceLabels[:len(sourceLabels):len(sourceLabels)], conventions.LabelReason))
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
@@ -58,6 +60,10 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSeries, float64(s.Series), s.ID, s.Collector)
 		for reason, n := range s.FailuresByReason {
 			ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), s.ID, s.Collector, reason)
+		}
+		if s.Files != nil {
+			gauge(descFilesRead, float64(s.Files[0]), s.ID, s.Collector)
+			gauge(descFilesRejected, float64(s.Files[1]), s.ID, s.Collector)
 		}
 	}
 	c.e.reloads.mu.Lock()

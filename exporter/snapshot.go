@@ -79,6 +79,9 @@ type SourceHealth struct {
 	Duration         time.Duration
 	Series           int // observed series or tasks held
 	Rejected         int // rows the last refresh rejected
+	// Files are the files the last refresh read and rejected, for a
+	// source whose path is a folder or a glob (Files is nil otherwise).
+	Files *[2]int
 }
 
 // judged is the view a render read; its snapshot is built on first use.
@@ -160,6 +163,17 @@ func snapshotOf(v view) *Snapshot {
 }
 
 // sourceHealth reads each source's refresh record.
+// fileCounts are a collector's counts of files read and rejected, when it
+// reads a folder or a glob.
+func fileCounts(c collectors.Collector) *[2]int {
+	if fc, ok := c.(collectors.FileCounter); ok {
+		if read, rejected, ok := fc.Files(); ok {
+			return &[2]int{read, rejected}
+		}
+	}
+	return nil
+}
+
 func (e *Exporter) sourceHealth() []SourceHealth {
 	e.mu.Lock()
 	rt := e.rt
@@ -170,6 +184,7 @@ func (e *Exporter) sourceHealth() []SourceHealth {
 		out = append(out, SourceHealth{
 			ID: s.cfg.ID, Collector: s.cfg.Collector, Attempted: s.attempted, Success: s.success, Failures: s.inARow, FailuresByReason: maps.Clone(s.failures),
 			LastSuccess: s.lastSuccess, Duration: s.duration, Series: len(s.series) + len(s.tasks), Rejected: s.rejected,
+			Files: fileCounts(s.collector),
 		})
 		s.mu.Unlock()
 	}
