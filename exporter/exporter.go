@@ -514,6 +514,18 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 			s.mu.Unlock()
 		}
 	}
+	// The pages' view of the last render lets go of that data too (those
+	// sources show no data on the pages until the new ones are read).
+	if j := e.judged.Load(); j != nil {
+		v := j.v
+		v.series = slices.Clone(v.series)
+		for i, s := range old.sources {
+			if !kept[s] && i < len(v.series) {
+				v.series[i] = nil
+			}
+		}
+		e.judged.Store(&judged{v: v})
+	}
 	e.renderMu.Unlock()
 	e.refreshSources(ctx, fresh)
 	e.mu.Lock()
