@@ -59,7 +59,7 @@ func (c *validateCommand) run(ctx context.Context, logger log.Logger, stdout, st
 		fmt.Fprintln(stdout, "sources not read (--offline)")
 		return 0
 	}
-	reports, err := exporter.Probe(ctx, cat, dir, logger)
+	reports, err := exporter.Probe(ctx, cat, dir, exporter.Options{Logger: logger})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -41,7 +41,7 @@ func TestValidateReadsEverySource(t *testing.T) {
 			`FAILED: source provinces: data.csv: row 1: no column ["dem"] (did you mean "den"?)`,
 		}},
 		{"every row rejected", nil, "province,period,num,den\nHà Nội,2026-10,90,0\nAtlantis,2026-10,1,2\n", nil, 1, []string{
-			"FAILED: no row accepted: all 2 rejected",
+			"FAILED: data.csv: no row accepted: all 2 rejected",
 			"rows: 2 read, 0 accepted, 0 skipped, 2 rejected",
 			`rejected: source provinces: data.csv: row 2, column "den": denominator 0 is not positive`,
 			`rejected: source provinces: data.csv: row 3, column "province": unknown province "Atlantis"`,
@@ -49,7 +49,7 @@ func TestValidateReadsEverySource(t *testing.T) {
 		{"more rejected than max_rejected_ratio", func(c string) string {
 			return strings.Replace(c, "    interval: 1h\n", "    interval: 1h\n    max_rejected_ratio: 0.2\n", 1)
 		}, good + "Hà Nội,2026-11,abc,100\n", nil, 1, []string{
-			"FAILED: 1 of 3 rows rejected, more than max_rejected_ratio 0.2",
+			"FAILED: data.csv: 1 of 3 rows rejected, more than max_rejected_ratio 0.2",
 			`row 5, column "num": "abc" is not a number`,
 		}},
 		{"numbers settled by their column, as a refresh reads them", nil, "province,period,num,den\nHà Nội,2026-10,171.548,204.311\nHồ Chí Minh,2026-10,1.058.569,1.312.004\n", nil, 0, []string{
@@ -68,7 +68,7 @@ func TestValidateReadsEverySource(t *testing.T) {
 		}},
 		{"ratio mapped with value: every row rejected online", func(c string) string {
 			return strings.Replace(c, "        numerator: num\n        denominator: den\n", "        value: num\n", 1)
-		}, good, nil, 1, []string{"FAILED: no row accepted", `kpi "paid_by_bank" is a ratio: map numerator and denominator so it rolls up`}},
+		}, good, nil, 1, []string{"FAILED: data.csv: no row accepted", `kpi "paid_by_bank" is a ratio: map numerator and denominator so it rolls up`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
