@@ -283,8 +283,8 @@ func (s *source) collect(ctx context.Context) ([]Series, []collectors.Task, []er
 	return series, r.b.Tasks, rejected, nil
 }
 
-// render builds the exposition from every source's last good data.
-func (e *Exporter) render() {
+// view is every source's last good data, now.
+func (e *Exporter) view() view {
 	e.mu.Lock()
 	rt := e.rt
 	e.mu.Unlock()
@@ -295,7 +295,12 @@ func (e *Exporter) render() {
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
-	page := render(v)
+	return v
+}
+
+// render builds the exposition from every source's last good data.
+func (e *Exporter) render() {
+	page := render(e.view())
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}
