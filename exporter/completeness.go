@@ -54,12 +54,12 @@ func duePeriod(c catalogue.Cadence, now time.Time) time.Time {
 	return p
 }
 
-// reporters are the units a KPI's reports are expected from, as the
+// Reporters are the units a KPI's reports are expected from, as the
 // values of its one dimension: the 34 provinces, every ministry (owner)
 // but the KPI's own owner, who compiles them, or the four blocks; a
 // national KPI's one report comes from its owner. A KPI broken down by
 // commune or by several dimensions has no list of reporters: ok is false.
-func reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf []string, ok bool) {
+func Reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf []string, ok bool) {
 	switch {
 	case len(k.Dimensions) == 0:
 		return "", []string{""}, true
@@ -85,9 +85,9 @@ func reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf 
 	return "", nil, false
 }
 
-// sendsDates says whether a source's mapping names the column with the day
+// SendsDates says whether a source's mapping names the column with the day
 // each report was sent.
-func sendsDates(src catalogue.Source) bool {
+func SendsDates(src catalogue.Source) bool {
 	var cfg struct {
 		Mapping struct {
 			ReportedAt string `yaml:"reported_at"`
@@ -101,7 +101,7 @@ func completeness(v view) []Report {
 	cat := v.cat
 	dated := map[string]bool{}
 	for _, src := range cat.Sources {
-		dated[src.ID] = sendsDates(src)
+		dated[src.ID] = SendsDates(src)
 	}
 	// The point of each series on its KPI's due period, by KPI and unit.
 	periods := make([]time.Time, len(cat.KPIs))
@@ -128,7 +128,7 @@ func completeness(v view) []Report {
 	var out []Report
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
-		dim, unitsOf, ok := reporters(cat, k)
+		dim, unitsOf, ok := Reporters(cat, k)
 		if !ok {
 			continue
 		}
@@ -184,7 +184,7 @@ func renderCompleteness(w *writer, v view) {
 		w.family(f.name, conventions.Help[f.name])
 		for i := range v.cat.KPIs {
 			k := &v.cat.KPIs[i]
-			if _, _, ok := reporters(v.cat, k); ok {
+			if _, _, ok := Reporters(v.cat, k); ok {
 				w.sample(f.name, float64(f.at(k, duePeriod(k.Cadence, v.now)).Unix()), conventions.LabelKPI, k.ID)
 			}
 		}

@@ -795,7 +795,7 @@ func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 			byMonth[r.period][i] = append(byMonth[r.period][i], r)
 		}
 	}
-	t := newTable(false, "Tỉnh/TP", "Kỳ báo cáo", "Chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ")
+	t := newTable(false, "Tỉnh/TP", "Kỳ báo cáo", "Ngày gửi", "Chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ")
 	for _, m := range months(provinceFirst, lastMonth) {
 		period := fmt.Sprintf("%02d/%d", m.Month(), m.Year())
 		for i, k := range kpis {
@@ -805,14 +805,26 @@ func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 			}
 			var num, den int64
 			for _, r := range byMonth[m][i] {
-				t.add(spelling(file, r.code, r.nameVI, m), period, def.NameVI, vnInt(r.num), vnInt(r.den), vnPercent(r.num, r.den))
+				t.add(spelling(file, r.code, r.nameVI, m), period, sentOn(file, r.code, m), def.NameVI, vnInt(r.num), vnInt(r.den), vnPercent(r.num, r.den))
 				num += r.num
 				den += r.den
 			}
-			t.add("Toàn quốc", period, def.NameVI, vnInt(num), vnInt(den), vnPercent(num, den))
+			t.add("Toàn quốc", period, sentOn(file, "national", m), def.NameVI, vnInt(num), vnInt(den), vnPercent(num, den))
 		}
 	}
 	return t.bytes()
+}
+
+// sentOn is the day a unit sent its monthly report on month m, as
+// dd/mm/yyyy: one report in eight comes after the 15th, the due day, up to
+// ten days late; the others between the 3rd and the 15th. Illustrative:
+// no dates of sending have been published.
+func sentOn(file, code string, m time.Time) string {
+	day := 3 + pick(13, file, "sent", code, m.Format("2006-01"))
+	if pick(8, file, "late", code, m.Format("2006-01")) == 0 {
+		day = 16 + pick(10, file, "days late", code, m.Format("2006-01"))
+	}
+	return m.AddDate(0, 1, day-1).Format("02/01/2006")
 }
 
 // provincialDTI is the Ministry of Science and Technology's quarterly
