@@ -288,12 +288,8 @@ var nationalCounts = []nationalCount{
 		{month(2025, 12), 26_500_000},
 		{lastMonth, 34_000_000},
 	}.at},
-	{"criminal_record_certificates_on_vneid_nationwide", firstMonth, func(t time.Time) float64 {
-		if t.Before(month(2024, 10)) { // nationwide on VNeID from 2024-10-01 (Lao Dong, 2024-11-06)
-			return 0
-		}
-		return 1
-	}},
+	// Nationwide on VNeID from 2024-10-01 (Lao Dong, 2024-11-06).
+	{"criminal_record_certificates_on_vneid_nationwide", firstMonth, doneFrom(month(2024, 10))},
 	{"digital_signature_certificates", firstMonth, path{
 		{firstMonth, 2_600_000},
 		{month(2024, 12), 12_500_000}, // 10th meeting of the National Committee, 2025-02-06
@@ -304,6 +300,40 @@ var nationalCounts = []nationalCount{
 		{month(2025, 10), 132_400_000}, // Lao Dong, 2025-10-10
 		{lastMonth, 148_000_000},
 	}.at},
+	// The areas of issue 14's programme report: the published figures, an
+	// illustrative path around them (and entirely illustrative where
+	// nothing is published, as the catalogue's facts say).
+	{"fee_resolutions_outstanding", start2024, path{{start2024, 9}, {month(2024, 3), 4}, {month(2024, 9), 0}}.at},
+	{"cashless_social_payment_recipients", month(2023, 7), path{
+		{month(2023, 7), 400_000},
+		{month(2024, 2), 1_058_569}, // paid before Tet 2024
+		{month(2025, 12), 1_400_000},
+		{lastMonth, 1_450_000},
+	}.at},
+	{"network_security_reports_outstanding", start2024, path{{start2024, 19}, {month(2024, 4), 8}, {month(2024, 10), 2}, {lastMonth, 1}}.at},
+	{"low_signal_spots", start2024, path{{start2024, 1200}, {month(2024, 3), 300}, {month(2024, 12), 40}, {lastMonth, 0}}.at},
+	{"villages_without_electricity", start2024, path{{start2024, 400}, {lastMonth, 150}}.at},
+	{"problems_resolved", month(2025, 1), path{{month(2025, 1), 0}, {month(2025, 11), 36}, {month(2025, 12), 39}, {lastMonth, 41}}.at},
+	{"hindering_resolutions_outstanding", start2024, path{{start2024, 19}, {month(2024, 12), 6}, {month(2025, 12), 2}, {lastMonth, 1}}.at},
+	{"ministry_data_strategies_published", month(2025, 7), path{{month(2025, 7), 0}, {month(2025, 11), 5}, {month(2026, 3), 7}}.at},
+	{"credit_scoring_population_data", month(2023, 1), doneFrom(month(2024, 3))},
+	{"junk_sim_cleanup", month(2023, 1), doneFrom(month(2024, 8))},
+	{"driving_licence_data_cleanup", month(2023, 1), doneFrom(month(2024, 9))},
+	{"agency_electronic_identification_codes", month(2023, 1), doneFrom(month(2025, 3))},
+	{"electronic_authentication_centre", month(2023, 1), doneFrom(month(2024, 7))},
+	{"government_assigned_tasks_overdue", start2024, path{{start2024, 16}, {month(2024, 6), 10}, {month(2024, 12), 4}, {month(2025, 12), 1}, {lastMonth, 0}}.at},
+	{"tuyen_quang_roadmap_tasks_done", month(2023, 1), path{{month(2023, 1), 0}, {month(2023, 12), 34}, {month(2024, 12), 55}, {month(2025, 6), 61}}.at},
+	{"essential_services_53_outstanding", month(2023, 1), path{{month(2023, 1), 28}, {month(2024, 4), 15}, {month(2024, 12), 6}, {month(2025, 6), 0}}.at},
+}
+
+// doneFrom is a milestone done (1) from month done on.
+func doneFrom(done time.Time) func(time.Time) float64 {
+	return func(t time.Time) float64 {
+		if t.Before(done) {
+			return 0
+		}
+		return 1
+	}
 }
 
 // simplification is the national share of administrative procedures cut or
@@ -338,6 +368,10 @@ var (
 		{"moit", []float64{0, 2, 4, 1, 0, 0}},
 		{"mps", []float64{0, 1, 0, 0, 0, 0}},
 		{"sbv", []float64{0, 0, 0, 0, 0, 0}},
+		// The other three blocks report on their own roadmap tasks.
+		{"party_office", []float64{0, 0, 0, 0, 0, 0}},
+		{"na_office", []float64{0, 0, 0, 0, 0, 0}},
+		{"vff", []float64{0, 0, 0, 0, 0, 0}},
 	}
 )
 
