@@ -14,8 +14,7 @@ import (
 // Report is one expected report on a KPI's last due period: who owes it,
 // whether it is in, and whether it was sent by the due day. The exporter
 // serves these as kpi_report_expected, kpi_report_received and
-// kpi_report_on_time; the scorecard pages can list them (see
-// Exporter.Completeness).
+// kpi_report_on_time; pages list them from Snapshot.Reports.
 type Report struct {
 	KPI   string
 	Owner string // the KPI's owner, who answers for the figure
@@ -34,13 +33,6 @@ type Report struct {
 	// OnTimeKnown says whether the source says when reports were sent;
 	// only then does OnTime mean anything.
 	OnTimeKnown, OnTime bool
-}
-
-// Completeness lists the reports expected on each KPI's last due period,
-// now, from the last good data: the compliance table of who has not
-// reported, or reported late.
-func (e *Exporter) Completeness() []Report {
-	return completeness(e.view())
 }
 
 // duePeriod is the start of the last period of cadence c whose report is

@@ -152,7 +152,7 @@ func TestCompletenessAfterTheDueDay(t *testing.T) {
 		}
 	}
 	var expected, received, onTime int
-	for _, r := range e.Completeness() {
+	for _, r := range e.Snapshot().Reports {
 		if r.KPI != "online_rate" {
 			continue
 		}

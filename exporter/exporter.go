@@ -43,6 +43,7 @@ type Exporter struct {
 	runCtx   context.Context
 	reloadMu sync.Mutex // one reload at a time
 	page     atomic.Pointer[rendered]
+	judged   atomic.Pointer[judged] // what page was rendered from, for Snapshot
 	renders  chan struct{}
 	reloads  reloadStats
 }
@@ -300,7 +301,9 @@ func (e *Exporter) view() view {
 
 // render builds the exposition from every source's last good data.
 func (e *Exporter) render() {
-	page := render(e.view())
+	v := e.view()
+	page := render(v)
+	e.judged.Store(&judged{v: v})
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}
