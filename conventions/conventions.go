@@ -181,7 +181,11 @@ const (
 	RecOwnerReportOnTime   = "kpi_owner:kpi_report_on_time:sum"
 )
 
-// Recorded lists every recorded series name.
+// RecDimension is the national roll-up of a KPI by a dimension the catalogue
+// declares (service type, channel, ...), e.g. kpi_channel:kpi_value:rollup.
+func RecDimension(dimension string) string { return "kpi_" + dimension + ":kpi_value:rollup" }
+
+// Recorded lists every recorded series name but the declared dimensions' ones.
 var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus,
 	RecBlockReportExpected, RecBlockReportReceived, RecBlockReportOnTime,
 	RecOwnerReportExpected, RecOwnerReportReceived, RecOwnerReportOnTime}
