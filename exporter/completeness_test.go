@@ -202,3 +202,31 @@ func TestDuePeriod(t *testing.T) {
 		}
 	}
 }
+
+// A report whose date of sending cannot be read is a rejected row naming
+// the file, row and column; the other rows are kept.
+func TestBadReportedAtIsRejected(t *testing.T) {
+	fsys := fstest.MapFS{
+		"provinces.csv":  {Data: []byte(completenessProvinces + "Cà Mau,2025-10,mid-November,1,2\n")},
+		"ministries.csv": {Data: []byte(completenessMinistries)},
+	}
+	cat, err := catalogue.Parse("kpis.yaml", []byte(completenessCatalogue), fsys, collectors.Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, errs := collectors.New(collectors.Env{Source: cat.Sources[0], Dir: fsys})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	b, err := c.Collect(context.Background(), collectors.NewMapper(cat, cat.Sources[0].ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Rejected) != 1 || !strings.Contains(b.Rejected[0].Error(), "provinces.csv") ||
+		!strings.Contains(b.Rejected[0].Error(), "row 8") || !strings.Contains(b.Rejected[0].Error(), "sent") {
+		t.Errorf("rejected %v, want one error naming provinces.csv, row 8, column sent", b.Rejected)
+	}
+	if len(b.Observations) != 6 || b.Observations[1].ReportedAt != time.Date(2025, 11, 15, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("%d observations kept (want 6), the second sent %s (want 2025-11-15)", len(b.Observations), b.Observations[1].ReportedAt)
+	}
+}
