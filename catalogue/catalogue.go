@@ -5,9 +5,13 @@
 package catalogue
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
 // APIVersion and Kind head every catalogue file.
@@ -54,13 +58,37 @@ type Owner struct {
 // Source is one place observations come from, read by the collector named in
 // Collector with the settings in Config (decoded strictly by that collector).
 type Source struct {
-	ID        string    `yaml:"id"`
-	Collector string    `yaml:"collector"`
-	Interval  Duration  `yaml:"interval"`
-	Timeout   Duration  `yaml:"timeout"`
-	MaxSeries int       `yaml:"max_series"`
-	KeepFor   Duration  `yaml:"keep_last_good_for"`
-	Config    yaml.Node `yaml:"config"`
+	ID        string   `yaml:"id"`
+	Collector string   `yaml:"collector"`
+	Interval  Duration `yaml:"interval"`
+	Timeout   Duration `yaml:"timeout"`
+	MaxSeries int      `yaml:"max_series"`
+	// MaxRejectedRatio is the share of the rows read that a refresh may
+	// reject and still replace the last good data (default
+	// DefaultMaxRejectedRatio; 0 accepts no rejected row).
+	MaxRejectedRatio *float64  `yaml:"max_rejected_ratio"`
+	KeepFor          Duration  `yaml:"keep_last_good_for"`
+	Config           yaml.Node `yaml:"config"`
+}
+
+// CheckRefresh applies the catalogue's rule to what one refresh of the
+// source yielded: a refresh that accepts no row, or rejects more than
+// MaxRejectedRatio of the rows it read, is a failed one. It returns the
+// reason (a conventions.Failure* value) and the error to report, or "" and nil.
+func (s Source) CheckRefresh(accepted, rejected int) (string, error) {
+	limit := DefaultMaxRejectedRatio
+	if s.MaxRejectedRatio != nil {
+		limit = *s.MaxRejectedRatio
+	}
+	switch read := accepted + rejected; {
+	case accepted == 0 && rejected == 0:
+		return conventions.FailureNoRows, errors.New("no row accepted: the source holds no data rows")
+	case accepted == 0:
+		return conventions.FailureNoRows, fmt.Errorf("no row accepted: all %d rejected", rejected)
+	case float64(rejected) > limit*float64(read):
+		return conventions.FailureRejected, fmt.Errorf("%d of %d rows rejected, more than max_rejected_ratio %g", rejected, read, limit)
+	}
+	return "", nil
 }
 
 // Block values.

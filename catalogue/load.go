@@ -2,7 +2,9 @@ package catalogue
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,9 +53,25 @@ func (es Errors) Error() string {
 // It returns problems with paths relative to the source (e.g. "config.path").
 type SourceChecker func(src Source, dir fs.FS) []FieldError
 
+// MaxBytes bounds a catalogue file: a national catalogue of every KPI by
+// commune is a few megabytes.
+const MaxBytes = 32 << 20
+
+// maxAliasNodes bounds how many nodes a catalogue's aliases may add once
+// expanded: a few kilobytes of nested aliases can stand for billions.
+const maxAliasNodes = 1_000_000
+
 // LoadFile reads and validates a catalogue file from disk.
 func LoadFile(path string, check SourceChecker) (*Catalogue, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +86,29 @@ func LoadFile(path string, check SourceChecker) (*Catalogue, error) {
 // Parse decodes and validates a catalogue named name; relative source paths
 // resolve in dir. On any problem it returns Errors listing all of them.
 func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue, error) {
+	if len(data) > MaxBytes {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("more than %d bytes: not a catalogue", MaxBytes)}}
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return nil, Errors{{File: name, Msg: "empty catalogue: the file holds no YAML document"}}
+	} else if err != nil {
 		return nil, Errors{{File: name, Line: yamlErrorLine(err), Msg: err.Error()}}
 	}
 	if len(root.Content) == 0 {
-		return nil, Errors{{File: name, Msg: "empty catalogue"}}
+		return nil, Errors{{File: name, Msg: "empty catalogue: the file holds no YAML document"}}
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		line := next.Line
+		if err != nil {
+			line = yamlErrorLine(err)
+		}
+		return nil, Errors{{File: name, Line: line, Msg: "a second YAML document (after ---): a catalogue is one document"}}
+	}
+	if written := nodes(root.Content[0]); expandedSize(root.Content[0], written+maxAliasNodes, map[*yaml.Node]int{}) > written+maxAliasNodes {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("aliases expand to more than %d nodes: not a catalogue", maxAliasNodes)}}
 	}
 	lines := map[string]int{}
 	var errs Errors
@@ -106,6 +140,37 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 		return nil, errs
 	}
 	return &c, nil
+}
+
+// expandedSize is how many nodes n stands for with its aliases expanded,
+// counted once per node and capped just above limit; an alias inside the
+// node it refers to counts as over the limit.
+func expandedSize(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	memo[n] = limit + 1 // an alias to a node being counted stands for no end of nodes
+	size := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		size = expandedSize(n.Alias, limit, memo)
+	}
+	for _, c := range n.Content {
+		if size += expandedSize(c, limit, memo); size > limit {
+			size = limit + 1
+			break
+		}
+	}
+	memo[n] = size
+	return size
+}
+
+// nodes counts n's nodes as written, aliases unexpanded.
+func nodes(n *yaml.Node) int {
+	size := 1
+	for _, c := range n.Content {
+		size += nodes(c)
+	}
+	return size
 }
 
 // lineOf finds the line of path or, failing that, of its nearest parent.

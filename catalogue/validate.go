@@ -17,7 +17,10 @@ const (
 	DefaultInterval  = Duration(time.Hour)
 	DefaultTimeout   = Duration(30 * time.Second)
 	DefaultTolerance = 0.1
-	DefaultSeverity  = "warning"
+	// DefaultMaxRejectedRatio fails a refresh that rejects more than half
+	// of its rows: a garbled file, not a few bad cells.
+	DefaultMaxRejectedRatio = 0.5
+	DefaultSeverity         = "warning"
 )
 
 // Alert tiers that a KPI may switch off.
@@ -127,6 +130,9 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 		}
 		if s.MaxSeries < 0 {
 			v.add(p+".max_series", "must not be negative")
+		}
+		if r := s.MaxRejectedRatio; r != nil && !(*r >= 0 && *r <= 1) {
+			v.add(p+".max_rejected_ratio", "%g is not a share between 0 and 1", *r)
 		}
 		if check != nil {
 			for _, e := range check(s, dir) {

@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -76,6 +74,8 @@ type Env struct {
 	Source catalogue.Source
 	Dir    fs.FS // where relative paths resolve
 	Logger log.Logger
+	// Limits bound every read; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Factory builds a collector from its source's config node; problems are
@@ -120,6 +120,7 @@ func New(env Env) (Collector, []catalogue.FieldError) {
 	if env.Logger == nil {
 		env.Logger = log.NewNopLogger()
 	}
+	env.Limits = env.Limits.WithDefaults()
 	return f(&env.Source.Config, env)
 }
 
@@ -127,13 +128,4 @@ func New(env Env) (Collector, []catalogue.FieldError) {
 func Check(src catalogue.Source, dir fs.FS) []catalogue.FieldError {
 	_, errs := New(Env{Source: src, Dir: dir})
 	return errs
-}
-
-// OpenFile opens a path from a source's config: an absolute path as it is,
-// a relative one in the catalogue's directory.
-func OpenFile(dir fs.FS, name string) (fs.File, error) {
-	if filepath.IsAbs(name) || dir == nil {
-		return os.Open(name)
-	}
-	return dir.Open(name)
 }

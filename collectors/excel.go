@@ -112,7 +112,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	read := func(dir fs.FS, name string, l Layout) (*Batch, error) { return c.readFile(ctx, m, dir, name, l) }
 	if c.cfg.Form != nil {
 		read = func(dir fs.FS, name string, _ Layout) (*Batch, error) {
-			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form)
+			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form, c.env.Limits)
 		}
 	}
 	if c.remote() {
@@ -125,11 +125,11 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 
 // readFile reads one workbook's table.
 func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
-	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l)
+	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l, c.env.Limits)
 	if err != nil {
 		return nil, err
 	}
-	sheet, err := openWorkbook(m, dir, name, c.cfg.Sheet)
+	sheet, err := openWorkbook(ctx, m, dir, name, c.cfg.Sheet, c.env.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +152,6 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 		}
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", m.Source(), err)
-		}
-		if row%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
 		}
 		for _, i := range numbers {
 			if sheet.Number(i) {

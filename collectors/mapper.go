@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/kpi"
@@ -283,6 +284,11 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	if len(cells) < len(b.header) {
 		return obs, false, &RowError{loc, fmt.Errorf("short row: %d of %d columns", len(cells), len(b.header))}
 	}
+	for i := len(b.header); i < len(cells); i++ {
+		if strings.TrimSpace(cells[i]) != "" {
+			return obs, false, &RowError{loc, fmt.Errorf("long row: %d columns, the header has %d (cell %d is %.40q)", len(cells), len(b.header), i+1, cells[i])}
+		}
+	}
 	fail := func(col int, err error) (Observation, bool, error) {
 		loc.Column = b.header[col]
 		return obs, false, &RowError{loc, err}
@@ -384,7 +390,10 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	}
 	raw = strings.Clone(raw)
 	var v dimValue
-	if n := units.Normalise(raw); totalRows[n] {
+	if !utf8.ValidString(raw) {
+		// A label value must be UTF-8, or the whole exposition is invalid.
+		v.err = fmt.Errorf("%s %q is not valid UTF-8 text", d, raw)
+	} else if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
 	} else if d == catalogue.DimProvince {
 		var p units.Province

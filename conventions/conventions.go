@@ -48,6 +48,17 @@ const (
 	ReasonForecastMiss = "forecast_miss"
 )
 
+// Values of LabelReason on kpi_collector_failures_total: why a refresh
+// failed, and so kept the source's last good data.
+const (
+	FailureError     = "error"         // the source could not be read
+	FailureTimeout   = "timeout"       // it took longer than its timeout
+	FailureBusy      = "busy"          // the previous, timed-out refresh had not stopped yet
+	FailureMaxSeries = "max_series"    // more series than max_series
+	FailureNoRows    = "no_rows"       // no row accepted
+	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+)
+
 // Values of LabelCheck.
 const (
 	CheckFell  = "cumulative_fell"
@@ -143,6 +154,7 @@ const (
 	// failed in a row: one alert rule serves every source, whatever its
 	// interval, and one failed refresh in a row does not page anyone.
 	CollectorConsecutiveFailures = "kpi_collector_consecutive_failures"
+	CollectorFailures            = "kpi_collector_failures_total"
 	CatalogueReloadSuccess       = "kpi_catalogue_reload_success"
 	CatalogueReloadLast          = "kpi_catalogue_reload_last_success_timestamp_seconds"
 	BuildInfo                    = "kpi_build_info"
@@ -240,6 +252,7 @@ var Help = map[string]string{
 	CollectorSeries:              "Observed series, or roadmap tasks, held from a source's last good data.",
 	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input.",
 	CollectorConsecutiveFailures: "Refreshes of a source that have failed in a row (0 after a success).",
+	CollectorFailures:            "Refreshes of a source that failed, and so kept its last good data, by reason.",
 	CatalogueReloadSuccess:       "Whether the last catalogue reload succeeded (1) or was refused (0).",
 	CatalogueReloadLast:          "When the catalogue was last loaded successfully, in seconds since the epoch.",
 	BuildInfo:                    "Version of kpiwatch; always 1.",
