@@ -30,7 +30,10 @@ type Observation struct {
 	// Unit is the unit name as reported, once matched, so that rows of two
 	// former provinces roll up while a repeated row is caught.
 	Unit string
-	Loc  Location
+	// ReportedAt is the day the report was sent, where the source says
+	// (mapping.reported_at); zero otherwise.
+	ReportedAt time.Time
+	Loc        Location
 }
 
 // Task is one roadmap task.

@@ -30,6 +30,10 @@ type Mapping struct {
 	// overrides the guessing.
 	Date       string `yaml:"date"`
 	DateFormat string `yaml:"date_format"`
+	// ReportedAt, optional, is the column with the day the unit sent its
+	// report (read like Date): completeness judges "received by the due day"
+	// from it, and a source without it has no on-time figure.
+	ReportedAt string `yaml:"reported_at"`
 	// Value holds the figure; ratio KPIs need Numerator and Denominator
 	// instead, so that they roll up correctly.
 	Value       string `yaml:"value"`
@@ -86,7 +90,7 @@ func (m Mapping) Check(prefix string) []catalogue.FieldError {
 // Columns lists the columns the mapping reads, each once, in a fixed order:
 // the header of records that bring none of their own (JSON objects).
 func (m Mapping) Columns() []string {
-	cols := []string{m.KPIColumn, m.Date, m.Value, m.Numerator, m.Denominator}
+	cols := []string{m.KPIColumn, m.Date, m.ReportedAt, m.Value, m.Numerator, m.Denominator}
 	for _, d := range catalogue.Dimensions {
 		cols = append(cols, m.Dimensions[d])
 	}
@@ -192,6 +196,7 @@ type Binding struct {
 	kpi      int // fixed KPI, or -1
 	kpiCol   int
 	date     int
+	sent     int // mapping.reported_at, or -1
 	value    int
 	num, den int
 	dims     map[string]int
@@ -245,7 +250,7 @@ type dateValue struct {
 // Bind finds the mapping's columns in header. A missing column is an error
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
-	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
+	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, sent: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
 		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, columns: map[int]*columnFormat{}}
 	switch {
 	case mp.Numbers.declared():
@@ -281,6 +286,7 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	}
 	b.kpiCol = col(mp.KPIColumn)
 	b.date = col(mp.Date)
+	b.sent = col(mp.ReportedAt)
 	b.value = col(mp.Value)
 	b.num = col(mp.Numerator)
 	b.den = col(mp.Denominator)
@@ -389,6 +395,13 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	}
 	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
 	obs.Loc = loc
+	if b.sent >= 0 {
+		sent := b.parseDate(cells[b.sent])
+		if sent.err != nil {
+			return fail(b.sent, sent.err)
+		}
+		obs.ReportedAt = sent.t
+	}
 	if k.Kind == catalogue.KindRatio && (b.num < 0 || b.den < 0) {
 		return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
 	}

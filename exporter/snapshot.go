@@ -22,6 +22,10 @@ type Snapshot struct {
 	Tasks     []collectors.Task
 	TaskSum   collectors.TaskSummary
 	Sources   []SourceHealth // in catalogue order
+	// Reports are the reports expected on each KPI's last due period, as
+	// kpi_report_expected, kpi_report_received and kpi_report_on_time serve
+	// them: the compliance table of who has not reported, or reported late.
+	Reports []Report
 
 	v view
 }
@@ -128,7 +132,7 @@ func (s *Snapshot) AsOf(t time.Time) *Snapshot {
 // snapshotOf judges every series of v as render does.
 func snapshotOf(v view) *Snapshot {
 	cat := v.cat
-	out := &Snapshot{Catalogue: cat, Now: v.now, Tasks: v.tasks, TaskSum: collectors.SummariseTasks(v.tasks, v.now), v: v}
+	out := &Snapshot{Catalogue: cat, Now: v.now, Tasks: v.tasks, TaskSum: collectors.SummariseTasks(v.tasks, v.now), Reports: completeness(v), v: v}
 	out.KPIs = make([]JudgedKPI, len(cat.KPIs))
 	plans := make([]kpiPlans, len(cat.KPIs))
 	for i := range cat.KPIs {
