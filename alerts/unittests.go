@@ -57,7 +57,7 @@ type ExpAlert struct {
 // is marked stale at the evaluation time, and the alerts must ride it out.
 const (
 	testSampleStep   = 5 * time.Minute
-	testEvalInterval = time.Hour
+	testEvalInterval = 6 * time.Hour
 	testDeadlineIn   = 100 * 24 * time.Hour // from the evaluation time
 	testDenominator  = 1000.0
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
@@ -106,7 +106,7 @@ type fixture struct {
 	labels           map[string]string // the series' labels
 	unitDims         []string          // dimensions of its unit's own figures, if any
 	baseline, target float64
-	steps            int // samples, the last one at the evaluation time
+	longSteps        int // samples of a situation that must outlast an alert's "for"
 }
 
 // sampleUnit is the label value the fixture's series has for each dimension;
@@ -154,7 +154,7 @@ func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI, owner catalogue.Owne
 	if fx.target == fx.baseline {
 		fx.target = fx.baseline + 1
 	}
-	fx.steps = int((BehindFor(k).Std()+testEvalInterval)/testSampleStep) + 1
+	fx.longSteps = int((BehindFor(k).Std()+testEvalInterval)/testSampleStep) + 1
 	return fx
 }
 
@@ -183,20 +183,28 @@ type scenario struct {
 	// deadlineIn is how far the governing deadline is after the evaluation
 	// time: testDeadlineIn, or negative for a deadline that has passed.
 	deadlineIn time.Duration
+	// steps is how many samples it lasts: long enough for behind-plan and
+	// forecast alerts to be due (or, if it raises none, to be wrongly due),
+	// one evaluation interval for the alerts that fire without waiting. The
+	// last sample, a failed scrape, is always at an evaluation.
+	steps int
 }
+
+// shortSteps is one evaluation interval of samples.
+const shortSteps = int(testEvalInterval/testSampleStep) + 1
 
 func (fx *fixture) scenarios() []scenario {
 	span, tol := fx.span(), fx.k.Tolerance
 	nan := math.NaN()
 	at := func(share float64) float64 { return fx.baseline + share*span }
 	out := []scenario{
-		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, testDeadlineIn},
-		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, testDeadlineIn},
-		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, testDeadlineIn},
-		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, testDeadlineIn},
-		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, testDeadlineIn},
-		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, -10 * time.Hour},
-		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, testDeadlineIn},
+		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, testDeadlineIn, 0},
+		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, testDeadlineIn, 0},
+		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, testDeadlineIn, 0},
+		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, testDeadlineIn, 0},
+		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, testDeadlineIn, 0},
+		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, -10 * time.Hour, 0},
+		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, testDeadlineIn, 0},
 	}
 	// A figure that cannot be right, in a series otherwise on track.
 	var checks []string
@@ -210,18 +218,24 @@ func (fx *fixture) scenarios() []scenario {
 		checks = append(checks, c.CheckJump)
 	}
 	for _, check := range checks {
-		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, testDeadlineIn})
+		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, testDeadlineIn, 0})
+	}
+	for i := range out {
+		out[i].steps = shortSteps
+		if out[i].status == c.StatusAtRisk || out[i].status == c.StatusOnTrack && len(out[i].suspect) == 0 {
+			out[i].steps = fx.longSteps
+		}
 	}
 	return out
 }
 
 // evalTime is when the test looks at the alerts: the last sample, a failed
 // scrape.
-func (fx *fixture) evalTime() time.Duration { return time.Duration(fx.steps-1) * testSampleStep }
+func (sc scenario) evalTime() time.Duration { return time.Duration(sc.steps-1) * testSampleStep }
 
 // deadline is the governing deadline in the test, seconds since the epoch.
 func (fx *fixture) deadline(sc scenario) float64 {
-	return (fx.evalTime() + sc.deadlineIn).Seconds()
+	return (sc.evalTime() + sc.deadlineIn).Seconds()
 }
 
 // seriesText is metric{labels} for promtool, labels sorted.
@@ -241,14 +255,14 @@ func seriesText(metric string, labels map[string]string) string {
 // valuesText writes the fixture's samples of a constant series in promtool's
 // notation: v repeated up to the evaluation time, where the scrape fails and
 // the series is marked stale.
-func (fx *fixture) valuesText(v float64) string {
-	return fmt.Sprintf("%sx%d stale", strconv.FormatFloat(v, 'g', -1, 64), fx.steps-2)
+func (sc scenario) valuesText(v float64) string {
+	return fmt.Sprintf("%sx%d stale", strconv.FormatFloat(v, 'g', -1, 64), sc.steps-2)
 }
 
 func (fx *fixture) input(sc scenario) []InputSeries {
 	var in []InputSeries
 	add := func(metric string, labels map[string]string, v float64) {
-		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: fx.valuesText(v)})
+		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: sc.valuesText(v)})
 	}
 	with := func(extra ...string) map[string]string {
 		l := maps.Clone(fx.labels)
@@ -352,7 +366,7 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: promDuration(testSampleStep), InputSeries: fx.input(sc)}
 	for _, name := range kpiAlertNames {
 		r, enabled := findRule(rules, name)
-		at := AlertTest{EvalTime: promDuration(fx.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
+		at := AlertTest{EvalTime: promDuration(sc.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
 		for _, check := range want[name] {
 			if !enabled {
 				break // the tier is switched off: it must not fire
@@ -365,7 +379,7 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 		}
 		// An alert with a "for" is only pending an hour before it is met.
 		if enabled && r.For > 0 && len(at.ExpAlerts) > 0 {
-			t.AlertTests = append(t.AlertTests, AlertTest{EvalTime: promDuration(fx.evalTime() - 2*testEvalInterval), Alertname: name, ExpAlerts: []ExpAlert{}})
+			t.AlertTests = append(t.AlertTests, AlertTest{EvalTime: promDuration(sc.evalTime() - 2*testEvalInterval), Alertname: name, ExpAlerts: []ExpAlert{}})
 		}
 		t.AlertTests = append(t.AlertTests, at)
 	}
