@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -295,6 +296,7 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	if s.prom, err = s.run(realserver.PrometheusSpec(realserver.PrometheusConfig{
 		Targets: []string{addr}, ScrapeInterval: cfg.Interval, EvaluationInterval: cfg.Interval,
 		RuleFiles: ruleFiles, Alertmanagers: []string{s.am.Addr}, Blocks: blocks,
+		Args: []string{"--enable-feature=promql-per-step-stats"},
 	})); err != nil {
 		return res, "", err
 	}
@@ -358,6 +360,20 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		return res, "", err
 	}
 	notes = append(notes, fmt.Sprintf("Prometheus has %s alerts pending and %s firing; Alertmanager holds %s from both evaluators", count(pending), count(firing), count(held)))
+
+	progress("querying every rule's expression with its sample statistics")
+	qctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Cycles+1)*cfg.Interval)
+	samples, done, err := querySamples(qctx, s.prom.URL(), rules)
+	cancel()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return res, "", ctx.Err()
+	case err != nil:
+		res.SamplesRead = math.NaN()
+		notes = append(notes, fmt.Sprintf("reading the rules' sample statistics stopped after %d of %d rules: %v", done, len(rules), err))
+	default:
+		res.SamplesRead = samples
+	}
 
 	progress("reloading kpiwatch")
 	if res.Exposition, err = bodySize(s.kpiwatchURL + "/metrics"); err != nil {
@@ -535,6 +551,44 @@ func vmCount(base string) (float64, error) {
 	}
 	s, _ := body.Data.Result[0].Value[1].(string)
 	return strconv.ParseFloat(s, 64)
+}
+
+// querySamples runs each rule's expression once at Prometheus, as its
+// evaluation does, and adds up the samples each read
+// (stats.samples.totalQueryableSamples): what one evaluation cycle reads.
+// It returns how many rules it got through.
+func querySamples(ctx context.Context, base string, rules []Rule) (float64, int, error) {
+	var total float64
+	for i, r := range rules {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/query",
+			strings.NewReader(url.Values{"query": {r.Expr}, "stats": {"all"}}.Encode()))
+		if err != nil {
+			return total, i, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := client.Do(req)
+		if err != nil {
+			return total, i, err
+		}
+		var body struct {
+			Status, Error string
+			Data          struct {
+				Stats struct {
+					Samples struct{ TotalQueryableSamples float64 }
+				}
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err == nil && body.Status != "success" {
+			err = errors.New(body.Error)
+		}
+		if err != nil {
+			return total, i, fmt.Errorf("%s: %w", r.Name, err)
+		}
+		total += body.Data.Stats.Samples.TotalQueryableSamples
+	}
+	return total, len(rules), nil
 }
 
 // promAlerts counts Prometheus' pending and firing alerts.

@@ -235,8 +235,8 @@ func TestTinyStack(t *testing.T) {
 	if r.PromHeadSeries < r.Observed || r.VMSeries < r.Observed {
 		t.Errorf("Prometheus holds %g series, VictoriaMetrics %g: fewer than the %g observed", r.PromHeadSeries, r.VMSeries, r.Observed)
 	}
-	if r.Rules == 0 || r.MaxSamples < 1 {
-		t.Errorf("%d rules, at most %d samples a series", r.Rules, r.MaxSamples)
+	if r.Rules == 0 || r.MaxSamples < 1 || !(r.SamplesRead >= r.Observed) {
+		t.Errorf("%d rules, at most %d samples a series, %g samples read in a cycle", r.Rules, r.MaxSamples, r.SamplesRead)
 	}
 	for name, v := range map[string]float64{"Prometheus": r.PromRSS, "Alertmanager": r.AMRSS, "VictoriaMetrics": r.VMRSS, "vmalert": r.VMAlertRSS, "kpiwatch": r.ExporterRSS} {
 		if v < 1<<20 {

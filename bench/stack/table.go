@@ -28,7 +28,8 @@ type Result struct {
 	VMAlertSeconds  float64 // Σ over groups of mean vmalert_iteration_duration_seconds
 	VMAlertCPU      float64
 	VMAlertRSS      float64
-	MaxSamples      int64 // most samples a rule reads per series per evaluation
+	MaxSamples      int64   // most samples a rule reads per series per evaluation
+	SamplesRead     float64 // samples all rules read in one cycle, measured (NaN: not measured)
 	Rules, Groups   int
 }
 
@@ -47,6 +48,8 @@ func rows(interval time.Duration) []row {
 		{label: "observed series (kpi_collector_series)", value: observed, unit: "series"},
 		{label: "rules / groups", value: func(r Result) float64 { return float64(r.Rules) }, unit: "rules"},
 		{label: "most samples a rule reads per series per evaluation", value: func(r Result) float64 { return float64(r.MaxSamples) }, unit: "samples"},
+		{label: "samples all rules read per cycle (measured)", value: func(r Result) float64 { return r.SamplesRead }, unit: "count"},
+		{label: "… per observed series", value: func(r Result) float64 { return r.SamplesRead }, per: observed, unit: "ratio"},
 		{label: "Prometheus head series", value: func(r Result) float64 { return r.PromHeadSeries }, unit: "series"},
 		{label: "… per observed series", value: func(r Result) float64 { return r.PromHeadSeries }, per: observed, unit: "ratio"},
 		{label: "Prometheus rule evaluation per cycle (Σ last duration / interval)", value: func(r Result) float64 { return r.PromRuleSeconds / cycle }, unit: "%core"},
