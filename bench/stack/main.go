@@ -332,33 +332,35 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	}
 	res.PromRSS, res.AMRSS, res.VMRSS, res.VMAlertRSS, res.ExporterRSS = rss["prometheus"], rss["alertmanager"], rss["victoria-metrics"], rss["vmalert"], rss["kpiwatch"]
 
-	for _, m := range []struct {
-		url, name string
-		into      *float64
-	}{
-		{s.kpiwatchURL + "/metrics", "kpi_collector_series", &res.Observed},
-		{s.prom.URL() + "/metrics", "prometheus_tsdb_head_series", &res.PromHeadSeries},
-		{s.prom.URL() + "/metrics", "prometheus_rule_group_last_duration_seconds", &res.PromRuleSeconds},
-		{s.prom.URL() + "/metrics", "prometheus_rule_group_iterations_missed_total", &res.PromMissed},
-	} {
-		if *m.into, err = scrapeSum(m.url, m.name); err != nil {
-			return res, "", err
+	// A server too busy to answer loses its reading, not the run.
+	read := func(what string, into *float64, f func() (float64, error)) {
+		v, err := f()
+		if err != nil {
+			v = math.NaN()
+			notes = append(notes, fmt.Sprintf("no reading of %s: %v", what, err))
 		}
+		*into = v
 	}
-	if res.VMAlertSeconds, err = vmalertCycle(s.vmalert.URL() + "/metrics"); err != nil {
-		return res, "", err
+	for _, m := range []struct {
+		server, url, name string
+		into              *float64
+	}{
+		{"kpiwatch", s.kpiwatchURL, "kpi_collector_series", &res.Observed},
+		{"Prometheus", s.prom.URL(), "prometheus_tsdb_head_series", &res.PromHeadSeries},
+		{"Prometheus", s.prom.URL(), "prometheus_rule_group_last_duration_seconds", &res.PromRuleSeconds},
+		{"Prometheus", s.prom.URL(), "prometheus_rule_group_iterations_missed_total", &res.PromMissed},
+	} {
+		read(m.server+"'s "+m.name, m.into, func() (float64, error) { return scrapeSum(m.url+"/metrics", m.name) })
 	}
-	if res.VMSeries, err = vmCount(s.vm.URL()); err != nil {
-		return res, "", err
-	}
-	pending, firing, err := promAlerts(s.prom.URL())
-	if err != nil {
-		return res, "", err
-	}
-	held, err := alertCount(s.am.URL())
-	if err != nil {
-		return res, "", err
-	}
+	read("vmalert's vmalert_iteration_duration_seconds", &res.VMAlertSeconds, func() (float64, error) { return vmalertCycle(s.vmalert.URL() + "/metrics") })
+	read("VictoriaMetrics' series", &res.VMSeries, func() (float64, error) { return vmCount(s.vm.URL()) })
+	var pending, firing, held float64
+	read("Prometheus' alerts", &pending, func() (float64, error) {
+		var err error
+		pending, firing, err = promAlerts(s.prom.URL())
+		return pending, err
+	})
+	read("Alertmanager's alerts", &held, func() (float64, error) { return alertCount(s.am.URL()) })
 	notes = append(notes, fmt.Sprintf("Prometheus has %s alerts pending and %s firing; Alertmanager holds %s from both evaluators", count(pending), count(firing), count(held)))
 
 	progress("querying every rule's expression with its sample statistics")
@@ -446,7 +448,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // client asks for no gzip, so a body's size is the plain exposition's.
-var client = &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{DisableCompression: true}}
+var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableCompression: true}}
 
 // scrapeSum sums every sample of the metric family name at url.
 func scrapeSum(url, name string) (float64, error) {

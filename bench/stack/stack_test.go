@@ -168,7 +168,7 @@ func TestMachine(t *testing.T) {
 }
 
 func TestCount(t *testing.T) {
-	for v, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 129601: "129,601", 1e6: "1,000,000", -12345: "-12,345"} {
+	for v, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 129601: "129,601", 1e6: "1,000,000", -12345: "-12,345", math.NaN(): "—"} {
 		if got := count(v); got != want {
 			t.Errorf("count(%g) = %q, want %q", v, got, want)
 		}

@@ -169,6 +169,9 @@ func format(rw row, v, per float64) string {
 
 // count writes an integer with thousands separators.
 func count(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
 	s := strconv.FormatInt(int64(math.Round(v)), 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
