@@ -2,32 +2,24 @@ package alerts
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 )
 
-// Annotation keys. Each figure has its own key so that message templates and
-// tests can use it on its own.
+// Annotation keys, as in the monitoring mixins: a summary that is the same
+// for every alert of a notification group (alert name, KPI, owner), a
+// description of the one series, each in English and Vietnamese, and links.
 const (
-	AnnSummary      = "summary"
-	AnnSummaryVI    = "summary_vi"
-	AnnValue        = "value"
-	AnnPlan         = "plan"
-	AnnTarget       = "target"
-	AnnShortfall    = "shortfall"
-	AnnForecast     = "forecast"
-	AnnDaysLeft     = "days_left"
-	AnnDaysOverdue  = "days_overdue"
-	AnnDeadline     = "deadline"
-	AnnLastReport   = "last_report_period"
-	AnnPrevious     = "previous"
-	AnnDenominator  = "denominator"
-	AnnOldestDays   = "oldest_overdue_days"
-	AnnLastSuccess  = "last_success"
-	AnnDashboardURL = "dashboard_url"
-	AnnRunbookURL   = "runbook_url"
+	AnnSummary       = "summary"
+	AnnSummaryVI     = "summary_vi"
+	AnnDescription   = "description"
+	AnnDescriptionVI = "description_vi"
+	AnnDashboardURL  = "dashboard_url"
+	AnnRunbookURL    = "runbook_url"
 )
 
 // raise is the severity one step above s: a missed deadline weighs more than
@@ -41,36 +33,27 @@ func raise(s string) string {
 	}
 }
 
-// seriesRef is how an annotation template selects the alert's own series: a
-// selector with a %q per label, filled from $labels.
-type seriesRef struct {
-	selector string // {kpi=%q,province=%q}
-	args     string // $labels.kpi $labels.province
-}
+// RideOut is how far back an alert looks for the latest sample of a series:
+// a failed scrape (which marks every series stale) or a restart of the
+// exporter within it neither resolves a firing alert nor restarts a pending
+// one's "for" clock. At a one-minute scrape an alert reads at most ten
+// samples of each series it selects.
+const RideOut = "10m"
 
-func refOf(k *catalogue.KPI) seriesRef {
-	labels := append([]string{c.LabelKPI}, k.Dimensions...)
-	ms := make([]string, len(labels))
-	args := make([]string, len(labels))
-	for i, l := range labels {
-		ms[i] = l + "=%q"
-		args[i] = "$labels." + l
-	}
-	return seriesRef{selector: "{" + strings.Join(ms, ",") + "}", args: strings.Join(args, " ")}
-}
+// latest is the newest sample of expr within RideOut.
+func latest(expr string) string { return fmt.Sprintf("last_over_time(%s[%s])", expr, RideOut) }
 
-// selHere marks where the series selector goes in a figure's expression.
-const selHere = "{SERIES}"
+// ---- Template figures: numbers an annotation prints, read when it renders.
+// Each reads the newest sample within RideOut, as the alert expressions do,
+// so that a description stays whole through a failed scrape.
 
-// figure is a template action that prints expr, evaluated when the alert
-// fires with selHere replaced by the alert's own series, through the
-// template function format, followed by suffix; nothing when expr returns
-// nothing.
-func (r seriesRef) figure(expr, format, suffix string) string {
-	n := strings.Count(expr, selHere)
-	q := strings.ReplaceAll(expr, selHere, r.selector)
-	args := strings.TrimSpace(strings.Repeat(r.args+" ", n))
-	return fmt.Sprintf("{{ with printf %q %s | query }}{{ . | first | value | %s }}%s{{ end }}", q, args, format, suffix)
+// query is a template action that prints the first value expr returns,
+// through format, followed by suffix; nothing when it returns nothing. Each
+// %q in expr is filled from args (template expressions such as
+// $labels.province).
+func query(expr string, args []string, format, suffix string) string {
+	return fmt.Sprintf("{{ with printf %q %s | query }}{{ . | first | value | %s }}%s{{ end }}",
+		expr, strings.Join(args, " "), format, suffix)
 }
 
 // Template functions the figures are printed with.
@@ -79,66 +62,184 @@ const (
 	fmtDate = `humanizeTimestamp | printf "%.10s"`
 )
 
-// kpiAnnotator writes the annotations of one KPI's alerts.
-type kpiAnnotator struct {
+// kpiTemplates writes the annotations of one KPI's alerts.
+type kpiTemplates struct {
 	k    *catalogue.KPI
 	meta catalogue.Metadata
-	ref  seriesRef
 }
 
-// value prints expr as a value of the KPI: ratios as percentages, anything
+// seriesSel is the alert's own series as a selector with a %q per label,
+// and the template arguments that fill them.
+func (a kpiTemplates) seriesSel(metric string) (string, []string) {
+	ms := []string{eq(c.LabelKPI, a.k.ID)}
+	var args []string
+	for _, d := range a.k.Dimensions {
+		ms = append(ms, d+"=%q")
+		args = append(args, "$labels."+d)
+	}
+	return latest(metric + "{" + strings.Join(ms, ",") + "}"), args
+}
+
+// unitFigure selects a per-KPI figure (kpi_target, its deadline) for the
+// alert's series: its unit's own where the unit has targets of its own (the
+// most specific unit first), the KPI-wide one otherwise. Each arm is a
+// max() so that "or" sees one element with no labels and keeps the first.
+func (a kpiTemplates) unitFigure(metric string) (string, []string) {
+	sets := unitDimSets(a.k)
+	var all []string
+	for _, s := range sets {
+		for _, d := range s {
+			if !slices.Contains(all, d) {
+				all = append(all, d)
+			}
+		}
+	}
+	var arms, args []string
+	for _, set := range append(sets, nil) {
+		ms := []string{eq(c.LabelKPI, a.k.ID)}
+		for _, d := range all {
+			if slices.Contains(set, d) {
+				ms = append(ms, d+"=%q")
+				args = append(args, "$labels."+d)
+			} else {
+				ms = append(ms, eq(d, ""))
+			}
+		}
+		arms = append(arms, "max("+latest(metric+"{"+strings.Join(ms, ",")+"}")+")")
+	}
+	return strings.Join(arms, " or "), args
+}
+
+// valueFormat prints a value of the KPI: ratios as percentages, anything
 // else humanized with the KPI's unit.
-func (a kpiAnnotator) value(expr string) string {
+func (a kpiTemplates) valueFormat() (string, string) {
 	if a.k.Kind == catalogue.KindRatio {
-		return a.ref.figure(expr, "humanizePercentage", "")
+		return "humanizePercentage", ""
 	}
-	suffix := ""
 	if a.k.Unit != "" {
-		suffix = " " + a.k.Unit
+		return "humanize", " " + a.k.Unit
 	}
-	return a.ref.figure(expr, "humanize", suffix)
+	return "humanize", ""
 }
 
-// where names the series' unit, e.g. " (Ha Noi)", a ministry by its name in
-// the language of nameLabel; empty for a national KPI.
-func (a kpiAnnotator) where(nameLabel string) string {
+// value prints the first value of expr as a value of the KPI.
+func (a kpiTemplates) value(expr string, args []string) string {
+	format, suffix := a.valueFormat()
+	return query(expr, args, format, suffix)
+}
+
+// alertValue prints the alert's own value ($value) as a value of the KPI.
+func (a kpiTemplates) alertValue() string {
+	format, suffix := a.valueFormat()
+	return "{{ $value | " + format + " }}" + suffix
+}
+
+// The figures the KPI alerts show, all as the exporter serves them.
+func (a kpiTemplates) valueNow() string { return a.value(a.seriesSel(c.KPIValue)) }
+func (a kpiTemplates) target() string   { return a.value(a.unitFigure(c.KPITarget)) }
+func (a kpiTemplates) daysLeft() string {
+	expr, args := a.unitFigure(c.KPITargetDeadline)
+	return query("clamp_min(("+expr+") - time(), 0) / 86400", args, fmtDays, "")
+}
+func (a kpiTemplates) deadline() string {
+	expr, args := a.unitFigure(c.KPITargetDeadline)
+	return query("("+expr+") - 1", args, fmtDate, "")
+}
+
+// where names the alert's series: its units in English (the labels, ASCII)
+// or in Vietnamese (provinces and ministries by their Vietnamese names), or
+// the whole country for a KPI without dimensions.
+func (a kpiTemplates) where(vi bool) string {
 	if len(a.k.Dimensions) == 0 {
-		return ""
+		if vi {
+			return "Toàn quốc"
+		}
+		return "Nationwide"
 	}
 	parts := make([]string, len(a.k.Dimensions))
 	for i, d := range a.k.Dimensions {
 		parts[i] = "{{ $labels." + d + " }}"
-		if d == catalogue.DimMinistry {
-			parts[i] = ownerName(d, nameLabel)
+		switch {
+		case d == catalogue.DimMinistry && vi:
+			parts[i] = ownerName(d, c.LabelNameVI)
+		case d == catalogue.DimMinistry:
+			parts[i] = ownerName(d, c.LabelName)
+		case d == catalogue.DimProvince && vi:
+			parts[i] = infoName(c.ProvinceInfo, c.LabelProvince, d)
+		case d == catalogue.DimBlock && vi:
+			parts[i] = blockNameVI(d)
 		}
 	}
-	return " (" + strings.Join(parts, ", ") + ")"
+	return strings.Join(parts, ", ")
+}
+
+// infoName is a template action printing the Vietnamese name of the unit
+// whose id is in the alert's label, from an _info series; the label itself
+// where there is none.
+func infoName(info, infoLabel, label string) string {
+	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
+		label, latest(info+"{"+infoLabel+"=%q}"), label, c.LabelNameVI)
 }
 
 // ownerName is a template action printing the name (nameLabel: name or
 // name_vi) of the owner whose id is in the alert's label, from
 // kpi_owner_info; the id itself where the owner has no such name.
 func ownerName(label, nameLabel string) string {
-	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s{%s=%%q}" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
-		label, c.OwnerInfo, c.LabelOwner, label, nameLabel)
+	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
+		label, latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), label, nameLabel)
 }
 
-func (a kpiAnnotator) nameVI() string {
+// BlockNamesVI are the Vietnamese names of the four blocks.
+var BlockNamesVI = map[string]string{
+	catalogue.BlockParty:            "Khối Đảng",
+	catalogue.BlockGovernment:       "Khối Chính phủ",
+	catalogue.BlockNationalAssembly: "Khối Quốc hội",
+	catalogue.BlockFatherlandFront:  "Khối Mặt trận Tổ quốc",
+}
+
+// blockNameVI is a template action printing a block's Vietnamese name.
+func blockNameVI(label string) string {
+	cases := make([][2]string, len(catalogue.Blocks))
+	for i, id := range catalogue.Blocks {
+		cases[i] = [2]string{id, BlockNamesVI[id]}
+	}
+	return labelSwitch(label, cases)
+}
+
+// labelSwitch is a template action printing the text of the case whose value
+// the alert's label has, or the label itself.
+func labelSwitch(label string, cases [][2]string) string {
+	var b strings.Builder
+	for i, cs := range cases {
+		if i > 0 {
+			b.WriteString("{{ else ")
+		} else {
+			b.WriteString("{{ ")
+		}
+		fmt.Fprintf(&b, "if eq $labels.%s %q }}%s", label, cs[0], cs[1])
+	}
+	fmt.Fprintf(&b, "{{ else }}{{ $labels.%s }}{{ end }}", label)
+	return b.String()
+}
+
+func (a kpiTemplates) nameVI() string {
 	if a.k.NameVI != "" {
 		return a.k.NameVI
 	}
 	return a.k.Name
 }
 
-// annotations are the summary in English and Vietnamese, the given figures
-// and the links.
-func (a kpiAnnotator) annotations(alert, what, whatVI string, figures map[string]string) map[string]string {
+// text is one alert's wording: the static part (after the KPI's name) and
+// the per-series description (after where it is), in both languages.
+type text struct{ summary, summaryVI, description, descriptionVI string }
+
+// annotations are the summaries, the descriptions and the links.
+func (a kpiTemplates) annotations(alert string, t text) map[string]string {
 	out := map[string]string{
-		AnnSummary:   a.k.Name + a.where(c.LabelName) + " " + what,
-		AnnSummaryVI: a.nameVI() + a.where(c.LabelNameVI) + " " + whatVI,
-	}
-	for k, v := range figures {
-		out[k] = v
+		AnnSummary:       a.k.Name + " " + t.summary,
+		AnnSummaryVI:     a.nameVI() + " " + t.summaryVI,
+		AnnDescription:   a.where(false) + ": " + t.description,
+		AnnDescriptionVI: a.where(true) + ": " + t.descriptionVI,
 	}
 	addLinks(out, a.meta, alert, a.k.ID)
 	return out
@@ -155,45 +256,36 @@ func addLinks(ann map[string]string, meta catalogue.Metadata, alert, kpiID strin
 	}
 }
 
-// The figures the KPI alerts show.
-func (a kpiAnnotator) valueNow() string { return a.value(c.KPIValue + selHere) }
-func (a kpiAnnotator) target() string   { return a.value(c.RecSeriesTarget + selHere) }
-func (a kpiAnnotator) plan() string     { return a.value(c.RecSeriesPlan + selHere) }
-func (a kpiAnnotator) daysLeft() string {
-	return a.ref.figure("("+c.RecSeriesDeadline+selHere+" - time()) / 86400", fmtDays, "")
-}
-
-// labels are the routing labels of a KPI's alerts. The block is the KPI's,
-// unless its series are broken down by block and carry their own.
-func kpiLabels(k *catalogue.KPI, severity string, extra ...string) map[string]string {
-	l := map[string]string{c.LabelSeverity: severity, c.LabelOwner: k.Owner}
+// kpiLabels are the routing labels of a KPI's alerts: severity, owner, the
+// KPI's block unless its series carry their own, and the catalogue's own
+// alerts.labels.
+func kpiLabels(k *catalogue.KPI, severity string) map[string]string {
+	l := maps.Clone(k.Alerts.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[c.LabelSeverity], l[c.LabelOwner] = severity, k.Owner
 	if !k.HasDimension(catalogue.DimBlock) {
 		l[c.LabelBlock] = k.Block
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		l[extra[i]] = extra[i+1]
 	}
 	return l
 }
 
-// statusIs selects the KPI's series whose exporter status is one of
-// statuses; "and ignoring (status)" with it keeps the series of an
-// expression that the exporter judges so.
-func statusIs(k *catalogue.KPI, statuses ...string) string {
-	if len(statuses) == 1 {
-		return of(k, c.KPIStatus, eq(c.LabelStatus, statuses[0]))
+// judged keeps the newest sample of a KPI's metric for each series the
+// exporter judges so (status, and reason for at_risk), without the status
+// labels: the alert's name says it.
+func judged(k *catalogue.KPI, metric, status, reason string) string {
+	ms := []string{eq(c.LabelStatus, status)}
+	if reason != "" {
+		ms = append(ms, eq(c.LabelReason, reason))
 	}
-	return of(k, c.KPIStatus, fmt.Sprintf("%s=~%q", c.LabelStatus, strings.Join(statuses, "|")))
-}
-
-// judged is an alert on the exporter's judgement of a series, without the
-// status label (the alert's name says it).
-func judged(k *catalogue.KPI, status string) string {
-	return fmt.Sprintf("max without (%s) (%s)", c.LabelStatus, statusIs(k, status))
+	return fmt.Sprintf("%s\nand ignoring (%s, %s)\n%s", latest(of(k, metric)), c.LabelStatus, c.LabelReason, latest(of(k, c.KPIStatus, ms...)))
 }
 
 // BehindFor is how long a KPI must be behind plan (or forecast to miss)
-// before it alerts: the catalogue's alerts.for, or DefaultBehindFor.
+// before it alerts: the catalogue's alerts.for, or DefaultBehindFor. The
+// other alerts need no "for": the exporter's judgement of a deadline, a due
+// date or a report is already a settled fact, not a noisy sample.
 func BehindFor(k *catalogue.KPI) catalogue.Duration {
 	if k.Alerts.For > 0 {
 		return k.Alerts.For
@@ -201,14 +293,11 @@ func BehindFor(k *catalogue.KPI) catalogue.Duration {
 	return DefaultBehindFor
 }
 
-// kpiAlerts are the alerts of one KPI, less the tiers it switches off.
+// kpiAlerts are the alerts of one KPI, less the tiers it switches off. Each
+// reads the exporter's judgement of the series; none recomputes it.
 func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
-	a := kpiAnnotator{k: k, meta: meta, ref: refOf(k)}
+	a := kpiTemplates{k: k, meta: meta}
 	sev := k.Alerts.Severity
-	worse := "<"
-	if k.Direction == catalogue.LowerIsBetter {
-		worse = ">"
-	}
 	var out []Rule
 	add := func(tier string, r Rule) {
 		if !k.Disabled(tier) {
@@ -216,61 +305,79 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		}
 	}
 	add(catalogue.TierBehindPlan, Rule{
-		Alert: AlertBehindPlan,
-		Expr: fmt.Sprintf("%s > %g\nand ignoring (%s)\n%s",
-			of(k, c.RecPlanGapRatio), k.Tolerance, c.LabelStatus, statusIs(k, c.StatusAtRisk)),
+		Alert:  AlertBehindPlan,
+		Expr:   judged(k, c.KPIPlanGap, c.StatusAtRisk, c.ReasonBehindPlan),
 		For:    BehindFor(k),
 		Labels: kpiLabels(k, sev),
-		Annotations: a.annotations(AlertBehindPlan, "is behind plan", "chậm so với kế hoạch", map[string]string{
-			AnnValue: a.valueNow(), AnnPlan: a.plan(), AnnTarget: a.target(), AnnDaysLeft: a.daysLeft(),
-			AnnShortfall: a.value(c.RecPlanGap + selHere),
+		Annotations: a.annotations(AlertBehindPlan, text{
+			"is behind plan", "chậm so với kế hoạch",
+			a.valueNow() + ", " + a.alertValue() + " behind plan; target " + a.target() + ", " + a.daysLeft() + " days left.",
+			a.valueNow() + ", chậm " + a.alertValue() + " so với kế hoạch; mục tiêu " + a.target() + ", còn " + a.daysLeft() + " ngày.",
 		}),
 	})
 	add(catalogue.TierForecastMiss, Rule{
-		Alert: AlertForecastMiss,
-		Expr: fmt.Sprintf("%s %s %s\nand ignoring (%s)\n%s",
-			of(k, c.RecForecast), worse, of(k, c.RecSeriesTarget), c.LabelStatus, statusIs(k, c.StatusOnTrack, c.StatusAtRisk)),
+		Alert:  AlertForecastMiss,
+		Expr:   judged(k, c.KPIForecast, c.StatusAtRisk, c.ReasonForecastMiss),
 		For:    BehindFor(k),
 		Labels: kpiLabels(k, sev),
-		Annotations: a.annotations(AlertForecastMiss, "will not reach its target by the deadline at the current pace",
-			"với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn", map[string]string{
-				AnnValue: a.valueNow(), AnnTarget: a.target(), AnnDaysLeft: a.daysLeft(),
-				AnnForecast: a.value(c.RecForecast + selHere),
-			}),
+		Annotations: a.annotations(AlertForecastMiss, text{
+			"will not reach its target by the deadline at the current pace", "với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn",
+			a.valueNow() + " now, heading for " + a.alertValue() + " against a target of " + a.target() + " in " + a.daysLeft() + " days.",
+			"hiện đạt " + a.valueNow() + ", dự báo " + a.alertValue() + " so với mục tiêu " + a.target() + " sau " + a.daysLeft() + " ngày.",
+		}),
 	})
-	shortfall := fmt.Sprintf("clamp_min(%s - %s, 0)", c.RecSeriesTarget+selHere, c.KPIValue+selHere)
-	if k.Direction == catalogue.LowerIsBetter {
-		shortfall = fmt.Sprintf("clamp_min(%s - %s, 0)", c.KPIValue+selHere, c.RecSeriesTarget+selHere)
-	}
 	add(catalogue.TierTargetMissed, Rule{
 		Alert:  AlertTargetMissed,
-		Expr:   judged(k, c.StatusMissed),
-		For:    judgedFor,
+		Expr:   judged(k, c.KPIValue, c.StatusMissed, ""),
 		Labels: kpiLabels(k, raise(sev)),
-		Annotations: a.annotations(AlertTargetMissed, "missed its target: the deadline has passed",
-			"không đạt mục tiêu: đã quá hạn", map[string]string{
-				AnnValue: a.valueNow(), AnnTarget: a.target(), AnnShortfall: a.value(shortfall),
-				AnnDeadline: a.ref.figure(c.RecSeriesDeadline+selHere+" - 1", fmtDate, ""),
-				// Empty when the governing deadline is a later one: an earlier
-				// milestone was missed and the exporter serves the next.
-				AnnDaysOverdue: a.ref.figure("(time() - "+c.RecSeriesDeadline+selHere+") / 86400 > 0", fmtDays, ""),
-			}),
+		Annotations: a.annotations(AlertTargetMissed, text{
+			"missed its target: the deadline has passed", "không đạt mục tiêu: đã quá hạn",
+			a.alertValue() + " against a target of " + a.target() + " due " + a.deadline() + ".",
+			"đạt " + a.alertValue() + " so với mục tiêu " + a.target() + " hạn " + a.deadline() + ".",
+		}),
 	})
 	add(catalogue.TierReportOverdue, Rule{
 		Alert:  AlertReportOverdue,
-		Expr:   judged(k, c.StatusStale),
-		For:    judgedFor,
+		Expr:   judged(k, c.KPIReportPeriod, c.StatusStale, ""),
 		Labels: kpiLabels(k, sev),
-		Annotations: a.annotations(AlertReportOverdue,
-			"has no fresh report: "+dueText(k.Cadence),
-			"quá hạn báo cáo", map[string]string{
-				AnnValue: a.valueNow(), AnnLastReport: a.ref.figure(c.KPIReportPeriod+selHere, fmtDate, ""),
-			}),
+		Annotations: a.annotations(AlertReportOverdue, text{
+			"has no fresh report: " + dueText(k.Cadence), "quá hạn báo cáo",
+			"the latest report covers the period from {{ $value | " + fmtDate + " }}.",
+			"báo cáo gần nhất là kỳ từ {{ $value | " + fmtDate + " }}.",
+		}),
 	})
-	if !k.Disabled(catalogue.TierDataSuspect) {
-		out = append(out, suspectAlerts(a)...)
-	}
+	add(catalogue.TierDataSuspect, Rule{
+		Alert: AlertDataSuspect,
+		// The check's series times the value: the alert carries the check
+		// label and the reported value.
+		Expr: fmt.Sprintf("%s\n* on (%s) group_left ()\n%s",
+			latest(of(k, c.KPIDataSuspect)), byLabels(append([]string{c.LabelKPI}, k.Dimensions...)...), latest(of(k, c.KPIValue))),
+		Labels: kpiLabels(k, sev),
+		Annotations: a.annotations(AlertDataSuspect, text{
+			"reported figures that cannot be right", "báo cáo số liệu bất thường",
+			"reported " + a.alertValue() + ", " + checkText(false) + ".",
+			"báo cáo " + a.alertValue() + ", " + checkText(true) + ".",
+		}),
+	})
 	return out
+}
+
+// checkText says which plausibility check failed, from the alert's check label.
+func checkText(vi bool) string {
+	lang := 0
+	if vi {
+		lang = 1
+	}
+	words := [][3]string{
+		{c.CheckFell, "a cumulative figure below an earlier report", "số lũy kế thấp hơn kỳ trước"},
+		{c.CheckRatio, "a numerator above its denominator", "tử số lớn hơn mẫu số"},
+		{c.CheckJump, "a change from the previous period beyond what is plausible", "thay đổi so với kỳ trước vượt mức hợp lý"},
+	}
+	cases := make([][2]string, len(words))
+	for i, w := range words {
+		cases[i] = [2]string{w[0], w[1+lang]}
+	}
+	return labelSwitch(c.LabelCheck, cases)
 }
 
 // dueText says when a report is due, e.g. "due on day 15 of the next
@@ -286,79 +393,37 @@ func dueText(cd catalogue.Cadence) string {
 	return s
 }
 
-// suspectAlerts flag figures that cannot be right: a cumulative count that
-// fell, a numerator above its denominator, a jump between reports beyond
-// the KPI's alerts.max_jump.
-func suspectAlerts(a kpiAnnotator) []Rule {
-	k := a.k
-	rule := func(check, expr, what, whatVI string, figures map[string]string) Rule {
-		figures[AnnValue] = a.valueNow()
-		return Rule{
-			Alert: AlertDataSuspect, Expr: expr, For: judgedFor,
-			Labels:      kpiLabels(k, k.Alerts.Severity, LabelCheck, check),
-			Annotations: a.annotations(AlertDataSuspect, what, whatVI, figures),
-		}
-	}
-	var out []Rule
-	if k.Cumulative {
-		w := TrendWindow(k.Cadence.Period)
-		high := fmt.Sprintf("max_over_time(%s[%s])", of(k, c.KPIValue), w)
-		out = append(out, rule(CheckFell, fmt.Sprintf("%s < %s", of(k, c.KPIValue), high),
-			"reported a cumulative figure below an earlier one", "báo cáo số lũy kế thấp hơn kỳ trước",
-			map[string]string{AnnPrevious: a.value(fmt.Sprintf("max_over_time(%s%s[%s])", c.KPIValue, selHere, w))}))
-	}
-	if k.Kind == catalogue.KindRatio {
-		out = append(out, rule(CheckRatio, fmt.Sprintf("%s > %s", of(k, c.KPINumerator), of(k, c.KPIDenominator)),
-			"reported a numerator above its denominator", "báo cáo tử số lớn hơn mẫu số",
-			map[string]string{AnnDenominator: a.ref.figure(c.KPIDenominator+selHere, "humanize", "")}))
-	}
-	if k.Alerts.MaxJump > 0 {
-		p := periodLength(k.Cadence.Period)
-		before := fmt.Sprintf("%s offset %s", of(k, c.KPIValue), p)
-		out = append(out, rule(CheckJump,
-			fmt.Sprintf("abs(%s - %s)\n> %g * abs(%s)", of(k, c.KPIValue), before, k.Alerts.MaxJump, before),
-			fmt.Sprintf("changed by more than %g%% between reports", k.Alerts.MaxJump*100),
-			fmt.Sprintf("thay đổi hơn %g%% giữa hai kỳ báo cáo", k.Alerts.MaxJump*100),
-			map[string]string{AnnPrevious: a.value(fmt.Sprintf("%s%s offset %s", c.KPIValue, selHere, p))}))
-	}
-	return out
-}
-
 // taskAlerts raise one alert per owner with overdue roadmap tasks.
 func taskAlerts(meta catalogue.Metadata) []Rule {
+	oldest := query("floor((time() - min("+latest(c.TaskDue+"{"+c.LabelOwner+"=%q}")+")) / 86400)", []string{"$labels." + c.LabelOwner}, fmtDays, "")
 	ann := map[string]string{
-		AnnSummary:    "{{ $value }} roadmap tasks of " + ownerName(c.LabelOwner, c.LabelName) + " are overdue",
-		AnnSummaryVI:  "{{ $value }} nhiệm vụ của " + ownerName(c.LabelOwner, c.LabelNameVI) + " quá hạn",
-		AnnOldestDays: fmt.Sprintf(`{{ with printf "max(%s{%s=%%q})" $labels.%s | query }}{{ . | first | value | %s }}{{ end }}`, c.TaskOverdueDays, c.LabelOwner, c.LabelOwner, fmtDays),
+		AnnSummary:       "Roadmap tasks are overdue",
+		AnnSummaryVI:     "Nhiệm vụ quá hạn",
+		AnnDescription:   ownerName(c.LabelOwner, c.LabelName) + " has {{ $value }} roadmap tasks past their due date and not done, the oldest by " + oldest + " days.",
+		AnnDescriptionVI: ownerName(c.LabelOwner, c.LabelNameVI) + " có {{ $value }} nhiệm vụ quá hạn chưa hoàn thành, lâu nhất " + oldest + " ngày.",
 	}
 	addLinks(ann, meta, AlertTaskOverdue, "")
 	return []Rule{{
-		Alert: AlertTaskOverdue, Expr: c.TasksOverdue + " > 0", For: judgedFor,
+		Alert: AlertTaskOverdue, Expr: latest(c.TasksOverdue) + " > 0",
 		Labels: map[string]string{c.LabelSeverity: "warning"}, Annotations: ann,
 	}}
 }
 
-// collectorAlerts raise an alert per source that keeps failing, or whose last
-// success is too old (a refresh that hangs never reports a failure).
-func collectorAlerts(cat *catalogue.Catalogue) []Rule {
-	out := make([]Rule, 0, len(cat.Sources))
-	for _, s := range cat.Sources {
-		src := eq(c.LabelSource, s.ID)
-		ann := map[string]string{
-			AnnSummary:   fmt.Sprintf("Source %s ({{ $labels.%s }}) is failing or its data is stale", s.ID, c.LabelCollector),
-			AnnSummaryVI: fmt.Sprintf("Nguồn dữ liệu %s ({{ $labels.%s }}) bị lỗi hoặc số liệu đã cũ", s.ID, c.LabelCollector),
-			AnnLastSuccess: fmt.Sprintf(`{{ with printf "%s{%s=%%q}" $labels.%s | query }}{{ . | first | value | humanizeTimestamp }}{{ end }}`,
-				c.CollectorLastSuccess, c.LabelSource, c.LabelSource),
-		}
-		addLinks(ann, cat.Metadata, AlertCollectorFailing, "")
-		out = append(out, Rule{
-			Alert: AlertCollectorFailing,
-			Expr: fmt.Sprintf("%s == 0\nor\n(time() - %s) > %d",
-				sel(c.CollectorSuccess, src), sel(c.CollectorLastSuccess, src), int64(collectorStaleAfter*s.Interval.Std().Seconds())),
-			For:         catalogue.Duration(collectorFailCycles * s.Interval),
-			Labels:      map[string]string{c.LabelSeverity: "warning", c.LabelSource: s.ID},
-			Annotations: ann,
-		})
+// collectorAlerts raise one alert for any source that has failed
+// collectorFailCycles refreshes in a row (a refresh that hangs fails at its
+// timeout, so a hung source counts too), whatever its interval.
+func collectorAlerts(meta catalogue.Metadata) []Rule {
+	last := query(latest(c.CollectorLastSuccess+"{"+c.LabelSource+"=%q}"), []string{"$labels." + c.LabelSource}, "humanizeTimestamp", "")
+	ann := map[string]string{
+		AnnSummary:       "A data source is failing: its figures may be out of date",
+		AnnSummaryVI:     "Nguồn dữ liệu bị lỗi: số liệu có thể đã cũ",
+		AnnDescription:   "Source {{ $labels.source }} ({{ $labels.collector }}) has failed {{ $value }} refreshes in a row; last success " + last + ".",
+		AnnDescriptionVI: "Nguồn {{ $labels.source }} ({{ $labels.collector }}) lỗi {{ $value }} lần liên tiếp; lần thành công gần nhất " + last + ".",
 	}
-	return out
+	addLinks(ann, meta, AlertCollectorFailing, "")
+	return []Rule{{
+		Alert:  AlertCollectorFailing,
+		Expr:   fmt.Sprintf("%s >= %d", latest(c.CollectorConsecutiveFailures), collectorFailCycles),
+		Labels: map[string]string{c.LabelSeverity: "warning"}, Annotations: ann,
+	}}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -18,7 +19,7 @@ import (
 // DefaultReceiver takes the alerts that belong to no owner (failing sources)
 // and those of owners the receivers file does not list. Owner ids cannot
 // contain "-", so it never clashes with one.
-const DefaultReceiver = "kpiwatch-operators"
+const DefaultReceiver = "kpiwatch_operators"
 
 // TemplateFile is the message template file written beside the
 // Alertmanager configuration.
@@ -224,5 +225,11 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	return cfg
 }
 
-// ProvinceReceiver names the receiver of a province's copies.
-func ProvinceReceiver(province string) string { return "province-" + province }
+// ProvinceReceiver names the receiver of a province's copies as an
+// identifier: "province_" and its ASCII name in lower case, words joined by
+// underscores ("Ho Chi Minh" -> province_ho_chi_minh).
+func ProvinceReceiver(province string) string {
+	return "province_" + strings.Join(strings.FieldsFunc(strings.ToLower(province), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}), "_")
+}

@@ -19,6 +19,8 @@ import (
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
@@ -38,9 +40,10 @@ type webhook struct {
 }
 
 type webhookAlert struct {
-	Status string
-	Labels map[string]string
-	At     time.Time
+	Status      string
+	Labels      map[string]string
+	Annotations map[string]string
+	At          time.Time
 }
 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -182,9 +185,10 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, g := range groups {
-		for i := range g.Rules {
-			g.Rules[i].For = 0
+	for i := range groups {
+		groups[i].Interval = 0 // Prometheus' own, a second
+		for j := range groups[i].Rules {
+			groups[i].Rules[j].For = 0
 		}
 	}
 	am := Alertmanager(cat, rcv)
@@ -223,15 +227,24 @@ func TestEndToEnd(t *testing.T) {
 	if !k.HasDimension(catalogue.DimBlock) {
 		want[c.LabelBlock] = k.Block
 	}
-	var got, behind webhookAlert
+	var got, behind, forecast webhookAlert
 	if !realserver.Eventually(45*time.Second, func() bool {
-		var missedOK, behindOK bool
+		var missedOK, behindOK, forecastOK bool
 		got, missedOK = hook.find(k.Owner, map[string]string{c.LabelAlertName: AlertTargetMissed, c.LabelKPI: k.ID})
 		behind, behindOK = hook.findAny(map[string]string{c.LabelAlertName: AlertBehindPlan})
-		return missedOK && behindOK
+		forecast, forecastOK = hook.findAny(map[string]string{c.LabelAlertName: AlertForecastMiss})
+		return missedOK && behindOK && forecastOK
 	}) {
-		t.Fatalf("no %s for %v at %s, or no %s at all; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
-			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, hook.all(), prom.Alerts(t), amSrv.Log())
+		t.Fatalf("no %s for %v at %s, or no %s or %s at all; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
+			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, AlertForecastMiss, hook.all(), prom.Alerts(t), amSrv.Log())
+	}
+	// One judgement: the forecast the alert reports is the one the exporter
+	// serves for the series, to the digit.
+	forecastKPI, _ := cat.KPI(forecast.Labels[c.LabelKPI])
+	served, ok := servedValue(t, e, c.KPIForecast, forecastKPI, forecast.Labels)
+	if want := "heading for " + formatValue(forecastKPI, served) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
+		t.Errorf("%s for %v says %q; the exporter serves %s %v (%v)", AlertForecastMiss, forecast.Labels,
+			forecast.Annotations[AnnDescription], c.KPIForecast, served, ok)
 	}
 	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
 		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
@@ -288,6 +301,31 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
+}
+
+// servedValue is the value the exporter serves for metric on the series of
+// KPI k that labels name.
+func servedValue(t *testing.T, e *exporter.Exporter, metric string, k *catalogue.KPI, labels map[string]string) (float64, bool) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := e.WriteKPIMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := parser.TextToMetricFamilies(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mfs[metric].GetMetric() {
+		series := map[string]string{}
+		for _, l := range m.GetLabel() {
+			series[l.GetName()] = l.GetValue()
+		}
+		if seriesOf(k, series, labels) {
+			return m.GetGauge().GetValue(), true
+		}
+	}
+	return 0, false
 }
 
 // seriesOf reports whether alert labels belong to the series of KPI k: the

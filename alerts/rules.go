@@ -12,7 +12,6 @@ package alerts
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -35,35 +34,25 @@ const (
 var AlertNames = []string{AlertBehindPlan, AlertForecastMiss, AlertTargetMissed, AlertReportOverdue,
 	AlertDataSuspect, AlertTaskOverdue, AlertCollectorFailing}
 
-// LabelCheck tells which plausibility check a KPIDataSuspect alert failed.
-const LabelCheck = "check"
+// How long a KPI must be behind plan before it alerts, where the catalogue
+// does not say: monthly figures change once a month, and a day rides out a
+// report that is corrected the same day.
+const DefaultBehindFor = catalogue.Duration(24 * time.Hour)
 
-// Values of LabelCheck.
-const (
-	CheckFell  = "cumulative_fell"
-	CheckRatio = "numerator_above_denominator"
-	CheckJump  = "jump"
-)
-
-// How long a condition must hold before it alerts, where the catalogue does
-// not say. Monthly figures change once a month: a day rides out a report
-// that is corrected the same day; a judgement by the exporter needs less.
-const (
-	DefaultBehindFor    = catalogue.Duration(24 * time.Hour)
-	judgedFor           = catalogue.Duration(time.Hour)
-	collectorFailCycles = 2 // refresh intervals a source may fail before it alerts
-	collectorStaleAfter = 3 // refresh intervals after which a last success is too old
-)
+// collectorFailCycles is how many refreshes in a row a source may fail
+// before it alerts.
+const collectorFailCycles = 2
 
 // RuleFile is a Prometheus rule file.
 type RuleFile struct {
 	Groups []RuleGroup `yaml:"groups"`
 }
 
-// RuleGroup is one group of rules, evaluated in order.
+// RuleGroup is one group of rules, evaluated in order every Interval.
 type RuleGroup struct {
-	Name  string `yaml:"name"`
-	Rules []Rule `yaml:"rules"`
+	Name     string             `yaml:"name"`
+	Interval catalogue.Duration `yaml:"interval,omitempty"`
+	Rules    []Rule             `yaml:"rules"`
 }
 
 // Rule is a recording or an alerting rule.
@@ -82,19 +71,21 @@ const SharedGroup = "kpiwatch.shared"
 // GroupName is the name of a KPI's rule group.
 func GroupName(kpiID string) string { return "kpiwatch.kpi." + kpiID }
 
-// Rules builds the rule groups of a catalogue: one shared group (status counts
-// per owner and block, overdue tasks, failing sources), then one group per
-// KPI in which each step reads what the one before recorded: the per-KPI
-// figures joined onto each series, progress against them, the trend and its
-// forecast, the roll-ups, and finally the alerts.
+// Rules builds the rule groups of a catalogue: one shared group (status
+// counts per owner and block, overdue tasks, failing sources), then one group
+// per KPI with its roll-ups and its alerts. The exporter has judged every
+// series already (status, gap, forecast, checks); the rules only aggregate
+// across series and raise alerts on what it served, so no rule reads more
+// than the last RideOut of any series.
 func Rules(cat *catalogue.Catalogue) ([]RuleGroup, error) {
-	groups := []RuleGroup{{Name: SharedGroup, Rules: concat(statusCounts(), taskAlerts(cat.Metadata), collectorAlerts(cat))}}
+	groups := []RuleGroup{{Name: SharedGroup, Interval: SharedInterval,
+		Rules: concat(statusCounts(), taskAlerts(cat.Metadata), collectorAlerts(cat.Metadata))}}
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
 		if err := checkTemplateSafe(k); err != nil {
 			return nil, err
 		}
-		rules := concat(seriesFigures(k), progress(k), trend(k), rollups(k), kpiAlerts(cat.Metadata, k))
+		rules := concat(rollups(k), kpiAlerts(cat.Metadata, k))
 		// Every series these rules produce already has the KPI's id; saying
 		// so keeps the rules of different KPIs apart for promtool's lint.
 		for i := range rules {
@@ -103,9 +94,26 @@ func Rules(cat *catalogue.Catalogue) ([]RuleGroup, error) {
 			}
 			rules[i].Labels[c.LabelKPI] = k.ID
 		}
-		groups = append(groups, RuleGroup{Name: GroupName(k.ID), Rules: rules})
+		groups = append(groups, RuleGroup{Name: GroupName(k.ID), Interval: GroupInterval(k.Cadence.Period), Rules: rules})
 	}
 	return groups, nil
+}
+
+// SharedInterval is how often the shared group runs: a failing source or an
+// overdue task shows within a minute.
+const SharedInterval = catalogue.Duration(time.Minute)
+
+// GroupInterval is how often a KPI's group runs. Weekly and monthly figures
+// are evaluated every minute, so that an alert follows a new report (or a
+// deadline passing) within a minute: the rules are a few selectors over
+// served series, cheap at any cadence. Quarterly and yearly figures can
+// wait five minutes.
+func GroupInterval(p catalogue.Period) catalogue.Duration {
+	switch p {
+	case catalogue.Quarterly, catalogue.Yearly:
+		return catalogue.Duration(5 * time.Minute)
+	}
+	return catalogue.Duration(time.Minute)
 }
 
 func concat(parts ...[]Rule) []Rule {
@@ -148,7 +156,7 @@ func of(k *catalogue.KPI, metric string, matchers ...string) string {
 // byLabels is "kpi, d1, d2" for on() and by() clauses.
 func byLabels(labels ...string) string { return strings.Join(labels, ", ") }
 
-// ---- Step 1: the per-KPI figures, joined onto each series.
+// ---- Units with targets of their own.
 
 // unitDimSets lists the dimension sets that units with targets of their own
 // are selected by, the most specific first, so that a series takes its own
@@ -190,126 +198,7 @@ func moreSpecific(a, b []string) bool {
 	return strings.Join(a, ",") < strings.Join(b, ",")
 }
 
-// seriesFigure puts the value of a per-KPI metric (kpi_target, kpi_plan, ...)
-// on every series of the KPI, with the series' labels: the unit's own figure
-// where the exporter serves one, else the KPI-wide figure.
-func seriesFigure(k *catalogue.KPI, metric string) string {
-	series := "(0 * " + of(k, c.KPIValue) + ")"
-	sets := unitDimSets(k)
-	var anyUnit []string
-	for _, s := range sets {
-		for _, d := range s {
-			if !slices.Contains(anyUnit, d) {
-				anyUnit = append(anyUnit, d)
-			}
-		}
-	}
-	arm := func(dims []string) string {
-		var ms []string
-		for _, d := range anyUnit {
-			if slices.Contains(dims, d) {
-				ms = append(ms, ne(d, ""))
-			} else {
-				ms = append(ms, eq(d, ""))
-			}
-		}
-		return fmt.Sprintf("%s + on (%s) group_right () %s", of(k, metric, ms...), byLabels(append([]string{c.LabelKPI}, dims...)...), series)
-	}
-	arms := make([]string, 0, len(sets)+1)
-	for _, s := range sets {
-		arms = append(arms, "("+arm(s)+")")
-	}
-	if len(arms) == 0 {
-		return arm(nil)
-	}
-	return strings.Join(append(arms, "("+arm(nil)+")"), "\nor\n")
-}
-
-// seriesFigureRecords maps each recorded per-series figure to the per-KPI
-// metric it is joined from.
-var seriesFigureRecords = []struct{ record, metric string }{
-	{c.RecSeriesTarget, c.KPITarget},
-	{c.RecSeriesPlan, c.KPIPlan},
-	{c.RecSeriesBaseline, c.KPIBaseline},
-	{c.RecSeriesDeadline, c.KPITargetDeadline},
-}
-
-func seriesFigures(k *catalogue.KPI) []Rule {
-	out := make([]Rule, 0, len(seriesFigureRecords))
-	for _, f := range seriesFigureRecords {
-		out = append(out, Rule{Record: f.record, Expr: seriesFigure(k, f.metric)})
-	}
-	return out
-}
-
-// ---- Step 2: progress against the figures.
-
-// span is |target - baseline|, left out where it is zero (a target equal to
-// its baseline has no way to go, so no share of the way can be computed).
-func span(k *catalogue.KPI) string {
-	return fmt.Sprintf("(abs(%s - %s) > 0)", of(k, c.RecSeriesTarget), of(k, c.RecSeriesBaseline))
-}
-
-func progress(k *catalogue.KPI) []Rule {
-	value := of(k, c.KPIValue)
-	gap := fmt.Sprintf("%s - %s", of(k, c.RecSeriesPlan), value)
-	if k.Direction == catalogue.LowerIsBetter {
-		gap = fmt.Sprintf("%s - %s", value, of(k, c.RecSeriesPlan))
-	}
-	return []Rule{
-		{Record: c.RecAttainment, Expr: fmt.Sprintf("(%s - %s) / ((%s - %s) != 0)",
-			value, of(k, c.RecSeriesBaseline), of(k, c.RecSeriesTarget), of(k, c.RecSeriesBaseline))},
-		{Record: c.RecPlanGap, Expr: gap},
-		{Record: c.RecPlanGapRatio, Expr: fmt.Sprintf("%s / %s", of(k, c.RecPlanGap), span(k))},
-	}
-}
-
-// ---- Step 3: the trend and where it leads by the deadline.
-
-// TrendWindow is the window the trend is fitted over: a few reports' worth,
-// so that one late or early report does not swing it. Prometheus must keep
-// at least this much history (--storage.tsdb.retention.time).
-func TrendWindow(p catalogue.Period) catalogue.Duration {
-	const day = 24 * time.Hour
-	switch p {
-	case catalogue.Weekly:
-		return catalogue.Duration(28 * day)
-	case catalogue.Quarterly:
-		return catalogue.Duration(365 * day)
-	case catalogue.Yearly:
-		return catalogue.Duration(3 * 365 * day)
-	}
-	return catalogue.Duration(90 * day)
-}
-
-// periodLength is the longest a cadence period lasts: the distance back to
-// the previous report that a jump is measured from.
-func periodLength(p catalogue.Period) catalogue.Duration {
-	const day = 24 * time.Hour
-	switch p {
-	case catalogue.Weekly:
-		return catalogue.Duration(7 * day)
-	case catalogue.Quarterly:
-		return catalogue.Duration(92 * day)
-	case catalogue.Yearly:
-		return catalogue.Duration(366 * day)
-	}
-	return catalogue.Duration(31 * day)
-}
-
-func trend(k *catalogue.KPI) []Rule {
-	w := TrendWindow(k.Cadence.Period)
-	// A trend needs two reports: without a new report period in the window
-	// the slope would only measure how long nothing has happened.
-	slope := fmt.Sprintf("deriv(%s[%s])\nand\nchanges(%s[%s]) > 0", of(k, c.KPIValue), w, of(k, c.KPIReportPeriod), w)
-	return []Rule{
-		{Record: c.RecTrend, Expr: slope},
-		{Record: c.RecForecast, Expr: fmt.Sprintf("%s + %s * clamp_min(%s - time(), 0)",
-			of(k, c.KPIValue), of(k, c.RecTrend), of(k, c.RecSeriesDeadline))},
-	}
-}
-
-// ---- Step 4: roll-ups.
+// ---- Roll-ups.
 
 // rollup is the KPI's value summed up by the given labels: sum(num)/sum(den)
 // for a ratio, the sum for a count. Levels and milestones are not summable.

@@ -3,6 +3,7 @@ package alerts
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/kpi"
+	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // UnitTestFile is a promtool rule unit test file.
@@ -49,26 +51,27 @@ type ExpAlert struct {
 	ExpAnnotations map[string]string `yaml:"exp_annotations"`
 }
 
-// The generated tests sample every series daily and evaluate the rules daily
-// (an instant query only sees a sample of the last 5 minutes, so the two
-// go together): a day is fine enough for monthly figures and keeps a month
-// of history cheap to evaluate.
+// The generated tests feed the rules what the exporter would serve, sampled
+// every testSampleStep (a one-minute scrape is finer still) and evaluated
+// every testEvalInterval. In every test the last scrape fails: every series
+// is marked stale at the evaluation time, and the alerts must ride it out.
 const (
-	testStep        = 24 * time.Hour
-	testDeadlineIn  = 100 * 24 * time.Hour // from the evaluation time
-	testDenominator = 1000.0
+	testSampleStep   = 5 * time.Minute
+	testEvalInterval = time.Hour
+	testDeadlineIn   = 100 * 24 * time.Hour // from the evaluation time
+	testDenominator  = 1000.0
+	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
 )
 
 // UnitTests generates, for every KPI, promtool tests that feed the rules the
-// series the exporter would serve in a few situations (behind plan with a
-// flat trend, on track and moving the right way towards the target, missed,
-// stale, achieved, and each implausible figure the KPI is checked for) and
-// expect exactly the alerts, labels and annotations that those situations
-// call for. The expectations are worked out here in Go from the situation,
-// independently of the PromQL, so a rule that drifts from the semantics
-// fails the test.
+// series the exporter serves in each situation it can judge (behind plan,
+// forecast to miss, behind but within tolerance, on track, achieved, missed,
+// stale, each implausible figure the KPI is checked for) and expect exactly
+// the alerts, labels and annotations that the judgement calls for, worked
+// out here in Go. Each situation lasts just over the KPI's "for", ends with
+// a failed scrape, and is also checked shortly before "for" is met.
 func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, error) {
-	f := UnitTestFile{RuleFiles: []string{RulesFile}, EvaluationInterval: promDuration(testStep)}
+	f := UnitTestFile{RuleFiles: []string{RulesFile}, EvaluationInterval: promDuration(testEvalInterval)}
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
 		var rules []Rule
@@ -97,12 +100,12 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 // unit's own where the KPI has unit targets, with different KPI-wide figures
 // beside them that the rules must not pick).
 type fixture struct {
-	k                         *catalogue.KPI
-	owner                     catalogue.Owner
-	labels                    map[string]string // the series' labels
-	unitDims                  []string          // dimensions of its unit's own figures, if any
-	baseline, target, planNow float64
-	steps                     int // samples before the evaluation time
+	k                *catalogue.KPI
+	owner            catalogue.Owner
+	labels           map[string]string // the series' labels
+	unitDims         []string          // dimensions of its unit's own figures, if any
+	baseline, target float64
+	steps            int // samples, the last one at the evaluation time
 }
 
 // sampleUnit is the label value the fixture's series has for each dimension;
@@ -143,8 +146,7 @@ func newFixture(k *catalogue.KPI, owner catalogue.Owner) *fixture {
 	if fx.target == fx.baseline {
 		fx.target = fx.baseline + 1
 	}
-	fx.planNow = fx.baseline + 0.8*fx.span()
-	fx.steps = int(BehindFor(k).Std()/testStep) + 2
+	fx.steps = int((BehindFor(k).Std()+testEvalInterval)/testSampleStep) + 1
 	return fx
 }
 
@@ -161,89 +163,57 @@ func unitTargets(k *catalogue.KPI, unit map[string]string) []catalogue.Target {
 // span is target - baseline: positive for a KPI that should rise.
 func (fx *fixture) span() float64 { return fx.target - fx.baseline }
 
-// scenario is a situation of the fixture's series: its values and report
-// periods step by step (the last at the evaluation time) and the status the
-// exporter gives it. Every condition it sets up holds from the second sample
-// on, so an alert's "for" is met by the evaluation time.
+// scenario is a situation of the fixture's series as the exporter judges
+// it: the value it serves, its status and reason, the gap and forecast it
+// serves (NaN where it serves none) and the checks the report fails.
 type scenario struct {
-	name    string
-	status  string
-	values  []float64
-	periods []float64
+	name           string
+	status, reason string
+	value          float64
+	gap, forecast  float64
+	suspect        []string
 	// deadlineIn is how far the governing deadline is after the evaluation
 	// time: testDeadlineIn, or negative for a deadline that has passed.
 	deadlineIn time.Duration
 }
 
-func constant(n int, v float64) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
-
-// newReportAfterFirst is a report period that moves on after the first
-// sample, so that the series has a trend.
-func (fx *fixture) newReportAfterFirst(n int) []float64 {
-	out := constant(n, 86400)
-	out[0] = 0
-	return out
-}
-
 func (fx *fixture) scenarios() []scenario {
-	n := fx.steps + 1
-	span := fx.span()
-	behind := fx.planNow - (fx.k.Tolerance+0.25)*span
-	// On track: at plan, and moving towards the target fast enough to pass
-	// it by a full span at the deadline (falling, for a lower-is-better KPI).
-	perStep := (fx.target + span - fx.planNow) / float64(testDeadlineIn/testStep)
-	rising := make([]float64, n)
-	for i := range rising {
-		rising[i] = fx.planNow - perStep*float64(n-1-i)
-	}
+	span, tol := fx.span(), fx.k.Tolerance
+	nan := math.NaN()
+	at := func(share float64) float64 { return fx.baseline + share*span }
 	out := []scenario{
-		{"behind plan, flat", c.StatusAtRisk, constant(n, behind), fx.newReportAfterFirst(n), testDeadlineIn},
-		{"on track, moving the right way", c.StatusOnTrack, rising, fx.newReportAfterFirst(n), testDeadlineIn},
-		{"achieved", c.StatusAchieved, constant(n, fx.target+0.1*span), fx.newReportAfterFirst(n), testDeadlineIn},
-		{"missed", c.StatusMissed, constant(n, fx.target-0.5*span), fx.newReportAfterFirst(n), -10 * 24 * time.Hour},
-		// Stale: the exporter says so, however the figures look.
-		{"stale", c.StatusStale, constant(n, fx.planNow), constant(n, 0), testDeadlineIn},
-		// Late but within grace: the latest report is old, yet the exporter
-		// does not call it stale, so nothing is overdue.
-		{"report late within grace", c.StatusOnTrack, constant(n, fx.planNow), constant(n, 0), testDeadlineIn},
+		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, testDeadlineIn},
+		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, testDeadlineIn},
+		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, testDeadlineIn},
+		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, testDeadlineIn},
+		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, testDeadlineIn},
+		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, -10 * time.Hour},
+		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, testDeadlineIn},
 	}
+	// A figure that cannot be right, in a series otherwise on track.
+	var checks []string
 	if fx.k.Cumulative {
-		fell := constant(n, fx.planNow-0.1*math.Abs(span))
-		fell[0] = fx.planNow
-		out = append(out, scenario{"cumulative figure fell", c.StatusOnTrack, fell, constant(n, 0), testDeadlineIn})
+		checks = append(checks, c.CheckFell)
 	}
 	if fx.k.Kind == catalogue.KindRatio {
-		out = append(out, scenario{"numerator above denominator", c.StatusOnTrack, constant(n, 1.2), constant(n, 0), testDeadlineIn})
+		checks = append(checks, c.CheckRatio)
 	}
 	if fx.k.Alerts.MaxJump > 0 {
-		// The previous report one cadence period back, the latest a jump
-		// of twice the plausible change from it.
-		back := int(periodLength(fx.k.Cadence.Period).Std() / testStep)
-		from := fx.planNow
-		if from == 0 {
-			from = 1
-		}
-		jump := constant(back+3, from)
-		for i := back + 1; i < len(jump); i++ {
-			jump[i] = from * (1 + 2*fx.k.Alerts.MaxJump)
-		}
-		out = append(out, scenario{"implausible jump", c.StatusOnTrack, jump, constant(back+3, 0), testDeadlineIn})
+		checks = append(checks, c.CheckJump)
+	}
+	for _, check := range checks {
+		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, testDeadlineIn})
 	}
 	return out
 }
 
-// evalTime is when the test looks at the alerts: the last sample.
-func (sc scenario) evalTime() time.Duration { return time.Duration(len(sc.values)-1) * testStep }
+// evalTime is when the test looks at the alerts: the last sample, a failed
+// scrape.
+func (fx *fixture) evalTime() time.Duration { return time.Duration(fx.steps-1) * testSampleStep }
 
 // deadline is the governing deadline in the test, seconds since the epoch.
 func (fx *fixture) deadline(sc scenario) float64 {
-	return (sc.evalTime() + sc.deadlineIn).Seconds()
+	return (fx.evalTime() + sc.deadlineIn).Seconds()
 }
 
 // seriesText is metric{labels} for promtool, labels sorted.
@@ -260,38 +230,32 @@ func seriesText(metric string, labels map[string]string) string {
 	return metric + "{" + strings.Join(parts, ",") + "}"
 }
 
-// valuesText writes values in promtool's notation, runs of one value as "vxN".
-func valuesText(values []float64) string {
-	var parts []string
-	for i := 0; i < len(values); {
-		j := i
-		for j+1 < len(values) && values[j+1] == values[i] {
-			j++
-		}
-		v := strconv.FormatFloat(values[i], 'g', -1, 64)
-		if j > i {
-			v += "x" + strconv.Itoa(j-i)
-		}
-		parts = append(parts, v)
-		i = j + 1
-	}
-	return strings.Join(parts, " ")
+// valuesText writes the fixture's samples of a constant series in promtool's
+// notation: v repeated up to the evaluation time, where the scrape fails and
+// the series is marked stale.
+func (fx *fixture) valuesText(v float64) string {
+	return fmt.Sprintf("%sx%d stale", strconv.FormatFloat(v, 'g', -1, 64), fx.steps-2)
 }
 
 func (fx *fixture) input(sc scenario) []InputSeries {
-	n := len(sc.values)
 	var in []InputSeries
-	add := func(metric string, labels map[string]string, values []float64) {
-		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: valuesText(values)})
+	add := func(metric string, labels map[string]string, v float64) {
+		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: fx.valuesText(v)})
+	}
+	with := func(extra ...string) map[string]string {
+		l := maps.Clone(fx.labels)
+		for i := 0; i+1 < len(extra); i += 2 {
+			l[extra[i]] = extra[i+1]
+		}
+		return l
 	}
 	// The per-KPI figures: the unit's own (if any) and the KPI-wide ones,
 	// which for a unit series are decoys shifted by a span.
 	wide := map[string]string{c.LabelKPI: fx.k.ID}
 	figures := func(labels map[string]string, shift float64) {
-		add(c.KPIBaseline, labels, constant(n, fx.baseline-shift))
-		add(c.KPITarget, labels, constant(n, fx.target+shift))
-		add(c.KPIPlan, labels, constant(n, fx.planNow+shift))
-		add(c.KPITargetDeadline, labels, constant(n, fx.deadline(sc)+shift*86400))
+		add(c.KPIBaseline, labels, fx.baseline-shift)
+		add(c.KPITarget, labels, fx.target+shift)
+		add(c.KPITargetDeadline, labels, fx.deadline(sc)+shift*86400)
 	}
 	if len(fx.unitDims) > 0 {
 		unit := map[string]string{c.LabelKPI: fx.k.ID}
@@ -303,98 +267,72 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 	} else {
 		figures(wide, 0)
 	}
-	add(c.KPIValue, fx.labels, sc.values)
-	add(c.KPIReportPeriod, fx.labels, sc.periods)
+	add(c.KPIValue, fx.labels, sc.value)
+	add(c.KPIReportPeriod, fx.labels, testPeriod)
 	if fx.k.Kind == catalogue.KindRatio {
-		num := make([]float64, n)
-		for i, v := range sc.values {
-			num[i] = v * testDenominator
+		num := sc.value * testDenominator
+		if slices.Contains(sc.suspect, c.CheckRatio) {
+			num = 1.2 * testDenominator
 		}
 		add(c.KPINumerator, fx.labels, num)
-		add(c.KPIDenominator, fx.labels, constant(n, testDenominator))
+		add(c.KPIDenominator, fx.labels, testDenominator)
 	}
-	status := map[string]string{c.LabelStatus: sc.status}
-	for k, v := range fx.labels {
-		status[k] = v
+	if sc.reason != "" {
+		add(c.KPIStatus, with(c.LabelStatus, sc.status, c.LabelReason, sc.reason), 1)
+	} else {
+		add(c.KPIStatus, with(c.LabelStatus, sc.status), 1)
 	}
-	add(c.KPIStatus, status, constant(n, 1))
+	if !math.IsNaN(sc.gap) {
+		add(c.KPIPlanGap, fx.labels, sc.gap)
+	}
+	if !math.IsNaN(sc.forecast) {
+		add(c.KPIForecast, fx.labels, sc.forecast)
+	}
+	for _, check := range sc.suspect {
+		add(c.KPIDataSuspect, with(c.LabelCheck, check), 1)
+	}
 	if fx.k.HasDimension(catalogue.DimMinistry) {
 		info := map[string]string{c.LabelOwner: fx.owner.ID, c.LabelName: fx.owner.Name, c.LabelBlock: fx.owner.Block}
 		if fx.owner.NameVI != "" { // the exporter leaves empty labels out
 			info[c.LabelNameVI] = fx.owner.NameVI
 		}
-		add(c.OwnerInfo, info, constant(n, 1))
+		add(c.OwnerInfo, info, 1)
+	}
+	if p, ok := fx.province(); ok {
+		add(c.ProvinceInfo, map[string]string{c.LabelProvince: p.Name, c.LabelCode: p.Code, c.LabelNameVI: p.NameVI}, 1)
 	}
 	return in
 }
 
-// facts are what the situation amounts to at the evaluation time, worked out
-// in Go.
-type facts struct {
-	value, plan, target, gap, forecast float64
-	hasTrend                           bool
-	high, previous                     float64 // highest in the trend window; one cadence period back
+// province is the fixture's province, when it has one.
+func (fx *fixture) province() (units.Province, bool) {
+	name, ok := fx.labels[catalogue.DimProvince]
+	if !ok {
+		return units.Province{}, false
+	}
+	i := slices.IndexFunc(units.All(), func(p units.Province) bool { return p.Name == name })
+	if i < 0 {
+		return units.Province{}, false
+	}
+	return units.All()[i], true
 }
 
-func (fx *fixture) facts(sc scenario) facts {
-	n := len(sc.values)
-	f := facts{value: sc.values[n-1], plan: fx.planNow, target: fx.target}
-	f.gap = f.plan - f.value
-	if fx.k.Direction == catalogue.LowerIsBetter {
-		f.gap = -f.gap
-	}
-	window := int(TrendWindow(fx.k.Cadence.Period).Std() / testStep)
-	first := max(0, n-1-window) // Prometheus 2.42 ranges include their start
-	f.high = slices.Max(sc.values[first:])
-	f.hasTrend = slices.Min(sc.periods[first:]) != slices.Max(sc.periods[first:])
-	if f.hasTrend {
-		f.forecast = f.value + slope(sc.values[first:])*max(sc.deadlineIn, 0).Seconds()
-	}
-	if back := int(periodLength(fx.k.Cadence.Period).Std() / testStep); n-1-back >= 0 {
-		f.previous = sc.values[n-1-back]
-	} else {
-		f.previous = math.NaN()
-	}
-	return f
-}
-
-// slope is the least-squares slope per second of values a step apart.
-func slope(values []float64) float64 {
-	var sx, sy, sxx, sxy float64
-	for i, v := range values {
-		x := float64(i) * testStep.Seconds()
-		sx, sy, sxx, sxy = sx+x, sy+v, sxx+x*x, sxy+x*v
-	}
-	n := float64(len(values))
-	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
-}
-
-// expected is which alerts (by check, for KPIDataSuspect) the situation must
-// raise.
-func (fx *fixture) expected(sc scenario, f facts) map[string][]string {
-	k := fx.k
-	worse := func(a, b float64) bool { return !kpi.Met(k.Direction, a, b) }
+// expected is which alerts (by check, for KPIDataSuspect) the exporter's
+// judgement of the situation must raise.
+func (fx *fixture) expected(sc scenario) map[string][]string {
 	out := map[string][]string{}
-	if sc.status == c.StatusAtRisk && f.gap/math.Abs(fx.span()) > k.Tolerance {
+	switch {
+	case sc.status == c.StatusAtRisk && sc.reason == c.ReasonBehindPlan:
 		out[AlertBehindPlan] = []string{""}
-	}
-	if (sc.status == c.StatusOnTrack || sc.status == c.StatusAtRisk) && f.hasTrend && worse(f.forecast, f.target) {
+	case sc.status == c.StatusAtRisk && sc.reason == c.ReasonForecastMiss:
 		out[AlertForecastMiss] = []string{""}
-	}
-	if sc.status == c.StatusMissed {
+	case sc.status == c.StatusMissed:
 		out[AlertTargetMissed] = []string{""}
-	}
-	if sc.status == c.StatusStale {
+	case sc.status == c.StatusStale:
 		out[AlertReportOverdue] = []string{""}
 	}
-	if k.Cumulative && f.value < f.high {
-		out[AlertDataSuspect] = append(out[AlertDataSuspect], CheckFell)
-	}
-	if k.Kind == catalogue.KindRatio && f.value*testDenominator > testDenominator {
-		out[AlertDataSuspect] = append(out[AlertDataSuspect], CheckRatio)
-	}
-	if k.Alerts.MaxJump > 0 && !math.IsNaN(f.previous) && math.Abs(f.value-f.previous) > k.Alerts.MaxJump*math.Abs(f.previous) {
-		out[AlertDataSuspect] = append(out[AlertDataSuspect], CheckJump)
+	if len(sc.suspect) > 0 {
+		out[AlertDataSuspect] = sc.suspect
 	}
 	return out
 }
@@ -402,102 +340,127 @@ func (fx *fixture) expected(sc scenario, f facts) map[string][]string {
 var kpiAlertNames = []string{AlertBehindPlan, AlertForecastMiss, AlertTargetMissed, AlertReportOverdue, AlertDataSuspect}
 
 func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
-	f := fx.facts(sc)
-	want := fx.expected(sc, f)
-	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: promDuration(testStep), InputSeries: fx.input(sc)}
+	want := fx.expected(sc)
+	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: promDuration(testSampleStep), InputSeries: fx.input(sc)}
 	for _, name := range kpiAlertNames {
-		at := AlertTest{EvalTime: promDuration(sc.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
+		r, enabled := findRule(rules, name)
+		at := AlertTest{EvalTime: promDuration(fx.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
 		for _, check := range want[name] {
-			r, ok := findRule(rules, name, check)
-			if !ok {
-				continue // the tier is switched off: it must not fire
+			if !enabled {
+				break // the tier is switched off: it must not fire
 			}
-			exp, err := fx.expAlert(sc, f, r)
+			exp, err := fx.expAlert(sc, r, check)
 			if err != nil {
 				return UnitTest{}, err
 			}
 			at.ExpAlerts = append(at.ExpAlerts, exp)
+		}
+		// An alert with a "for" is only pending an hour before it is met.
+		if enabled && r.For > 0 && len(at.ExpAlerts) > 0 {
+			t.AlertTests = append(t.AlertTests, AlertTest{EvalTime: promDuration(fx.evalTime() - 2*testEvalInterval), Alertname: name, ExpAlerts: []ExpAlert{}})
 		}
 		t.AlertTests = append(t.AlertTests, at)
 	}
 	return t, nil
 }
 
-func findRule(rules []Rule, alert, check string) (Rule, bool) {
+func findRule(rules []Rule, alert string) (Rule, bool) {
 	for _, r := range rules {
-		if r.Alert == alert && r.Labels[LabelCheck] == check {
+		if r.Alert == alert {
 			return r, true
 		}
 	}
 	return Rule{}, false
 }
 
-func (fx *fixture) expAlert(sc scenario, f facts, r Rule) (ExpAlert, error) {
-	exp := ExpAlert{ExpLabels: map[string]string{}, ExpAnnotations: map[string]string{}}
-	for k, v := range fx.labels {
-		exp.ExpLabels[k] = v
+// where names the fixture's series as the descriptions do.
+func (fx *fixture) where(vi bool) string {
+	if len(fx.k.Dimensions) == 0 {
+		return map[bool]string{false: "Nationwide", true: "Toàn quốc"}[vi]
 	}
-	for k, v := range r.Labels {
-		exp.ExpLabels[k] = v
+	parts := make([]string, len(fx.k.Dimensions))
+	for i, d := range fx.k.Dimensions {
+		parts[i] = fx.labels[d]
+		switch {
+		case d == catalogue.DimMinistry && vi:
+			parts[i] = cmp.Or(fx.owner.NameVI, fx.owner.ID)
+		case d == catalogue.DimMinistry:
+			parts[i] = fx.owner.Name
+		case d == catalogue.DimProvince && vi:
+			if p, ok := fx.province(); ok {
+				parts[i] = p.NameVI
+			}
+		case d == catalogue.DimBlock && vi:
+			parts[i] = BlockNamesVI[fx.labels[d]]
+		}
 	}
-	shortfall := kpi.Shortfall(fx.k.Direction, f.value, f.target)
-	if r.Alert == AlertBehindPlan {
-		shortfall = f.gap
+	return strings.Join(parts, ", ")
+}
+
+var checkWords = map[string][2]string{
+	c.CheckFell:  {"a cumulative figure below an earlier report", "số lũy kế thấp hơn kỳ trước"},
+	c.CheckRatio: {"a numerator above its denominator", "tử số lớn hơn mẫu số"},
+	c.CheckJump:  {"a change from the previous period beyond what is plausible", "thay đổi so với kỳ trước vượt mức hợp lý"},
+}
+
+func (fx *fixture) expAlert(sc scenario, r Rule, check string) (ExpAlert, error) {
+	exp := ExpAlert{ExpLabels: maps.Clone(fx.labels), ExpAnnotations: map[string]string{}}
+	maps.Copy(exp.ExpLabels, r.Labels)
+	if check != "" {
+		exp.ExpLabels[c.LabelCheck] = check
 	}
-	previous := f.previous
-	if r.Labels[LabelCheck] == CheckFell {
-		previous = f.high
+	v, target := fx.format(sc.value), fx.format(fx.target)
+	days := fmt.Sprintf("%.0f", max(sc.deadlineIn, 0).Hours()/24)
+	date := func(sec float64) string { return time.Unix(int64(sec), 0).UTC().Format(time.DateOnly) }
+	var en, vi string
+	switch r.Alert {
+	case AlertBehindPlan:
+		gap := fx.format(sc.gap)
+		en = fmt.Sprintf("%s, %s behind plan; target %s, %s days left.", v, gap, target, days)
+		vi = fmt.Sprintf("%s, chậm %s so với kế hoạch; mục tiêu %s, còn %s ngày.", v, gap, target, days)
+	case AlertForecastMiss:
+		f := fx.format(sc.forecast)
+		en = fmt.Sprintf("%s now, heading for %s against a target of %s in %s days.", v, f, target, days)
+		vi = fmt.Sprintf("hiện đạt %s, dự báo %s so với mục tiêu %s sau %s ngày.", v, f, target, days)
+	case AlertTargetMissed:
+		due := date(fx.deadline(sc) - 1)
+		en = fmt.Sprintf("%s against a target of %s due %s.", v, target, due)
+		vi = fmt.Sprintf("đạt %s so với mục tiêu %s hạn %s.", v, target, due)
+	case AlertReportOverdue:
+		en = fmt.Sprintf("the latest report covers the period from %s.", date(testPeriod))
+		vi = fmt.Sprintf("báo cáo gần nhất là kỳ từ %s.", date(testPeriod))
+	case AlertDataSuspect:
+		en = fmt.Sprintf("reported %s, %s.", v, checkWords[check][0])
+		vi = fmt.Sprintf("báo cáo %s, %s.", v, checkWords[check][1])
+	default:
+		return exp, fmt.Errorf("no expectation for %s", r.Alert)
 	}
 	for key, tmpl := range r.Annotations {
-		var v string
 		switch key {
-		case AnnSummary, AnnSummaryVI:
-			v = strings.ReplaceAll(tmpl, ownerName(catalogue.DimMinistry, c.LabelName), fx.owner.Name)
-			v = strings.ReplaceAll(v, ownerName(catalogue.DimMinistry, c.LabelNameVI), cmp.Or(fx.owner.NameVI, fx.owner.ID))
-			for d, lv := range fx.labels {
-				v = strings.ReplaceAll(v, "{{ $labels."+d+" }}", lv)
-			}
-		case AnnDashboardURL, AnnRunbookURL:
-			v = tmpl
-		case AnnValue:
-			v = fx.format(f.value)
-		case AnnPlan:
-			v = fx.format(f.plan)
-		case AnnTarget:
-			v = fx.format(f.target)
-		case AnnShortfall:
-			v = fx.format(shortfall)
-		case AnnForecast:
-			v = fx.format(f.forecast)
-		case AnnPrevious:
-			v = fx.format(previous)
-		case AnnDenominator:
-			v = humanize(testDenominator)
-		case AnnDaysLeft:
-			v = fmt.Sprintf("%.0f", sc.deadlineIn.Hours()/24)
-		case AnnDaysOverdue:
-			if sc.deadlineIn < 0 {
-				v = fmt.Sprintf("%.0f", -sc.deadlineIn.Hours()/24)
-			}
-		case AnnDeadline:
-			v = time.Unix(int64(fx.deadline(sc))-1, 0).UTC().Format(time.DateOnly)
-		case AnnLastReport:
-			v = time.Unix(int64(sc.periods[len(sc.periods)-1]), 0).UTC().Format(time.DateOnly)
+		case AnnSummary, AnnSummaryVI, AnnDashboardURL, AnnRunbookURL:
+			exp.ExpAnnotations[key] = tmpl // static: the same for every series
+		case AnnDescription:
+			exp.ExpAnnotations[key] = fx.where(false) + ": " + en
+		case AnnDescriptionVI:
+			exp.ExpAnnotations[key] = fx.where(true) + ": " + vi
 		default:
 			return exp, fmt.Errorf("%s: no expectation for annotation %q", r.Alert, key)
 		}
-		exp.ExpAnnotations[key] = v
 	}
 	return exp, nil
 }
 
 // format prints a KPI value as the annotation templates do.
-func (fx *fixture) format(v float64) string {
-	if fx.k.Kind == catalogue.KindRatio {
+func (fx *fixture) format(v float64) string { return formatValue(fx.k, v) }
+
+// formatValue prints a value of KPI k as the annotation templates do:
+// ratios through humanizePercentage, anything else humanized with its unit.
+func formatValue(k *catalogue.KPI, v float64) string {
+	if k.Kind == catalogue.KindRatio {
 		return fmt.Sprintf("%.4g%%", v*100)
 	}
-	if fx.k.Unit != "" {
-		return humanize(v) + " " + fx.k.Unit
+	if k.Unit != "" {
+		return humanize(v) + " " + k.Unit
 	}
 	return humanize(v)
 }

@@ -190,7 +190,15 @@ type Alerts struct {
 	// MaxJump is the largest plausible change between two reports, as a
 	// fraction of the previous value.
 	MaxJump float64 `yaml:"max_jump"`
+	// Labels are added to every alert of the KPI, for routing (a team, a
+	// programme, a channel) beyond the owner and the block.
+	Labels map[string]string `yaml:"labels"`
 }
+
+// ReservedAlertLabels are the labels kpiwatch sets on alerts itself, which
+// alerts.labels may not override.
+var ReservedAlertLabels = []string{"alertname", "severity", "owner", "block", "kpi", "status", "reason", "check",
+	"source", "collector", DimProvince, DimMinistry, DimCommune, "instance", "job"}
 
 // Date is a calendar day, written YYYY-MM-DD, held as midnight UTC.
 type Date struct{ time.Time }

@@ -120,6 +120,10 @@ func TestCatalogueErrors(t *testing.T) {
 		{"unknown collector", "collector: csv", "collector: fax", []string{"sources[0].collector: \"fax\" is not a collector"}},
 		{"collector config unknown key", "      path: data.csv\n", "      path: data.csv\n      sheet: 1\n", []string{"sources[0].config.sheet: unknown field"}},
 		{"list where a mapping belongs", "metadata:\n  name: test", "metadata:\n  - test", []string{"metadata: must be a mapping"}},
+		{"alert labels that are not label names, or are kpiwatch's own", "    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024",
+			"    source: monthly\n    alerts: {labels: {team-name: a, severity: page, ok_team: \"\"}}\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{
+				`kpis[0].alerts.labels.team-name: "team-name" is not a label name`, `kpis[0].alerts.labels.severity: "severity" is set by kpiwatch itself`,
+				"kpis[0].alerts.labels.ok_team: empty value"}},
 		{"bad YAML", "kind: Catalogue", "kind: [Catalogue", []string{"kpis.yaml:"}},
 		{"unit baseline for a unit without targets", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n    unit_baselines:\n      - {unit: {province: Huế}, date: 2022-01-01, value: 0.5}\n      - {unit: {province: TP HCM}, value: 0.5}\n", []string{
 			"kpis[1].unit_baselines[0].unit: province=Hue has no targets of its own", "kpis[1].unit_baselines[1].date: required"}},

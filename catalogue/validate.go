@@ -37,6 +37,9 @@ var Severities = []string{"info", "warning", "critical"}
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// labelPattern is a Prometheus label name.
+var labelPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
 func (c *Catalogue) applyDefaults() {
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -179,6 +182,17 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	v.oneOf(p+".alerts.severity", k.Alerts.Severity, Severities)
 	for j, t := range k.Alerts.Disabled {
 		v.oneOf(fmt.Sprintf("%s.alerts.disabled[%d]", p, j), t, Tiers)
+	}
+	for _, name := range slices.Sorted(maps.Keys(k.Alerts.Labels)) {
+		lp := p + ".alerts.labels." + name
+		switch {
+		case !labelPattern.MatchString(name) || strings.HasPrefix(name, "__"):
+			v.add(lp, "%q is not a label name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", name)
+		case slices.Contains(ReservedAlertLabels, name):
+			v.add(lp, "%q is set by kpiwatch itself", name)
+		case k.Alerts.Labels[name] == "":
+			v.add(lp, "empty value")
+		}
 	}
 	if !slices.ContainsFunc(k.Targets, func(t Target) bool { return len(t.Unit) == 0 }) {
 		v.add(p+".targets", "at least one target for the whole KPI (without unit) is required")

@@ -399,7 +399,8 @@ type TaskCount struct {
 // OverdueTask is a task whose due date has passed while it is not done.
 type OverdueTask struct {
 	Task, Owner, Block string
-	Days               int // whole days since the due date
+	Due                time.Time // the due day (its start, UTC)
+	Days               int       // whole days since the due date
 }
 
 // TaskSummary is what the exporter serves about a roadmap, each list sorted.
@@ -435,7 +436,7 @@ func SummariseTasks(tasks []Task, now time.Time) TaskSummary {
 			}
 		case t.Status != TaskCancelled && today.After(due):
 			overdue[g]++
-			s.Tasks = append(s.Tasks, OverdueTask{Task: t.ID, Owner: t.Owner, Block: t.Block, Days: int(today.Sub(due) / (24 * time.Hour))})
+			s.Tasks = append(s.Tasks, OverdueTask{Task: t.ID, Owner: t.Owner, Block: t.Block, Due: due, Days: int(today.Sub(due) / (24 * time.Hour))})
 		}
 	}
 	for c, n := range byStatus {

@@ -190,7 +190,8 @@ func TestSummariseTasks(t *testing.T) {
 		},
 		Overdue:  []TaskCount{{"moh", "government", "", 1}, {"mps", "government", "", 2}, {"mps", "national_assembly", "", 0}},
 		DoneLate: []TaskCount{{"moh", "government", "", 0}, {"mps", "government", "", 1}, {"mps", "national_assembly", "", 0}},
-		Tasks:    []OverdueTask{{"c", "mps", "government", 10}, {"e", "moh", "government", 1}, {"h", "mps", "government", 1}},
+		Tasks: []OverdueTask{{"c", "mps", "government", date("2025-09-30"), 10}, {"e", "moh", "government", date("2025-10-09"), 1},
+			{"h", "mps", "government", date("2025-10-09"), 1}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

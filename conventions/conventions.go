@@ -103,52 +103,38 @@ const (
 
 // Roadmap tasks.
 const (
-	Tasks           = "kpi_tasks"
-	TasksOverdue    = "kpi_tasks_overdue"
-	TasksDoneLate   = "kpi_tasks_done_late"
-	TaskOverdueDays = "kpi_task_overdue_days"
-	TaskDue         = "kpi_task_due_timestamp_seconds"
+	Tasks         = "kpi_tasks"
+	TasksOverdue  = "kpi_tasks_overdue"
+	TasksDoneLate = "kpi_tasks_done_late"
+	// TaskDue is the due date of each overdue task (the start of its due
+	// day): days overdue are derived from it, in base units as Prometheus
+	// wants, and it does not change every day.
+	TaskDue = "kpi_task_due_timestamp_seconds"
 )
 
 // Self-metrics, one series per source.
 const (
-	CollectorSuccess       = "kpi_collector_success"
-	CollectorDuration      = "kpi_collector_duration_seconds"
-	CollectorLastSuccess   = "kpi_collector_last_success_timestamp_seconds"
-	CollectorSeries        = "kpi_collector_series"
-	CollectorRejectedRows  = "kpi_collector_rejected_rows"
-	CatalogueReloadSuccess = "kpi_catalogue_reload_success"
-	CatalogueReloadLast    = "kpi_catalogue_reload_last_success_timestamp_seconds"
-	BuildInfo              = "kpi_build_info"
-	PushSuccess            = "kpi_push_success"
-	PushLastSuccess        = "kpi_push_last_success_timestamp_seconds"
-	PushFailures           = "kpi_push_failures_total"
+	CollectorSuccess      = "kpi_collector_success"
+	CollectorDuration     = "kpi_collector_duration_seconds"
+	CollectorLastSuccess  = "kpi_collector_last_success_timestamp_seconds"
+	CollectorSeries       = "kpi_collector_series"
+	CollectorRejectedRows = "kpi_collector_rejected_rows"
+	// CollectorConsecutiveFailures is how many refreshes of a source have
+	// failed in a row: one alert rule serves every source, whatever its
+	// interval, and one failed refresh in a row does not page anyone.
+	CollectorConsecutiveFailures = "kpi_collector_consecutive_failures"
+	CatalogueReloadSuccess       = "kpi_catalogue_reload_success"
+	CatalogueReloadLast          = "kpi_catalogue_reload_last_success_timestamp_seconds"
+	BuildInfo                    = "kpi_build_info"
+	PushSuccess                  = "kpi_push_success"
+	PushLastSuccess              = "kpi_push_last_success_timestamp_seconds"
+	PushFailures                 = "kpi_push_failures_total"
 )
 
 // Recorded series: what the generated recording rules record, named
-// level:metric:operations. The kpi_series level keeps each series' own labels
-// (kpi and its dimensions), so these match kpi_value one to one and alerts
-// compare them without any on() clause.
+// level:metric:operations. Only aggregations across series are recorded:
+// the exporter serves each series' judgement itself.
 const (
-	// RecSeriesTarget, RecSeriesPlan, RecSeriesBaseline and RecSeriesDeadline
-	// are the per-KPI figures joined onto each series: the unit's own where it
-	// has targets of its own, the KPI-wide ones otherwise.
-	RecSeriesTarget   = "kpi_series:kpi_target:current"
-	RecSeriesPlan     = "kpi_series:kpi_plan:current"
-	RecSeriesBaseline = "kpi_series:kpi_baseline:current"
-	RecSeriesDeadline = "kpi_series:kpi_target_deadline_timestamp_seconds:current"
-	// RecAttainment is the share of the way from baseline to target (1 on target).
-	RecAttainment = "kpi_series:kpi_value:attainment"
-	// RecPlanGap is how far a series is behind today's plan, in the KPI's unit
-	// (negative when ahead); RecPlanGapRatio is the same as a fraction of the
-	// distance from baseline to target, comparable with the tolerance.
-	RecPlanGap      = "kpi_series:kpi_value:plan_gap"
-	RecPlanGapRatio = "kpi_series:kpi_value:plan_gap_ratio"
-	// RecTrend is the slope per second over a window that suits the cadence
-	// (90d for monthly reports), recorded only while reports keep coming.
-	RecTrend = "kpi_series:kpi_value:deriv"
-	// RecForecast is the value the trend reaches by the governing deadline.
-	RecForecast = "kpi_series:kpi_value:forecast"
 	// RecNational and RecBlock roll a KPI up nationally and per block: ratios
 	// as sum(numerator)/sum(denominator), counts as sums; levels and
 	// milestones are not summed.
@@ -161,10 +147,7 @@ const (
 )
 
 // Recorded lists every recorded series name.
-var Recorded = []string{
-	RecSeriesTarget, RecSeriesPlan, RecSeriesBaseline, RecSeriesDeadline, RecAttainment, RecPlanGap,
-	RecPlanGapRatio, RecTrend, RecForecast, RecNational, RecBlock, RecOwnerStatus, RecBlockStatus,
-}
+var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus}
 
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
 // link to, with ?var-kpi=<id>.
@@ -185,35 +168,36 @@ var Statuses = []string{StatusAchieved, StatusOnTrack, StatusAtRisk, StatusMisse
 
 // Help is the HELP text of every metric the exporter serves.
 var Help = map[string]string{
-	KPIValue:               "Latest reported value of a KPI series (ratios in 0..1).",
-	KPINumerator:           "Numerator of the latest reported value of a ratio KPI series.",
-	KPIDenominator:         "Denominator of the latest reported value of a ratio KPI series.",
-	KPIReportPeriod:        "Start of the period the latest report of a series covers, in seconds since the epoch.",
-	KPIStatus:              "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
-	KPIForecast:            "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
-	KPIPlanGap:             "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
-	KPIDataSuspect:         "1 for each plausibility check the latest report of a series fails (check label).",
-	KPIInfo:                "Metadata of a KPI; always 1.",
-	KPITarget:              "Target value of the milestone that governs now.",
-	KPITargetDeadline:      "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
-	KPIPlan:                "Value the KPI should have now, interpolated from the baseline through the milestones.",
-	KPIBaseline:            "Baseline value the KPI's plan starts from.",
-	KPITolerance:           "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
-	OwnerInfo:              "Metadata of a responsible agency; always 1.",
-	ProvinceInfo:           "The provincial units in force since 2025-07-01; always 1.",
-	Tasks:                  "Roadmap tasks by owner, block and status.",
-	TasksOverdue:           "Roadmap tasks past their due date and not done.",
-	TasksDoneLate:          "Roadmap tasks done after their due date.",
-	TaskOverdueDays:        "Days an overdue roadmap task is past its due date.",
-	CollectorSuccess:       "Whether the last refresh of a source succeeded (1) or failed (0).",
-	CollectorDuration:      "Duration of the last refresh of a source, in seconds.",
-	CollectorLastSuccess:   "When a source last refreshed successfully, in seconds since the epoch.",
-	CollectorSeries:        "Observed series, or roadmap tasks, held from a source's last good data.",
-	CollectorRejectedRows:  "Rows the last refresh of a source rejected as bad input.",
-	CatalogueReloadSuccess: "Whether the last catalogue reload succeeded (1) or was refused (0).",
-	CatalogueReloadLast:    "When the catalogue was last loaded successfully, in seconds since the epoch.",
-	BuildInfo:              "Version of kpiwatch; always 1.",
-	PushSuccess:            "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
-	PushLastSuccess:        "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
-	PushFailures:           "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
+	KPIValue:                     "Latest reported value of a KPI series (ratios in 0..1).",
+	KPINumerator:                 "Numerator of the latest reported value of a ratio KPI series.",
+	KPIDenominator:               "Denominator of the latest reported value of a ratio KPI series.",
+	KPIReportPeriod:              "Start of the period the latest report of a series covers, in seconds since the epoch.",
+	KPIStatus:                    "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
+	KPIForecast:                  "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
+	KPIPlanGap:                   "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
+	KPIDataSuspect:               "1 for each plausibility check the latest report of a series fails (check label).",
+	KPIInfo:                      "Metadata of a KPI; always 1.",
+	KPITarget:                    "Target value of the milestone that governs now.",
+	KPITargetDeadline:            "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
+	KPIPlan:                      "Value the KPI should have now, interpolated from the baseline through the milestones.",
+	KPIBaseline:                  "Baseline value the KPI's plan starts from.",
+	KPITolerance:                 "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
+	OwnerInfo:                    "Metadata of a responsible agency; always 1.",
+	ProvinceInfo:                 "The provincial units in force since 2025-07-01; always 1.",
+	Tasks:                        "Roadmap tasks by owner, block and status.",
+	TasksOverdue:                 "Roadmap tasks past their due date and not done.",
+	TasksDoneLate:                "Roadmap tasks done after their due date.",
+	TaskDue:                      "Due date (start of the day) of a roadmap task past its due date and not done, in seconds since the epoch.",
+	CollectorSuccess:             "Whether the last refresh of a source succeeded (1) or failed (0).",
+	CollectorDuration:            "Duration of the last refresh of a source, in seconds.",
+	CollectorLastSuccess:         "When a source last refreshed successfully, in seconds since the epoch.",
+	CollectorSeries:              "Observed series, or roadmap tasks, held from a source's last good data.",
+	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input.",
+	CollectorConsecutiveFailures: "Refreshes of a source that have failed in a row (0 after a success).",
+	CatalogueReloadSuccess:       "Whether the last catalogue reload succeeded (1) or was refused (0).",
+	CatalogueReloadLast:          "When the catalogue was last loaded successfully, in seconds since the epoch.",
+	BuildInfo:                    "Version of kpiwatch; always 1.",
+	PushSuccess:                  "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
+	PushLastSuccess:              "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
+	PushFailures:                 "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
 }

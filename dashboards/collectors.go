@@ -31,7 +31,7 @@ func collectorHealth(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		Unit("none").ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "orange"})))
 	b.WithPanel(newStat(bi("Nạp danh mục", "Catalogue reload"), "Whether the last catalogue reload was accepted; a refused catalogue never replaces the running one.").
 		Span(6).WithTarget(instantSeries("A", c.CatalogueReloadSuccess, "reload")).
-		Mappings(okMappings()).ColorScheme(colorByThresholds()))
+		Mappings(okMappings()).Unit("none").ColorScheme(colorByThresholds()))
 	b.WithRow(row("Từng nguồn", "Each source"))
 	b.WithPanel(sourcesTable())
 	b.WithPanel(perSource(bi("Thời gian làm mới", "Refresh duration"), c.CollectorDuration, "s"))
@@ -58,12 +58,13 @@ func sourcesFailing() *stat.PanelBuilder {
 func sourcesTable() *table.PanelBuilder {
 	cols := []struct{ ref, metric, title, unit string }{
 		{"success", c.CollectorSuccess, bi("Lần cuối", "Last refresh"), ""},
+		{"failures", c.CollectorConsecutiveFailures, bi("Lỗi liên tiếp", "Failures in a row"), "none"},
 		{"last", c.CollectorLastSuccess, bi("Thành công lần cuối", "Last success"), "dateTimeAsIsoNoDateIfToday"},
 		{"duration", c.CollectorDuration, bi("Thời gian", "Duration"), "s"},
 		{"series", c.CollectorSeries, bi("Số chuỗi", "Series"), "short"},
 		{"rejected", c.CollectorRejectedRows, bi("Dòng bị loại", "Rows rejected"), "short"},
 	}
-	t := newTable(bi("Các nguồn", "Sources"), "Each source's last refresh: whether it succeeded, when it last did, how long it took, what it serves and rejects.")
+	t := newTable(bi("Các nguồn", "Sources"), "Each source's last refresh: whether it succeeded, how many refreshes in a row have failed (two raise KPICollectorFailing), when it last succeeded, how long it took, what it serves and rejects.")
 	rename := [][2]string{{c.LabelSource, bi("Nguồn", "Source")}, {c.LabelCollector, bi("Bộ thu thập", "Collector")}}
 	for _, col := range cols {
 		expr := sel(col.metric, thisSource)

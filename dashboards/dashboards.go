@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
@@ -37,12 +38,29 @@ const (
 const (
 	DashboardsPath = "/var/lib/grafana/dashboards/kpiwatch"
 	PrometheusURL  = "http://prometheus:9090"
+	// provisionedDatasourceName is the provisioned data source's name, which
+	// the boards' data source variable shows until the viewer picks another.
+	provisionedDatasourceName = "Prometheus (kpiwatch)"
 	// ScrapeInterval is the smallest step the data source queries at.
 	ScrapeInterval = "1m"
 )
 
 // Tag marks every kpiwatch board; the boards link to each other through it.
 const Tag = "kpiwatch"
+
+// tasksCollector is the collector that reads roadmap task lists (registered
+// under this name in collectors/tasks.go).
+const tasksCollector = "tasks"
+
+// hasTasks tells whether some source of the catalogue reads roadmap tasks.
+func hasTasks(cat *catalogue.Catalogue) bool {
+	return slices.ContainsFunc(cat.Sources, func(s catalogue.Source) bool { return s.Collector == tasksCollector })
+}
+
+// hasProvinces tells whether some KPI of the catalogue is reported per province.
+func hasProvinces(cat *catalogue.Catalogue) bool {
+	return slices.ContainsFunc(cat.KPIs, func(k catalogue.KPI) bool { return k.HasDimension(catalogue.DimProvince) })
+}
 
 // Board is one generated dashboard.
 type Board struct {
@@ -65,20 +83,26 @@ func (b Board) JSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Build generates every board from the catalogue.
+// Build generates the boards the catalogue has something to show on: the
+// province scorecard only when some KPI is reported per province, the
+// roadmap only when some source reads roadmap tasks.
 func Build(cat *catalogue.Catalogue) ([]Board, error) {
 	builders := []struct {
 		uid   string
 		build func(*catalogue.Catalogue) *dashboard.DashboardBuilder
+		has   bool
 	}{
-		{UIDOverview, overview},
-		{UIDKPIDetail, kpiDetail},
-		{UIDProvince, provinceScorecard},
-		{UIDTasks, roadmapTasks},
-		{UIDCollectors, collectorHealth},
+		{UIDOverview, overview, true},
+		{UIDKPIDetail, kpiDetail, true},
+		{UIDProvince, provinceScorecard, hasProvinces(cat)},
+		{UIDTasks, roadmapTasks, hasTasks(cat)},
+		{UIDCollectors, collectorHealth, true},
 	}
 	boards := make([]Board, 0, len(builders))
 	for _, b := range builders {
+		if !b.has {
+			continue
+		}
 		d, err := b.build(cat).Build()
 		if err != nil {
 			return nil, fmt.Errorf("dashboard %s: %w", b.uid, err)
@@ -151,7 +175,7 @@ func provisioning(cat *catalogue.Catalogue) map[string]any {
 		filepath.Join("provisioning", "datasources", "kpiwatch.yaml"): map[string]any{
 			"apiVersion": 1,
 			"datasources": []datasourceConfig{{
-				Name: "Prometheus (kpiwatch)", Type: "prometheus", UID: DatasourceUID, Access: "proxy",
+				Name: provisionedDatasourceName, Type: "prometheus", UID: DatasourceUID, Access: "proxy",
 				URL: PrometheusURL, IsDefault: true,
 				JSONData: map[string]string{"timeInterval": ScrapeInterval, "httpMethod": "POST"},
 			}},
@@ -167,13 +191,15 @@ func programmeTitle(cat *catalogue.Catalogue) string {
 }
 
 // newBoard holds what every board shares: tags, links to the other boards,
-// the data source, time settings.
+// the data source variable, time settings. Boards are not editable: they are
+// regenerated from the catalogue, so an edit in Grafana would be lost.
 func newBoard(cat *catalogue.Catalogue, uid, titleVI, title, description, from, refresh string) *dashboard.DashboardBuilder {
 	return dashboard.NewDashboardBuilder(bi(titleVI, title)).
 		Uid(uid).
 		Description(programmeTitle(cat)+". "+description).
 		Tags([]string{Tag, cat.Metadata.Name}).
-		Editable().
+		Readonly().
+		WithVariable(datasourceVariable()).
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Time(from, "now").
 		Timezone("browser").

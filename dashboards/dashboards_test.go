@@ -3,17 +3,20 @@ package dashboards
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -89,12 +92,9 @@ func checkStrict(data []byte) error {
 	if err := dec.Decode(&loose); err != nil {
 		return fmt.Errorf("decoding with unknown fields disallowed: %w", err)
 	}
-	var strict dashboard.Dashboard
-	if err := strict.UnmarshalJSONStrict(data); err != nil {
-		return fmt.Errorf("strict decoding: %w", err)
-	}
-	if err := strict.Validate(); err != nil {
-		return fmt.Errorf("validating: %w", err)
+	strict, err := decodeSDK(data)
+	if err != nil {
+		return err
 	}
 	again, err := Board{Dashboard: strict}.JSON()
 	if err != nil {
@@ -104,6 +104,40 @@ func checkStrict(data []byte) error {
 		return fmt.Errorf("does not survive decoding: some field is unknown to the SDK's types")
 	}
 	return nil
+}
+
+// decodeSDK decodes a board with the SDK's strict decoder (panels' options,
+// custom field config and queries through the registered plugins), which
+// reports every field it does not know or cannot decode, and validates it.
+//
+// The board validated is the one the SDK's ordinary decoder returns: since
+// v0.0.22 each strict decoder returns an empty, non-nil error list on
+// success, and the decoders of panels, options and queries drop a value whose
+// decoder returned it (a strictly decoded board has no panels). The strict
+// pass is kept for its errors.
+func decodeSDK(data []byte) (dashboard.Dashboard, error) {
+	var strict dashboard.Dashboard
+	if err := sdkError(strict.UnmarshalJSONStrict(data)); err != nil {
+		return strict, fmt.Errorf("strict decoding: %w", err)
+	}
+	var d dashboard.Dashboard
+	if err := json.Unmarshal(data, &d); err != nil {
+		return d, fmt.Errorf("decoding: %w", err)
+	}
+	if err := sdkError(d.Validate()); err != nil {
+		return d, fmt.Errorf("validating: %w", err)
+	}
+	return d, nil
+}
+
+// sdkError is err, or nil for the empty error list the SDK's strict decoder
+// returns on success (since v0.0.22 it returns its list, empty or not).
+func sdkError(err error) error {
+	var list cog.BuildErrors
+	if errors.As(err, &list) && len(list) == 0 {
+		return nil
+	}
+	return err
 }
 
 // canonical is data with keys sorted and empty lists and nulls left out, which
@@ -147,6 +181,35 @@ func TestStrictCheckRejectsAFieldTheSDKDoesNotKnow(t *testing.T) {
 	}
 }
 
+// The SDK's own strict decoding still fails on real errors, now that it
+// returns an empty list on success: a broken board is caught where only the
+// SDK's types can see it (inside a panel's options, which plain JSON decoding
+// takes as anything), and where Validate must.
+func TestSDKStrictDecodingCatchesABrokenBoard(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	data := buildBoards(t, loadCatalogue(t))[UIDKPIDetail]
+	if _, err := decodeSDK(data); err != nil {
+		t.Fatalf("the board to break fails already: %v", err)
+	}
+	for _, spoil := range []struct{ what, from, to string }{
+		{"unknown stat option", `"options": {`, `"options": {"colourMode": "value", `},
+		{"option of the wrong type", `"graphMode": "none"`, `"graphMode": 3`},
+		{"unknown custom field config", `"lineWidth": 2`, `"lineWidth": 2, "lineWidht": 2`},
+		{"unknown panel field", `"gridPos": {`, `"gridPosition": {"x": 0}, "gridPos": {`},
+	} {
+		bad := bytes.Replace(data, []byte(spoil.from), []byte(spoil.to), 1)
+		if bytes.Equal(bad, data) {
+			t.Fatalf("%s: %s not in the board", spoil.what, spoil.from)
+		}
+		if _, err := decodeSDK(bad); err == nil {
+			t.Errorf("%s passed the SDK's strict decoding", spoil.what)
+		}
+	}
+	if err := sdkError(cog.BuildErrors{{Path: "panels[0]", Message: "broken"}}); err == nil {
+		t.Error("a non-empty error list counts as success")
+	}
+}
+
 // query is one PromQL expression on a board: a panel's target or a
 // variable's label_values selector.
 type query struct {
@@ -159,12 +222,26 @@ type boardJSON struct {
 	UID        string      `json:"uid"`
 	Panels     []panelJSON `json:"panels"`
 	Templating struct {
-		List []struct {
-			Name       string `json:"name"`
-			Query      string `json:"query"`
-			IncludeAll bool   `json:"includeAll"`
-		} `json:"list"`
+		List []variableJSON `json:"list"`
 	} `json:"templating"`
+}
+
+type variableJSON struct {
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Query      string `json:"query"`
+	IncludeAll bool   `json:"includeAll"`
+}
+
+// queryVariables are the board's variables whose values come from a query.
+func (b boardJSON) queryVariables() []variableJSON {
+	var out []variableJSON
+	for _, v := range b.Templating.List {
+		if v.Type == "query" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 type panelJSON struct {
@@ -200,6 +277,9 @@ func queriesOf(t testing.TB, data []byte) ([]query, []string) {
 	var vars []string
 	for _, v := range b.Templating.List {
 		vars = append(vars, v.Name)
+		if v.Type != "query" {
+			continue
+		}
 		m := labelValues.FindStringSubmatch(v.Query)
 		if m == nil {
 			t.Fatalf("%s: variable %s: query %q is not label_values(selector, label)", b.UID, v.Name, v.Query)
@@ -266,8 +346,18 @@ func checkQuery(q query, vars []string, known map[string]bool) error {
 	if len(unknown) > 0 {
 		return fmt.Errorf("reads %v, which neither the exporter serves nor the rules record", unknown)
 	}
+	names, _ := promqlcheck.MetricNames(expr)
+	for _, n := range names {
+		if strings.HasPrefix(n, perSeriesLevel) {
+			return fmt.Errorf("reads %s: a board shows the exporter's judgement of a series, never one recomputed by the rules", n)
+		}
+	}
 	return nil
 }
+
+// perSeriesLevel is the level of recorded series that copy or judge each
+// observed series; boards read roll-ups only.
+const perSeriesLevel = "kpi_series:"
 
 func TestEveryQueryParsesAndReadsOnlyServedOrRecordedMetrics(t *testing.T) {
 	cat := loadCatalogue(t)
@@ -299,6 +389,7 @@ func TestQueryCheckFailsOnATypo(t *testing.T) {
 		{"misspelt metric", conventions.KPIStatus, "kpi_statsu"},
 		{"broken syntax", "sum(", "sum(("},
 		{"undefined variable", "kpi_status", "kpi_status{kpi=\"$kpii\"}"},
+		{"per-series recorded series", "kpi_status", perSeriesLevel + "kpi_value:forecast"},
 	} {
 		bad := good
 		bad.expr = strings.Replace(good.expr, spoil.from, spoil.to, 1)
@@ -308,6 +399,60 @@ func TestQueryCheckFailsOnATypo(t *testing.T) {
 		if err := checkQuery(bad, vars, known); err == nil {
 			t.Errorf("%s passed: %s", spoil.what, bad.expr)
 		}
+	}
+}
+
+// Boards, rows and panels exist only for what the catalogue has: no roadmap
+// board or task panels without a source of roadmap tasks, no province board,
+// variable, row or panel without a KPI reported per province, no row for a
+// block or a table for a kind no KPI has.
+func TestBoardsShowOnlyWhatTheCatalogueHas(t *testing.T) {
+	cat := loadCatalogue(t)
+	national := *cat
+	national.Sources = slices.DeleteFunc(slices.Clone(cat.Sources), func(s catalogue.Source) bool { return s.Collector == tasksCollector })
+	national.KPIs = nil
+	for _, k := range cat.KPIs {
+		if len(k.Dimensions) == 0 && k.Kind != catalogue.KindLevel && k.Block == catalogue.BlockGovernment {
+			national.KPIs = append(national.KPIs, k)
+		}
+	}
+	if len(national.KPIs) == 0 || len(national.Sources) == len(cat.Sources) {
+		t.Fatal("the sample catalogue has no national KPI or no task source to build a smaller catalogue from")
+	}
+	full, small := buildBoards(t, cat), buildBoards(t, &national)
+	for _, uid := range []string{UIDTasks, UIDProvince} {
+		if _, ok := full[uid]; !ok {
+			t.Errorf("the sample catalogue has no %s board", uid)
+		}
+		if _, ok := small[uid]; ok {
+			t.Errorf("%s is built for a catalogue without task sources or province KPIs", uid)
+		}
+	}
+	for uid, data := range small {
+		b := lintBoardOf(t, data)
+		for _, r := range lintRules {
+			for _, problem := range r.check(b) {
+				t.Errorf("%s: %s: %s", uid, r.name, problem)
+			}
+		}
+		text := string(data)
+		for _, absent := range []string{conventions.Tasks, conventions.TaskDue, "$" + conventions.LabelProvince,
+			conventions.LabelProvince + "!=", conventions.ProvinceInfo, kindTitles[catalogue.KindLevel][1]} {
+			if strings.Contains(text, absent) {
+				t.Errorf("%s shows %s, which the catalogue does not have", uid, absent)
+			}
+		}
+		if slices.ContainsFunc(b.Templating.List, func(v lintVariable) bool { return v.Name == conventions.LabelProvince }) {
+			t.Errorf("%s has a province variable", uid)
+		}
+		for _, block := range catalogue.Blocks {
+			if block != catalogue.BlockGovernment && strings.Contains(text, blockTitles[block][1]) {
+				t.Errorf("%s has a row for the %s block, which has no KPI", uid, block)
+			}
+		}
+	}
+	if !strings.Contains(string(small[UIDOverview]), blockTitles[catalogue.BlockGovernment][1]) {
+		t.Error("overview: no row for the government block")
 	}
 }
 
@@ -393,23 +538,44 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 	return files
 }
 
-// Each KPI's panel on the overview shows in its unit (a ratio as a percent)
-// and colours by its direction (a lower-is-better KPI green at the bottom).
-func TestUnitsAndColoursFollowTheCatalogue(t *testing.T) {
+// Each KPI's panel on the overview shows its value in its unit (a ratio as a
+// percent) in a neutral colour, beside the exporter's status, which alone is
+// coloured, through the status mappings: a KPI's value is never coloured by
+// thresholds, so an on-track KPI cannot show amber.
+func TestColoursComeFromTheExportersStatus(t *testing.T) {
 	cat := loadCatalogue(t)
+	type mapping struct {
+		Type    string `json:"type"`
+		Options map[string]struct {
+			Text  string `json:"text"`
+			Color string `json:"color"`
+		} `json:"options"`
+	}
 	type panel struct {
 		Title       string `json:"title"`
 		FieldConfig struct {
 			Defaults struct {
-				Unit       string `json:"unit"`
-				Thresholds struct {
-					Steps []struct {
-						Value *float64 `json:"value"`
-						Color string   `json:"color"`
-					} `json:"steps"`
-				} `json:"thresholds"`
+				Unit  string `json:"unit"`
+				Color struct {
+					Mode       string `json:"mode"`
+					FixedColor string `json:"fixedColor"`
+				} `json:"color"`
 			} `json:"defaults"`
+			Overrides []struct {
+				Matcher struct {
+					ID      string `json:"id"`
+					Options string `json:"options"`
+				} `json:"matcher"`
+				Properties []struct {
+					ID    string          `json:"id"`
+					Value json.RawMessage `json:"value"`
+				} `json:"properties"`
+			} `json:"overrides"`
 		} `json:"fieldConfig"`
+		Targets []struct {
+			RefID string `json:"refId"`
+			Expr  string `json:"expr"`
+		} `json:"targets"`
 	}
 	var board struct {
 		Panels []panel `json:"panels"`
@@ -417,30 +583,54 @@ func TestUnitsAndColoursFollowTheCatalogue(t *testing.T) {
 	if err := json.Unmarshal(buildBoards(t, cat)[UIDOverview], &board); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
+	wantColour := map[string]string{
+		conventions.StatusMissed: "red", conventions.StatusAtRisk: "orange",
+		conventions.StatusOnTrack: "green", conventions.StatusAchieved: "dark-green",
+	}
 	for _, k := range cat.KPIs {
 		i := slices.IndexFunc(board.Panels, func(p panel) bool { return p.Title == bi(k.NameVI, k.Name) })
 		if i < 0 {
 			t.Errorf("no overview panel for %s", k.ID)
 			continue
 		}
-		d := board.Panels[i].FieldConfig.Defaults
+		p := board.Panels[i]
+		d := p.FieldConfig.Defaults
 		if (k.Kind == catalogue.KindRatio) != (d.Unit == "percentunit") {
 			t.Errorf("%s (%s) shows in %q", k.ID, k.Kind, d.Unit)
 		}
-		steps := d.Thresholds.Steps
-		low, high := "red", "green"
-		if k.Direction == catalogue.LowerIsBetter {
-			low, high = high, low
+		if d.Color.Mode != "fixed" {
+			t.Errorf("%s: the value is coloured by %q, not in one neutral colour", k.ID, d.Color.Mode)
 		}
-		if len(steps) != 3 || steps[0].Color != low || steps[2].Color != high || *steps[1].Value > *steps[2].Value {
-			t.Errorf("%s (%s): thresholds %+v, want %s rising to %s", k.ID, k.Direction, steps, low, high)
+		status := slices.IndexFunc(p.Targets, func(tg struct {
+			RefID string `json:"refId"`
+			Expr  string `json:"expr"`
+		}) bool {
+			return tg.RefID == "status"
+		})
+		if status < 0 || !strings.Contains(p.Targets[status].Expr, conventions.KPIStatus) {
+			t.Errorf("%s: no status query on the exporter's %s", k.ID, conventions.KPIStatus)
+			continue
 		}
-		seen[string(k.Kind)], seen[string(k.Direction)] = true, true
-	}
-	for _, want := range []string{string(catalogue.KindRatio), string(catalogue.KindCount), string(catalogue.LowerIsBetter), string(catalogue.HigherIsBetter)} {
-		if !seen[want] {
-			t.Errorf("the catalogue has no %s KPI to check", want)
+		var maps []mapping
+		for _, o := range p.FieldConfig.Overrides {
+			for _, prop := range o.Properties {
+				if o.Matcher.ID == "byFrameRefID" && o.Matcher.Options == "status" && prop.ID == "mappings" {
+					if err := json.Unmarshal(prop.Value, &maps); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if len(maps) != 1 {
+			t.Errorf("%s: the status has %d value mappings, want 1", k.ID, len(maps))
+			continue
+		}
+		for status, colour := range wantColour {
+			// The status query returns the rank of the worst status.
+			rank := strconv.Itoa(slices.IndexFunc(statusStyles, func(s statusStyle) bool { return s.status == status }) + 1)
+			if got := maps[0].Options[rank].Color; got != colour {
+				t.Errorf("%s: status %s (rank %s) shows %q, want %q", k.ID, status, rank, got, colour)
+			}
 		}
 	}
 }
@@ -452,4 +642,38 @@ func writeFiles(t *testing.T, cat *catalogue.Catalogue, dir string) error {
 		return err
 	}
 	return genfile.Write(dir, files)
+}
+
+// Since v0.0.22 the SDK's time-series builder hides the legend unless told:
+// every time series shows which line is which.
+func TestTimeSeriesShowTheirLegends(t *testing.T) {
+	n := 0
+	for uid, data := range buildBoards(t, loadCatalogue(t)) {
+		var b struct {
+			Panels []struct {
+				Type    string `json:"type"`
+				Title   string `json:"title"`
+				Options struct {
+					Legend struct {
+						ShowLegend bool `json:"showLegend"`
+					} `json:"legend"`
+				} `json:"options"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range b.Panels {
+			if p.Type != "timeseries" {
+				continue
+			}
+			n++
+			if !p.Options.Legend.ShowLegend {
+				t.Errorf("%s: %q hides its legend", uid, p.Title)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no time series on any board")
+	}
 }

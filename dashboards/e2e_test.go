@@ -5,20 +5,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/alerts"
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/promqlcheck"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 	"github.com/kpiwatch/kpiwatch/project06"
 )
@@ -33,7 +38,7 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 	api := promAPI{t: t, base: prom.URL()}
 	// Wait for the last rules to be evaluated (the attainment of every
 	// series, the alerts) and for a few scrapes of history.
-	api.waitFor(c.RecAttainment, 30*time.Second)
+	api.waitFor(c.RecOwnerStatus, 30*time.Second)
 	api.waitFor(`ALERTS{alertstate="firing"}`, 30*time.Second)
 	time.Sleep(10 * time.Second)
 
@@ -51,10 +56,193 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 				t.Errorf("%s: shows nothing for any value of the board's variables:\n%s", q, q.expr)
 			}
 		}
-		if uid == UIDOverview {
+		switch uid {
+		case UIDOverview:
 			checkEveryKPIListed(t, api, b, cat)
+		case UIDKPIDetail:
+			checkTheUnitsOwnFigures(t, api, b)
+			checkTheForecastIsTheAlerts(t, api, b, cat)
 		}
 	}
+}
+
+// detailFigures are the KPI detail board's figures that are the exporter's
+// own per-KPI or per-series numbers, by panel title, with the metric each
+// must show and the factor the board shows it with.
+var detailFigures = []struct {
+	title, metric string
+	factor        float64
+}{
+	{bi("Kế hoạch", "Plan"), c.KPIPlan, 1},
+	{bi("Mục tiêu", "Target"), c.KPITarget, 1},
+	{bi("Hạn mốc", "Milestone deadline"), c.KPITargetDeadline, 1000},
+	{bi("Dự báo đến hạn", "Forecast at deadline"), c.KPIForecast, 1},
+	{bi("Chậm so với kế hoạch", "Behind plan by"), c.KPIPlanGap, 1},
+}
+
+// detailQuery is the query of the KPI detail board's stat panel titled title.
+func detailQuery(t *testing.T, b boardJSON, title string) string {
+	t.Helper()
+	for _, p := range b.Panels {
+		if p.Title == title && len(p.Targets) == 1 {
+			return p.Targets[0].Expr
+		}
+	}
+	t.Fatalf("%s: no panel %q with one query", b.UID, title)
+	return ""
+}
+
+// boardValue runs a KPI detail query for a KPI and a province (".*" for all)
+// and returns its one value.
+func (p promAPI) boardValue(b boardJSON, expr, kpi, province string) (float64, bool) {
+	p.t.Helper()
+	var names []string
+	for _, v := range b.Templating.List {
+		names = append(names, v.Name)
+	}
+	expr, err := substitute(expr, names, map[string]string{c.LabelKPI: kpi, c.LabelProvince: province})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	got := p.instant(expr)
+	if len(got) != 1 {
+		return 0, false
+	}
+	return got[0].value(), true
+}
+
+// checkTheUnitsOwnFigures: with a KPI and a province chosen, the KPI detail
+// board shows the province's own plan, target, deadline, forecast and gap
+// wherever the exporter serves them (a province with targets of its own, a
+// series with its own forecast), and with all provinces the KPI-wide ones.
+func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
+	for _, f := range detailFigures {
+		expr := detailQuery(t, b, f.title)
+		served := api.instant(f.metric)
+		compared, own := 0, 0
+		for _, s := range served {
+			province, ok := detailProvince(s)
+			if !ok {
+				continue
+			}
+			if province != ".*" {
+				own++
+			}
+			got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
+			want := s.value() * f.factor
+			if !ok || got != want {
+				t.Errorf("%s: %q for %s in %s shows %v (shown: %v), want the served %s %v", b.UID, f.title,
+					s.Metric[c.LabelKPI], province, got, ok, f.metric, want)
+			}
+			compared++
+		}
+		if compared == 0 || own == 0 {
+			t.Errorf("%s: the exporter serves no %s of a province's own to compare %q with", b.UID, f.metric, f.title)
+		}
+	}
+	checkDaysLeft(t, api, b)
+}
+
+// detailProvince is the KPI detail board's province choice that selects
+// series s: its province, or all (".*") for a national series; false for a
+// unit the board does not choose (a ministry, a commune, a block).
+func detailProvince(s promSeries) (string, bool) {
+	if p := s.Metric[c.LabelProvince]; p != "" {
+		return p, true
+	}
+	for _, d := range catalogue.Dimensions {
+		if s.Metric[d] != "" {
+			return "", false
+		}
+	}
+	return ".*", true
+}
+
+// checkDaysLeft: days left count down to each deadline served, the unit's own
+// where it has one, and stay at 0 once it has passed.
+func checkDaysLeft(t *testing.T, api promAPI, b boardJSON) {
+	expr := detailQuery(t, b, bi("Còn lại (ngày)", "Days left"))
+	passed := 0
+	for _, s := range api.instant(c.KPITargetDeadline) {
+		province, ok := detailProvince(s)
+		if !ok {
+			continue
+		}
+		got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
+		want := math.Max(0, (s.value()-float64(time.Now().Unix()))/86400)
+		if want == 0 {
+			passed++
+		}
+		// The two queries run a moment apart.
+		if !ok || math.Abs(got-want) > 0.01 || got < 0 {
+			t.Errorf("%s: days left for %s in %s: %v (shown: %v), want %v", b.UID, s.Metric[c.LabelKPI], province, got, ok, want)
+		}
+	}
+	if passed == 0 {
+		t.Errorf("%s: the sample data has no passed deadline to show days left stop at 0", b.UID)
+	}
+}
+
+// checkTheForecastIsTheAlerts: the forecast on the KPI detail board, for a
+// KPI and a province, is the number the forecast-miss alert of that series
+// shows (its value, $value in its description). The alert's value query (the
+// value side of its expression) and the board's query run against the same
+// Prometheus and agree exactly for every series the exporter forecasts, and
+// so for every series the alert fires for.
+func checkTheForecastIsTheAlerts(t *testing.T, api promAPI, b boardJSON, cat *catalogue.Catalogue) {
+	groups, err := alerts.Rules(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := detailQuery(t, b, bi("Dự báo đến hạn", "Forecast at deadline"))
+	compared, firing := 0, 0
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			if r.Alert != alerts.AlertForecastMiss {
+				continue
+			}
+			value, err := alertValueQuery(r.Expr)
+			if err != nil {
+				t.Errorf("%s: %v", r.Alert, err)
+				continue
+			}
+			if names, _ := promqlcheck.MetricNames(value); !slices.Equal(names, []string{c.KPIForecast}) {
+				t.Errorf("%s: its value is %s, not the exporter's %s", r.Alert, value, c.KPIForecast)
+				continue
+			}
+			firing += len(api.instant(r.Expr))
+			for _, s := range api.instant(value) {
+				province, ok := detailProvince(s)
+				if !ok {
+					continue
+				}
+				shown, ok := api.boardValue(b, board, s.Metric[c.LabelKPI], province)
+				if !ok || shown != s.value() {
+					t.Errorf("forecast of %v: the alert's value is %v, the board shows %v (shown: %v)", s.Metric, s.value(), shown, ok)
+				}
+				compared++
+			}
+		}
+	}
+	if compared == 0 {
+		t.Errorf("no series with a forecast alert to compare the board with")
+	}
+	t.Logf("the board's forecast equals the %s alert's value for %d series (the alert's expression selects %d now)",
+		alerts.AlertForecastMiss, compared, firing)
+}
+
+// alertValueQuery is the value side of an alert expression "value and
+// condition": the query whose result is the alert's $value.
+func alertValueQuery(expr string) (string, error) {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		return "", err
+	}
+	be, ok := e.(*parser.BinaryExpr)
+	if !ok || be.Op != parser.LAND {
+		return "", fmt.Errorf("expression %q is not <value> and <condition>", expr)
+	}
+	return be.LHS.String(), nil
 }
 
 // checkEveryKPIListed: every KPI of the catalogue has its row in the
@@ -104,7 +292,8 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 }
 
 // rulesFiring is the generated rule file with every alert's `for` cut to
-// zero, so that alerts fire within the test's seconds rather than hours.
+// zero and every group evaluated at Prometheus's own interval (a second), so
+// that alerts fire within the test's seconds rather than hours.
 func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 	t.Helper()
 	groups, err := alerts.Rules(cat)
@@ -112,6 +301,7 @@ func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 		t.Fatal(err)
 	}
 	for i := range groups {
+		groups[i].Interval = 0
 		for j := range groups[i].Rules {
 			groups[i].Rules[j].For = 0
 		}
@@ -138,6 +328,29 @@ type promAPI struct {
 
 type promSeries struct {
 	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// value is an instant query's value.
+func (s promSeries) value() float64 {
+	v, _ := s.Value[1].(string)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return f
+}
+
+// instant runs expr now.
+func (p promAPI) instant(expr string) []promSeries {
+	p.t.Helper()
+	var data struct {
+		Result []promSeries `json:"result"`
+	}
+	if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
+		p.t.Errorf("Prometheus refused %s: %v", expr, err)
+	}
+	return data.Result
 }
 
 func (p promAPI) get(path string, params url.Values, into any) error {
@@ -216,16 +429,17 @@ func (p promAPI) showsData(q query, b boardJSON) bool {
 	for _, v := range b.Templating.List {
 		names = append(names, v.Name)
 	}
+	vars := b.queryVariables()
 	var try func(i int, values map[string]string) bool
 	try = func(i int, values map[string]string) bool {
-		if i == len(b.Templating.List) {
+		if i == len(vars) {
 			expr, err := substitute(q.expr, names, values)
 			if err != nil {
 				p.t.Fatal(err)
 			}
 			return len(p.queryRange(expr)) > 0
 		}
-		v := b.Templating.List[i]
+		v := vars[i]
 		m := labelValues.FindStringSubmatch(v.Query)
 		selector, err := substitute(m[1], names, values)
 		if err != nil {

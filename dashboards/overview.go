@@ -33,7 +33,9 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		b.WithPanel(kpiTable(k, nationalScope, kpisOf(cat, k)))
 	}
 	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
-	b.WithPanel(laggingProvinces())
+	if hasProvinces(cat) {
+		b.WithPanel(laggingProvinces())
+	}
 	b.WithPanel(laggingOwners())
 	b.WithRow(row("Cảnh báo đang kích hoạt", "Alerts firing now"))
 	b.WithPanel(alertsFiring())
@@ -96,10 +98,12 @@ func blocksIn(cat *catalogue.Catalogue) []string {
 	return out
 }
 
+// kpisInStatus counts the KPIs in status s, each under the worst status
+// among its units, as its title says.
 func kpisInStatus(s statusStyle) *stat.PanelBuilder {
-	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
-		"KPIs whose worst reporting unit is "+strings.ToLower(s.en)+": a KPI counts as achieved only when every unit reporting it has achieved it.").
-		WithTarget(instantSeries("A", countRank(s, []string{c.LabelKPI}), s.en)).
+	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi)+" (theo đơn vị kém nhất)", "KPIs "+strings.ToLower(s.en)+" (by worst unit)"),
+		"KPIs whose worst reporting unit is "+strings.ToLower(s.en)+", as the exporter judges each unit: a KPI counts under the worst status among the provinces, ministries or communes reporting it, so it counts as achieved only when every unit reporting it has achieved it.").
+		WithTarget(instantSeries("A", countRank(s, byKPI), s.en)).
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
@@ -142,23 +146,24 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 			expr, c.LabelKPI, sel(c.KPIStatus, sc.unit))
 	}
 	keep := func(expr string) string { return inScope(ofKind(paren(expr), k)) }
-	value := rollupOf(k, sc.unit)
-	target, plan := kpiWide(c.KPITarget), kpiWide(c.KPIPlan)
+	value := rollupOf(k, byKPI, sc.unit)
+	target, plan, deadline := kpiWide(c.KPITarget), kpiWide(c.KPIPlan), kpiWide(c.KPITargetDeadline)
+	attained := attainment(value)
 	if sc.unit != "" {
-		target, plan = unitOrWide(c.KPITarget, sc.unit), unitOrWide(c.KPIPlan, sc.unit)
+		target, plan, deadline = unitOrWide(c.KPITarget, sc.unit), unitOrWide(c.KPIPlan, sc.unit), unitOrWide(c.KPITargetDeadline, sc.unit)
+		attained = provinceAttainment(sc.unit)
 	}
-	deadline := kpiWide(c.KPITargetDeadline)
 	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
-		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); attainment is how far it has come from the baseline to the target (100% = target).").
+		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); target, plan and deadline are the unit's own where it has targets of its own; attainment is how far the value has come from the baseline to the target (100% = target); status is the exporter's judgement (nationally, the worst among the units reporting the KPI).").
 		Height(uint32(min(4+rows, 16))).
 		WithTarget(instantQuery("names", inScope(sel(c.KPIInfo, eq(c.LabelKind, string(k))), c.LabelName, c.LabelNameVI, c.LabelOwner))).
 		WithTarget(instantQuery("value", keep(value))).
 		WithTarget(instantQuery("target", keep(target))).
 		WithTarget(instantQuery("plan", keep(plan))).
-		WithTarget(instantQuery("attainment", keep(attainment(value)))).
+		WithTarget(instantQuery("attainment", keep(attained))).
 		WithTarget(instantQuery("deadline", keep(millis(deadline)))).
-		WithTarget(instantQuery("days", keep(daysUntil(deadline)))).
-		WithTarget(instantQuery("status", keep(statusRank([]string{c.LabelKPI}, sc.unit))))
+		WithTarget(instantQuery("days", keep(daysLeft(deadline)))).
+		WithTarget(instantQuery("status", keep(statusRank(byKPI, sc.unit))))
 	columns := [][2]string{
 		{c.LabelNameVI, "Chỉ tiêu"}, {c.LabelName, "KPI"}, {c.LabelKPI, "ID"}, {c.LabelOwner, bi("Chủ trì", "Owner")},
 		{"Value #value", bi("Giá trị", "Value")}, {"Value #target", bi("Mục tiêu", "Target")}, {"Value #plan", bi("Kế hoạch", "Plan")},
@@ -166,10 +171,13 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 		{"Value #days", bi("Còn (ngày)", "Days left")}, {"Value #status", bi("Tình trạng", "Status")},
 	}
 	if sc.ranked {
-		t.WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.unit)))).
+		// The exporter serves a gap only while a series is behind plan.
+		gap := orZero(sel(c.KPIPlanGap, sc.unit), sel(c.KPIValue, sc.unit))
+		t.WithTarget(instantQuery("gap", keep(gap))).
+			WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.unit)))).
 			WithTarget(instantQuery("of", keep(fmt.Sprintf("count by (%s) (%s)", c.LabelKPI, sel(c.KPIValue, ne(c.LabelProvince, "")))))).
 			WithTarget(instantQuery("reported", keep(millis(sel(c.KPIReportPeriod, sc.unit)))))
-		columns = append(columns,
+		columns = append(columns, [2]string{"Value #gap", bi("Chậm so với kế hoạch", "Behind plan by")},
 			[2]string{"Value #rank", bi("Hạng", "Rank")}, [2]string{"Value #of", bi("Số tỉnh báo cáo", "Provinces reporting")},
 			[2]string{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")})
 	}
@@ -187,19 +195,21 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 		OverrideByName(rename("value"), []dashboard.DynamicConfigValue{unitProp(unit)}).
 		OverrideByName(rename("target"), []dashboard.DynamicConfigValue{unitProp(unit)}).
 		OverrideByName(rename("plan"), []dashboard.DynamicConfigValue{unitProp(unit)}).
-		OverrideByName(rename("attainment"), []dashboard.DynamicConfigValue{unitProp("percentunit"), cellGauge(),
-			thresholdsProp(attainmentThresholds()), {Id: "max", Value: 1}, {Id: "min", Value: 0}}).
-		OverrideByName(rename("deadline"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIsoNoDateIfToday")}).
+		OverrideByName(rename("attainment"), attainmentProps()).
+		OverrideByName(rename("deadline"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIso")}).
 		OverrideByName(rename("days"), []dashboard.DynamicConfigValue{unitProp("none"), {Id: "decimals", Value: 0}}).
 		OverrideByName(rename("status"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: statusMappings()}, cellColorBackground()}).
 		OverrideByName("ID", []dashboard.DynamicConfigValue{linksProp(bi("Chi tiết chỉ tiêu", "KPI detail"),
 			boardURL(UIDKPIDetail, "var-kpi=${__value.raw}"+sc.linkVar))}).
 		SortBy([]cog.Builder[common.TableSortByFieldState]{common.NewTableSortByFieldStateBuilder().DisplayName(rename("status"))})
 	if k == catalogue.KindMilestone {
-		t.OverrideByName(rename("value"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}, cellColorBackground()})
+		t.OverrideByName(rename("value"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}})
 	}
 	if sc.ranked {
-		t.OverrideByName(rename("reported"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIsoNoDateIfToday")})
+		t.OverrideByName(rename("gap"), []dashboard.DynamicConfigValue{unitProp(unit)}).
+			OverrideByName(rename("rank"), []dashboard.DynamicConfigValue{unitProp("none")}).
+			OverrideByName(rename("of"), []dashboard.DynamicConfigValue{unitProp("none")}).
+			OverrideByName(rename("reported"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIso")})
 	}
 	return t
 }
@@ -215,8 +225,8 @@ func kindUnit(k catalogue.KPIKind) string {
 // rankAmongProvinces is the rank, by attainment, of the province selected by
 // unit among all provinces reporting each KPI: 1 plus the number doing better.
 func rankAmongProvinces(unit string) string {
-	all := sel(c.RecAttainment, ne(c.LabelProvince, ""))
-	mine := sel(c.RecAttainment, unit)
+	all := provinceAttainment(ne(c.LabelProvince, ""))
+	mine := provinceAttainment(unit)
 	better := fmt.Sprintf("count by (%s) (%s > on (%s) group_left () %s)", c.LabelKPI, paren(all), c.LabelKPI, paren(mine))
 	return fmt.Sprintf("(%s or on (%s) 0 * max by (%s) %s) + 1", better, c.LabelKPI, c.LabelKPI, paren(mine))
 }
@@ -256,17 +266,25 @@ func alertsFiring() *table.PanelBuilder {
 		NoValue(bi("Không có cảnh báo", "No alerts firing"))
 }
 
-// kpiNow is one KPI's national value now, with its unit and its colours
-// from the catalogue, and its trend over the board's range.
+// kpiNow is one KPI's national value now, in its unit, with its trend over
+// the board's range, beside the exporter's status of it (the worst among its
+// units), which alone carries the colour: an on-track KPI shows green
+// whatever its value.
 func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {
-	p := newStat(bi(k.NameVI, k.Name), k.Description).
+	description := k.Description
+	if description == "" {
+		description = bi(k.NameVI, k.Name)
+	}
+	p := newStat(bi(k.NameVI, k.Name), description+" Status: the exporter's judgement, the worst among the units reporting the KPI.").
 		Span(6).Height(5).
-		WithTarget(rangeQuery("A", rollupOf(k.Kind, eq(c.LabelKPI, k.ID)), k.ID)).
-		GraphMode(common.BigValueGraphModeArea).ColorMode(common.BigValueColorModeValue).
-		Unit(kpiUnit(k)).Thresholds(kpiThresholds(k)).ColorScheme(colorByThresholds()).
+		WithTarget(rangeQuery("value", rollupOf(k.Kind, byKPI, eq(c.LabelKPI, k.ID)), k.ID)).
+		WithTarget(instantSeries("status", statusRank(byKPI, eq(c.LabelKPI, k.ID)), k.ID+" · status")).
+		GraphMode(common.BigValueGraphModeArea).ColorMode(common.BigValueColorModeValue).TextMode(common.BigValueTextModeValue).
+		Unit(kpiUnit(k)).ColorScheme(fixedColor("text")).
+		OverrideByQuery("status", []dashboard.DynamicConfigValue{unitProp("none"), {Id: "mappings", Value: statusMappings()}}).
 		Links([]cog.Builder[dashboard.DashboardLink]{link(bi("Chi tiết chỉ tiêu", "KPI detail"), UIDKPIDetail, "var-kpi="+k.ID)})
 	if k.Kind == catalogue.KindMilestone {
-		p.Mappings(doneMappings())
+		p.OverrideByQuery("value", []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}})
 	}
 	return p
 }

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/kpi"
 )
 
 // Names Prometheus itself gives: the target labels it adds to every scraped
@@ -27,10 +25,25 @@ const (
 	labelAlertState = "alertstate"
 )
 
-// Shared defaults: every panel and query uses the provisioned data source.
+// Shared defaults: every panel and query reads the data source the board's
+// data source variable picks (the provisioned one unless the viewer picks
+// another Prometheus).
+
+// DatasourceVariable is the name of every board's data source variable.
+const DatasourceVariable = "datasource"
 
 func datasource() common.DataSourceRef {
-	return common.DataSourceRef{Type: ptr("prometheus"), Uid: ptr(DatasourceUID)}
+	return common.DataSourceRef{Type: ptr("prometheus"), Uid: ptr("${" + DatasourceVariable + "}")}
+}
+
+// datasourceVariable lists the Prometheus data sources, the provisioned one
+// first chosen; named and labelled as Grafana's dashboard linter expects.
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder(DatasourceVariable).Label("Data source").Type("prometheus").
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: ptr(provisionedDatasourceName)},
+			Value: dashboard.StringOrArrayOfString{String: ptr(DatasourceUID)},
+		})
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -69,13 +82,18 @@ func newStat(title, description string) *stat.PanelBuilder {
 
 func newTable(title, description string) *table.PanelBuilder {
 	return table.NewPanelBuilder().Title(title).Description(description).Datasource(datasource()).
-		Height(10).Span(24).Filterable(true).
+		Height(10).Span(24).Filterable(true).Unit("none").
 		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}))
 }
 
+// newTimeseries sets the legend and tooltip itself: the SDK's builder leaves
+// the legend hidden.
 func newTimeseries(title, description string) *timeseries.PanelBuilder {
 	return timeseries.NewPanelBuilder().Title(title).Description(description).Datasource(datasource()).
-		Height(9).Span(12).LineWidth(2).FillOpacity(10).SpanNulls(common.BoolOrFloat64{Bool: ptr(true)})
+		Height(9).Span(12).LineWidth(2).FillOpacity(10).SpanNulls(common.BoolOrFloat64{Bool: ptr(true)}).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).DisplayMode(common.LegendDisplayModeList).
+			Placement(common.LegendPlacementBottom)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone))
 }
 
 func newBarGauge(title, description string) *bargauge.PanelBuilder {
@@ -123,10 +141,12 @@ func statusMappings() []dashboard.ValueMapping {
 	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
 }
 
-// doneMappings shows a milestone's 0/1 as not done / done.
+// doneMappings shows a milestone's 0/1 as not done / done; not done is no
+// colour of its own (before the deadline it may well be on track: the
+// status says).
 func doneMappings() []dashboard.ValueMapping {
 	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: map[string]dashboard.ValueMappingResult{
-		"0": {Text: ptr(bi("Chưa xong", "Not done")), Color: ptr("red"), Index: ptr(int32(0))},
+		"0": {Text: ptr(bi("Chưa xong", "Not done")), Color: ptr("text"), Index: ptr(int32(0))},
 		"1": {Text: ptr(bi("Đã xong", "Done")), Color: ptr("green"), Index: ptr(int32(1))},
 	}}}}
 }
@@ -153,12 +173,6 @@ func fixedColor(color string) *dashboard.FieldColorBuilder {
 	return dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdFixed).FixedColor(color)
 }
 
-// Attainment is coloured alike for every KPI: below 1-tolerance of the way to
-// target is red, short of the target amber, at or past it green.
-func attainmentThresholds() *dashboard.ThresholdsConfigBuilder {
-	return thresholds("red", step{1 - catalogue.DefaultTolerance, "orange"}, step{1, "green"})
-}
-
 // kpiUnit is the Grafana unit of a KPI's values, from the catalogue.
 func kpiUnit(k *catalogue.KPI) string {
 	switch {
@@ -178,35 +192,11 @@ func kpiUnit(k *catalogue.KPI) string {
 	return "short"
 }
 
-// finalTarget is the KPI-wide milestone the plan ends at, with every revision
-// in the catalogue applied: what the colours of the KPI's values aim at.
-func finalTarget(k *catalogue.KPI) (float64, bool) {
-	plan := kpi.PlanFor(k, "", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	if len(plan.Milestones) == 0 {
-		return 0, false
-	}
-	return plan.Milestones[len(plan.Milestones)-1].Value, true
-}
-
-// kpiThresholds colours a KPI's values by its final target: at or past it
-// green, within the tolerance short of it amber, further red. A lower-is-better
-// KPI has the colours the other way round.
-func kpiThresholds(k *catalogue.KPI) *dashboard.ThresholdsConfigBuilder {
-	target, ok := finalTarget(k)
-	if !ok {
-		return thresholds("text")
-	}
-	atRisk := target - (target-k.Baseline.Value)*k.Tolerance
-	if k.Direction == catalogue.LowerIsBetter {
-		return thresholds("green", step{target, "orange"}, step{atRisk, "red"})
-	}
-	return thresholds("red", step{atRisk, "orange"}, step{target, "green"})
-}
-
-// kpiFieldProperties are the overrides that give a KPI's fields its unit and
-// colours on boards that show any KPI.
+// kpiFieldProperties are the overrides that give a KPI's fields its unit on
+// boards that show any KPI. Colours come from the KPI's status, never from
+// thresholds on its value.
 func kpiFieldProperties(k *catalogue.KPI) []dashboard.DynamicConfigValue {
-	props := []dashboard.DynamicConfigValue{unitProp(kpiUnit(k)), thresholdsProp(kpiThresholds(k))}
+	props := []dashboard.DynamicConfigValue{unitProp(kpiUnit(k))}
 	if k.Kind == catalogue.KindMilestone {
 		props = append(props, dashboard.DynamicConfigValue{Id: "mappings", Value: doneMappings()})
 	}
@@ -261,7 +251,22 @@ func cellColorBackground() dashboard.DynamicConfigValue {
 }
 
 func cellGauge() dashboard.DynamicConfigValue {
-	return dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "gradient"}}
+	return dashboard.DynamicConfigValue{Id: "custom.cellOptions", Value: map[string]any{"type": "gauge", "mode": "basic"}}
+}
+
+// attainmentProps show attainment (0 at the baseline, 1 at the target) as a
+// gauge in one neutral colour: halfway to the target is on track halfway
+// through the plan, so only the status column says how a KPI stands.
+func attainmentProps() []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{unitProp("percentunit"), cellGauge(), colorProp(neutral),
+		{Id: "max", Value: 1}, {Id: "min", Value: 0}}
+}
+
+// neutral is the colour of figures that say nothing about status.
+const neutral = "blue"
+
+func colorProp(color string) dashboard.DynamicConfigValue {
+	return dashboard.DynamicConfigValue{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": color}}
 }
 
 func unitProp(unit string) dashboard.DynamicConfigValue {
@@ -279,8 +284,8 @@ func linksProp(title, url string) dashboard.DynamicConfigValue {
 
 // nameHeader shows, across the board, the names of what the board's variable
 // picked (the variable itself lists ids).
-func nameHeader(title, expr, legend string) *stat.PanelBuilder {
-	return newStat(title, "").Span(24).Height(3).
+func nameHeader(title, description, expr, legend string) *stat.PanelBuilder {
+	return newStat(title, description).Span(24).Height(3).Unit("none").
 		WithTarget(instantSeries("A", expr, legend)).
 		TextMode(common.BigValueTextModeName).ColorMode(common.BigValueColorModeNone)
 }

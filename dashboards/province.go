@@ -21,7 +21,7 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
 			fmt.Sprintf("label_values(%s, %s)", c.ProvinceInfo, c.LabelProvince), false))
 	b.WithRow(row("Tình trạng chỉ tiêu của tỉnh", "Where the province's KPIs stand"))
-	b.WithPanel(nameHeader(bi("Tỉnh, thành", "Province"), sel(c.ProvinceInfo, thisProvince),
+	b.WithPanel(nameHeader(bi("Tỉnh, thành", "Province"), "The province chosen: its Vietnamese name, ASCII name and code.", sel(c.ProvinceInfo, thisProvince),
 		fmt.Sprintf("{{%s}} ({{%s}}, %s {{%s}})", c.LabelNameVI, c.LabelProvince, bi("mã", "code"), c.LabelCode)))
 	for _, s := range standing {
 		b.WithPanel(provinceKPIsInStatus(s))
@@ -31,9 +31,15 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	for _, k := range kindsIn(cat, catalogue.DimProvince) {
 		b.WithPanel(kpiTable(k, provinceScope, kpisOf(cat, k, catalogue.DimProvince)))
 	}
-	b.WithRow(row("Báo cáo và nhiệm vụ quá hạn", "Overdue reports and tasks"))
+	if hasTasks(cat) {
+		b.WithRow(row("Báo cáo và nhiệm vụ quá hạn", "Overdue reports and tasks"))
+	} else {
+		b.WithRow(row("Báo cáo quá hạn", "Overdue reports"))
+	}
 	b.WithPanel(provinceOverdueReports())
-	b.WithPanel(provinceOverdueTasks())
+	if hasTasks(cat) {
+		b.WithPanel(provinceOverdueTasks())
+	}
 	return b
 }
 
@@ -43,7 +49,7 @@ func provinceKPIsInStatus(s statusStyle) *stat.PanelBuilder {
 	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
 		"KPIs the province reports whose status is "+strings.ToLower(s.en)+".").
 		Span(4).
-		WithTarget(instantSeries("A", countRank(s, []string{c.LabelKPI}, thisProvince), s.en)).
+		WithTarget(instantSeries("A", countRank(s, byKPI, thisProvince), s.en)).
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
@@ -60,7 +66,7 @@ func provinceReportsOverdue() *stat.PanelBuilder {
 func provinceOverdueReports() *table.PanelBuilder {
 	return newTable(bi("Báo cáo quá hạn hoặc chưa có", "Reports overdue or missing"),
 		"Each KPI the province has not reported in time: stale (the last report is older than the cadence and its grace allow) or no data (never reported).").
-		WithTarget(instantQuery("status", withNames(statusRank([]string{c.LabelKPI}, thisProvince, lateReports)))).
+		WithTarget(instantQuery("status", withNames(statusRank(byKPI, thisProvince, lateReports)))).
 		WithTarget(instantQuery("reported", fmt.Sprintf("max by (%s) %s", c.LabelKPI, paren(millis(sel(c.KPIReportPeriod, thisProvince)))))).
 		WithTransformation(merge()).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "filterByValue", Options: map[string]any{
@@ -72,7 +78,7 @@ func provinceOverdueReports() *table.PanelBuilder {
 			{"Value #status", bi("Tình trạng", "Status")}, {"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")},
 		})).
 		OverrideByName(bi("Tình trạng", "Status"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: statusMappings()}, cellColorBackground()}).
-		OverrideByName(bi("Kỳ báo cáo gần nhất", "Last report period"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIsoNoDateIfToday")}).
+		OverrideByName(bi("Kỳ báo cáo gần nhất", "Last report period"), []dashboard.DynamicConfigValue{unitProp("dateTimeAsIso")}).
 		NoValue(bi("Không có báo cáo quá hạn", "No reports overdue"))
 }
 
@@ -81,7 +87,7 @@ func provinceOverdueReports() *table.PanelBuilder {
 // are the tasks the province's KPIs wait on.
 func provinceOverdueTasks() *table.PanelBuilder {
 	owners := fmt.Sprintf("%s and on (%s) %s", c.KPIInfo, c.LabelKPI, sel(c.KPIStatus, thisProvince))
-	return overdueTasks(fmt.Sprintf("%s and on (%s) %s", c.TaskOverdueDays, c.LabelOwner, paren(owners))).
+	return overdueTasks(fmt.Sprintf("%s and on (%s) %s", c.TaskDue, c.LabelOwner, paren(owners))).
 		Title(bi("Nhiệm vụ quá hạn của các bộ chủ trì chỉ tiêu", "Overdue tasks of the ministries owning these KPIs")).
 		Description("Roadmap tasks past their due date and not done, of the ministries and agencies that own the KPIs this province reports; tasks carry an owner, not a province.")
 }

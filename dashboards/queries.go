@@ -45,18 +45,27 @@ func ofKind(expr string, k catalogue.KPIKind) string {
 	return fmt.Sprintf("%s * on (%s) group_left () %s", expr, c.LabelKPI, sel(c.KPIInfo, eq(c.LabelKind, string(k))))
 }
 
+// byKPI and byProvince group series per KPI, and per KPI and province.
+var (
+	byKPI      = []string{c.LabelKPI}
+	byProvince = []string{c.LabelKPI, c.LabelProvince}
+)
+
 // rollupOf is the value of each KPI of kind k over the series selected by
-// matchers, one series per kpi: sum(num)/sum(den) for ratios, the sum for
-// counts, the mean for levels and milestones (neither is summable).
-func rollupOf(k catalogue.KPIKind, matchers ...string) string {
+// matchers, one series per group of the by labels: sum(num)/sum(den) for
+// ratios, the sum for counts, the mean for levels and milestones (neither is
+// summable). It aggregates the exporter's series the way the recording rules
+// do, so that history backfilled from the exporter's series shows too.
+func rollupOf(k catalogue.KPIKind, by []string, matchers ...string) string {
+	b := strings.Join(by, ", ")
 	switch k {
 	case catalogue.KindRatio:
 		return fmt.Sprintf("sum by (%s) (%s) / sum by (%s) (%s)",
-			c.LabelKPI, sel(c.KPINumerator, matchers...), c.LabelKPI, sel(c.KPIDenominator, matchers...))
+			b, sel(c.KPINumerator, matchers...), b, sel(c.KPIDenominator, matchers...))
 	case catalogue.KindCount:
-		return fmt.Sprintf("sum by (%s) (%s)", c.LabelKPI, ofKind(sel(c.KPIValue, matchers...), k))
+		return fmt.Sprintf("sum by (%s) (%s)", b, ofKind(sel(c.KPIValue, matchers...), k))
 	default:
-		return fmt.Sprintf("avg by (%s) (%s)", c.LabelKPI, ofKind(sel(c.KPIValue, matchers...), k))
+		return fmt.Sprintf("avg by (%s) (%s)", b, ofKind(sel(c.KPIValue, matchers...), k))
 	}
 }
 
@@ -65,10 +74,10 @@ var kinds = []catalogue.KPIKind{catalogue.KindRatio, catalogue.KindCount, catalo
 
 // rollup is rollupOf over every kind, for queries that do not know the KPI's
 // kind (a variable picks the KPI).
-func rollup(matchers ...string) string {
+func rollup(by []string, matchers ...string) string {
 	parts := make([]string, len(kinds))
 	for i, k := range kinds {
-		parts[i] = "(" + rollupOf(k, matchers...) + ")"
+		parts[i] = "(" + rollupOf(k, by, matchers...) + ")"
 	}
 	return strings.Join(parts, " or ")
 }
@@ -94,18 +103,39 @@ func countRank(s statusStyle, by []string, matchers ...string) string {
 
 // attainment is how far each series of value (labelled by kpi alone, as a
 // roll-up is) has come from the KPI-wide baseline to the KPI-wide target, 1 at
-// the target; per-unit series have theirs recorded (RecAttainment). The same
-// formula holds for either direction, so higher is always better.
+// the target: display arithmetic on the exporter's numbers. The same formula
+// holds for either direction, so higher is always better.
 func attainment(value string) string {
 	return fmt.Sprintf("(%s - on (%s) group_left () %s) / on (%s) group_left () (%s - %s)",
 		paren(value), c.LabelKPI, kpiWide(c.KPIBaseline), c.LabelKPI, kpiWide(c.KPITarget), kpiWide(c.KPIBaseline))
 }
 
-// unitOrWide is a per-KPI metric for the unit selected by unit: the unit's
-// own series where the catalogue gives it one, else the KPI-wide one.
+// unitOrWide is a per-KPI or per-series metric for the unit selected by
+// unit, one series per KPI: the unit's own series where the exporter serves
+// one, else the KPI-wide (national) one.
 func unitOrWide(metric, unit string, matchers ...string) string {
 	return fmt.Sprintf("max by (%s) (%s) or on (%s) %s",
 		c.LabelKPI, sel(metric, append([]string{unit}, matchers...)...), c.LabelKPI, kpiWide(metric, matchers...))
+}
+
+// perProvince is a per-KPI metric (kpi_target, kpi_baseline, ...) for each
+// province selected by unit that reports a KPI selected by matchers, one
+// series per KPI and province: the province's own where it has targets of its
+// own, else the KPI-wide one.
+func perProvince(metric, unit string, matchers ...string) string {
+	by := strings.Join(byProvince, ", ")
+	units := append([]string{unit}, matchers...)
+	return fmt.Sprintf("max by (%s) (%s) or on (%s) group by (%s) (%s) * on (%s) group_left () max by (%s) (%s)",
+		by, sel(metric, units...), by, by, sel(c.KPIStatus, units...), c.LabelKPI, c.LabelKPI, kpiWide(metric, matchers...))
+}
+
+// provinceAttainment is how far each province selected by unit has come from
+// its baseline to its target (its own where it has them), 1 at the target,
+// one series per KPI and province.
+func provinceAttainment(unit string, matchers ...string) string {
+	value := rollup(byProvince, append([]string{unit}, matchers...)...)
+	base, target := perProvince(c.KPIBaseline, unit, matchers...), perProvince(c.KPITarget, unit, matchers...)
+	return fmt.Sprintf("(%s - (%s)) / ((%s) - (%s))", paren(value), base, target, base)
 }
 
 // withNames adds the KPI's names and owner to each series of expr.
@@ -114,8 +144,9 @@ func withNames(expr string) string {
 		paren(expr), c.LabelKPI, c.LabelName, c.LabelNameVI, c.LabelOwner, c.KPIInfo)
 }
 
-// daysUntil is the number of days from now to a timestamp in seconds.
-func daysUntil(ts string) string { return fmt.Sprintf("(%s - time()) / 86400", paren(ts)) }
+// daysLeft is the number of days from now to a deadline in seconds, 0 once
+// it has passed.
+func daysLeft(ts string) string { return fmt.Sprintf("clamp_min((%s - time()) / 86400, 0)", paren(ts)) }
 
 // millis turns seconds since the epoch into the milliseconds Grafana's date
 // units expect.

@@ -39,7 +39,7 @@ func roadmapTasks(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b.WithRow(row("Theo chủ trì", "By owner"))
 	b.WithPanel(tasksByStatus(c.LabelOwner, bi("Nhiệm vụ theo chủ trì và trạng thái", "Tasks by owner and status")))
 	b.WithPanel(overdueBy(c.LabelOwner, bi("Nhiệm vụ quá hạn theo chủ trì", "Overdue tasks by owner")))
-	b.WithPanel(overdueTasks(sel(c.TaskOverdueDays, taskFilter...)))
+	b.WithPanel(overdueTasks(sel(c.TaskDue, taskFilter...)))
 	b.WithRow(row("Theo khối", "By block"))
 	b.WithPanel(tasksByStatus(c.LabelBlock, bi("Nhiệm vụ theo khối và trạng thái", "Tasks by block and status")))
 	b.WithPanel(overdueBy(c.LabelBlock, bi("Nhiệm vụ quá hạn theo khối", "Overdue tasks by block")))
@@ -69,11 +69,11 @@ func overdueBy(by, title string) *bargauge.PanelBuilder {
 		Unit("none").Decimals(0).ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "orange"}, step{5, "red"}))
 }
 
-// overdueTasks lists each overdue task of expr (kpi_task_overdue_days) with
-// how many days it is overdue.
+// overdueTasks lists each overdue task of expr (kpi_task_due_timestamp_seconds)
+// with how many whole days it is overdue.
 func overdueTasks(expr string) *table.PanelBuilder {
 	return newTable(bi("Nhiệm vụ quá hạn", "Overdue tasks"), "Each task past its due date and not done, most overdue first.").
-		WithTarget(instantQuery("A", "sort_desc("+expr+")")).
+		WithTarget(instantQuery("A", "sort_desc(floor((time() - "+expr+") / 86400))")).
 		WithTransformation(organize([]string{"Time", "__name__", labelInstance, labelJob}, [][2]string{
 			{c.LabelTask, bi("Nhiệm vụ", "Task")}, {c.LabelOwner, bi("Chủ trì", "Owner")}, {c.LabelBlock, bi("Khối", "Block")},
 			{"Value", bi("Số ngày quá hạn", "Days overdue")},

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # make demo: the exporter, Prometheus, Alertmanager and VictoriaMetrics from
 # Debian's packages, on loopback, with the sample sources' history
-# backfilled, until Ctrl-C. Nothing is installed or left behind: everything
-# lives in a temporary directory, and each server is stopped by its PID.
+# backfilled, until Ctrl-C. The alerts the sample implies (missed targets,
+# overdue reports and tasks, ...) fire within two minutes, and Alertmanager
+# delivers them to a local webhook receiver that prints each one. Nothing is
+# installed or left behind: everything lives in a temporary directory, and
+# each server is stopped by its PID.
 #
 #   deploy/demo.sh           run until Ctrl-C
-#   deploy/demo.sh --check   start, check that history is served, stop
+#   deploy/demo.sh --check   start, check that history is served and that the
+#                            alerts are delivered, stop
+#
+# Ports: set DEMO_EXPORTER, DEMO_PROMETHEUS, DEMO_ALERTMANAGER, DEMO_VM or
+# DEMO_WEBHOOK (host:port) to move a server off its default address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXPORTER=127.0.0.1:20606
-PROMETHEUS=127.0.0.1:29090
-ALERTMANAGER=127.0.0.1:29093
-VM=127.0.0.1:28428
+EXPORTER=${DEMO_EXPORTER:-127.0.0.1:20606}
+PROMETHEUS=${DEMO_PROMETHEUS:-127.0.0.1:29090}
+ALERTMANAGER=${DEMO_ALERTMANAGER:-127.0.0.1:29093}
+VM=${DEMO_VM:-127.0.0.1:28428}
+WEBHOOK=${DEMO_WEBHOOK:-127.0.0.1:29095}
 LABELS=(--extra-label=job=kpiwatch "--extra-label=instance=$EXPORTER")
+# The alerts the embedded sample raises as soon as it is served.
+EXPECTED=KPITargetMissed,KPIReportOverdue,KPITaskOverdue
 
 need() {
 	command -v "$1" >/dev/null || { echo "demo: $1 not found: apt-get install $2" >&2; exit 1; }
@@ -25,9 +35,10 @@ need prometheus-alertmanager prometheus-alertmanager
 need victoria-metrics victoria-metrics
 need curl curl
 
-for addr in $EXPORTER $PROMETHEUS $ALERTMANAGER $VM; do
+for var in EXPORTER PROMETHEUS ALERTMANAGER VM WEBHOOK; do
+	addr=${!var}
 	if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
-		echo "demo: $addr is in use; stop what listens there first" >&2
+		echo "demo: $addr is in use; stop what listens there, or set DEMO_$var=127.0.0.1:<free port>" >&2
 		exit 1
 	fi
 done
@@ -61,8 +72,33 @@ start() {
 	exit 1
 }
 
-echo "demo: building kpiwatch"
+echo "demo: building kpiwatch and the webhook receiver"
 go build -o "$work/kpiwatch" ./cmd/kpiwatch
+go build -o "$work/webhook" ./deploy/demo/webhook
+
+# Alerts and Alertmanager's configuration, generated for the demo: every
+# owner's alerts go to the webhook receiver (the default receiver takes the
+# owners a receivers file does not list), and Alertmanager waits 10 s rather
+# than a minute before it sends a new group.
+cat >"$work/receivers.yml" <<YAML
+default:
+  webhook_configs: [{url: "http://$WEBHOOK/", send_resolved: true}]
+YAML
+"$work/kpiwatch" generate --alerts.dir="$work/alerts" --dashboards.dir="$work/dashboards" --deploy.dir="$work/deploy" \
+	--alertmanager.receivers-file="$work/receivers.yml" >"$work/generate.log"
+sed -i 's/^  group_wait: 1m$/  group_wait: 10s/' "$work/alerts/alertmanager.yml"
+cat >"$work/prometheus.yml" <<YAML
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+rule_files: [$work/alerts/kpiwatch.rules.yml]
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: ["$ALERTMANAGER"]}]
+scrape_configs:
+  - job_name: kpiwatch
+    static_configs: [{targets: ["$EXPORTER"]}]
+YAML
 
 echo "demo: backfilling history into a Prometheus TSDB"
 "$work/kpiwatch" backfill --format=openmetrics --output="$work/history.om" "${LABELS[@]}"
@@ -75,11 +111,19 @@ start victoria-metrics "http://$VM/health" victoria-metrics -httpListenAddr=$VM 
 echo "demo: backfilling history into VictoriaMetrics"
 "$work/kpiwatch" backfill --format=vm --vm.url="http://$VM/api/v1/import/prometheus" "${LABELS[@]}"
 
+if [[ ${1:-} == --check ]]; then
+	"$work/webhook" -listen="$WEBHOOK" -until="$EXPECTED" -timeout=150s >"$work/webhook.log" 2>&1 &
+	webhook=$!
+	pids+=($webhook)
+else
+	"$work/webhook" -listen="$WEBHOOK" &
+	pids+=($!)
+fi
 start alertmanager "http://$ALERTMANAGER/-/ready" prometheus-alertmanager \
-	--config.file=alerts/generated/alertmanager.yml --storage.path="$work/alertmanager" \
+	--config.file="$work/alerts/alertmanager.yml" --storage.path="$work/alertmanager" \
 	--web.listen-address=$ALERTMANAGER --cluster.listen-address=
 start prometheus "http://$PROMETHEUS/-/ready" prometheus \
-	--config.file=deploy/demo/prometheus.yml --storage.tsdb.path="$work/prometheus" \
+	--config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
 	--storage.tsdb.retention.time=10y --query.lookback-delta=23h59m --web.listen-address=$PROMETHEUS
 start exporter "http://$EXPORTER/-/ready" "$work/kpiwatch" serve --web.listen-address=$EXPORTER \
 	--push.url="http://$VM/api/v1/import/prometheus" --push.interval=15s \
@@ -93,7 +137,9 @@ kpiwatch demo is running (logs in $work):
   alerts            http://$PROMETHEUS/alerts  (routed to http://$ALERTMANAGER)
   VictoriaMetrics   http://$VM/vmui/
 Try: kpi:kpi_value:rollup, count by (status) (kpi_status), kpi_push_success.
-Ctrl-C stops everything.
+Alerts delivered by Alertmanager are printed below as they arrive (within two
+minutes). Ctrl-C stops everything.
+
 MSG
 
 if [[ ${1:-} == --check ]]; then
@@ -105,6 +151,13 @@ if [[ ${1:-} == --check ]]; then
 		*) echo "demo: $base has no kpi_value a year ago: $got" >&2; exit 1 ;;
 		esac
 	done
+	if ! wait "$webhook"; then
+		cat "$work/webhook.log" >&2
+		exit 1
+	fi
+	echo "demo: $(grep -c '^delivered' "$work/webhook.log") alerts delivered; the first of each kind:"
+	for alert in ${EXPECTED//,/ }; do grep -m1 -A1 "] $alert " "$work/webhook.log"; done
+	echo "demo: alerts delivered ($EXPECTED) $SECONDS s after the start"
 	exit 0
 fi
 wait -n "${pids[@]}" || true

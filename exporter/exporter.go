@@ -84,6 +84,7 @@ type source struct {
 	duration    time.Duration
 	lastSuccess time.Time
 	rejected    int
+	failures    int // refreshes failed in a row
 }
 
 // New builds an exporter for cat, whose relative paths resolve in dir. It does
@@ -237,6 +238,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	s.attempted, s.duration, s.rejected = true, took, len(rejected)
 	if err != nil {
 		s.success = false
+		s.failures++
 		if keep := s.cfg.KeepFor.Std(); keep > 0 && !s.lastSuccess.IsZero() && e.opts.Now().Sub(s.lastSuccess) > keep {
 			s.series, s.tasks = nil, nil
 			level.Warn(logger).Log("msg", "dropping last good data", "older_than", s.cfg.KeepFor)
@@ -244,7 +246,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "err", err, "duration", took)
 		return
 	}
-	s.success, s.lastSuccess = true, e.opts.Now()
+	s.success, s.lastSuccess, s.failures = true, e.opts.Now(), 0
 	s.series, s.tasks = series, tasks
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }

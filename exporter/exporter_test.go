@@ -248,8 +248,30 @@ func TestExposition(t *testing.T) {
 	// Bac Ninh's October figure, 0.25, is further behind its plan for the
 	// end of October (about 0.45) than the tolerance, a tenth of the way
 	// from baseline to target.
-	if got[`kpi_status{kpi="paid_by_bank", province="Bac Ninh", status="at_risk"}`] != 1 {
-		t.Errorf("Bac Ninh at 0.25 against a plan of about 0.45 should be at risk")
+	if got[`kpi_status{kpi="paid_by_bank", province="Bac Ninh", reason="behind_plan", status="at_risk"}`] != 1 {
+		t.Errorf("Bac Ninh at 0.25 against a plan of about 0.45 should be at risk for being behind plan")
+	}
+	// The same judgement's figures: the gap to the plan for the end of
+	// October, and where the trend from June (0.5) to October (0.25) leads
+	// by the deadline, the end of 2026-12-31.
+	jan25, nov25 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
+	planOct := float64(nov25.Sub(jan25)) / float64(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Sub(jan25))
+	slope := (0.25 - 0.5) / float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)))
+	for key, want := range map[string]float64{
+		`kpi_plan_gap{kpi="paid_by_bank", province="Bac Ninh"}`: planOct - 0.25,
+		`kpi_forecast{kpi="paid_by_bank", province="Bac Ninh"}`: 0.25 + slope*float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Sub(nov25)),
+	} {
+		if g, ok := got[key]; !ok || abs(g-want) > 1e-9 {
+			t.Errorf("%s = %v (served %v), want %v", key, g, ok, want)
+		}
+	}
+	// Hue is ahead of its own plan and has no trend; the national count has
+	// met its target: no gap and no forecast to serve for either.
+	for _, key := range []string{`kpi_plan_gap{kpi="paid_by_bank", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
+		`kpi_plan_gap{kpi="accounts"}`, `kpi_forecast{kpi="accounts"}`} {
+		if _, ok := got[key]; ok {
+			t.Errorf("%s is served", key)
+		}
 	}
 	// One status series per observed series, and one per silent province.
 	statuses := 0
@@ -305,6 +327,16 @@ func TestFailingSourceKeepsLastGoodData(t *testing.T) {
 	}
 	if got[`kpi_collector_last_success_timestamp_seconds{collector="scripted", source="national"}`] != float64(now.Unix()) {
 		t.Error("last success is the earlier good refresh")
+	}
+	e.RefreshAll(context.Background())
+	failures := `kpi_collector_consecutive_failures{collector="scripted", source="national"}`
+	if got := samples(t, mustScrape(t, e))[failures]; got != 2 {
+		t.Errorf("two failed refreshes in a row: %s = %v", failures, got)
+	}
+	script.set(accounts(7), nil, nil)
+	e.RefreshAll(context.Background())
+	if got := samples(t, mustScrape(t, e))[failures]; got != 0 {
+		t.Errorf("a success resets the count: %s = %v", failures, got)
 	}
 }
 
@@ -446,11 +478,15 @@ func TestAggregateRollsUpFormerProvinces(t *testing.T) {
 	}
 }
 
-// TestPromtoolCheckMetrics lints the whole exposition, self-metrics
-// included, with the real promtool.
+// TestPromtoolCheckMetrics lints the whole exposition, self-metrics, the
+// judgement and an overdue task included, with the real promtool.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := realserver.Binary(t, "promtool", "prometheus")
 	script.set(accounts(1), nil, nil)
+	script.mu.Lock()
+	script.tasks = []collectors.Task{{ID: "T1", Owner: "mps", Block: "government", Status: collectors.TaskInProgress, Due: now.AddDate(0, -1, 0)}}
+	script.mu.Unlock()
+	defer func() { script.mu.Lock(); script.tasks = nil; script.mu.Unlock() }()
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
 	cmd := exec.Command(promtool, "check", "metrics")
@@ -480,8 +516,9 @@ func TestTasks(t *testing.T) {
 		`kpi_tasks{block="government", owner="mps", task_status="done"}`:        1,
 		`kpi_tasks_overdue{block="government", owner="mps"}`:                    1,
 		`kpi_tasks_done_late{block="government", owner="mps"}`:                  1,
-		`kpi_task_overdue_days{block="government", owner="mps", task="T1"}`:     21,
-		`kpi_collector_series{collector="scripted", source="national"}`:         1 + 3, // a series and three tasks
+		// Due on 1 November, 21 days before now.
+		`kpi_task_due_timestamp_seconds{block="government", owner="mps", task="T1"}`: float64(now.AddDate(0, 0, -21).Unix()),
+		`kpi_collector_series{collector="scripted", source="national"}`:              1 + 3, // a series and three tasks
 	}
 	for k, v := range want {
 		if got[k] != v {

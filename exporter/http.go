@@ -29,6 +29,7 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFailures      = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
 )
@@ -52,6 +53,7 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descSuccess, boolValue(s.success), s.cfg.ID, s.cfg.Collector)
 			gauge(descDuration, s.duration.Seconds(), s.cfg.ID, s.cfg.Collector)
 			gauge(descRejected, float64(s.rejected), s.cfg.ID, s.cfg.Collector)
+			gauge(descFailures, float64(s.failures), s.cfg.ID, s.cfg.Collector)
 		}
 		if !s.lastSuccess.IsZero() {
 			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)

@@ -195,14 +195,31 @@ func render(v view) *rendered {
 			jobs = append(jobs, func(w *writer) { renderFigure(w, cat, f, shard) })
 		}
 	}
-	family(conventions.KPIStatus)
-	for _, shard := range shards {
-		jobs = append(jobs, func(w *writer) { renderStatus(w, cat, plans, shard, v.now) })
-	}
-	jobs = append(jobs, func(w *writer) {
-		renderNoData(w, v, plans)
-		renderTasks(w, collectors.SummariseTasks(v.tasks, v.now))
+	// Judge every series once, on every core; each family below writes
+	// its part of the same verdicts.
+	verdicts := make([][]verdict, len(shards))
+	forEach(len(shards), func() func(i int) {
+		return func(i int) {
+			shard, vs := shards[i], make([]verdict, len(shards[i]))
+			for j := range shard {
+				s := &shard[j]
+				k := &cat.KPIs[s.KPI]
+				vs[j] = judgeSeries(k, plans[s.KPI].planOf(k, s.Labels), s, v.now)
+			}
+			verdicts[i] = vs
+		}
 	})
+	for _, f := range verdictFigures {
+		family(f.name)
+		for i, shard := range shards {
+			jobs = append(jobs, func(w *writer) { renderVerdicts(w, cat, f, shard, verdicts[i]) })
+		}
+		if f.name == conventions.KPIStatus {
+			// Units that never reported are judged no_data in the same family.
+			jobs = append(jobs, func(w *writer) { renderNoData(w, v, plans) })
+		}
+	}
+	jobs = append(jobs, func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) })
 	return renderSegments(jobs)
 }
 
@@ -312,18 +329,38 @@ func renderFigure(w *writer, cat *catalogue.Catalogue, f seriesFigure, shard []S
 	}
 }
 
-// renderStatus judges each series of a shard and writes its status.
-func renderStatus(w *writer, cat *catalogue.Catalogue, plans []kpiPlans, shard []Series, now time.Time) {
-	for i := range shard {
-		s := &shard[i]
-		k := &cat.KPIs[s.KPI]
-		latest := s.Latest()
-		obs := kpi.Observation{Period: latest.Period, Value: latest.Value}
-		if e, ok := s.Earlier(k.Cadence.Period); ok {
-			obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
+// verdictFigure is a per-series family written from the series' verdict.
+type verdictFigure struct {
+	name  string
+	write func(w *writer, k *catalogue.KPI, labels []string, v verdict)
+}
+
+var verdictFigures = []verdictFigure{
+	{conventions.KPIStatus, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
+		w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, v.statusName(), conventions.LabelReason, v.reasonName())
+	}},
+	{conventions.KPIForecast, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
+		if !math.IsNaN(v.forecast) {
+			w.seriesSample(conventions.KPIForecast, v.forecast, k, labels)
 		}
-		j := kpi.Judge(k, plans[s.KPI].planOf(k, s.Labels), &obs, now)
-		w.seriesSample(conventions.KPIStatus, 1, k, s.Labels, conventions.LabelStatus, j.Status)
+	}},
+	{conventions.KPIPlanGap, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
+		if v.gap > 0 {
+			w.seriesSample(conventions.KPIPlanGap, v.gap, k, labels)
+		}
+	}},
+	{conventions.KPIDataSuspect, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
+		for i, check := range checks {
+			if v.suspect&(1<<i) != 0 {
+				w.seriesSample(conventions.KPIDataSuspect, 1, k, labels, conventions.LabelCheck, check)
+			}
+		}
+	}},
+}
+
+func renderVerdicts(w *writer, cat *catalogue.Catalogue, f verdictFigure, shard []Series, vs []verdict) {
+	for i := range shard {
+		f.write(w, &cat.KPIs[shard[i].KPI], shard[i].Labels, vs[i])
 	}
 }
 
@@ -383,8 +420,8 @@ func renderTasks(w *writer, sum collectors.TaskSummary) {
 			w.sample(c.name, float64(r.Count), conventions.LabelOwner, r.Owner, conventions.LabelBlock, r.Block, conventions.LabelTaskStatus, r.Status)
 		}
 	}
-	w.family(conventions.TaskOverdueDays, conventions.Help[conventions.TaskOverdueDays])
+	w.family(conventions.TaskDue, conventions.Help[conventions.TaskDue])
 	for _, t := range sum.Tasks {
-		w.sample(conventions.TaskOverdueDays, float64(t.Days), conventions.LabelTask, t.Task, conventions.LabelOwner, t.Owner, conventions.LabelBlock, t.Block)
+		w.sample(conventions.TaskDue, float64(t.Due.Unix()), conventions.LabelTask, t.Task, conventions.LabelOwner, t.Owner, conventions.LabelBlock, t.Block)
 	}
 }

@@ -268,10 +268,28 @@ func StaleAfter(c catalogue.Cadence, start time.Time) time.Time {
 // Judgement is a series' status with the figures that explain it.
 type Judgement struct {
 	Status    string
+	Reason    string  // why an at_risk series is at risk: conventions.ReasonBehindPlan or ReasonForecastMiss
 	Plan      float64 // planned value at the end of the reported period
+	Gap       float64 // how far the value is behind Plan, in the KPI's unit (0 when on or ahead)
 	Governing Milestone
 	Forecast  float64 // value the trend reaches by the governing deadline; NaN without a trend
 }
+
+// HasForecast reports whether the forecast says something a reader can act
+// on: there is a trend, the series still has a target to reach, and the
+// governing deadline is ahead of now. A milestone is done or not and has no
+// trend; a stale series' trend is out of date.
+func (j Judgement) HasForecast(k *catalogue.KPI, now time.Time) bool {
+	switch {
+	case math.IsNaN(j.Forecast), k.Kind == catalogue.KindMilestone, !j.Governing.Deadline().After(now):
+		return false
+	}
+	return j.Status == conventions.StatusOnTrack || j.Status == conventions.StatusAtRisk || j.Status == conventions.StatusMissed
+}
+
+// BehindPlan reports whether the series is behind its plan at all (the gap
+// is served only then; at_risk needs the gap beyond the tolerance).
+func (j Judgement) BehindPlan() bool { return j.Gap > 0 }
 
 // Judge gives the status of a series at now. obs is nil for a unit with no
 // report at all.
@@ -295,6 +313,9 @@ func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgeme
 	// A milestone is done or not: there is no path to be behind on before
 	// its date, and once done it needs no further reports.
 	gradual := k.Kind != catalogue.KindMilestone
+	if gradual && !met {
+		j.Gap = Shortfall(dir, obs.Value, j.Plan)
+	}
 	switch passed, hasPassed := plan.lastPassed(now); {
 	case met && !gradual:
 		j.Status = conventions.StatusAchieved
@@ -304,10 +325,10 @@ func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgeme
 		j.Status = conventions.StatusAchieved
 	case hasPassed && !Met(dir, obs.Value, passed.Value):
 		j.Status = conventions.StatusMissed
-	case gradual && Shortfall(dir, obs.Value, j.Plan) > k.Tolerance*span:
-		j.Status = conventions.StatusAtRisk
+	case j.Gap > k.Tolerance*span:
+		j.Status, j.Reason = conventions.StatusAtRisk, conventions.ReasonBehindPlan
 	case gradual && !math.IsNaN(j.Forecast) && !Met(dir, j.Forecast, j.Governing.Value):
-		j.Status = conventions.StatusAtRisk
+		j.Status, j.Reason = conventions.StatusAtRisk, conventions.ReasonForecastMiss
 	}
 	return j
 }

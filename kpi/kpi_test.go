@@ -223,18 +223,21 @@ func TestJudge(t *testing.T) {
 	// Plan for a series reporting October (as of 1 November) on the path from
 	// 0 on 2025-01-01 to 1 on 2026-12-31.
 	planNov := float64(date("2026-11-01").Sub(date("2025-01-01"))) / float64(date("2026-12-31").Sub(date("2025-01-01")))
+	atRiskBehind := conventions.StatusAtRisk + "/" + conventions.ReasonBehindPlan
+	atRiskForecast := conventions.StatusAtRisk + "/" + conventions.ReasonForecastMiss
 	cases := []struct {
 		name string
 		k    *catalogue.KPI
 		obs  *Observation
 		now  time.Time
-		want string
+		want string // status, and /reason when at risk
 	}{
 		{"no report at all", higher(), nil, now, conventions.StatusNoData},
 		{"on plan", higher(), obs(planNov), now, conventions.StatusOnTrack},
 		{"a little behind, within tolerance", higher(), obs(planNov - 0.05), now, conventions.StatusOnTrack},
-		{"behind plan beyond tolerance", higher(), obs(planNov - 0.2), now, conventions.StatusAtRisk},
-		{"on plan but the trend falls short", higher(), trend(planNov, planNov-0.01), now, conventions.StatusAtRisk},
+		{"behind plan beyond tolerance", higher(), obs(planNov - 0.2), now, atRiskBehind},
+		{"behind plan and the trend falls short: behind plan wins", higher(), trend(planNov-0.2, planNov-0.21), now, atRiskBehind},
+		{"on plan but the trend falls short", higher(), trend(planNov, planNov-0.01), now, atRiskForecast},
 		{"on plan and the trend gets there", higher(), trend(planNov, planNov-0.25), now, conventions.StatusOnTrack},
 		{"target met early", higher(), obs(1), now, conventions.StatusAchieved},
 		{"deadline passed, not met", higher(), &Observation{Period: date("2027-01-01"), Value: 0.97}, date("2027-02-10"), conventions.StatusMissed},
@@ -242,21 +245,37 @@ func TestJudge(t *testing.T) {
 		{"last report older than cadence plus grace", higher(), &Observation{Period: date("2026-09-01"), Value: 1}, now, conventions.StatusStale},
 		{"late but within grace", higher(), &Observation{Period: date("2026-09-01"), Value: planNov}, date("2026-11-20"), conventions.StatusOnTrack},
 		{"lower is better, falling on plan", lower(), trend(80*(1-planNov), 80*(1-planNov)+20), now, conventions.StatusOnTrack},
-		{"lower is better, rising is behind", lower(), obs(80), now, conventions.StatusAtRisk},
+		{"lower is better, rising is behind", lower(), obs(80), now, atRiskBehind},
 		{"lower is better, at zero is achieved", lower(), obs(0), now, conventions.StatusAchieved},
 		{"lower is better, deadline passed above target", lower(), &Observation{Period: date("2027-01-01"), Value: 4}, date("2027-02-10"), conventions.StatusMissed},
 		{"milestone done", milestone(), &Observation{Period: date("2026-05-01"), Value: 1}, date("2026-06-10"), conventions.StatusAchieved},
 		{"milestone not yet done before its date", milestone(), &Observation{Period: date("2026-04-01"), Value: 0}, date("2026-05-10"), conventions.StatusOnTrack},
 		{"milestone done needs no more reports", milestone(), &Observation{Period: date("2026-01-01"), Value: 1}, date("2026-11-22"), conventions.StatusAchieved},
 		{"milestone not done after its date", milestone(), &Observation{Period: date("2026-06-01"), Value: 0}, date("2026-07-10"), conventions.StatusMissed},
-		{"level behind", level(), obs(0.45), now, conventions.StatusAtRisk},
+		{"level behind", level(), obs(0.45), now, atRiskBehind},
 		{"level reached", level(), obs(0.7), now, conventions.StatusAchieved},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := Judge(c.k, PlanFor(c.k, "", c.now), c.obs, c.now)
-			if got.Status != c.want {
-				t.Errorf("status = %s, want %s (plan %v, forecast %v, governing %+v)", got.Status, c.want, got.Plan, got.Forecast, got.Governing)
+			status := got.Status
+			if got.Reason != "" {
+				status += "/" + got.Reason
+			}
+			if status != c.want {
+				t.Errorf("status = %s, want %s (plan %v, forecast %v, governing %+v)", status, c.want, got.Plan, got.Forecast, got.Governing)
+			}
+			// The gap is the shortfall from the plan whenever the target is
+			// not met, and it is what made a series behind plan at risk.
+			wantGap := 0.0
+			if c.obs != nil && c.k.Kind != catalogue.KindMilestone && !Met(c.k.Direction, c.obs.Value, got.Governing.Value) {
+				wantGap = Shortfall(c.k.Direction, c.obs.Value, got.Plan)
+			}
+			if math.Abs(got.Gap-wantGap) > 1e-12 {
+				t.Errorf("gap = %v, want %v", got.Gap, wantGap)
+			}
+			if got.Reason == conventions.ReasonBehindPlan && !(got.Gap > c.k.Tolerance*math.Abs(got.Governing.Value-c.k.Baseline.Value)) {
+				t.Errorf("behind plan with a gap of %v, within tolerance", got.Gap)
 			}
 		})
 	}
@@ -275,5 +294,36 @@ func TestRevisionMovesADeadline(t *testing.T) {
 	}
 	if len(after.Milestones) != 2 {
 		t.Fatalf("the extension replaces the 2025 milestone and keeps 2022's: %+v", after.Milestones)
+	}
+}
+
+func TestJudgementGapAndForecast(t *testing.T) {
+	now := date("2026-11-22")
+	k := &catalogue.KPI{
+		Kind: catalogue.KindCount, Direction: catalogue.LowerIsBetter, Tolerance: 0.1,
+		Cadence:  catalogue.Cadence{Period: catalogue.Monthly, DueDay: 15, Grace: catalogue.Duration(5 * 24 * time.Hour)},
+		Baseline: catalogue.Baseline{Date: cdate("2026-01-01"), Value: 100},
+		Targets:  []catalogue.Target{{By: cdate("2026-12-31"), Value: 0, Effective: cdate("2026-01-01")}},
+	}
+	// October's report stands for 1 November; the path runs to the start of 2026-12-31.
+	plan := 100 - 100*float64(date("2026-11-01").Sub(date("2026-01-01")))/float64(date("2026-12-31").Sub(date("2026-01-01")))
+	j := Judge(k, PlanFor(k, "", now), &Observation{Period: date("2026-10-01"), Value: 40, EarlierPeriod: date("2026-07-01"), EarlierValue: 70}, now)
+	if math.Abs(j.Gap-(40-plan)) > 1e-9 || !j.BehindPlan() {
+		t.Errorf("lower is better, 40 against a plan of %.2f: gap %v, want %v", plan, j.Gap, 40-plan)
+	}
+	// 30 down in 92 days; 61 days from 1 November to the end of 2026-12-31.
+	wantForecast := 40 - 30*float64(date("2027-01-01").Sub(date("2026-11-01")))/float64(date("2026-10-01").Sub(date("2026-07-01")))
+	if math.Abs(j.Forecast-wantForecast) > 1e-9 || !j.HasForecast(k, now) {
+		t.Errorf("forecast %v (served %v), want %v", j.Forecast, j.HasForecast(k, now), wantForecast)
+	}
+	if j.HasForecast(k, date("2027-01-02")) {
+		t.Error("a forecast for a deadline already passed is served")
+	}
+	ahead := Judge(k, PlanFor(k, "", now), &Observation{Period: date("2026-10-01"), Value: 5}, now)
+	if ahead.Gap != 0 || ahead.BehindPlan() {
+		t.Errorf("ahead of plan: gap %v, want 0", ahead.Gap)
+	}
+	if ahead.HasForecast(k, now) {
+		t.Error("a forecast without a trend is served")
 	}
 }

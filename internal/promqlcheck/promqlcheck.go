@@ -7,6 +7,7 @@ package promqlcheck
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -65,4 +66,27 @@ func Unknown(expr string, known map[string]bool) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Lookback is how far back in time expr reads raw samples: its longest range
+// selector or subquery, plus any offset. An instant selector reads nothing
+// older than the lookback delta, which is not counted here.
+func Lookback(expr string) (time.Duration, error) {
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		return 0, fmt.Errorf("parsing %q: %w", expr, err)
+	}
+	var longest time.Duration
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.MatrixSelector:
+			longest = max(longest, n.Range+n.VectorSelector.(*parser.VectorSelector).OriginalOffset)
+		case *parser.SubqueryExpr:
+			longest = max(longest, n.Range+n.OriginalOffset)
+		case *parser.VectorSelector:
+			longest = max(longest, n.OriginalOffset)
+		}
+		return nil
+	})
+	return longest, nil
 }

@@ -3,6 +3,7 @@ package promqlcheck
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestMetricNames(t *testing.T) {
@@ -40,5 +41,19 @@ func TestUnknown(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"kpi_valu"}) {
 		t.Errorf("got %v, want [kpi_valu]", got)
+	}
+}
+
+func TestLookback(t *testing.T) {
+	for expr, want := range map[string]time.Duration{
+		`kpi_value`:                                   0,
+		`last_over_time(kpi_value[10m])`:              10 * time.Minute,
+		`deriv(kpi_value[90d]) and changes(x[1h])`:    90 * 24 * time.Hour,
+		`kpi_value offset 31d`:                        31 * 24 * time.Hour,
+		`max_over_time(rate(x[5m])[1h:1m] offset 1h)`: 2 * time.Hour,
+	} {
+		if got, err := Lookback(expr); err != nil || got != want {
+			t.Errorf("Lookback(%s) = %v, %v; want %v", expr, got, err, want)
+		}
 	}
 }
