@@ -305,7 +305,7 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		model.Duration(cfg.Interval), addr)), 0o644); err != nil {
 		return res, "", err
 	}
-	if s.vm, err = s.run(realserver.VictoriaMetricsSpec("-promscrape.config=" + scrapeConfig)); err != nil {
+	if s.vm, err = s.run(realserver.VictoriaMetricsSpec("-promscrape.config="+scrapeConfig, "-search.maxUniqueTimeseries=100000000")); err != nil {
 		return res, "", err
 	}
 	if s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{

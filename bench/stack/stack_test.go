@@ -132,7 +132,7 @@ func TestWriteTable(t *testing.T) {
 	if got := cells("Prometheus head series"); strings.Join(got, ";") != "40,000;400,000;4,000,000" {
 		t.Errorf("head series row: %q", got)
 	}
-	if got := cells("Prometheus rule evaluation per cycle (Σ last duration / interval)"); strings.Join(got, ";") != "5.0% of a core;50.0% of a core;500.0% of a core" {
+	if got := cells("Prometheus rule evaluation: Σ group wall time / interval"); strings.Join(got, ";") != "5.0% of a core;50.0% of a core;500.0% of a core" {
 		t.Errorf("rule evaluation row: %q", got)
 	}
 	if got := cells("Prometheus RSS"); got[2] != "9.77 GiB" {
