@@ -53,9 +53,11 @@ fuzz:
 ## prometheus-node-exporter; about 10 minutes; BENCHSIZES=10000,100000 for a quick run)
 bench: bench-go bench-sidebyside
 
-## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series
+## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series, and
+## the render time of each scorecard page on the embedded default
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./exporter/... -args -bench.sizes=$(BENCHSIZES)
+	$(GO) test -run '^$$' -bench . -benchmem ./web/...
 
 ## bench-sidebyside: the side-by-side table of scrape times, sizes and memory
 bench-sidebyside:

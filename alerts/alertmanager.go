@@ -192,7 +192,7 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 		InhibitRules: []InhibitRule{{
 			SourceMatchers: []string{eq(c.LabelAlertName, AlertTargetMissed)},
 			TargetMatchers: []string{fmt.Sprintf("%s=~%q", c.LabelAlertName, AlertBehindPlan+"|"+AlertForecastMiss)},
-			Equal:          append([]string{c.LabelKPI}, catalogue.Dimensions...),
+			Equal:          seriesLabels(cat),
 		}},
 		Receivers: []*yaml.Node{receiverNode(DefaultReceiver, def)},
 		Templates: []string{TemplateFile},
@@ -223,6 +223,16 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	}
 	cfg.Route.Routes = append(routes, cfg.Route.Routes...)
 	return cfg
+}
+
+// seriesLabels are the labels that tell one series of a KPI from another:
+// the KPI, the built-in dimensions and the catalogue's declared ones.
+func seriesLabels(cat *catalogue.Catalogue) []string {
+	out := append([]string{c.LabelKPI}, catalogue.Dimensions...)
+	for _, d := range cat.Dimensions {
+		out = append(out, d.Name)
+	}
+	return out
 }
 
 // ProvinceReceiver names the receiver of a province's copies as an

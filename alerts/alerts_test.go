@@ -249,13 +249,18 @@ func TestMessageTemplateRenders(t *testing.T) {
 
 // knownMetrics are the names a rule may read: what the exporter serves and
 // what the rules record.
-func knownMetrics() map[string]bool {
+func knownMetrics(cats ...*catalogue.Catalogue) map[string]bool {
 	known := map[string]bool{}
 	for name := range c.Help {
 		known[name] = true
 	}
 	for _, name := range c.Recorded {
 		known[name] = true
+	}
+	for _, cat := range cats {
+		for _, d := range cat.Dimensions {
+			known[c.RecDimension(d.Name)] = true
+		}
 	}
 	return known
 }
@@ -267,8 +272,8 @@ var templateQuery = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")[^|]*\| query`
 // annotation, names a metric that neither the exporter serves nor a rule
 // records, and if a rule records a name conventions does not list.
 func TestRulesNameServedMetrics(t *testing.T) {
-	known := knownMetrics()
 	for name, cat := range catalogues(t) {
+		known := knownMetrics(cat)
 		groups, err := Rules(cat)
 		if err != nil {
 			t.Fatal(err)

@@ -4,14 +4,17 @@
 // routes each alert to its owner. Adding a KPI to the catalogue adds its rules,
 // tests and routes with no other edit.
 //
-// The exporter already judges every series (kpi_status); the alerts rest on
-// that judgement where it exists and use recording rules only for what it does
-// not serve: roll-ups, attainment, the gap to plan, the trend and the forecast.
-// Everything is plain PromQL that Prometheus 2.42 and vmalert both run.
+// The exporter judges every series (status and why, the gap to plan, the
+// forecast, the plausibility checks) and serves the judgement; the alerts
+// only select what it served, and the recording rules only aggregate across
+// series (national, block, declared-dimension, owner and status roll-ups). No
+// rule reads more than RideOut of any series. Everything is plain PromQL that
+// Prometheus 2.42 and vmalert both run.
 package alerts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,6 +226,13 @@ func rollups(k *catalogue.KPI) []Rule {
 	}
 	if expr, ok := rollup(k, catalogue.DimBlock); ok && k.HasDimension(catalogue.DimBlock) {
 		out = append(out, Rule{Record: c.RecBlock, Expr: expr})
+	}
+	// A declared breakdown (service type, channel, ...) rolls up nationally
+	// by its own values.
+	for _, d := range k.Dimensions {
+		if expr, ok := rollup(k, d); ok && !slices.Contains(catalogue.Dimensions, d) {
+			out = append(out, Rule{Record: c.RecDimension(d), Expr: expr})
+		}
 	}
 	return out
 }

@@ -81,7 +81,7 @@ func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, erro
 			}
 		}
 		owner, _ := cat.Owner(k.Owner)
-		fx := newFixture(k, owner)
+		fx := newFixture(cat, k, owner)
 		for _, sc := range fx.scenarios() {
 			t, err := fx.test(sc, rules)
 			if err != nil {
@@ -116,10 +116,17 @@ var sampleUnit = map[string]string{
 	catalogue.DimBlock:    catalogue.BlockGovernment,
 }
 
-func newFixture(k *catalogue.KPI, owner catalogue.Owner) *fixture {
+func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI, owner catalogue.Owner) *fixture {
 	fx := &fixture{k: k, owner: owner, labels: map[string]string{c.LabelKPI: k.ID}}
 	for _, d := range k.Dimensions {
 		fx.labels[d] = sampleUnit[d]
+		if declared, ok := cat.Dimension(d); ok {
+			// A declared dimension's first allowed value, or any for free text.
+			fx.labels[d] = "sample"
+			if len(declared.Values) > 0 {
+				fx.labels[d] = declared.Values[0]
+			}
+		}
 	}
 	if k.HasDimension(catalogue.DimMinistry) {
 		fx.labels[catalogue.DimMinistry] = owner.ID

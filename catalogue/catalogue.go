@@ -24,6 +24,8 @@ type Catalogue struct {
 	Owners     []Owner  `yaml:"owners"`
 	Sources    []Source `yaml:"sources"`
 	KPIs       []KPI    `yaml:"kpis"`
+	// Dimensions declares breakdowns beyond the built-in ones.
+	Dimensions []DeclaredDimension `yaml:"dimensions"`
 
 	// Dir is where relative paths in sources resolve; set by the loader.
 	Dir string `yaml:"-"`
@@ -194,11 +196,6 @@ type Alerts struct {
 	// programme, a channel) beyond the owner and the block.
 	Labels map[string]string `yaml:"labels"`
 }
-
-// ReservedAlertLabels are the labels kpiwatch sets on alerts itself, which
-// alerts.labels may not override.
-var ReservedAlertLabels = []string{"alertname", "severity", "owner", "block", "kpi", "status", "reason", "check",
-	"source", "collector", DimProvince, DimMinistry, DimCommune, "instance", "job"}
 
 // Date is a calendar day, written YYYY-MM-DD, held as midnight UTC.
 type Date struct{ time.Time }

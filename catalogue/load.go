@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -138,6 +139,21 @@ var (
 // strictWalk checks node against t: unknown keys, wrong shapes and scalars
 // that do not decode are reported with their paths; every path's line is
 // recorded for later errors.
+// structFields maps the YAML keys of a struct to their types, the keys of
+// its inline structs (`yaml:",inline"`) included.
+func structFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")
+		switch {
+		case slices.Contains(tag[1:], "inline") && f.Type.Kind() == reflect.Struct:
+			structFields(f.Type, fields)
+		case tag[0] != "" && tag[0] != "-":
+			fields[tag[0]] = f.Type
+		}
+	}
+}
+
 func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int, errs *Errors) {
 	if path != "" {
 		lines[path] = n.Line
@@ -161,12 +177,7 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 			return
 		}
 		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if tag != "" && tag != "-" {
-				fields[tag] = t.Field(i).Type
-			}
-		}
+		structFields(t, fields)
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i].Value, n.Content[i+1]

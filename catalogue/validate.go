@@ -108,6 +108,7 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 	if c.Metadata.Name == "" {
 		v.add("metadata.name", "required")
 	}
+	v.declaredDimensions(c.Dimensions)
 	seen := map[string]bool{}
 	for i, o := range c.Owners {
 		p := fmt.Sprintf("owners[%d]", i)
@@ -163,7 +164,9 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	dims := map[string]bool{}
 	for j, d := range k.Dimensions {
 		dp := fmt.Sprintf("%s.dimensions[%d]", p, j)
-		v.oneOf(dp, d, Dimensions)
+		if !c.IsDimension(d) {
+			v.add(dp, "%q is not one of %s (or a dimension declared under dimensions)", d, strings.Join(c.DimensionNames(), ", "))
+		}
 		if dims[d] {
 			v.add(dp, "duplicate dimension %q", d)
 		}
@@ -188,7 +191,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 		switch {
 		case !labelPattern.MatchString(name) || strings.HasPrefix(name, "__"):
 			v.add(lp, "%q is not a label name (want [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)", name)
-		case slices.Contains(ReservedAlertLabels, name):
+		case slices.Contains(reservedLabels, name) || c.IsDimension(name):
 			v.add(lp, "%q is set by kpiwatch itself", name)
 		case k.Alerts.Labels[name] == "":
 			v.add(lp, "empty value")

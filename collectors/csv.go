@@ -19,14 +19,20 @@ func init() { Register("csv", newCSV) }
 
 // csvConfig is a CSV source: a file as a ministry sends it.
 type csvConfig struct {
-	Path string `yaml:"path"`
+	// Path is a file, a folder or a glob; URL instead fetches the file.
+	Path     string `yaml:"path"`
+	HTTPFile `yaml:",inline"`
 	// Delimiter is one character; reports often use ";" where "," is the
 	// decimal separator.
 	Delimiter string  `yaml:"delimiter"`
 	Mapping   Mapping `yaml:"mapping"`
+	Wide      *Wide   `yaml:"wide"`
+	FileName  string  `yaml:"file_name"`
 }
 
 type csvCollector struct {
+	*fileSet
+	*fetcher
 	cfg csvConfig
 	dir fs.FS
 	sep rune
@@ -38,32 +44,40 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		return nil, errs
 	}
 	var errs []catalogue.FieldError
-	if cfg.Path == "" {
-		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
-	}
+	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "text/csv", "config")
+	errs = append(errs, ferrs...)
 	sep, ok := csvDelimiter(cfg.Delimiter)
 	if !ok {
 		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
 	}
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
-	if len(errs) > 0 {
+	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
+	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".csv", ".txt"}, "config")
+	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &csvCollector{cfg: cfg, dir: env.Dir, sep: sep}, nil
+	return &csvCollector{fileSet: files, fetcher: fetch, cfg: cfg, dir: env.Dir, sep: sep}, nil
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	f, err := OpenFile(c.dir, c.cfg.Path)
-	if err != nil {
-		return nil, err
+	read := func(dir fs.FS, name string, l Layout) (*Batch, error) {
+		f, err := OpenFile(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return ReadCSV(ctx, f, name, c.sep, l, m)
 	}
-	defer f.Close()
-	return ReadCSV(ctx, f, c.cfg.Path, c.sep, c.cfg.Mapping, m)
+	if c.remote() {
+		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
+	}
+	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
+		return read(c.dir, name, l)
+	})
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are
 // returned in Batch.Rejected; a stream that cannot be read at all is an error.
-func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping, m *Mapper) (*Batch, error) {
+func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper) (*Batch, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
@@ -77,7 +91,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 		return nil, fmt.Errorf("source %s: %s: reading the header: %w", m.Source(), name, err)
 	}
 	header = append([]string(nil), header...)
-	b, err := m.Bind(mp, header, name)
+	b, err := mp.bind(m, header, name)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +124,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Mapping
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.Line}, pe.Err})
 				continue
 			}
-			if batch.Add(b.Row(rec.fields, rec.row)) && len(batch.Observations) == sample && size > 0 {
+			if b.AddRow(batch, rec.fields, rec.row) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
 				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,9 +19,19 @@ func init() { Register("excel", newExcel) }
 
 // excelConfig is an Excel source: a workbook as a ministry sends it.
 type excelConfig struct {
-	Path    string    `yaml:"path"`
-	Sheet   sheetSpec `yaml:"sheet"`
-	Mapping Mapping   `yaml:"mapping"`
+	// Path is a workbook, a folder or a glob; URL instead fetches the
+	// workbook.
+	Path     string `yaml:"path"`
+	HTTPFile `yaml:",inline"`
+	Sheet    sheetSpec `yaml:"sheet"`
+	Mapping  Mapping   `yaml:"mapping"`
+	Wide     *Wide     `yaml:"wide"`
+	// FileName reads columns from the names of a folder's files.
+	FileName string `yaml:"file_name"`
+	// Form reads a form-style sheet instead of a table.
+	Form *Form `yaml:"form"`
+	// Cells are columns of every row taken from cells above the table.
+	Cells map[string]FormCell `yaml:"cells"`
 }
 
 // sheetSpec says where the table is in a workbook. Rows are numbered as
@@ -63,6 +74,8 @@ func (s *sheetSpec) check(prefix string) []catalogue.FieldError {
 }
 
 type excelCollector struct {
+	*fileSet
+	*fetcher
 	cfg excelConfig
 	env Env
 }
@@ -73,24 +86,55 @@ func newExcel(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 		return nil, errs
 	}
 	var errs []catalogue.FieldError
-	if cfg.Path == "" {
-		errs = append(errs, catalogue.FieldError{Path: "config.path", Msg: "required"})
-	}
+	fetch, ferrs := newFetcher(cfg.HTTPFile, env, cfg.Path, "path", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "config")
+	errs = append(errs, ferrs...)
 	errs = append(errs, cfg.Sheet.check("config.sheet")...)
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
-	if len(errs) > 0 {
+	if len(cfg.Cells) > 0 && cfg.Sheet.HeaderRow == 1 {
+		errs = append(errs, catalogue.FieldError{Path: "config.cells", Msg: "cells are read above the table: set sheet.header_row"})
+	}
+	for key, cell := range cfg.Cells {
+		errs = append(errs, cell.check("config.cells."+key, true)...)
+		cfg.Cells[key] = cell
+	}
+	if cfg.Form != nil {
+		errs = append(errs, cfg.checkForm("config")...)
+	} else {
+		errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
+	}
+	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".xlsx", ".xlsm", ".xls"}, "config")
+	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &excelCollector{cfg: cfg, env: env}, nil
+	return &excelCollector{fileSet: files, fetcher: fetch, cfg: cfg, env: env}, nil
 }
 
 func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	sheet, err := openSheet(c.env.Dir, c.cfg.Path, c.cfg.Sheet)
+	read := func(dir fs.FS, name string, l Layout) (*Batch, error) { return c.readFile(ctx, m, dir, name, l) }
+	if c.cfg.Form != nil {
+		read = func(dir fs.FS, name string, _ Layout) (*Batch, error) {
+			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form)
+		}
+	}
+	if c.remote() {
+		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
+	}
+	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
+		return read(c.env.Dir, name, l)
+	})
+}
+
+// readFile reads one workbook's table.
+func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
+	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
+		return nil, err
+	}
+	sheet, err := openWorkbook(m, dir, name, c.cfg.Sheet)
+	if err != nil {
+		return nil, err
 	}
 	defer sheet.Close()
-	b, err := m.Bind(c.cfg.Mapping, sheet.Header(), c.cfg.Path)
+	b, err := l.bind(m, sheet.Header(), name)
 	if err != nil {
 		var re *RowError
 		if errors.As(err, &re) && re.Loc.Row == 1 {
@@ -99,7 +143,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		return nil, err
 	}
 	numbers := b.NumberColumns()
-	nf := c.cfg.Mapping.Numbers
+	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)
 	batch := &Batch{}
 	for {
 		cells, row, err := sheet.Next()
@@ -117,7 +161,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 				cells[i] = typedNumber(cells[i], nf)
 			}
 		}
-		batch.Add(b.Row(cells, row))
+		b.AddRow(batch, cells, row)
 	}
 }
 

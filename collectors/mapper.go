@@ -3,6 +3,7 @@ package collectors
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,8 +58,8 @@ func (m Mapping) Check(prefix string) []catalogue.FieldError {
 		add("value", "required, or numerator and denominator")
 	}
 	for d := range m.Dimensions {
-		if !slices.Contains(catalogue.Dimensions, d) {
-			add("dimensions."+d, fmt.Sprintf("%q is not a dimension (have %v)", d, catalogue.Dimensions))
+		if !slices.Contains(catalogue.Dimensions, d) && !dimensionName.MatchString(d) {
+			add("dimensions."+d, fmt.Sprintf("%q is not a dimension (have %v, or one the catalogue declares)", d, catalogue.Dimensions))
 		}
 	}
 	nf := m.Numbers.withDefaults()
@@ -233,6 +234,9 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	b.num = col(mp.Numerator)
 	b.den = col(mp.Denominator)
 	for d, c := range mp.Dimensions {
+		if !m.cat.IsDimension(d) {
+			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("mapping: %q is not a dimension (have %v)", d, m.cat.DimensionNames())}
+		}
 		b.dims[d] = col(c)
 	}
 	if len(missing) > 0 {
@@ -402,11 +406,18 @@ func (m *Mapper) dimension(d, raw string) (string, error) {
 		}
 		return "", fmt.Errorf("unknown block %q", raw)
 	}
+	if dd, ok := m.cat.Dimension(d); ok {
+		return dd.Value(raw)
+	}
 	if raw == "" {
 		return "", fmt.Errorf("empty %s", d)
 	}
 	return raw, nil
 }
+
+// dimensionName is the form of a dimension a catalogue may declare: the
+// catalogue says which it does.
+var dimensionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // ParseNumber reads a number as reports write it: thousands separators,
 // a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces.

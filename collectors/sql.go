@@ -38,6 +38,7 @@ type sqlConfig struct {
 	// one spare while a cancelled query is cleaned up).
 	MaxOpenConns int     `yaml:"max_open_conns"`
 	Mapping      Mapping `yaml:"mapping"`
+	Wide         *Wide   `yaml:"wide"` // instead of mapping: a column per period
 }
 
 type sqlCollector struct {
@@ -69,7 +70,7 @@ func newSQL(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if cfg.MaxOpenConns == 0 {
 		cfg.MaxOpenConns = 2
 	}
-	errs = append(errs, cfg.Mapping.Check("config.mapping")...)
+	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -162,7 +163,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	if err != nil {
 		return nil, err
 	}
-	b, err := m.Bind(c.cfg.Mapping, header, where)
+	b, err := tableLayout(c.cfg.Mapping, c.cfg.Wide).bind(m, header, where)
 	if err != nil {
 		var re *RowError
 		if errors.As(err, &re) {
@@ -179,7 +180,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
-	nf := c.cfg.Mapping.Numbers
+	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)
 	batch := &Batch{}
 	for row := 1; rows.Next(); row++ {
 		if err := rows.Scan(ptrs...); err != nil {
@@ -189,7 +190,7 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 		for i, v := range values {
 			cells[i] = sqlCell(v, numeric[i], nf)
 		}
-		batch.Add(b.Row(cells, row))
+		b.AddRow(batch, cells, row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -189,3 +189,43 @@ func TestDSNSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A crosstab query, a column per month, read as a wide table: the months'
+// own figures summed up into a cumulative KPI.
+func TestSQLWide(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stats.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		`CREATE TABLE tai_khoan (tinh TEXT, thang INTEGER, so_moi INTEGER)`,
+		`INSERT INTO tai_khoan VALUES ('Hà Nội', 8, 100), ('Hà Nội', 9, 50), ('Bắc Giang', 8, 7), ('Bắc Giang', 9, 3)`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	t.Setenv("KPIWATCH_TEST_SQLITE", "file:"+path)
+	c, m := newCatalogueSource(t, cumulativeCatalogue, t.TempDir(), `
+collector: sql
+timeout: 10s
+config:
+  driver: sqlite
+  dsn: {env: KPIWATCH_TEST_SQLITE}
+  query: |
+    SELECT tinh,
+           SUM(CASE WHEN thang = 8 THEN so_moi END) AS "T8/2025",
+           SUM(CASE WHEN thang = 9 THEN so_moi END) AS "T9/2025"
+    FROM tai_khoan GROUP BY tinh
+  wide:
+    dimensions: {province: tinh}
+    kpis: [{kpi: vneid_accounts, values: per_period}]
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["vneid_accounts/Ha Noi/2025-09"].Value != 150 || got["vneid_accounts/Bac Ninh/2025-08"].Value != 7 || len(got) != 4 || len(b.Rejected) != 0 {
+		t.Errorf("got %v, rejected %v", got, b.Rejected)
+	}
+}

@@ -131,6 +131,13 @@ const (
 	PushFailures                 = "kpi_push_failures_total"
 )
 
+// Self-metrics of a source whose path is a folder or a glob: one bad file
+// is rejected whole while the others are read.
+const (
+	CollectorFilesRead     = "kpi_collector_files_read"
+	CollectorFilesRejected = "kpi_collector_files_rejected"
+)
+
 // Recorded series: what the generated recording rules record, named
 // level:metric:operations. Only aggregations across series are recorded:
 // the exporter serves each series' judgement itself.
@@ -146,7 +153,11 @@ const (
 	RecBlockStatus = "block_status:kpi_status:count"
 )
 
-// Recorded lists every recorded series name.
+// RecDimension is the national roll-up of a KPI by a dimension the catalogue
+// declares (service type, channel, ...), e.g. kpi_channel:kpi_value:rollup.
+func RecDimension(dimension string) string { return "kpi_" + dimension + ":kpi_value:rollup" }
+
+// Recorded lists every recorded series name but the declared dimensions' ones.
 var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus}
 
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
@@ -200,4 +211,8 @@ var Help = map[string]string{
 	PushSuccess:                  "Whether the last push to VictoriaMetrics succeeded (1) or failed (0).",
 	PushLastSuccess:              "When a push to VictoriaMetrics last succeeded, in seconds since the epoch.",
 	PushFailures:                 "Pushes to VictoriaMetrics that failed (each is retried with backoff).",
+
+	// Sources whose path is a folder or a glob of files.
+	CollectorFilesRead:     "Files the last refresh of a source read, of a folder or a glob.",
+	CollectorFilesRejected: "Files the last refresh of a source rejected whole (unreadable, no such sheet or column), of a folder or a glob.",
 }

@@ -677,3 +677,27 @@ func TestTimeSeriesShowTheirLegends(t *testing.T) {
 		t.Error("no time series on any board")
 	}
 }
+
+// TestDeclaredDimensionsHaveABreakdown: a catalogue that declares a dimension
+// gets a panel per dimension on the KPI detail board, reading the roll-up the
+// rules record for it and passing the linter rules; the sample, which
+// declares none, gets no such row.
+func TestDeclaredDimensionsHaveABreakdown(t *testing.T) {
+	cat := loadCatalogue(t)
+	declared := *cat
+	declared.Dimensions = []catalogue.DeclaredDimension{{Name: "channel", NameEN: "Channel", NameVI: "Kênh", Values: []string{"Trực tuyến", "Trực tiếp"}}}
+	if strings.Contains(string(buildBoards(t, cat)[conventions.DashboardKPIDetail]), "Breakdowns") {
+		t.Error("the sample declares no dimension, yet its KPI detail board has a breakdowns row")
+	}
+	data := buildBoards(t, &declared)[conventions.DashboardKPIDetail]
+	want := conventions.RecDimension("channel") + `{kpi=\"$kpi\"}`
+	if !strings.Contains(string(data), want) || !strings.Contains(string(data), "Kênh / Channel") {
+		t.Errorf("no breakdown by channel reading %s on the KPI detail board", want)
+	}
+	b := lintBoardOf(t, data)
+	for _, r := range lintRules {
+		for _, problem := range r.check(b) {
+			t.Errorf("%s: %s", r.name, problem)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -69,7 +70,22 @@ func kpiDetail(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		b.WithPanel(provincesRanked())
 		b.WithPanel(provincesTable())
 	}
+	if len(cat.Dimensions) > 0 {
+		b.WithRow(row("Theo phân tổ", "Breakdowns"))
+		for _, d := range cat.Dimensions {
+			b.WithPanel(declaredBreakdown(d))
+		}
+	}
 	return b
+}
+
+// declaredBreakdown is the KPI's national figure by each value of a
+// dimension the catalogue declares (empty for a KPI not broken down by it).
+func declaredBreakdown(d catalogue.DeclaredDimension) *bargauge.PanelBuilder {
+	return newBarGauge(bi(cmp.Or(d.NameVI, d.Name), cmp.Or(d.NameEN, d.Name)),
+		fmt.Sprintf("The KPI nationally, by %s (the %s recording rule); empty for a KPI not broken down by it.", cmp.Or(d.NameEN, d.Name), c.RecDimension(d.Name))).
+		WithTarget(instantSeries("A", "sort_desc("+sel(c.RecDimension(d.Name), thisKPI)+")", "{{"+d.Name+"}}")).
+		Unit("short").ColorScheme(fixedColor(neutral))
 }
 
 // detailQueries are the KPI detail board's figures for the KPI and the

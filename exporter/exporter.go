@@ -43,6 +43,7 @@ type Exporter struct {
 	runCtx   context.Context
 	reloadMu sync.Mutex // one reload at a time
 	page     atomic.Pointer[rendered]
+	judged   atomic.Pointer[judged] // what page was rendered from, for Snapshot
 	renders  chan struct{}
 	reloads  reloadStats
 }
@@ -296,6 +297,7 @@ func (e *Exporter) render() {
 		s.mu.Unlock()
 	}
 	page := render(v)
+	e.judged.Store(&judged{v: v})
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
 	}

@@ -29,6 +29,8 @@ var (
 	descLastSuccess   = desc(conventions.CollectorLastSuccess, sourceLabels)
 	descSeries        = desc(conventions.CollectorSeries, sourceLabels)
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
+	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
+	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
 	descFailures      = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
@@ -41,25 +43,24 @@ func desc(name string, labels []string) *prometheus.Desc {
 func (c selfCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
 
 func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
-	c.e.mu.Lock()
-	rt := c.e.rt
-	c.e.mu.Unlock()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	for _, s := range rt.sources {
-		s.mu.Lock()
-		if s.attempted {
-			gauge(descSuccess, boolValue(s.success), s.cfg.ID, s.cfg.Collector)
-			gauge(descDuration, s.duration.Seconds(), s.cfg.ID, s.cfg.Collector)
-			gauge(descRejected, float64(s.rejected), s.cfg.ID, s.cfg.Collector)
-			gauge(descFailures, float64(s.failures), s.cfg.ID, s.cfg.Collector)
+	for _, s := range c.e.sourceHealth() {
+		if s.Attempted {
+			gauge(descSuccess, boolValue(s.Success), s.ID, s.Collector)
+			gauge(descDuration, s.Duration.Seconds(), s.ID, s.Collector)
+			gauge(descRejected, float64(s.Rejected), s.ID, s.Collector)
+			gauge(descFailures, float64(s.Failures), s.ID, s.Collector)
 		}
-		if !s.lastSuccess.IsZero() {
-			gauge(descLastSuccess, float64(s.lastSuccess.UnixNano())/1e9, s.cfg.ID, s.cfg.Collector)
+		if !s.LastSuccess.IsZero() {
+			gauge(descLastSuccess, float64(s.LastSuccess.UnixNano())/1e9, s.ID, s.Collector)
 		}
-		gauge(descSeries, float64(len(s.series)+len(s.tasks)), s.cfg.ID, s.cfg.Collector)
-		s.mu.Unlock()
+		gauge(descSeries, float64(s.Series), s.ID, s.Collector)
+		if s.Files != nil {
+			gauge(descFilesRead, float64(s.Files[0]), s.ID, s.Collector)
+			gauge(descFilesRejected, float64(s.Files[1]), s.ID, s.Collector)
+		}
 	}
 	c.e.reloads.mu.Lock()
 	gauge(descReloadSuccess, boolValue(c.e.reloads.success))

@@ -35,12 +35,18 @@ func (v verdict) reasonName() string { return reasons[v.reason] }
 
 // judgeSeries judges s against plan at now.
 func judgeSeries(k *catalogue.KPI, plan kpi.Plan, s *Series, now time.Time) verdict {
+	return newVerdict(k, judge(k, plan, s, now), now, suspectChecks(k, s))
+}
+
+// judge is kpi.Judge on a series' latest report and the earlier one its
+// trend is measured from.
+func judge(k *catalogue.KPI, plan kpi.Plan, s *Series, now time.Time) kpi.Judgement {
 	latest := s.Latest()
 	obs := kpi.Observation{Period: latest.Period, Value: latest.Value}
 	if e, ok := s.Earlier(k.Cadence.Period); ok {
 		obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
 	}
-	return newVerdict(k, kpi.Judge(k, plan, &obs, now), now, suspectChecks(k, s))
+	return kpi.Judge(k, plan, &obs, now)
 }
 
 func newVerdict(k *catalogue.KPI, j kpi.Judgement, now time.Time, suspect uint8) verdict {

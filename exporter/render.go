@@ -365,9 +365,21 @@ func renderVerdicts(w *writer, cat *catalogue.Catalogue, f verdictFigure, shard 
 }
 
 // renderNoData writes a no_data status for each expected unit that has
-// never reported: every province for a KPI broken down by province alone,
-// the KPI itself for a national one.
+// never reported.
 func renderNoData(w *writer, v view, plans []kpiPlans) {
+	for i, missing := range unreported(v) {
+		k := &v.cat.KPIs[i]
+		for _, labels := range missing {
+			j := kpi.Judge(k, plans[i].planOf(k, labels), nil, v.now)
+			w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, j.Status)
+		}
+	}
+}
+
+// unreported lists, per KPI, the labels of each expected unit that has never
+// reported: every province for a KPI broken down by province alone, the KPI
+// itself for a national one.
+func unreported(v view) [][][]string {
 	expected := make([][][]string, len(v.cat.KPIs))
 	for i := range v.cat.KPIs {
 		k := &v.cat.KPIs[i]
@@ -393,16 +405,15 @@ func renderNoData(w *writer, v view, plans []kpiPlans) {
 			reported[s.KPI][strings.Join(s.Labels, "\xff")] = true
 		}
 	}
+	missing := make([][][]string, len(v.cat.KPIs))
 	for i := range v.cat.KPIs {
-		k := &v.cat.KPIs[i]
 		for _, labels := range expected[i] {
-			if reported[i][strings.Join(labels, "\xff")] {
-				continue
+			if !reported[i][strings.Join(labels, "\xff")] {
+				missing[i] = append(missing[i], labels)
 			}
-			j := kpi.Judge(k, plans[i].planOf(k, labels), nil, v.now)
-			w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, j.Status)
 		}
 	}
+	return missing
 }
 
 func renderTasks(w *writer, sum collectors.TaskSummary) {

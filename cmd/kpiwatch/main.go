@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	validateFile := validate.Arg("file", "Catalogue file (default: the embedded Project 06 catalogue).").String()
 	gen := newGenerateCommand(app)
 	bf := newBackfillCommand(app)
+	rep := newReportCommand(app)
 
 	cmd, err := app.Parse(args)
 	if terminated {
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return gen.run(stdout, stderr)
 	case bf.cmd.FullCommand():
 		return bf.run(ctx, logger, stdout, stderr)
+	case rep.cmd.FullCommand():
+		return rep.run(ctx, logger, stdout, stderr)
 	default:
 		return serve.run(ctx, logger, slogger)
 	}

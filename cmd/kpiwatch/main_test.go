@@ -144,8 +144,11 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	c := http.DefaultClient
 
 	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })
-	if code, body := get(t, c, base+"/"); code != 200 || !strings.Contains(body, "/metrics") {
-		t.Errorf("landing page: %d %q", code, body)
+	if code, body := get(t, c, base+"/"); code != 200 || !strings.Contains(body, `<a href="/metrics">Metrics</a>`) || !strings.Contains(body, `data-kpi="paid_by_bank"`) {
+		t.Errorf("scorecard: %d %q", code, body)
+	}
+	if code, _ := get(t, c, base+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("an unknown page: %d, want 404", code)
 	}
 	if code, _ := get(t, c, base+"/-/healthy"); code != 200 {
 		t.Errorf("healthy: %d", code)
@@ -209,8 +212,10 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	webCfg := write(t, dir, "web.yml", "tls_server_config:\n  cert_file: "+cert+"\n  key_file: "+key+"\nbasic_auth_users:\n  leader: "+string(hash)+"\n")
 	base := "https://" + serve(t, "--web.config.file="+webCfg)
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	if code, _ := get(t, c, base+"/metrics"); code != http.StatusUnauthorized {
-		t.Errorf("without credentials: %d, want 401", code)
+	for _, path := range []string{"/metrics", "/", "/report"} {
+		if code, _ := get(t, c, base+path); code != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %d, want 401", path, code)
+		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.SetBasicAuth("leader", "s3cret")
@@ -223,6 +228,13 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200 && bytes.Contains(body, []byte("kpi_info{"))
 	})
+	req, _ = http.NewRequest(http.MethodGet, base+"/", nil)
+	req.SetBasicAuth("leader", "s3cret")
+	if resp, err := c.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("the scorecard with credentials: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 }
 
 // selfSigned writes a certificate and key for 127.0.0.1 into dir.

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/kpiwatch/kpiwatch/exporter"
+	kpiweb "github.com/kpiwatch/kpiwatch/web"
 )
 
 // defaultAddress is outside 9100-9999, which the Prometheus project has
@@ -93,11 +94,7 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		}
 	}()
 
-	mux, err := routes(exp, reg, *c.metricsPath, reload)
-	if err != nil {
-		return logFatal(logger, "building the landing page", err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: routes(exp, reg, *c.metricsPath, reload), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(srv, c.web, slogger) }()
 	select {
@@ -114,9 +111,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 	return 0
 }
 
-// routes is the HTTP surface Prometheus users expect: the landing page,
-// metrics, health, readiness and reload.
-func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) (http.Handler, error) {
+// routes is the HTTP surface: the scorecard and briefing pages at /, and
+// what Prometheus users expect: metrics, health, readiness and reload.
+func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, exp.Handler(g))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
@@ -142,20 +139,7 @@ func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, r
 		_, _ = w.Write([]byte("Reloaded.\n"))
 	})
 	if metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "kpiwatch",
-			Description: "Programme KPIs (Project 06) as Prometheus metrics",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", kpiweb.New(exp.Snapshot, kpiweb.Options{MetricsPath: metricsPath}))
 	}
-	return mux, nil
+	return mux
 }

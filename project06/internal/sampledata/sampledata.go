@@ -121,7 +121,8 @@ func Files(cat *catalogue.Catalogue) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, src := range cat.Sources {
 		write, ok := writers[src.ID]
-		if !ok {
+		folder, isFolder := folderWriters[src.ID]
+		if !ok && !isFolder {
 			return nil, fmt.Errorf("source %s: no sample data is generated for it", src.ID)
 		}
 		var cfg struct {
@@ -132,6 +133,16 @@ func Files(cat *catalogue.Catalogue) (map[string][]byte, error) {
 		}
 		if err := src.Config.Decode(&cfg); err != nil {
 			return nil, fmt.Errorf("source %s: %w", src.ID, err)
+		}
+		if isFolder {
+			files, err := folder(cat)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.ID, err)
+			}
+			for name, data := range files {
+				out[cfg.Path+"/"+name] = data
+			}
+			continue
 		}
 		data, err := write(cat)
 		if err != nil {
@@ -193,8 +204,13 @@ var writers = map[string]func(*catalogue.Catalogue) ([]byte, error){
 	"provinces_social_benefits": socialBenefits,
 	"provinces_monthly_report":  provincesMonthlyReport,
 	"moh_e_health_records":      eHealthRecordsDatabase,
-	"most_provincial_dti":       provincialDTI,
 	"roadmap_tasks":             roadmapTasks,
+}
+
+// folderWriters make the files of each source that reads a folder, by
+// source id: each file's name in the folder and its content.
+var folderWriters = map[string]func(*catalogue.Catalogue) (map[string][]byte, error){
+	"most_provincial_dti": provincialDTI,
 }
 
 // table is a CSV file being written.
@@ -816,22 +832,100 @@ func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 }
 
 // provincialDTI is the Ministry of Science and Technology's quarterly
-// digital-transformation score per province: reported under the 34 units
-// only, since a score cannot be summed across merged provinces; dated by the
-// last day of the quarter.
-func provincialDTI(*catalogue.Catalogue) ([]byte, error) {
-	const file = "dti"
-	t := newTable(false, "Mã tỉnh", "Tên tỉnh", "Ngày chốt số liệu", "Điểm")
+// digital-transformation score as each province sends it: a workbook of its
+// own, named by the province, with the quarters across under the year
+// (a header over two rows, the years in merged cells) and the plan beside
+// them. Reported under the 34 units only, since a score cannot be summed
+// across merged provinces.
+func provincialDTI(*catalogue.Catalogue) (map[string][]byte, error) {
+	var quarters []time.Time
 	for q := firstQuarter; !q.After(lastQuarter); q = q.AddDate(0, 3, 0) {
-		n := monthsSince(firstQuarter, q) / 3
-		for _, p := range units.All() {
-			base := 0.6 + 0.08*jitter("dti base", p.Code)
-			growth := 0.037 + 0.02*jitter("dti growth", p.Code)
-			score := math.Min(base+growth*n+0.005*jitter("dti", p.Code, q.Format("2006-01")), 1)
-			t.add(p.Code, spelling(file, p.Code, p.NameVI, q), q.AddDate(0, 3, -1).Format("02/01/2006"), fmt.Sprintf("%.3f", score))
+		quarters = append(quarters, q)
+	}
+	out := map[string][]byte{}
+	for _, p := range units.All() {
+		base := 0.6 + 0.08*jitter("dti base", p.Code)
+		growth := 0.037 + 0.02*jitter("dti growth", p.Code)
+		scores := make([]any, len(quarters))
+		for i, q := range quarters {
+			scores[i] = math.Round(math.Min(base+growth*float64(i)+0.005*jitter("dti", p.Code, q.Format("2006-01")), 1)*1000) / 1000
+		}
+		data, err := dtiWorkbook(p, quarters, scores)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		out["CDS-"+strings.ReplaceAll(p.Name, " ", "-")+".xlsx"] = data
+	}
+	return out, nil
+}
+
+// dtiWorkbook is one province's DTI workbook: the authority and title rows,
+// the header in rows 5 and 6, the score in row 7, a note under it.
+func dtiWorkbook(p units.Province, quarters []time.Time, scores []any) ([]byte, error) {
+	const sheet = "Biểu 01"
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return nil, err
+	}
+	err := f.SetDocProps(&excelize.DocProperties{
+		Title: "Chỉ số chuyển đổi số cấp tỉnh", Creator: "UBND " + p.NameVI, LastModifiedBy: "UBND " + p.NameVI,
+		Created: "2026-11-16T08:00:00Z", Modified: "2026-11-16T08:00:00Z", Language: "vi-VN",
+	})
+	if err != nil {
+		return nil, err
+	}
+	cell := func(col, row int) string {
+		c, _ := excelize.CoordinatesToCellName(col, row)
+		return c
+	}
+	set := func(col, row int, v any) {
+		if err == nil {
+			err = f.SetCellValue(sheet, cell(col, row), v)
 		}
 	}
-	return t.bytes()
+	merge := func(c1, r1, c2, r2 int) {
+		if err == nil {
+			err = f.MergeCell(sheet, cell(c1, r1), cell(c2, r2))
+		}
+	}
+	set(1, 1, "ỦY BAN NHÂN DÂN")
+	set(1, 2, strings.ToUpper(p.NameVI))
+	set(1, 3, "KẾT QUẢ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP TỈNH (DTI)")
+	set(1, 5, "STT")
+	set(2, 5, "Chỉ tiêu")
+	merge(1, 5, 1, 6)
+	merge(2, 5, 2, 6)
+	col := 3
+	for i, q := range quarters {
+		if i == 0 || q.Year() != quarters[i-1].Year() {
+			set(col, 5, fmt.Sprintf("Năm %d", q.Year()))
+			last := col
+			for j := i + 1; j < len(quarters) && quarters[j].Year() == q.Year(); j++ {
+				last++
+			}
+			merge(col, 5, last, 5)
+		}
+		set(col, 6, "Quý "+[]string{"I", "II", "III", "IV"}[(q.Month()-1)/3])
+		col++
+	}
+	set(col, 5, fmt.Sprintf("Kế hoạch năm %d", lastQuarter.Year()))
+	merge(col, 5, col, 6)
+	set(1, 7, 1)
+	set(2, 7, "Chỉ số chuyển đổi số cấp tỉnh")
+	for i, s := range scores {
+		set(3+i, 7, s)
+	}
+	set(col, 7, 0.8)
+	set(1, 8, "Ghi chú: điểm theo thang 0-1, do Bộ Khoa học và Công nghệ đánh giá.")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // roadmapTask is one task of the Project 06 roadmap.

@@ -1,0 +1,50 @@
+package collectors
+
+import (
+	"strings"
+	"testing"
+)
+
+// declaredCatalogue breaks e-health records down by service type (allowed
+// values) and channel (free text) besides province.
+var declaredCatalogue = strings.Replace(strings.Replace(testCatalogue, "kpis:\n", `dimensions:
+  - {name: service_type, name_en: Service type, name_vi: Loại dịch vụ, values: [Khám chữa bệnh, Tiêm chủng, Xét nghiệm]}
+  - {name: channel, name_en: Channel, name_vi: Kênh, free_text: true}
+kpis:
+`, 1), "    owner: moh\n    dimensions: [province]", "    owner: moh\n    dimensions: [province, service_type, channel]", 1)
+
+// A declared dimension's values are matched as the catalogue spells them,
+// an unknown one rejected naming the allowed; free text is kept as given.
+func TestDeclaredDimensions(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "hs.csv", "Tỉnh;Loại dịch vụ;Kênh;Kỳ;Số hồ sơ\n"+
+		"Hà Nội;KHÁM CHỮA BỆNH;VNeID;10/2025;1.000\n"+
+		"Hà Nội;tiem chung;Cổng DVC  quốc gia;10/2025;2.000\n"+
+		"Huế;Phẫu thuật;VNeID;10/2025;3\n"+
+		"Huế;Xét nghiệm;;10/2025;4\n")
+	c, m := newCatalogueSource(t, declaredCatalogue, dir, `
+collector: csv
+config:
+  path: hs.csv
+  delimiter: ";"
+  mapping:
+    kpi: ehealth_records
+    date: Kỳ
+    value: Số hồ sơ
+    dimensions: {province: Tỉnh, service_type: Loại dịch vụ, channel: Kênh}
+    numbers: {decimal: ","}
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["ehealth_records/Ha Noi,Khám chữa bệnh,VNeID/2025-10"].Value != 1000 || got["ehealth_records/Ha Noi,Tiêm chủng,Cổng DVC quốc gia/2025-10"].Value != 2000 || len(got) != 2 {
+		t.Errorf("got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected),
+		`hs.csv: row 4, column "Loại dịch vụ": unknown service_type "Phẫu thuật" (allowed: Khám chữa bệnh, Tiêm chủng, Xét nghiệm)`,
+		`hs.csv: row 5, column "Kênh": empty channel`)
+
+	c, m = newCatalogueSource(t, declaredCatalogue, dir, "collector: csv\nconfig:\n  path: hs.csv\n  delimiter: \";\"\n  mapping: {kpi: ehealth_records, date: Kỳ, value: Số hồ sơ, dimensions: {province: Tỉnh, gender: Kênh}}")
+	if _, err := c.Collect(t.Context(), m); err == nil || !strings.Contains(err.Error(), `mapping: "gender" is not a dimension`) {
+		t.Errorf("a dimension the catalogue does not declare: %v", err)
+	}
+}

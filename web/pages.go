@@ -1,0 +1,524 @@
+package web
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/units"
+)
+
+var (
+	mKPI      = msg{"Chỉ tiêu", "KPI"}
+	mBlock    = msg{"Khối", "Block"}
+	mOwner    = msg{"Cơ quan chủ trì", "Owner"}
+	mStatus   = msg{"Tình trạng", "Status"}
+	mUnits    = msg{"Các đơn vị", "Units"}
+	mValue    = msg{"Giá trị", "Value"}
+	mPlan     = msg{"Kế hoạch", "Plan"}
+	mTarget   = msg{"Mục tiêu", "Target"}
+	mDeadline = msg{"Hạn", "Deadline"}
+	mDaysLeft = msg{"Còn (ngày)", "Days left"}
+	mLast     = msg{"Kỳ báo cáo gần nhất", "Last report"}
+	mTrend    = msg{"Xu hướng", "Trend"}
+	mGap      = msg{"Chậm so với KH", "Behind plan"}
+	mForecast = msg{"Dự báo đến hạn", "Forecast at deadline"}
+	mProvince = msg{"Tỉnh, thành phố", "Province"}
+	mAll      = msg{"Tất cả", "All"}
+	mFilter   = msg{"Lọc", "Filter"}
+	mNone     = msg{"Không có.", "None."}
+)
+
+func (r *request) owner(id string) string {
+	for _, o := range r.snap.Catalogue.Owners {
+		if o.ID == id {
+			return r.l.pick(o.NameVI, o.Name)
+		}
+	}
+	return id
+}
+
+func (r *request) kpiName(k *catalogue.KPI) string { return r.l.pick(k.NameVI, k.Name) }
+
+func (r *request) cols(ms ...msg) []col {
+	out := make([]col, len(ms))
+	for i, m := range ms {
+		out[i] = col{Label: r.l.t(m)}
+	}
+	return out
+}
+
+// numCols marks columns as figures (right-aligned).
+func numCols(cs []col, idx ...int) []col {
+	for _, i := range idx {
+		cs[i].Num = true
+	}
+	return cs
+}
+
+// kpiCells are the figures of a KPI's row, the same on the scorecard and
+// its own page.
+func (r *request) kpiRow(s *kpiSummary) row {
+	k, l := s.jk.KPI, r.l
+	days, daysCSV, deadline := "–", "", "–"
+	if !s.deadline.IsZero() {
+		n := daysLeft(s.deadline, r.now())
+		days, daysCSV, deadline = l.days(n), strconv.Itoa(n), l.date(s.target.By)
+	}
+	target := "–"
+	if len(s.jk.Plan.Milestones) > 0 {
+		target = l.value(k, s.target.Value)
+	}
+	st := statusCell(l, s.status)
+	if s.national != nil && s.national.Judgement.Reason != "" {
+		st.Sub = l.t(reasonWords[s.national.Judgement.Reason])
+	}
+	gap := ""
+	if s.gap > 0 {
+		gap = l.gap(k, s.gap)
+	}
+	return row{
+		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(s.target.Value)),
+		Cells: []cell{
+			{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
+			{Text: r.owner(k.Owner), Sub: l.block(k.Block), CSV: k.Owner + " (" + k.Block + ")"},
+			st,
+			{SVG: r.statusBar(s), CSV: countsCSV(s.counts)},
+			{Text: l.value(k, s.value), CSV: raw(s.value)},
+			{Text: l.value(k, s.plan), CSV: raw(s.plan)},
+			{Text: gap, CSV: raw(s.gap)},
+			{Text: target, CSV: raw(s.target.Value)},
+			{Text: deadline, CSV: dateCSV(s.target.By)},
+			{Text: days, CSV: daysCSV},
+			{Text: l.period(k.Cadence.Period, s.last), CSV: dateCSV(s.last)},
+			{SVG: sparkline(l, k, s.history), Text: "–", CSV: " "},
+		},
+	}
+}
+
+func (r *request) kpiCols() []col {
+	return numCols(r.cols(mKPI, msg{"Cơ quan chủ trì (khối)", "Owner (block)"}, mStatus, mUnits, mValue, mPlan, mGap, mTarget, mDeadline, mDaysLeft, mLast, mTrend), 4, 5, 6, 7, 9)
+}
+
+func countsCSV(c map[string]int) string {
+	var parts []string
+	for _, s := range statusStyles {
+		if c[s.status] > 0 {
+			parts = append(parts, s.status+"="+strconv.Itoa(c[s.status]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func dateCSV(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+// statusBar shows how many of a KPI's units stand at each status, as one bar.
+func (r *request) statusBar(s *kpiSummary) template.HTML {
+	total := 0
+	for _, n := range s.counts {
+		total += n
+	}
+	if total <= 1 {
+		return ""
+	}
+	const w, h = 72.0, 12.0
+	var b, label strings.Builder
+	x := 0.0
+	for _, st := range statusStyles {
+		n := s.counts[st.status]
+		if n == 0 {
+			continue
+		}
+		dw := w * float64(n) / float64(total)
+		fmt.Fprintf(&b, `<rect x="%.1f" width="%.1f" height="%g" fill="%s"/>`, x, dw, h, st.bg)
+		x += dw
+		if label.Len() > 0 {
+			label.WriteString(", ")
+		}
+		fmt.Fprintf(&label, "%d %s", n, r.l.t(st.word))
+	}
+	t := html.EscapeString(label.String())
+	return template.HTML(fmt.Sprintf(`<svg width="%g" height="%g" role="img" aria-label="%s"><title>%s</title>%s</svg>`, w, h, t, t, b.String()))
+}
+
+// selectField is a filter: a select with a label, "All" first.
+func (r *request) selectField(name string, label msg, values, labels []string) field {
+	f := field{ID: "f-" + name, Name: name, Label: r.l.t(label), Options: []option{{Value: "", Label: r.l.t(mAll)}}}
+	for i, v := range values {
+		f.Options = append(f.Options, option{Value: v, Label: labels[i], Selected: r.q.Get(name) == v})
+	}
+	return f
+}
+
+// langHidden keeps the language across a filter's submit.
+func (r *request) langHidden() []link {
+	if r.l == en {
+		return []link{{"lang", string(en)}}
+	}
+	return nil
+}
+
+func scorecardPage(r *request) (*page, error) {
+	snap, l := r.snap, r.l
+	block, owner, status := r.q.Get("block"), r.q.Get("owner"), r.q.Get("status")
+	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu", "KPIs"}), Cols: r.kpiCols(), Empty: l.t(msg{"Không có chỉ tiêu nào khớp bộ lọc.", "No KPI matches the filters."})}
+	var provinceKPIs []*exporter.JudgedKPI
+	for i := range snap.KPIs {
+		jk := &snap.KPIs[i]
+		if slices.Equal(jk.KPI.Dimensions, []string{catalogue.DimProvince}) {
+			provinceKPIs = append(provinceKPIs, jk)
+		}
+		s := summarise(jk, r.now())
+		if (block != "" && jk.KPI.Block != block) || (owner != "" && jk.KPI.Owner != owner) || (status != "" && s.status != status) {
+			continue
+		}
+		t.Rows = append(t.Rows, r.kpiRow(&s))
+	}
+	var blocks, blockNames, owners, ownerNames, statuses, statusNames, mapIDs, mapNames []string
+	for _, b := range catalogue.Blocks {
+		blocks, blockNames = append(blocks, b), append(blockNames, l.block(b))
+	}
+	for _, o := range snap.Catalogue.Owners {
+		owners, ownerNames = append(owners, o.ID), append(ownerNames, l.pick(o.NameVI, o.Name))
+	}
+	for _, s := range statusStyles {
+		statuses, statusNames = append(statuses, s.status), append(statusNames, l.t(s.word))
+	}
+	for _, jk := range provinceKPIs {
+		mapIDs, mapNames = append(mapIDs, jk.KPI.ID), append(mapNames, r.kpiName(jk.KPI))
+	}
+	filters := &form{Action: "/", Submit: l.t(mFilter), Hidden: r.langHidden(), Fields: []field{
+		r.selectField("block", mBlock, blocks, blockNames),
+		r.selectField("owner", mOwner, owners, ownerNames),
+		r.selectField("status", mStatus, statuses, statusNames),
+	}}
+	p := &page{
+		Title:    l.t(msg{"Bảng tổng hợp chỉ tiêu", "KPI scorecard"}),
+		Intro:    l.t(msg{"Mỗi chỉ tiêu mang tình trạng xấu nhất trong các đơn vị báo cáo; giá trị là số liệu toàn quốc (tỷ lệ: tổng tử số trên tổng mẫu số).", "Each KPI shows the worst status among the units reporting it; the value is the national figure (ratios: the sum of numerators over the sum of denominators)."}),
+		Sections: []*section{{Form: filters, Tables: []*table{t}}},
+	}
+	if len(provinceKPIs) > 0 {
+		p.Sections = append(p.Sections, r.provinceSection(provinceKPIs, mapIDs, mapNames))
+	}
+	return p, nil
+}
+
+// provinceSection is the tile map for one province KPI (?map=) and every
+// province's count of KPIs by status.
+func (r *request) provinceSection(provinceKPIs []*exporter.JudgedKPI, ids, names []string) *section {
+	l := r.l
+	shown := provinceKPIs[0]
+	for _, jk := range provinceKPIs {
+		if jk.KPI.ID == r.q.Get("map") {
+			shown = jk
+		}
+	}
+	byProvince := map[string]map[string]int{}
+	for _, jk := range provinceKPIs {
+		for i := range jk.Series {
+			p := jk.Series[i].Labels[0]
+			if byProvince[p] == nil {
+				byProvince[p] = map[string]int{}
+			}
+			byProvince[p][jk.Series[i].Judgement.Status]++
+		}
+	}
+	t := &table{ID: "provinces", Caption: l.t(msg{"Số chỉ tiêu theo tình trạng ở mỗi tỉnh, thành phố", "KPIs by status in each province"}),
+		Cols: numCols(r.cols(mProvince, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word,
+			styleOf(conventions.StatusOnTrack).word, styleOf(conventions.StatusAchieved).word, styleOf(conventions.StatusStale).word, styleOf(conventions.StatusNoData).word), 1, 2, 3, 4, 5, 6)}
+	for _, p := range units.All() {
+		c := byProvince[p.Name]
+		cells := []cell{{Text: l.province(p), Href: r.url("/province/" + p.Code), CSV: p.Name}}
+		for _, s := range []string{conventions.StatusMissed, conventions.StatusAtRisk, conventions.StatusOnTrack, conventions.StatusAchieved, conventions.StatusStale, conventions.StatusNoData} {
+			cells = append(cells, cell{Text: strconv.Itoa(c[s])})
+		}
+		t.Rows = append(t.Rows, row{Attrs: attrs("province", p.Name, "missed", strconv.Itoa(c[conventions.StatusMissed]), "at_risk", strconv.Itoa(c[conventions.StatusAtRisk])), Cells: cells})
+	}
+	hidden := r.langHidden()
+	for _, k := range []string{"block", "owner", "status"} {
+		if v := r.q.Get(k); v != "" {
+			hidden = append(hidden, link{k, v})
+		}
+	}
+	return &section{
+		Heading: l.t(msg{"Tỉnh, thành phố", "Provinces"}),
+		Form:    &form{Action: "/", Submit: l.t(msg{"Xem", "Show"}), Hidden: hidden, Fields: []field{r.mapField(ids, names, shown.KPI.ID)}},
+		Side:    r.kpiMap(shown),
+		Tables:  []*table{t},
+	}
+}
+
+func (r *request) mapField(ids, names []string, selected string) field {
+	f := field{ID: "f-map", Name: "map", Label: r.l.t(msg{"Bản đồ theo chỉ tiêu", "Map of KPI"})}
+	for i, id := range ids {
+		f.Options = append(f.Options, option{Value: id, Label: names[i], Selected: id == selected})
+	}
+	return f
+}
+
+// kpiMap is the tile map of a province KPI's statuses.
+func (r *request) kpiMap(jk *exporter.JudgedKPI) template.HTML {
+	status := map[string]string{}
+	for i := range jk.Series {
+		status[jk.Label(&jk.Series[i], catalogue.DimProvince)] = jk.Series[i].Judgement.Status
+	}
+	return tileMap(r.l, r.kpiName(jk.KPI), status, func(p units.Province) string { return r.url("/province/" + p.Code) })
+}
+
+func (r *request) findKPI(id string) (*exporter.JudgedKPI, error) {
+	for i := range r.snap.KPIs {
+		if r.snap.KPIs[i].KPI.ID == id {
+			return &r.snap.KPIs[i], nil
+		}
+	}
+	return nil, errNotFound
+}
+
+func kpiPage(r *request) (*page, error) {
+	jk, err := r.findKPI(r.param("id"))
+	if err != nil {
+		return nil, err
+	}
+	k, l := jk.KPI, r.l
+	s := summarise(jk, r.now())
+	summary := &table{ID: "kpi", Caption: l.t(msg{"Toàn quốc", "Nationally"}), Cols: r.kpiCols(), Rows: []row{r.kpiRow(&s)}}
+	p := &page{
+		Title: r.kpiName(k),
+		Intro: fmt.Sprintf("%s · %s: %s · %s", k.Description, l.t(mOwner), r.owner(k.Owner), l.block(k.Block)),
+		Sections: []*section{
+			{Tables: []*table{summary}},
+			{Heading: l.t(msg{"Số liệu toàn quốc theo thời gian, so với kế hoạch (nét đứt) và mục tiêu (chấm đỏ)", "The national figure over time against the plan (dashed) and targets (red dots)"}),
+				Chart: trendChart(l, k, s.history, jk.Plan, r.now())},
+		},
+	}
+	if len(k.Dimensions) > 0 {
+		sec := &section{Heading: l.t(msg{"Các đơn vị, xếp theo mức độ hoàn thành", "Every unit, ranked by how far it has come"}), Tables: []*table{r.unitsTable(jk)}}
+		if slices.Contains(k.Dimensions, catalogue.DimProvince) && len(k.Dimensions) == 1 {
+			sec.Side = r.kpiMap(jk)
+		}
+		p.Sections = append(p.Sections, sec)
+	}
+	targets := &table{ID: "targets", Caption: l.t(msg{"Các mục tiêu", "Targets"}), Cols: numCols(r.cols(mDeadline, mTarget, msg{"Đơn vị", "Unit"}, msg{"Quyết định", "Decision"}, msg{"Hiệu lực từ", "Effective"}), 1)}
+	for _, tg := range k.Targets {
+		unit := ""
+		for d, v := range tg.Unit {
+			unit += d + "=" + v
+		}
+		targets.Rows = append(targets.Rows, row{Cells: []cell{{Text: l.date(tg.By.Time), CSV: tg.By.Format("2006-01-02")}, {Text: l.value(k, tg.Value), CSV: raw(tg.Value)}, {Text: unit}, {Text: tg.Decision}, {Text: l.date(tg.Effective.Time)}}})
+	}
+	p.Sections = append(p.Sections, &section{Tables: []*table{targets}})
+	return p, nil
+}
+
+// unitName is how a series' unit shows: a province or ministry by name.
+func (r *request) unitName(jk *exporter.JudgedKPI, s *exporter.JudgedSeries) (string, string) {
+	if len(s.Labels) == 0 {
+		return r.l.t(msg{"Toàn quốc", "National"}), ""
+	}
+	var parts []string
+	href := ""
+	for i, d := range jk.KPI.Dimensions {
+		v := s.Labels[i]
+		switch d {
+		case catalogue.DimProvince:
+			if p, err := units.Match(v); err == nil {
+				href = r.url("/province/" + p.Code)
+				v = r.l.province(p)
+			}
+		case catalogue.DimMinistry:
+			v = r.owner(v)
+		}
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, ", "), href
+}
+
+// seriesCols are the columns of a table of series: the first names the
+// series (a unit or a KPI).
+func (r *request) seriesCols(first msg) []col {
+	return numCols(r.cols(first, msg{"Hạng", "Rank"}, mStatus, mValue, mTarget, mGap, mForecast, mLast, mTrend), 1, 3, 4, 5, 6)
+}
+
+// seriesRow is one series with its judgement and its rank among the KPI's
+// units (pos, from 0); name is the first cell.
+func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, pos int, name cell) row {
+	k, l := jk.KPI, r.l
+	p, reported := s.Latest()
+	value := math.NaN()
+	if reported {
+		value = p.Value
+	}
+	m, _ := s.Plan.Governing(r.now())
+	st := statusCell(l, s.Judgement.Status)
+	if s.Judgement.Reason != "" {
+		st.Sub = l.t(reasonWords[s.Judgement.Reason])
+	}
+	gap, forecast, rank := "", "", "–"
+	if s.Gap > 0 {
+		gap = l.gap(k, s.Gap)
+	}
+	if !math.IsNaN(s.Forecast) {
+		forecast = l.value(k, s.Forecast)
+	}
+	if reported {
+		rank = strconv.Itoa(pos + 1)
+	}
+	var hist []figure
+	for _, h := range s.History {
+		hist = append(hist, figure{h.Period, h.Value})
+	}
+	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Judgement.Status, conventions.LabelReason, s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
+	for di, d := range k.Dimensions {
+		labels = append(labels, d, s.Labels[di])
+	}
+	return row{Attrs: attrs(labels...), Cells: []cell{
+		name,
+		{Text: rank},
+		st,
+		{Text: l.value(k, value), CSV: raw(value)},
+		{Text: l.value(k, m.Value), CSV: raw(m.Value)},
+		{Text: gap, CSV: raw(s.Gap)},
+		{Text: forecast, CSV: raw(s.Forecast)},
+		{Text: l.period(k.Cadence.Period, p.Period), CSV: dateCSV(p.Period)},
+		{SVG: sparkline(l, k, hist), CSV: " "},
+	}}
+}
+
+// unitsTable ranks a KPI's series with their judgement.
+func (r *request) unitsTable(jk *exporter.JudgedKPI) *table {
+	t := &table{ID: "units", Caption: r.l.t(msg{"Xếp hạng các đơn vị", "Units ranked"}), Cols: r.seriesCols(msg{"Đơn vị", "Unit"})}
+	for i, s := range ranked(jk, r.now()) {
+		name, href := r.unitName(jk, s)
+		t.Rows = append(t.Rows, r.seriesRow(jk, s, i, cell{Text: name, Href: href, CSV: strings.Join(s.Labels, ",")}))
+	}
+	return t
+}
+
+func provincePage(r *request) (*page, error) {
+	var prov units.Province
+	for _, p := range units.All() {
+		if p.Code == r.param("code") {
+			prov = p
+		}
+	}
+	if prov.Code == "" {
+		return nil, errNotFound
+	}
+	l := r.l
+	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu của tỉnh, thành phố (hạng trong 34 tỉnh, thành phố)", "The province's KPIs (rank among the 34 provinces)"}), Empty: l.t(mNone), Cols: r.seriesCols(mKPI)}
+	for i := range r.snap.KPIs {
+		jk := &r.snap.KPIs[i]
+		if !slices.Contains(jk.KPI.Dimensions, catalogue.DimProvince) {
+			continue
+		}
+		for pos, s := range ranked(jk, r.now()) {
+			if jk.Label(s, catalogue.DimProvince) == prov.Name {
+				t.Rows = append(t.Rows, r.seriesRow(jk, s, pos, cell{Text: r.kpiName(jk.KPI), Href: r.url("/kpi/" + jk.KPI.ID), CSV: jk.KPI.ID}))
+			}
+		}
+	}
+	return &page{Title: l.province(prov), Intro: fmt.Sprintf("%s · %s %s", prov.Name, l.t(msg{"mã", "code"}), prov.Code), Sections: []*section{{Tables: []*table{t}}}}, nil
+}
+
+func tasksPage(r *request) (*page, error) {
+	l := r.l
+	owners, overdue := r.tasksTables(r.snap.TaskSum, r.snap.Tasks)
+	return &page{Title: l.t(msg{"Nhiệm vụ quá hạn theo cơ quan", "Overdue tasks by owner"}), Sections: []*section{{Tables: []*table{owners, overdue}}}}, nil
+}
+
+// tasksTables are the roadmap's counts by owner and its overdue tasks,
+// longest overdue first.
+func (r *request) tasksTables(sum collectors.TaskSummary, tasks []collectors.Task) (*table, *table) {
+	l := r.l
+	type counts struct {
+		block                string
+		total, overdue, late int
+	}
+	by := map[string]*counts{}
+	get := func(owner, block string) *counts {
+		if by[owner] == nil {
+			by[owner] = &counts{block: block}
+		}
+		return by[owner]
+	}
+	for _, c := range sum.ByStatus {
+		get(c.Owner, c.Block).total += c.Count
+	}
+	for _, c := range sum.Overdue {
+		get(c.Owner, c.Block).overdue += c.Count
+	}
+	for _, c := range sum.DoneLate {
+		get(c.Owner, c.Block).late += c.Count
+	}
+	ids := make([]string, 0, len(by))
+	for id := range by {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if by[ids[i]].overdue != by[ids[j]].overdue {
+			return by[ids[i]].overdue > by[ids[j]].overdue
+		}
+		return ids[i] < ids[j]
+	})
+	owners := &table{ID: "owners", Caption: l.t(msg{"Theo cơ quan chủ trì", "By owner"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(mOwner, mBlock, msg{"Quá hạn", "Overdue"}, msg{"Hoàn thành muộn", "Done late"}, msg{"Tổng số nhiệm vụ", "Tasks"}), 2, 3, 4)}
+	for _, id := range ids {
+		c := by[id]
+		owners.Rows = append(owners.Rows, row{Attrs: attrs("owner", id, "overdue", strconv.Itoa(c.overdue)), Cells: []cell{
+			{Text: r.owner(id), CSV: id}, {Text: l.block(c.block), CSV: c.block}, {Text: strconv.Itoa(c.overdue)}, {Text: strconv.Itoa(c.late)}, {Text: strconv.Itoa(c.total)},
+		}})
+	}
+	titles := map[string]string{}
+	for _, t := range tasks {
+		titles[t.ID] = t.Title
+	}
+	list := slices.Clone(sum.Tasks)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Days > list[j].Days })
+	overdue := &table{ID: "overdue", Caption: l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(msg{"Nhiệm vụ", "Task"}, msg{"Nội dung", "Title"}, mOwner, mDeadline, msg{"Quá hạn (ngày)", "Days overdue"}), 4)}
+	for _, t := range list {
+		overdue.Rows = append(overdue.Rows, row{Attrs: attrs("task", t.Task, "days", strconv.Itoa(t.Days)), Cells: []cell{
+			{Text: t.Task}, {Text: titles[t.Task]}, {Text: r.owner(t.Owner), CSV: t.Owner}, {Text: l.date(t.Due), CSV: dateCSV(t.Due)}, {Text: strconv.Itoa(t.Days)},
+		}})
+	}
+	return owners, overdue
+}
+
+func sourcesPage(r *request) (*page, error) {
+	l := r.l
+	t := &table{ID: "sources", Caption: l.t(msg{"Các nguồn dữ liệu", "Data sources"}),
+		Cols: numCols(r.cols(msg{"Nguồn", "Source"}, msg{"Bộ thu thập", "Collector"}, mStatus, msg{"Lần đọc thành công gần nhất", "Last success"}, msg{"Thời gian đọc (giây)", "Duration (s)"}, msg{"Chuỗi số liệu", "Series"}, msg{"Dòng bị từ chối", "Rows rejected"}, msg{"Lỗi liên tiếp", "Failures in a row"}), 4, 5, 6, 7)}
+	for _, s := range r.snap.Sources {
+		state, class := l.t(msg{"Chưa đọc", "Not yet read"}), conventions.StatusNoData
+		switch {
+		case s.Attempted && s.Success:
+			state, class = l.t(msg{"Tốt", "OK"}), conventions.StatusAchieved
+		case s.Attempted:
+			state, class = l.t(msg{"Lỗi", "Failing"}), conventions.StatusMissed
+		}
+		last := "–"
+		if !s.LastSuccess.IsZero() {
+			last = s.LastSuccess.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		}
+		t.Rows = append(t.Rows, row{Attrs: attrs("source", s.ID, "success", strconv.FormatBool(s.Success)), Cells: []cell{
+			{Text: s.ID}, {Text: s.Collector}, {Text: state, Status: class, CSV: strconv.FormatBool(s.Success)}, {Text: last},
+			{Text: l.number(s.Duration.Seconds(), 3), CSV: raw(s.Duration.Seconds())}, {Text: strconv.Itoa(s.Series)}, {Text: strconv.Itoa(s.Rejected)}, {Text: strconv.Itoa(s.Failures)},
+		}})
+	}
+	return &page{Title: l.t(msg{"Tình trạng các nguồn dữ liệu", "Source health"}), Sections: []*section{{Tables: []*table{t}}}}, nil
+}

@@ -1,0 +1,297 @@
+package web
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/units"
+)
+
+// briefingDay is the day of the following month the working group's
+// briefing on a month is judged on: monthly reports are due by the 15th.
+const briefingDay = 15
+
+// ParsePeriod reads a briefing period, YYYY-MM.
+func ParsePeriod(s string) (time.Time, error) {
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return time.Time{}, &httpError{400, msg{"Kỳ báo cáo phải có dạng YYYY-MM, ví dụ 2026-10: " + strconv.Quote(s), "the period must be YYYY-MM, e.g. 2026-10: " + strconv.Quote(s)}}
+	}
+	return t, nil
+}
+
+// LastPeriod is the latest month whose reports were due by now.
+func LastPeriod(now time.Time) time.Time {
+	m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	if now.Day() <= briefingDay {
+		m = m.AddDate(0, -1, 0)
+	}
+	return m
+}
+
+// briefingAt is when the briefing on the month starting at p is judged: the
+// end of the due day, or now if that is still ahead.
+func briefingAt(p, now time.Time) time.Time {
+	return minTime(p.AddDate(0, 1, briefingDay), now)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func reportPage(r *request) (*page, error) {
+	period := LastPeriod(r.now())
+	if s := r.q.Get("period"); s != "" {
+		var err error
+		if period, err = ParsePeriod(s); err != nil {
+			return nil, err
+		}
+	}
+	l := r.l
+	curSnap := r.snap.AsOf(briefingAt(period, r.snap.Now))
+	prevSnap := r.snap.AsOf(briefingAt(period.AddDate(0, -1, 0), r.snap.Now))
+	cur := &request{snap: curSnap, l: l, q: r.q, path: r.path, param: r.param}
+	month := l.period(catalogue.Monthly, period)
+	p := &page{
+		Print: true,
+		Title: l.t(msg{"Báo cáo tháng ", "Monthly briefing, "}) + month,
+		Intro: l.t(msg{"Đánh giá theo số liệu các kỳ đã kết thúc đến hết ngày ", "Judged on the reports of periods ended by the end of "}) + l.date(curSnap.Now.Add(-time.Second)) +
+			l.t(msg{"; so sánh với kỳ trước (", "; compared with the month before ("}) + l.date(prevSnap.Now.Add(-time.Second)) + ").",
+	}
+	curSum := make([]kpiSummary, len(curSnap.KPIs))
+	prevSum := make([]kpiSummary, len(prevSnap.KPIs))
+	for i := range curSnap.KPIs {
+		curSum[i] = summarise(&curSnap.KPIs[i], curSnap.Now)
+		prevSum[i] = summarise(&prevSnap.KPIs[i], prevSnap.Now)
+	}
+
+	// Where the KPIs stand, now and a month before.
+	summary := &table{ID: "summary", Caption: l.t(msg{"Số chỉ tiêu theo tình trạng", "KPIs by status"}),
+		Cols: numCols(r.cols(mStatus, msg{"Kỳ này", "This month"}, msg{"Kỳ trước", "Month before"}), 1, 2)}
+	for _, st := range statusStyles {
+		n, m := 0, 0
+		for i := range curSum {
+			if curSum[i].status == st.status {
+				n++
+			}
+			if prevSum[i].status == st.status {
+				m++
+			}
+		}
+		summary.Rows = append(summary.Rows, row{Attrs: attrs("status", st.status, "now", strconv.Itoa(n)), Cells: []cell{statusCell(l, st.status), {Text: strconv.Itoa(n)}, {Text: strconv.Itoa(m)}}})
+	}
+
+	// Status changes, series by series, those that worsened first.
+	changes := &table{ID: "changes", Caption: l.t(msg{"Thay đổi tình trạng so với kỳ trước", "Status changes since the month before"}), Empty: l.t(mNone),
+		Cols: r.cols(mKPI, msg{"Đơn vị", "Unit"}, msg{"Kỳ trước", "Before"}, msg{"Kỳ này", "Now"})}
+	type change struct {
+		jk       *exporter.JudgedKPI
+		s        *exporter.JudgedSeries
+		from, to string
+	}
+	var chs []change
+	for i := range curSnap.KPIs {
+		before := map[string]string{}
+		for _, s := range prevSnap.KPIs[i].Series {
+			before[strings.Join(s.Labels, "\xff")] = s.Judgement.Status
+		}
+		jk := &curSnap.KPIs[i]
+		for j := range jk.Series {
+			s := &jk.Series[j]
+			from, ok := before[strings.Join(s.Labels, "\xff")]
+			if !ok {
+				from = conventions.StatusNoData
+			}
+			if from != s.Judgement.Status {
+				chs = append(chs, change{jk, s, from, s.Judgement.Status})
+			}
+		}
+	}
+	sort.SliceStable(chs, func(i, j int) bool {
+		wi, wj := rank(chs[i].to) < rank(chs[i].from), rank(chs[j].to) < rank(chs[j].from)
+		return wi && !wj
+	})
+	for _, c := range chs {
+		name, href := cur.unitName(c.jk, c.s)
+		changes.Rows = append(changes.Rows, row{Attrs: attrs("kpi", c.jk.KPI.ID, "from", c.from, "to", c.to), Cells: []cell{
+			{Text: r.kpiName(c.jk.KPI), Href: r.url("/kpi/" + c.jk.KPI.ID), CSV: c.jk.KPI.ID}, {Text: name, Href: href, CSV: strings.Join(c.s.Labels, ",")},
+			statusCell(l, c.from), statusCell(l, c.to),
+		}})
+	}
+
+	// KPIs missed and at risk, with their gap and days left.
+	lagging := &table{ID: "lagging", Caption: l.t(msg{"Chỉ tiêu không đạt và có nguy cơ", "KPIs missed and at risk"}), Cols: cur.kpiCols(), Empty: l.t(mNone)}
+	for _, st := range []string{conventions.StatusMissed, conventions.StatusAtRisk} {
+		for i := range curSum {
+			if curSum[i].status == st {
+				lagging.Rows = append(lagging.Rows, cur.kpiRow(&curSum[i]))
+			}
+		}
+	}
+	// On A4 the last report and the trend give way.
+	lagging.dropCols(10, 11)
+
+	provinces, ministries := cur.laggingUnits(curSum)
+	_, tasks := cur.tasksTables(curSnap.TaskSum, curSnap.Tasks)
+	tasks.ID = "tasks"
+	p.Sections = []*section{
+		{Heading: l.t(msg{"Tổng quan", "Overview"}), Tables: []*table{summary}},
+		{Heading: l.t(msg{"Thay đổi", "Changes"}), Tables: []*table{changes}},
+		{Heading: l.t(msg{"Cần chú ý", "Needing attention"}), Tables: []*table{lagging}},
+		{Heading: l.t(msg{"Đơn vị chậm nhất", "Lagging most"}), Tables: []*table{provinces, ministries}},
+		{Heading: l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"}), Tables: []*table{tasks}},
+		{Heading: l.t(msg{"Chưa báo cáo", "Not reported"}), Tables: []*table{cur.unreportedTable(period)}},
+	}
+	return p, nil
+}
+
+// laggingUnits ranks the provinces and the owning ministries by the KPIs
+// they have missed or are at risk on.
+func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
+	l := r.l
+	type tally struct {
+		missed, atRisk int
+		kpis           []string
+	}
+	byProvince := map[string]*tally{}
+	for i := range r.snap.KPIs {
+		jk := &r.snap.KPIs[i]
+		if !slices.Contains(jk.KPI.Dimensions, catalogue.DimProvince) {
+			continue
+		}
+		for j := range jk.Series {
+			s := &jk.Series[j]
+			st := s.Judgement.Status
+			if st != conventions.StatusMissed && st != conventions.StatusAtRisk {
+				continue
+			}
+			p := jk.Label(s, catalogue.DimProvince)
+			if byProvince[p] == nil {
+				byProvince[p] = &tally{}
+			}
+			t := byProvince[p]
+			if st == conventions.StatusMissed {
+				t.missed++
+			} else {
+				t.atRisk++
+			}
+			t.kpis = append(t.kpis, r.kpiName(jk.KPI))
+		}
+	}
+	names := make([]string, 0, len(byProvince))
+	for p := range byProvince {
+		names = append(names, p)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := byProvince[names[i]], byProvince[names[j]]
+		if a.missed+a.atRisk != b.missed+b.atRisk {
+			return a.missed+a.atRisk > b.missed+b.atRisk
+		}
+		return names[i] < names[j]
+	})
+	const top = 10
+	provinces := &table{ID: "provinces", Caption: l.t(msg{"Tỉnh, thành phố có nhiều chỉ tiêu không đạt, có nguy cơ nhất", "Provinces with the most KPIs missed or at risk"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(mProvince, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word, mKPI), 1, 2)}
+	for _, n := range names[:min(top, len(names))] {
+		t := byProvince[n]
+		name, href := n, ""
+		if p, err := units.Match(n); err == nil {
+			name, href = l.province(p), r.url("/province/"+p.Code)
+		}
+		provinces.Rows = append(provinces.Rows, row{Attrs: attrs("province", n), Cells: []cell{{Text: name, Href: href, CSV: n}, {Text: strconv.Itoa(t.missed)}, {Text: strconv.Itoa(t.atRisk)}, {Text: strings.Join(t.kpis, "; ")}}})
+	}
+	byOwner := map[string]*tally{}
+	for i := range sums {
+		k := sums[i].jk.KPI
+		if byOwner[k.Owner] == nil {
+			byOwner[k.Owner] = &tally{}
+		}
+		switch sums[i].status {
+		case conventions.StatusMissed:
+			byOwner[k.Owner].missed++
+		case conventions.StatusAtRisk:
+			byOwner[k.Owner].atRisk++
+		default:
+			continue
+		}
+		byOwner[k.Owner].kpis = append(byOwner[k.Owner].kpis, r.kpiName(k))
+	}
+	overdue := map[string]int{}
+	for _, c := range r.snap.TaskSum.Overdue {
+		overdue[c.Owner] += c.Count
+		if byOwner[c.Owner] == nil {
+			byOwner[c.Owner] = &tally{}
+		}
+	}
+	owners := make([]string, 0, len(byOwner))
+	for o, t := range byOwner {
+		if t.missed+t.atRisk+overdue[o] > 0 {
+			owners = append(owners, o)
+		}
+	}
+	score := func(o string) int { return byOwner[o].missed + byOwner[o].atRisk + overdue[o] }
+	sort.Slice(owners, func(i, j int) bool {
+		if score(owners[i]) != score(owners[j]) {
+			return score(owners[i]) > score(owners[j])
+		}
+		return owners[i] < owners[j]
+	})
+	ministries := &table{ID: "ministries", Caption: l.t(msg{"Bộ, ngành chậm nhất (chỉ tiêu chủ trì và nhiệm vụ quá hạn)", "Ministries lagging most (KPIs they own and overdue tasks)"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(mOwner, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word, msg{"Nhiệm vụ quá hạn", "Overdue tasks"}, mKPI), 1, 2, 3)}
+	for _, o := range owners[:min(top, len(owners))] {
+		t := byOwner[o]
+		ministries.Rows = append(ministries.Rows, row{Attrs: attrs("owner", o), Cells: []cell{{Text: r.owner(o), CSV: o}, {Text: strconv.Itoa(t.missed)}, {Text: strconv.Itoa(t.atRisk)}, {Text: strconv.Itoa(overdue[o])}, {Text: strings.Join(t.kpis, "; ")}}})
+	}
+	return provinces, ministries
+}
+
+// unreportedTable lists, unit by unit, the monthly KPIs with no report on
+// the period by the briefing day.
+func (r *request) unreportedTable(period time.Time) *table {
+	l := r.l
+	type missing struct {
+		name, href string
+		kpis       []string
+	}
+	var order []string
+	by := map[string]*missing{}
+	for i := range r.snap.KPIs {
+		jk := &r.snap.KPIs[i]
+		if jk.KPI.Cadence.Period != catalogue.Monthly || !jk.Plan.BaselineAt.Before(period.AddDate(0, 1, 0)) {
+			continue
+		}
+		for j := range jk.Series {
+			s := &jk.Series[j]
+			if p, ok := s.Latest(); ok && !p.Period.Before(period) {
+				continue
+			}
+			key := strings.Join(s.Labels, ",")
+			name, href := r.unitName(jk, s)
+			if len(s.Labels) == 0 {
+				key, name = "owner="+jk.KPI.Owner, r.owner(jk.KPI.Owner)
+			}
+			if by[key] == nil {
+				by[key] = &missing{name: name, href: href}
+				order = append(order, key)
+			}
+			by[key].kpis = append(by[key].kpis, r.kpiName(jk.KPI))
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(by[order[i]].kpis) > len(by[order[j]].kpis) })
+	t := &table{ID: "unreported", Caption: l.t(msg{"Đơn vị chưa báo cáo kỳ này (hạn ngày 15 tháng sau)", "Units without a report for the month (due by the 15th of the next)"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(msg{"Đơn vị", "Unit"}, msg{"Số chỉ tiêu", "KPIs"}, mKPI), 1)}
+	for _, key := range order {
+		m := by[key]
+		t.Rows = append(t.Rows, row{Attrs: attrs("unit", key), Cells: []cell{{Text: m.name, Href: m.href, CSV: key}, {Text: strconv.Itoa(len(m.kpis))}, {Text: strings.Join(m.kpis, "; ")}}})
+	}
+	return t
+}
