@@ -487,9 +487,13 @@ func value(m *dto.Metric) float64 {
 }
 
 // vmalertCycle is the time vmalert spends evaluating all its groups once:
-// the sum over groups of each group's mean iteration time.
+// the sum over groups of each group's mean iteration time. vmalert 1.79's
+// /metrics can stall for minutes while its groups evaluate many series
+// (seen at 100k series): a reading it does not give within 20 s is lost.
 func vmalertCycle(url string) (float64, error) {
-	resp, err := client.Get(url)
+	c := *client
+	c.Timeout = 20 * time.Second
+	resp, err := c.Get(url)
 	if err != nil {
 		return 0, err
 	}
