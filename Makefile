@@ -66,7 +66,7 @@ bench-sidebyside:
 ## bench-stack: the whole stack (kpiwatch, Prometheus with the generated rules and
 ## Alertmanager, VictoriaMetrics with vmalert) at STACKSIZES observed series: head
 ## series, rule evaluation, memory, projection to 1M (needs Debian's prometheus,
-## prometheus-alertmanager and victoria-metrics; about 15 minutes)
+## prometheus-alertmanager and victoria-metrics; about 20 minutes)
 STACKSIZES ?= 10000,100000
 STACKINTERVAL ?= 1m
 bench-stack:
