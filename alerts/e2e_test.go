@@ -280,6 +280,19 @@ func TestEndToEnd(t *testing.T) {
 	}) {
 		t.Error("no ministry behind on its own roadmap tasks got a copy of its alert")
 	}
+	// A unit that has not sent its report on the last due period: the
+	// exporter serves it as not received, and the alert reaches the owner.
+	var missing webhookAlert
+	if !realserver.Eventually(15*time.Second, func() (ok bool) {
+		missing, ok = hook.findAny(map[string]string{c.LabelAlertName: AlertReportMissing})
+		return ok
+	}) {
+		t.Errorf("no %s at all; received: %v", AlertReportMissing, hook.all())
+	} else if mk, _ := cat.KPI(missing.Labels[c.LabelKPI]); mk == nil {
+		t.Errorf("%s for an unknown KPI: %v", AlertReportMissing, missing.Labels)
+	} else if v, ok := servedValue(t, e, c.ReportReceived, mk, missing.Labels); !ok || v != 0 {
+		t.Errorf("%s for %v, which the exporter serves as received %v (%v)", AlertReportMissing, missing.Labels, v, ok)
+	}
 	for receiver, alerts := range hook.all() {
 		if strings.HasPrefix(receiver, "mismatch") {
 			t.Error(receiver)

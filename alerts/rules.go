@@ -99,6 +99,7 @@ func Rules(cat *catalogue.Catalogue) ([]RuleGroup, error) {
 		}
 		groups = append(groups, RuleGroup{Name: GroupName(k.ID), Interval: GroupInterval(k.Cadence.Period), Rules: rules})
 	}
+	groups = append(groups, CompletenessRules(cat)...)
 	return groups, nil
 }
 

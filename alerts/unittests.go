@@ -90,6 +90,7 @@ func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, erro
 			f.Tests = append(f.Tests, t)
 		}
 	}
+	f.Tests = append(f.Tests, CompletenessTests(cat, groups)...)
 	return f, nil
 }
 

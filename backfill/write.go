@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 	"github.com/kpiwatch/kpiwatch/push"
 )
 
@@ -103,7 +104,7 @@ func postImport(ctx context.Context, client *http.Client, url string, auth push.
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &body)
 	if err != nil {
-		return fmt.Errorf("import URL %s: not a valid URL", push.RedactURL(url))
+		return fmt.Errorf("import URL %s: not a valid URL", redact.URL(url))
 	}
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("Content-Encoding", "gzip")
@@ -112,12 +113,12 @@ func postImport(ctx context.Context, client *http.Client, url string, auth push.
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("importing into %s: %w", req.URL.Redacted(), err)
+		return fmt.Errorf("importing into %s: %w", redact.URL(req.URL.String()), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("importing into %s: %s: %s", req.URL.Redacted(), resp.Status, bytes.TrimSpace(msg))
+		return fmt.Errorf("importing into %s: %s: %s", redact.URL(req.URL.String()), resp.Status, bytes.TrimSpace(msg))
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return nil

@@ -5,9 +5,13 @@
 package catalogue
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
 // APIVersion and Kind head every catalogue file.
@@ -29,6 +33,12 @@ type Catalogue struct {
 
 	// Dir is where relative paths in sources resolve; set by the loader.
 	Dir string `yaml:"-"`
+	// Warnings are settings that are valid but probably not meant (a
+	// lower-is-better target above its baseline), located like errors; set
+	// by the loader.
+	Warnings Errors `yaml:"-"`
+	file     string
+	lines    map[string]int
 }
 
 // Metadata names the catalogue.
@@ -39,7 +49,18 @@ type Metadata struct {
 	// Links are shown in alert annotations.
 	DashboardURL string `yaml:"dashboard_url"`
 	RunbookURL   string `yaml:"runbook_url"`
+	// Locale is how the catalogue's sources write numbers where a mapping
+	// declares no numbers: format: vi (1.058.569 and 12,5) or en (1,058,569
+	// and 12.5). Without either, a number that reads two ways (171.548) is
+	// settled by its column's other values, or rejected.
+	Locale string `yaml:"locale"`
 }
+
+// Locales a catalogue may declare.
+const (
+	LocaleVI = "vi"
+	LocaleEN = "en"
+)
 
 // Owner is a responsible agency: a ministry, a province's people's committee,
 // a block's office. Alerts route by its id.
@@ -54,13 +75,37 @@ type Owner struct {
 // Source is one place observations come from, read by the collector named in
 // Collector with the settings in Config (decoded strictly by that collector).
 type Source struct {
-	ID        string    `yaml:"id"`
-	Collector string    `yaml:"collector"`
-	Interval  Duration  `yaml:"interval"`
-	Timeout   Duration  `yaml:"timeout"`
-	MaxSeries int       `yaml:"max_series"`
-	KeepFor   Duration  `yaml:"keep_last_good_for"`
-	Config    yaml.Node `yaml:"config"`
+	ID        string   `yaml:"id"`
+	Collector string   `yaml:"collector"`
+	Interval  Duration `yaml:"interval"`
+	Timeout   Duration `yaml:"timeout"`
+	MaxSeries int      `yaml:"max_series"`
+	// MaxRejectedRatio is the share of the rows read that a refresh may
+	// reject and still replace the last good data (default
+	// DefaultMaxRejectedRatio; 0 accepts no rejected row).
+	MaxRejectedRatio *float64  `yaml:"max_rejected_ratio"`
+	KeepFor          Duration  `yaml:"keep_last_good_for"`
+	Config           yaml.Node `yaml:"config"`
+}
+
+// CheckRefresh applies the catalogue's rule to what one refresh of the
+// source yielded: a refresh that accepts no row, or rejects more than
+// MaxRejectedRatio of the rows it read, is a failed one. It returns the
+// reason (a conventions.Failure* value) and the error to report, or "" and nil.
+func (s Source) CheckRefresh(accepted, rejected int) (string, error) {
+	limit := DefaultMaxRejectedRatio
+	if s.MaxRejectedRatio != nil {
+		limit = *s.MaxRejectedRatio
+	}
+	switch read := accepted + rejected; {
+	case accepted == 0 && rejected == 0:
+		return conventions.FailureNoRows, errors.New("no row accepted: the source holds no data rows")
+	case accepted == 0:
+		return conventions.FailureNoRows, fmt.Errorf("no row accepted: all %d rejected", rejected)
+	case float64(rejected) > limit*float64(read):
+		return conventions.FailureRejected, fmt.Errorf("%d of %d rows rejected, more than max_rejected_ratio %g", rejected, read, limit)
+	}
+	return "", nil
 }
 
 // Block values.

@@ -112,7 +112,15 @@ func TestCatalogueErrors(t *testing.T) {
 		{"ratio target as percent", "{by: 2025-12-31, value: 1}", "{by: 2025-12-31, value: 100}", []string{"kpis[1].targets[0].value: 100 is not a ratio in 0..1"}},
 		{"unknown province in a unit target", "TP. Hồ Chí Minh", "Sài Gòn Mới", []string{"kpis[1].targets[1].unit.province: unknown province \"Sài Gòn Mới\""}},
 		{"unit target on a dimension the KPI lacks", "unit: {province:", "unit: {commune: x, province:", []string{"kpis[1].targets[1].unit.commune: \"commune\" is not a dimension of this KPI"}},
-		{"duplicate id", "  - id: paid_by_bank", "  - id: accounts", []string{"kpis[1].id: duplicate id \"accounts\""}},
+		{"duplicate id names both lines", "  - id: paid_by_bank", "  - id: accounts", []string{"kpis.yaml:38: kpis[1].id: duplicate id \"accounts\" (first at kpis[0].id, line 25)"}},
+		{"duplicate key names both lines", "    unit: accounts\n", "    unit: accounts\n    unit: people\n", []string{"kpis.yaml:29: kpis[0].unit: duplicate field (first at kpis[0].unit, line 28)"}},
+		{"misspelt key", "    direction: higher_is_better\n    owner: mps\n    dimensions", "    direction: higher_is_better\n    ownr: mps\n    dimensions", []string{"kpis[0].ownr: unknown field (did you mean \"owner\"?)"}},
+		{"misspelt mapping key", "        numerator: num", "        numerater: num", []string{"sources[0].config.mapping.numerater: unknown field (did you mean \"numerator\"?)"}},
+		{"misspelt owner", "    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    owner: mpss\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].owner: \"mpss\" is not an owner in owners (did you mean \"mps\"?)"}},
+		{"misspelt source", "    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    source: montly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].source: \"montly\" is not a source in sources (did you mean \"monthly\"?)"}},
+		{"misspelt kind", "kind: count", "kind: cont", []string{"kpis[0].kind: \"cont\" is not one of count, ratio, level, milestone (did you mean \"count\"?)"}},
+		{"unknown locale", "  name: test\n", "  name: test\n  locale: fr\n", []string{"metadata.locale: \"fr\" is not one of vi, en"}},
+		{"rejected share outside 0..1", "    timeout: 30s\n", "    timeout: 30s\n    max_rejected_ratio: 50\n", []string{"sources[0].max_rejected_ratio: 50 is not a share between 0 and 1"}},
 		{"bad id", "  - id: paid_by_bank", "  - id: Paid-By-Bank", []string{"kpis[1].id: \"Paid-By-Bank\" must be lower case"}},
 		{"bad duration", "grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "grace: five days}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.grace: \"five days\" is not a duration"}},
 		{"due day outside the period", "due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "due_day: 40, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].cadence.due_day: 40 is outside 0..28"}},
@@ -143,6 +151,74 @@ func TestCatalogueErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNoSuggestionForAFarOffWord(t *testing.T) {
+	_, err := parse(t, strings.Replace(valid, "    unit: accounts\n", "    colour: red\n    unit: accounts\n", 1))
+	if err == nil || !strings.Contains(err.Error(), "kpis[0].colour: unknown field") || strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("a key like no field gets no suggestion: %v", err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	cases := []struct {
+		name     string
+		old, new string
+		want     string // "" for no warning
+	}{
+		{"none in the valid catalogue", "", "", ""},
+		{"lower-is-better target above its baseline", "    direction: higher_is_better\n    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024-12-31, value: 40000000",
+			"    direction: lower_is_better\n    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 100}\n    targets:\n      - {by: 2024-12-31, value: 150",
+			"kpis.yaml:37: kpis[0].targets[0].value: 150 is above the baseline 100, but accounts is lower_is_better"},
+		{"lower-is-better target below its baseline is fine", "    direction: higher_is_better\n    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024-12-31, value: 40000000",
+			"    direction: lower_is_better\n    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 100}\n    targets:\n      - {by: 2024-12-31, value: 0", ""},
+		{"higher-is-better target below its baseline", "{by: 2024-12-31, value: 40000000", "{by: 2024-12-31, value: -5",
+			"kpis[0].targets[0].value: -5 is below the baseline 0, but accounts is higher_is_better"},
+		{"a unit's target against its own baseline", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n",
+			"      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n    unit_baselines:\n      - {unit: {province: Hồ Chí Minh}, date: 2023-01-01, value: 0.95}\n",
+			"kpis[1].targets[1].value: 0.9 is below the baseline 0.95"},
+		{"unit target on a former province", "TP. Hồ Chí Minh", "Hà Giang",
+			"kpis[1].targets[1].unit.province: \"Hà Giang\" is a former province, merged into Tuyen Quang (Tỉnh Tuyên Quang) on 2025-07-01"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cat, err := parse(t, strings.Replace(valid, c.old, c.new, 1))
+			if err != nil {
+				t.Fatalf("a warning does not refuse the catalogue: %v", err)
+			}
+			got := cat.Warnings.Error()
+			if c.want == "" && len(cat.Warnings) > 0 || !strings.Contains(got, c.want) {
+				t.Errorf("warnings:\n%s\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestMaxRejectedRatio(t *testing.T) {
+	cat, err := parse(t, valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := cat.Sources[0]
+	for _, c := range []struct {
+		accepted, rejected int
+		want               string
+	}{
+		{10, 0, ""}, {5, 5, ""}, {4, 6, "6 of 10 rows rejected, more than max_rejected_ratio 0.5"},
+		{0, 3, "no row accepted: all 3 rejected"}, {0, 0, "no row accepted: the source holds no data rows"},
+	} {
+		_, err := src.CheckRefresh(c.accepted, c.rejected)
+		if (c.want == "") != (err == nil) || err != nil && err.Error() != c.want {
+			t.Errorf("CheckRefresh(%d, %d) = %v, want %q", c.accepted, c.rejected, err, c.want)
+		}
+	}
+	strict, err := parse(t, strings.Replace(valid, "    timeout: 30s\n", "    timeout: 30s\n    max_rejected_ratio: 0\n", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strict.Sources[0].CheckRefresh(99, 1); err == nil {
+		t.Error("max_rejected_ratio: 0 refuses a refresh with a rejected row (0 is not taken for unset)")
 	}
 }
 

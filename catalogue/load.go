@@ -2,8 +2,11 @@ package catalogue
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,6 +25,10 @@ type FieldError struct {
 	Line int
 	Path string
 	Msg  string
+	// First is the path of the entry this one repeats (a duplicate id), and
+	// FirstLine its line, so that the message names both.
+	First     string
+	FirstLine int
 }
 
 func (e FieldError) Error() string {
@@ -29,10 +36,18 @@ func (e FieldError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	if e.Path == "" {
-		return fmt.Sprintf("%s: %s", loc, e.Msg)
+	msg := e.Msg
+	if e.First != "" {
+		msg += " (first at " + e.First
+		if e.FirstLine > 0 {
+			msg += fmt.Sprintf(", line %d", e.FirstLine)
+		}
+		msg += ")"
 	}
-	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+	if e.Path == "" {
+		return fmt.Sprintf("%s: %s", loc, msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, msg)
 }
 
 // Errors is every problem found in one catalogue.
@@ -51,9 +66,25 @@ func (es Errors) Error() string {
 // It returns problems with paths relative to the source (e.g. "config.path").
 type SourceChecker func(src Source, dir fs.FS) []FieldError
 
+// MaxBytes bounds a catalogue file: a national catalogue of every KPI by
+// commune is a few megabytes.
+const MaxBytes = 32 << 20
+
+// maxAliasNodes bounds how many nodes a catalogue's aliases may add once
+// expanded: a few kilobytes of nested aliases can stand for billions.
+const maxAliasNodes = 1_000_000
+
 // LoadFile reads and validates a catalogue file from disk.
 func LoadFile(path string, check SourceChecker) (*Catalogue, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +99,29 @@ func LoadFile(path string, check SourceChecker) (*Catalogue, error) {
 // Parse decodes and validates a catalogue named name; relative source paths
 // resolve in dir. On any problem it returns Errors listing all of them.
 func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue, error) {
+	if len(data) > MaxBytes {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("more than %d bytes: not a catalogue", MaxBytes)}}
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return nil, Errors{{File: name, Msg: "empty catalogue: the file holds no YAML document"}}
+	} else if err != nil {
 		return nil, Errors{{File: name, Line: yamlErrorLine(err), Msg: err.Error()}}
 	}
 	if len(root.Content) == 0 {
-		return nil, Errors{{File: name, Msg: "empty catalogue"}}
+		return nil, Errors{{File: name, Msg: "empty catalogue: the file holds no YAML document"}}
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		line := next.Line
+		if err != nil {
+			line = yamlErrorLine(err)
+		}
+		return nil, Errors{{File: name, Line: line, Msg: "a second YAML document (after ---): a catalogue is one document"}}
+	}
+	if written := nodes(root.Content[0]); expandedSize(root.Content[0], written+maxAliasNodes, map[*yaml.Node]int{}) > written+maxAliasNodes {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("aliases expand to more than %d nodes: not a catalogue", maxAliasNodes)}}
 	}
 	lines := map[string]int{}
 	var errs Errors
@@ -90,22 +137,49 @@ func Parse(name string, data []byte, dir fs.FS, check SourceChecker) (*Catalogue
 	for _, e := range errs {
 		reported[e.Path] = true
 	}
-	for _, e := range c.validate(dir, check) {
+	v := c.validate(dir, check)
+	for _, e := range v.errs {
 		if !reported[e.Path] {
 			errs = append(errs, e)
 		}
 	}
+	c.file, c.lines = name, lines
 	if len(errs) > 0 {
-		for i := range errs {
-			errs[i].File = name
-			if errs[i].Line == 0 {
-				errs[i].Line = lineOf(lines, errs[i].Path)
-			}
-		}
-		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
-		return nil, errs
+		return nil, c.Locate(errs)
 	}
+	c.Warnings = c.Locate(v.warns)
 	return &c, nil
+}
+
+// expandedSize is how many nodes n stands for with its aliases expanded,
+// counted once per node and capped just above limit; an alias inside the
+// node it refers to counts as over the limit.
+func expandedSize(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	memo[n] = limit + 1 // an alias to a node being counted stands for no end of nodes
+	size := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		size = expandedSize(n.Alias, limit, memo)
+	}
+	for _, c := range n.Content {
+		if size += expandedSize(c, limit, memo); size > limit {
+			size = limit + 1
+			break
+		}
+	}
+	memo[n] = size
+	return size
+}
+
+// nodes counts n's nodes as written, aliases unexpanded.
+func nodes(n *yaml.Node) int {
+	size := 1
+	for _, c := range n.Content {
+		size += nodes(c)
+	}
+	return size
 }
 
 // lineOf finds the line of path or, failing that, of its nearest parent.
@@ -121,6 +195,24 @@ func lineOf(lines map[string]int, path string) int {
 		path = path[:i]
 	}
 	return 0
+}
+
+// Locate names the catalogue's file and the line of each problem's path
+// (or of its nearest parent), ordered by line.
+func (c *Catalogue) Locate(errs []FieldError) Errors {
+	out := make(Errors, len(errs))
+	for i, e := range errs {
+		e.File = c.file
+		if e.Line == 0 {
+			e.Line = lineOf(c.lines, e.Path)
+		}
+		if e.First != "" && e.FirstLine == 0 {
+			e.FirstLine = lineOf(c.lines, e.First)
+		}
+		out[i] = e
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
+	return out
 }
 
 func yamlErrorLine(err error) int {
@@ -162,6 +254,7 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 		n = n.Alias
 	}
 	if t == nodeType {
+		recordLines(n, path, lines) // a collector's config, decoded later
 		return
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || (t.Kind() != reflect.Struct && t.Kind() != reflect.Slice && t.Kind() != reflect.Map) {
@@ -185,9 +278,9 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 			ft, ok := fields[key]
 			switch {
 			case !ok:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field"})
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field" + DidYouMean(key, slices.Collect(maps.Keys(fields)))})
 			case seen[key]:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field"})
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field", First: p, FirstLine: keyLine(n, key)})
 			default:
 				strictWalk(val, ft, p, lines, errs)
 			}
@@ -211,6 +304,33 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			strictWalk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), lines, errs)
+		}
+	}
+}
+
+// keyLine is the line of key's first occurrence in the mapping n.
+func keyLine(n *yaml.Node, key string) int {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return 0
+}
+
+// recordLines records the line of every path under n.
+func recordLines(n *yaml.Node, path string, lines map[string]int) {
+	lines[path] = n.Line
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := joinPath(path, n.Content[i].Value)
+			recordLines(n.Content[i+1], p, lines)
+			lines[p] = n.Content[i].Line
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			recordLines(item, fmt.Sprintf("%s[%d]", path, i), lines)
 		}
 	}
 }

@@ -17,7 +17,10 @@ const (
 	DefaultInterval  = Duration(time.Hour)
 	DefaultTimeout   = Duration(30 * time.Second)
 	DefaultTolerance = 0.1
-	DefaultSeverity  = "warning"
+	// DefaultMaxRejectedRatio fails a refresh that rejects more than half
+	// of its rows: a garbled file, not a few bad cells.
+	DefaultMaxRejectedRatio = 0.5
+	DefaultSeverity         = "warning"
 )
 
 // Alert tiers that a KPI may switch off.
@@ -71,33 +74,51 @@ func (c *Catalogue) applyDefaults() {
 	}
 }
 
+// validator collects errors, which refuse a catalogue, and warnings, which
+// do not.
 type validator struct {
-	errs []FieldError
+	errs, warns []FieldError
 }
 
 func (v *validator) add(path, format string, args ...any) {
 	v.errs = append(v.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (v *validator) id(path, id string, seen map[string]bool) {
+func (v *validator) warn(path, format string, args ...any) {
+	v.warns = append(v.warns, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// id checks an id; seen maps the ids met so far to their paths, so that a
+// duplicate names where the first one is.
+func (v *validator) id(path, id string, seen map[string]string) {
+	first, dup := seen[id]
 	switch {
 	case id == "":
 		v.add(path, "required")
 	case !idPattern.MatchString(id):
 		v.add(path, "%q must be lower case letters, digits and _ and start with a letter", id)
-	case seen[id]:
-		v.add(path, "duplicate id %q", id)
+	case dup:
+		v.errs = append(v.errs, FieldError{Path: path, Msg: fmt.Sprintf("duplicate id %q", id), First: first})
 	}
-	seen[id] = true
+	if !dup {
+		seen[id] = path
+	}
+}
+
+// ref checks a reference to an id among ids, suggesting the closest.
+func (v *validator) ref(path, id, what string, ids []string) {
+	if !slices.Contains(ids, id) {
+		v.add(path, "%q is not %s%s", id, what, DidYouMean(id, ids))
+	}
 }
 
 func (v *validator) oneOf(path, value string, allowed []string) {
 	if !slices.Contains(allowed, value) {
-		v.add(path, "%q is not one of %s", value, strings.Join(allowed, ", "))
+		v.add(path, "%q is not one of %s%s", value, strings.Join(allowed, ", "), DidYouMean(value, allowed))
 	}
 }
 
-func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
+func (c *Catalogue) validate(dir fs.FS, check SourceChecker) *validator {
 	v := &validator{}
 	if c.APIVersion != APIVersion {
 		v.add("apiVersion", "must be %q, got %q", APIVersion, c.APIVersion)
@@ -108,8 +129,11 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 	if c.Metadata.Name == "" {
 		v.add("metadata.name", "required")
 	}
+	if c.Metadata.Locale != "" {
+		v.oneOf("metadata.locale", c.Metadata.Locale, []string{LocaleVI, LocaleEN})
+	}
 	v.declaredDimensions(c.Dimensions)
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for i, o := range c.Owners {
 		p := fmt.Sprintf("owners[%d]", i)
 		v.id(p+".id", o.ID, seen)
@@ -118,7 +142,7 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 		}
 		v.oneOf(p+".block", o.Block, Blocks)
 	}
-	seen = map[string]bool{}
+	seen = map[string]string{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]", i)
 		v.id(p+".id", s.ID, seen)
@@ -128,6 +152,9 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 		if s.MaxSeries < 0 {
 			v.add(p+".max_series", "must not be negative")
 		}
+		if r := s.MaxRejectedRatio; r != nil && !(*r >= 0 && *r <= 1) {
+			v.add(p+".max_rejected_ratio", "%g is not a share between 0 and 1", *r)
+		}
 		if check != nil {
 			for _, e := range check(s, dir) {
 				e.Path = joinPath(p, e.Path)
@@ -135,29 +162,25 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) []FieldError {
 			}
 		}
 	}
-	seen = map[string]bool{}
+	seen = map[string]string{}
 	for i := range c.KPIs {
 		c.validateKPI(v, fmt.Sprintf("kpis[%d]", i), &c.KPIs[i], seen)
 	}
-	return v.errs
+	return v
 }
 
-func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]bool) {
+func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]string) {
 	v.id(p+".id", k.ID, seen)
 	if k.Name == "" {
 		v.add(p+".name", "required")
 	}
 	v.oneOf(p+".kind", string(k.Kind), []string{string(KindCount), string(KindRatio), string(KindLevel), string(KindMilestone)})
 	v.oneOf(p+".direction", string(k.Direction), []string{string(HigherIsBetter), string(LowerIsBetter)})
-	if _, ok := c.Owner(k.Owner); !ok {
-		v.add(p+".owner", "%q is not an owner in owners", k.Owner)
-	}
+	v.ref(p+".owner", k.Owner, "an owner in owners", c.OwnerIDs())
 	if k.Block != "" { // empty only when the owner is unknown, reported above
 		v.oneOf(p+".block", k.Block, Blocks)
 	}
-	if _, ok := c.Source(k.Source); !ok {
-		v.add(p+".source", "%q is not a source in sources", k.Source)
-	}
+	v.ref(p+".source", k.Source, "a source in sources", c.SourceIDs())
 	if k.Cumulative && k.Kind != KindCount {
 		v.add(p+".cumulative", "only a count can be cumulative")
 	}
@@ -232,6 +255,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 			}
 		}
 		v.unit(tp+".unit", t.Unit, dims)
+		v.direction(tp+".value", k, t)
 		kk := key{UnitKeyOf(t.Unit), t.Effective.Time, t.By.Time}
 		if byDates[kk] {
 			v.add(tp+".by", "a second target for %s in the same revision", t.By)
@@ -265,21 +289,56 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 }
 
 // unit checks a unit selector against the KPI's dimensions and stores its
-// province as the label value the exporter serves.
+// province as the label value the exporter serves. A former province is
+// moved to the 2025 unit it was merged into, with a warning: its target
+// then holds for the whole merged unit.
 func (v *validator) unit(path string, unit map[string]string, dims map[string]bool) {
 	for _, d := range slices.Sorted(maps.Keys(unit)) {
 		if !dims[d] {
-			v.add(path+"."+d, "%q is not a dimension of this KPI", d)
+			v.add(path+"."+d, "%q is not a dimension of this KPI%s", d, DidYouMean(d, slices.Collect(maps.Keys(dims))))
 			continue
 		}
 		if d == DimProvince {
-			if pr, err := units.Match(unit[d]); err != nil {
+			pr, named, err := units.MatchNamed(unit[d])
+			switch {
+			case err != nil:
 				v.add(path+"."+d, "%v", err)
-			} else {
+			case named != pr.Name:
+				v.warn(path+"."+d, "%q is a former province, merged into %s (%s) on 2025-07-01: this applies to all of %s; name %s to say so", unit[d], pr.Name, pr.NameVI, pr.Name, pr.Name)
+			}
+			if err == nil {
 				unit[d] = pr.Name
 			}
 		}
 	}
+}
+
+// direction warns of a target on the wrong side of its baseline for the
+// KPI's direction: a lower-is-better target above where it starts is met on
+// day one, or the direction is wrong.
+func (v *validator) direction(path string, k *KPI, t Target) {
+	base := k.Baseline.Value
+	for _, b := range k.UnitBaselines {
+		if len(t.Unit) > 0 && matchedKey(b.Unit) == matchedKey(t.Unit) {
+			base = b.Value
+		}
+	}
+	switch {
+	case k.Direction == LowerIsBetter && t.Value > base:
+		v.warn(path, "%g is above the baseline %g, but %s is lower_is_better: is the direction or the value wrong?", t.Value, base, k.ID)
+	case k.Direction == HigherIsBetter && t.Value < base:
+		v.warn(path, "%g is below the baseline %g, but %s is higher_is_better: is the direction or the value wrong?", t.Value, base, k.ID)
+	}
+}
+
+// matchedKey is UnitKeyOf with the province as its served name, however
+// it is spelled.
+func matchedKey(unit map[string]string) string {
+	if p, err := units.Match(unit[DimProvince]); err == nil {
+		unit = maps.Clone(unit)
+		unit[DimProvince] = p.Name
+	}
+	return UnitKeyOf(unit)
 }
 
 // days is the longest a period's due day may be.
@@ -305,6 +364,33 @@ func UnitKeyOf(unit map[string]string) string {
 		parts = append(parts, d+"="+unit[d])
 	}
 	return strings.Join(parts, ",")
+}
+
+// OwnerIDs lists the owners' ids.
+func (c *Catalogue) OwnerIDs() []string {
+	ids := make([]string, len(c.Owners))
+	for i, o := range c.Owners {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// SourceIDs lists the sources' ids.
+func (c *Catalogue) SourceIDs() []string {
+	ids := make([]string, len(c.Sources))
+	for i, s := range c.Sources {
+		ids[i] = s.ID
+	}
+	return ids
+}
+
+// KPIIDs lists the KPIs' ids.
+func (c *Catalogue) KPIIDs() []string {
+	ids := make([]string, len(c.KPIs))
+	for i, k := range c.KPIs {
+		ids[i] = k.ID
+	}
+	return ids
 }
 
 // Owner finds an owner by id.

@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -32,7 +30,10 @@ type Observation struct {
 	// Unit is the unit name as reported, once matched, so that rows of two
 	// former provinces roll up while a repeated row is caught.
 	Unit string
-	Loc  Location
+	// ReportedAt is the day the report was sent, where the source says
+	// (mapping.reported_at); zero otherwise.
+	ReportedAt time.Time
+	Loc        Location
 }
 
 // Task is one roadmap task.
@@ -47,6 +48,8 @@ type Batch struct {
 	Tasks        []Task
 	// Rejected are the rows that could not be used, each with its location.
 	Rejected []error
+	// Skipped counts the blank and totals rows passed over.
+	Skipped int
 }
 
 // Add keeps what Binding.Row made of a record: the observation, nothing for
@@ -54,11 +57,14 @@ type Batch struct {
 // whether an observation was kept.
 func (b *Batch) Add(obs Observation, skip bool, err error) bool {
 	switch {
+	case err == errDeferred: // comes back through Mapper.Settle
 	case err != nil:
 		b.Rejected = append(b.Rejected, err)
 	case !skip:
 		b.Observations = append(b.Observations, obs)
 		return true
+	default:
+		b.Skipped++
 	}
 	return false
 }
@@ -68,11 +74,25 @@ type Collector interface {
 	Collect(ctx context.Context, m *Mapper) (*Batch, error)
 }
 
+// Collect reads a source with its collector, as every refresh does: the
+// collector's rows, then those Mapper.Settle could only map once the whole
+// source was read.
+func Collect(ctx context.Context, c Collector, m *Mapper) (*Batch, error) {
+	b, err := c.Collect(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	m.Settle(b)
+	return b, nil
+}
+
 // Env is what a factory may use to build a collector.
 type Env struct {
 	Source catalogue.Source
 	Dir    fs.FS // where relative paths resolve
 	Logger log.Logger
+	// Limits bound every read; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Factory builds a collector from its source's config node; problems are
@@ -117,6 +137,7 @@ func New(env Env) (Collector, []catalogue.FieldError) {
 	if env.Logger == nil {
 		env.Logger = log.NewNopLogger()
 	}
+	env.Limits = env.Limits.WithDefaults()
 	return f(&env.Source.Config, env)
 }
 
@@ -124,13 +145,4 @@ func New(env Env) (Collector, []catalogue.FieldError) {
 func Check(src catalogue.Source, dir fs.FS) []catalogue.FieldError {
 	_, errs := New(Env{Source: src, Dir: dir})
 	return errs
-}
-
-// OpenFile opens a path from a source's config: an absolute path as it is,
-// a relative one in the catalogue's directory.
-func OpenFile(dir fs.FS, name string) (fs.File, error) {
-	if filepath.IsAbs(name) || dir == nil {
-		return os.Open(name)
-	}
-	return dir.Open(name)
 }

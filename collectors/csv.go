@@ -36,6 +36,7 @@ type csvCollector struct {
 	cfg csvConfig
 	dir fs.FS
 	sep rune
+	lim Limits
 }
 
 func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
@@ -55,7 +56,7 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if errs = append(errs, ferrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	return &csvCollector{fileSet: files, fetcher: fetch, cfg: cfg, dir: env.Dir, sep: sep}, nil
+	return &csvCollector{fileSet: files, fetcher: fetch, cfg: cfg, dir: env.Dir, sep: sep, lim: env.Limits}, nil
 }
 
 func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
@@ -65,7 +66,7 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return ReadCSV(ctx, f, name, c.sep, l, m)
+		return ReadCSV(ctx, f, name, c.sep, l, m, c.lim)
 	}
 	if c.remote() {
 		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
@@ -76,9 +77,12 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are
-// returned in Batch.Rejected; a stream that cannot be read at all is an error.
-func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper) (*Batch, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+// returned in Batch.Rejected; a stream that cannot be read at all, or that
+// goes over a limit, is an error, and so is ctx ending: the parsing stops
+// with it.
+func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper, lim Limits) (*Batch, error) {
+	lim = lim.WithDefaults()
+	br := bufio.NewReaderSize(NewBoundedReader(ctx, r, name, lim.MaxBytes, lim.MaxLineBytes), 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
@@ -112,17 +116,26 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 	defer close(done)
 	records := readRecords(cr, done)
 	for chunk := range records {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("source %s: %s: stopped at row %d: %w", m.Source(), name, chunk[0].row, err)
+		}
 		for _, rec := range chunk {
-			if rec.row%4096 == 0 && ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			if rec.err != nil {
 				var pe *csv.ParseError
 				if !errors.As(rec.err, &pe) {
-					return nil, fmt.Errorf("source %s: %s: row %d: %w", m.Source(), name, rec.row, rec.err)
+					return nil, fmt.Errorf("source %s: row %d: %w", m.Source(), rec.row, rec.err)
 				}
-				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.Line}, pe.Err})
+				if pe.Line > pe.StartLine {
+					// A stray quote swallowed every line after it into
+					// one field: the file is garbled from there on, not
+					// one bad row.
+					return nil, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, fmt.Errorf("%w: the quote opened on this line runs on to line %d", pe.Err, pe.Line)}
+				}
+				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, pe.Err})
 				continue
+			}
+			if rec.row > lim.MaxRows+1 {
+				return nil, fmt.Errorf("source %s: %s: more than %d rows: %w", m.Source(), name, lim.MaxRows, ErrLimit)
 			}
 			if b.AddRow(batch, rec.fields, rec.row) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)

@@ -112,7 +112,7 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	read := func(dir fs.FS, name string, l Layout) (*Batch, error) { return c.readFile(ctx, m, dir, name, l) }
 	if c.cfg.Form != nil {
 		read = func(dir fs.FS, name string, _ Layout) (*Batch, error) {
-			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form)
+			return readForm(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Form, c.env.Limits)
 		}
 	}
 	if c.remote() {
@@ -125,11 +125,11 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 
 // readFile reads one workbook's table.
 func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, name string, l Layout) (*Batch, error) {
-	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l)
+	l, err := cellColumns(ctx, m, dir, name, c.cfg.Sheet, c.cfg.Cells, l, c.env.Limits)
 	if err != nil {
 		return nil, err
 	}
-	sheet, err := openWorkbook(m, dir, name, c.cfg.Sheet)
+	sheet, err := openWorkbook(ctx, m, dir, name, c.cfg.Sheet, c.env.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -153,9 +153,6 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 		}
-		if row%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		for _, i := range numbers {
 			if sheet.Number(i) {
 				cells[i] = typedNumber(cells[i], nf)
@@ -173,8 +170,7 @@ var storedNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 // format, so that it reads alike with numbers written as text ("1.058.569",
 // "59,57%"): an Excel number cell 850000.5 and a text cell "850.000,5".
 func typedNumber(cell string, nf NumberFormat) string {
-	nf = nf.withDefaults()
-	if nf.Decimal == "." || !storedNumber.MatchString(cell) {
+	if (nf.declared() && nf.withDefaults().Decimal == ".") || !storedNumber.MatchString(cell) {
 		return cell
 	}
 	v, err := strconv.ParseFloat(cell, 64)

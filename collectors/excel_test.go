@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime/metrics"
@@ -263,7 +264,7 @@ config:
 `)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.Collect(ctx, m); err != context.Canceled {
+	if _, err := c.Collect(ctx, m); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want %v", err, context.Canceled)
 	}
 	if b := collect(t, c, m); len(b.Observations) != 10000 {

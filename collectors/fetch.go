@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 )
 
 // defaultMaxBytes bounds a response when max_bytes is not set.
@@ -83,7 +84,7 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 	case err == nil && u.User != nil:
 		add("url", "credentials do not belong in the URL: use basic_auth with a password file or env")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		add("url", fmt.Sprintf("%q is not an http or https URL", f.URL))
+		add("url", fmt.Sprintf("%q is not an http or https URL", redact.URL(f.URL)))
 	}
 	f.Method = strings.ToUpper(f.Method)
 	if f.Method == "" {
@@ -111,6 +112,7 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 	if f.MaxBytes == 0 {
 		f.MaxBytes = defaultMaxBytes
 	}
+	f.MaxBytes = min(f.MaxBytes, env.Limits.WithDefaults().MaxBytes)
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if f.CAFile != "" {
 		if pool, err := readCAFile(env, f.CAFile); err != nil {
@@ -137,7 +139,7 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 		Transport: transport,
 		Timeout:   env.Source.Timeout.Std(),
 		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			return fmt.Errorf("redirected to %s: only the configured URL is fetched", req.URL.Redacted())
+			return fmt.Errorf("redirected to %s: only the configured URL is fetched", redact.URL(req.URL.String()))
 		},
 	}
 	return ft, nil
@@ -149,7 +151,7 @@ func readCAFile(env Env, path string) (*x509.CertPool, error) {
 		return nil, err
 	}
 	defer f.Close()
-	pem, err := io.ReadAll(f)
+	pem, err := io.ReadAll(io.LimitReader(f, 1<<20)) // a bundle of certificates, not more
 	if err != nil {
 		return nil, err
 	}
@@ -163,14 +165,8 @@ func readCAFile(env Env, path string) (*x509.CertPool, error) {
 // remote is true when the document is fetched rather than read from a file.
 func (f *fetcher) remote() bool { return f.client != nil }
 
-// where names the URL in errors, without credentials.
-func (f *fetcher) where() string {
-	u, err := url.Parse(f.URL)
-	if err != nil {
-		return "the configured URL"
-	}
-	return u.Redacted()
-}
+// where names the URL in errors, without credentials or query values.
+func (f *fetcher) where() string { return redact.URL(f.URL) }
 
 // Close drops the idle keep-alive connections, for a collector replaced on
 // a catalogue reload.
@@ -258,7 +254,7 @@ func (f *fetcher) failed(err error, secrets []string) error {
 	if timeout {
 		err = fmt.Errorf("timed out after %s: %w", f.env.Source.Timeout, err)
 	}
-	return redact(err, secrets...)
+	return withoutSecrets(err, secrets...)
 }
 
 // fetchedFS holds one fetched document as a file named by its URL, so that

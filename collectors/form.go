@@ -239,8 +239,8 @@ func (c *FormCell) pick(text string) string {
 }
 
 // readForm reads a workbook's sheet as a form.
-func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form) (*Batch, error) {
-	g, err := readGrid(ctx, m, dir, name, spec, 0, f.Numbers)
+func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form, lim Limits) (*Batch, error) {
+	g, err := readGrid(ctx, m, dir, name, spec, 0, f.Numbers, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +248,9 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 }
 
 // readGrid reads a sheet whole, or its rows up to last (0: all of them).
-func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, nf NumberFormat) (*formGrid, error) {
+func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, nf NumberFormat, lim Limits) (*formGrid, error) {
 	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, last
-	sheet, err := openWorkbook(m, dir, name, spec)
+	sheet, err := openWorkbook(ctx, m, dir, name, spec, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +283,11 @@ func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 // the unit ("UBND tỉnh Hà Giang" gives "tỉnh Hà Giang"), the period (as a
 // wide table's header names one: "Tháng 10/2025", "Quý III/2025"; given as
 // its last day). A cell that cannot be found rejects the file.
-func cellColumns(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, cells map[string]FormCell, l Layout) (Layout, error) {
+func cellColumns(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, cells map[string]FormCell, l Layout, lim Limits) (Layout, error) {
 	if len(cells) == 0 {
 		return l, nil
 	}
-	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), NumberFormat{})
+	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), NumberFormat{}, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func configErrors(t testing.TB, dir, source string) string {
 
 func collect(t testing.TB, c Collector, m *Mapper) *Batch {
 	t.Helper()
-	b, err := c.Collect(context.Background(), m)
+	b, err := Collect(context.Background(), c, m)
 	if err != nil {
 		t.Fatal(err)
 	}

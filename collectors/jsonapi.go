@@ -127,7 +127,7 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 // the file or the URL (without credentials) in errors.
 func (c *jsonCollector) document(ctx context.Context) (where string, doc any, err error) {
 	if c.cfg.Path != "" {
-		if doc, err = c.readFile(); err != nil {
+		if doc, err = c.readFile(ctx); err != nil {
 			return "", nil, fmt.Errorf("%s: %w", c.cfg.Path, err)
 		}
 		return c.cfg.Path, doc, nil
@@ -143,18 +143,15 @@ func (c *jsonCollector) document(ctx context.Context) (where string, doc any, er
 }
 
 // readFile reads and decodes the file, reading at most max_bytes.
-func (c *jsonCollector) readFile() (any, error) {
+func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 	f, err := OpenFile(c.env.Dir, c.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, c.MaxBytes+1))
+	data, err := io.ReadAll(NewBoundedReader(ctx, f, "", c.MaxBytes, 0))
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(data)) > c.MaxBytes {
-		return nil, fmt.Errorf("file is larger than max_bytes %d", c.MaxBytes)
 	}
 	return decodeJSON(data)
 }

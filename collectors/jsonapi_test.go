@@ -285,12 +285,12 @@ config:
 
 	c, m = newTestSource(t, dir, source(filepath.Join(dir, "thong-ke.json"), "  max_bytes: 100"))
 	_, err := c.Collect(context.Background(), m)
-	if want := "source src: " + filepath.Join(dir, "thong-ke.json") + ": file is larger than max_bytes 100"; fmt.Sprint(err) != want {
+	if want := "source src: " + filepath.Join(dir, "thong-ke.json") + ": more than 100 bytes: over the limit"; fmt.Sprint(err) != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 	c, m = newTestSource(t, dir, source("missing.json", ""))
 	_, err = c.Collect(context.Background(), m)
-	wantContains(t, fmt.Sprint(err), "source src: missing.json: open missing.json: ")
+	wantContains(t, fmt.Sprint(err), "source src: missing.json: stat missing.json: ")
 
 	problems := configErrors(t, dir, source("thong-ke.json", "  url: https://portal.example/api\n  bearer_token: {file: token}"))
 	wantContains(t, problems, "config.path: set one of url and path, not both")

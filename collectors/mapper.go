@@ -1,13 +1,17 @@
 package collectors
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/kpi"
@@ -26,6 +30,10 @@ type Mapping struct {
 	// overrides the guessing.
 	Date       string `yaml:"date"`
 	DateFormat string `yaml:"date_format"`
+	// ReportedAt, optional, is the column with the day the unit sent its
+	// report (read like Date): completeness judges "received by the due day"
+	// from it, and a source without it has no on-time figure.
+	ReportedAt string `yaml:"reported_at"`
 	// Value holds the figure; ratio KPIs need Numerator and Denominator
 	// instead, so that they roll up correctly.
 	Value       string `yaml:"value"`
@@ -38,11 +46,21 @@ type Mapping struct {
 }
 
 // NumberFormat is how a source writes numbers: Vietnamese reports write
-// 1.058.569 and 59,57%, so decimal "," and thousands ".".
+// 1.058.569 and 59,57%, so decimal "," and thousands ".". A mapping that
+// declares none reads numbers in the catalogue's metadata.locale; without
+// that either, each column's unambiguous values settle the rest.
 type NumberFormat struct {
 	Decimal   string `yaml:"decimal"`
 	Thousands string `yaml:"thousands"`
 }
+
+// The formats of the catalogue's locales.
+var (
+	viNumbers = NumberFormat{Decimal: ",", Thousands: "."}
+	enNumbers = NumberFormat{Decimal: ".", Thousands: ","}
+)
+
+func (f NumberFormat) declared() bool { return f.Decimal != "" || f.Thousands != "" }
 
 // Check reports mapping problems that need no data to see.
 func (m Mapping) Check(prefix string) []catalogue.FieldError {
@@ -72,7 +90,7 @@ func (m Mapping) Check(prefix string) []catalogue.FieldError {
 // Columns lists the columns the mapping reads, each once, in a fixed order:
 // the header of records that bring none of their own (JSON objects).
 func (m Mapping) Columns() []string {
-	cols := []string{m.KPIColumn, m.Date, m.Value, m.Numerator, m.Denominator}
+	cols := []string{m.KPIColumn, m.Date, m.ReportedAt, m.Value, m.Numerator, m.Denominator}
 	for _, d := range catalogue.Dimensions {
 		cols = append(cols, m.Dimensions[d])
 	}
@@ -132,6 +150,9 @@ type Mapper struct {
 	source string
 	kpis   map[string]int // id and normalised names -> index
 	owners map[string]string
+
+	mu       sync.Mutex
+	bindings []*Binding // those guessing number formats, for Settle
 }
 
 // NewMapper prepares mapping for the source with id source.
@@ -175,6 +196,7 @@ type Binding struct {
 	kpi      int // fixed KPI, or -1
 	kpiCol   int
 	date     int
+	sent     int // mapping.reported_at, or -1
 	value    int
 	num, den int
 	dims     map[string]int
@@ -186,7 +208,31 @@ type Binding struct {
 	kpiCells  map[string]int // -1 for a KPI not in the catalogue
 	dimCells  map[string]map[string]dimValue
 	dateCells map[string]dateValue
+	// guess is set when no number format is declared: columns holds what
+	// each number column's values have shown of its format, and deferred
+	// the rows with a number that reads two ways until Settle.
+	guess    bool
+	columns  map[int]*columnFormat
+	deferred []deferredRow
 }
+
+// columnFormat is the format a column's values have shown: the locale, and
+// the first cell and row that showed it.
+type columnFormat struct {
+	locale string
+	cell   string
+	row    int
+}
+
+// deferredRow is a mapped row waiting for its column to show its format,
+// with the number cells as the file wrote them.
+type deferredRow struct {
+	obs             Observation
+	value, num, den string
+}
+
+// errDeferred is Row's word for a row kept back until Settle.
+var errDeferred = errors.New("deferred until the column shows its number format")
 
 // dimValue is a resolved dimension cell.
 type dimValue struct {
@@ -204,8 +250,18 @@ type dateValue struct {
 // Bind finds the mapping's columns in header. A missing column is an error
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
-	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, value: -1, num: -1, den: -1, dims: map[string]int{}, nf: mp.Numbers.withDefaults(),
-		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}}
+	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, sent: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
+		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, columns: map[int]*columnFormat{}}
+	switch {
+	case mp.Numbers.declared():
+		b.nf = mp.Numbers.withDefaults()
+	case m.cat.Metadata.Locale == catalogue.LocaleVI:
+		b.nf = viNumbers
+	case m.cat.Metadata.Locale == catalogue.LocaleEN:
+		b.nf = enNumbers
+	default:
+		b.guess = true
+	}
 	index := map[string]int{}
 	for i, h := range header {
 		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
@@ -224,12 +280,13 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	if mp.KPI != "" {
 		i, ok := m.kpis[units.Normalise(mp.KPI)]
 		if !ok {
-			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue", mp.KPI)}
+			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, catalogue.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
 		}
 		b.kpi = i
 	}
 	b.kpiCol = col(mp.KPIColumn)
 	b.date = col(mp.Date)
+	b.sent = col(mp.ReportedAt)
 	b.value = col(mp.Value)
 	b.num = col(mp.Numerator)
 	b.den = col(mp.Denominator)
@@ -240,7 +297,16 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		b.dims[d] = col(c)
 	}
 	if len(missing) > 0 {
-		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
+		hint := ""
+		for _, name := range missing {
+			hint += catalogue.DidYouMean(name, slices.Collect(maps.Keys(index)))
+		}
+		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q%s (the header has %q)", missing, hint, header)}
+	}
+	if b.guess {
+		m.mu.Lock()
+		m.bindings = append(m.bindings, b)
+		m.mu.Unlock()
 	}
 	return b, nil
 }
@@ -277,6 +343,11 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	if len(cells) < len(b.header) {
 		return obs, false, &RowError{loc, fmt.Errorf("short row: %d of %d columns", len(cells), len(b.header))}
 	}
+	for i := len(b.header); i < len(cells); i++ {
+		if strings.TrimSpace(cells[i]) != "" {
+			return obs, false, &RowError{loc, fmt.Errorf("long row: %d columns, the header has %d (cell %d is %.40q)", len(cells), len(b.header), i+1, cells[i])}
+		}
+	}
 	fail := func(col int, err error) (Observation, bool, error) {
 		loc.Column = b.header[col]
 		return obs, false, &RowError{loc, err}
@@ -288,7 +359,7 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			return obs, true, nil // a national file's totals row
 		}
 		if i < 0 {
-			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue", cells[b.kpiCol]))
+			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue%s", cells[b.kpiCol], catalogue.DidYouMean(cells[b.kpiCol], b.m.cat.KPIIDs())))
 		}
 		obs.KPI = i
 	}
@@ -323,30 +394,160 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		return fail(b.date, date.err)
 	}
 	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
-	if k.Kind == catalogue.KindRatio {
-		if b.num < 0 || b.den < 0 {
-			return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
+	obs.Loc = loc
+	if b.sent >= 0 {
+		sent := b.parseDate(cells[b.sent])
+		if sent.err != nil {
+			return fail(b.sent, sent.err)
 		}
-		if obs.Num, err = ParseNumber(cells[b.num], b.nf); err != nil {
-			return fail(b.num, err)
+		obs.ReportedAt = sent.t
+	}
+	if k.Kind == catalogue.KindRatio && (b.num < 0 || b.den < 0) {
+		return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
+	}
+	if k.Kind != catalogue.KindRatio && b.value < 0 {
+		return fail(b.date, fmt.Errorf("kpi %q needs a value column", k.ID))
+	}
+	cell := func(i int) string {
+		if i < 0 {
+			return ""
 		}
-		if obs.Den, err = ParseNumber(cells[b.den], b.nf); err != nil {
-			return fail(b.den, err)
+		return cells[i]
+	}
+	d := deferredRow{value: cell(b.value), num: cell(b.num), den: cell(b.den)}
+	deferred, err := b.numbers(&obs, k, d, false)
+	if deferred {
+		d.obs = obs
+		d.value, d.num, d.den = strings.Clone(d.value), strings.Clone(d.num), strings.Clone(d.den)
+		b.deferred = append(b.deferred, d)
+		return obs, false, errDeferred
+	}
+	return obs, false, err
+}
+
+// numbers reads a row's value, or numerator and denominator, into obs. It
+// reports deferred for a number that reads two ways in a column that has
+// not shown its format yet, unless final (at Settle), when that is an error.
+func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, final bool) (deferred bool, err error) {
+	fail := func(col int, err error) (bool, error) {
+		obs.Loc.Column = b.header[col]
+		return false, &RowError{obs.Loc, err}
+	}
+	read := func(col int, s string) (float64, bool, error) {
+		if v, ok := typed(s); ok {
+			return v, false, nil
 		}
-		if obs.Den <= 0 {
-			return fail(b.den, fmt.Errorf("denominator %g is not positive", obs.Den))
+		if !b.guess {
+			v, err := ParseNumber(s, b.nf)
+			return v, false, err
 		}
-		obs.Value = obs.Num / obs.Den
-	} else {
-		if b.value < 0 {
-			return fail(b.date, fmt.Errorf("kpi %q needs a value column", k.ID))
-		}
-		if obs.Value, err = ParseNumber(cells[b.value], b.nf); err != nil {
+		return b.columnNumber(col, s, obs.Loc.Row, final)
+	}
+	if k.Kind != catalogue.KindRatio {
+		v, later, err := read(b.value, d.value)
+		if err != nil {
 			return fail(b.value, err)
 		}
+		obs.Value = v
+		return later, nil
 	}
-	obs.Loc = loc
-	return obs, false, nil
+	num, laterNum, err := read(b.num, d.num)
+	if err != nil {
+		return fail(b.num, err)
+	}
+	den, laterDen, err := read(b.den, d.den)
+	if err != nil {
+		return fail(b.den, err)
+	}
+	if laterNum || laterDen {
+		return true, nil
+	}
+	if den <= 0 {
+		return fail(b.den, fmt.Errorf("denominator %g is not positive", den))
+	}
+	obs.Num, obs.Den, obs.Value = num, den, num/den
+	return false, nil
+}
+
+// typed reads a number as FormatNumber writes a typed one (an Excel number
+// cell, a database column, a JSON number) for a source that declares no
+// format: an exponent, which no report writes, in any binding's format.
+// It shows nothing of how the file writes numbers.
+func typed(s string) (float64, bool) {
+	if !strings.ContainsAny(s, "eE") {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
+// columnNumber reads a number where no format is declared. A value that
+// reads one way only (1.058.569, 12,5, 1,058,569, 0.5) shows its column's
+// format; one that reads two ways (171.548) takes the format its column
+// shows, and waits for it until final. A value that contradicts what its
+// column showed is an error, as is one still unsettled when final.
+func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64, bool, error) {
+	// Most cells need one reading: those without a separator, and those
+	// of a column that has shown its format.
+	cf := b.columns[col]
+	if cf != nil || !strings.ContainsAny(s, ".,") {
+		f := enNumbers
+		if cf != nil && cf.locale == catalogue.LocaleVI {
+			f = viNumbers
+		}
+		if v, err := ParseNumber(s, f); err == nil {
+			return v, false, nil
+		} else if cf == nil {
+			return 0, false, fmt.Errorf("%q is not a number", s)
+		}
+	}
+	vi, viErr := ParseNumber(s, viNumbers)
+	en, enErr := ParseNumber(s, enNumbers)
+	const fix = "set metadata.locale (vi or en) in the catalogue, or numbers: in this source's mapping"
+	switch {
+	case viErr != nil && enErr != nil:
+		return 0, false, fmt.Errorf("%q is not a number", s)
+	case viErr == nil && enErr == nil && vi == en:
+		return vi, false, nil
+	case viErr == nil && enErr == nil:
+		switch {
+		case cf != nil && cf.locale == catalogue.LocaleVI:
+			return vi, false, nil
+		case cf != nil:
+			return en, false, nil
+		case !final:
+			return 0, true, nil
+		}
+		return 0, false, fmt.Errorf("%q could be %s (locale vi) or %s (locale en), and no other value in the column shows which: %s",
+			s, strconv.FormatFloat(vi, 'f', -1, 64), strconv.FormatFloat(en, 'f', -1, 64), fix)
+	}
+	locale, v := catalogue.LocaleVI, vi
+	if viErr != nil {
+		locale, v = catalogue.LocaleEN, en
+	}
+	switch {
+	case cf == nil:
+		b.columns[col] = &columnFormat{locale: locale, cell: strings.Clone(s), row: row}
+	case cf.locale != locale:
+		return 0, false, fmt.Errorf("%q reads only as %s numbers, but row %d of this column wrote %q, which reads only as %s: %s", s, locale, cf.row, cf.cell, cf.locale, fix)
+	}
+	return v, false, nil
+}
+
+// Settle maps the rows kept back for their number format, now that every
+// column has shown what it can, into batch: rows of a column that showed
+// its format are read in it; the rest are rejected with the option to set.
+func (m *Mapper) Settle(batch *Batch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.bindings {
+		for _, d := range b.deferred {
+			obs := d.obs
+			_, err := b.numbers(&obs, &m.cat.KPIs[obs.KPI], d, true)
+			batch.Add(obs, false, err)
+		}
+	}
+	m.bindings = nil
 }
 
 func (b *Binding) kpiIndex(cell string) int {
@@ -371,7 +572,10 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	}
 	raw = strings.Clone(raw)
 	var v dimValue
-	if n := units.Normalise(raw); totalRows[n] {
+	if !utf8.ValidString(raw) {
+		// A label value must be UTF-8, or the whole exposition is invalid.
+		v.err = fmt.Errorf("%s %q is not valid UTF-8 text", d, raw)
+	} else if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
 	} else if d == catalogue.DimProvince {
 		var p units.Province
@@ -438,10 +642,13 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		// Separators must group thousands, so that 0.5 in a source that
 		// writes 1.058.569 is an error rather than five.
 		groups := strings.Split(whole, f.Thousands)
+		first := strings.TrimLeft(groups[0], "+-")
+		bad := len(first) == 0 || len(first) > 3 || first[0] == '0'
 		for _, g := range groups[1:] {
-			if len(g) != 3 {
-				return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
-			}
+			bad = bad || len(g) != 3
+		}
+		if bad {
+			return 0, fmt.Errorf("%q is not a number (%q must separate groups of three digits)", s, f.Thousands)
 		}
 		whole = strings.Join(groups, "")
 	}
@@ -461,8 +668,13 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 
 // FormatNumber writes a typed number (from a database, a JSON document or an
 // Excel number cell) in the source's number format, so that ParseNumber
-// reads it back exactly.
+// reads it back exactly. Where no format is declared it writes an exponent
+// (1.71548e+02), which reads one way only, so that a typed number never
+// looks like a thousands group.
 func FormatNumber(v float64, f NumberFormat) string {
+	if !f.declared() {
+		return strconv.FormatFloat(v, 'e', -1, 64)
+	}
 	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), ".", f.withDefaults().Decimal, 1)
 }
 

@@ -64,11 +64,11 @@ func (s Secret) Read(dir fs.FS) (string, error) {
 	return v, nil
 }
 
-// redact removes every secret from an error's text (drivers and HTTP
+// withoutSecrets removes every secret from an error's text (drivers and HTTP
 // libraries may quote what they were given). Of what it wraps only a
 // timeout or cancellation stays visible to errors.Is: the rest may quote
 // the secret.
-func redact(err error, secrets ...string) error {
+func withoutSecrets(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}

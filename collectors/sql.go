@@ -91,7 +91,7 @@ func (c *sqlCollector) open() (*sql.DB, error) {
 	}
 	db, err := sql.Open(sqlDrivers[c.cfg.Driver], dsn)
 	if err != nil {
-		return nil, redact(err, dsnSecrets(dsn)...)
+		return nil, withoutSecrets(err, dsnSecrets(dsn)...)
 	}
 	db.SetMaxOpenConns(c.cfg.MaxOpenConns)
 	db.SetMaxIdleConns(1)
@@ -133,7 +133,7 @@ func (c *sqlCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("timed out after %s: %w", c.env.Source.Timeout, err)
 		}
-		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, redact(err, dsnSecrets(c.dsn)...))
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), where, withoutSecrets(err, dsnSecrets(c.dsn)...))
 	}
 	return batch, nil
 }
@@ -180,15 +180,26 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 	for i := range values {
 		ptrs[i] = &values[i]
 	}
+	if len(header) > c.env.Limits.MaxCells {
+		return nil, fmt.Errorf("%d result columns, more than %d: %w", len(header), c.env.Limits.MaxCells, ErrLimit)
+	}
 	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)
 	batch := &Batch{}
+	var size int64
 	for row := 1; rows.Next(); row++ {
+		if row > c.env.Limits.MaxRows {
+			return nil, fmt.Errorf("more than %d rows: %w", c.env.Limits.MaxRows, ErrLimit)
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("row %d: %w", row, err)
 		}
 		cells := make([]string, len(values))
 		for i, v := range values {
 			cells[i] = sqlCell(v, numeric[i], nf)
+			size += int64(len(cells[i]))
+		}
+		if size > c.env.Limits.MaxBytes {
+			return nil, fmt.Errorf("row %d: more than %d bytes of results: %w", row, c.env.Limits.MaxBytes, ErrLimit)
 		}
 		b.AddRow(batch, cells, row)
 	}

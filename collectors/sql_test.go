@@ -142,6 +142,12 @@ func TestSQLSQLite(t *testing.T) {
 	if want := `source src: sqlite query: no column ["qua_tai_khoan" "tong_so"] (the header has ["tinh" "ky"])`; fmt.Sprint(err) != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
+	// An endless result stops at the row limit.
+	c, m = newTestSource(t, t.TempDir(), sqlSource("sqlite", "{env: KPIWATCH_TEST_SQLITE}", "10s",
+		`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT 'Hà Nội' AS tinh, '2025-10' AS ky, i AS qua_tai_khoan, i AS tong_so FROM n`))
+	c.(*sqlCollector).env.Limits = Limits{MaxRows: 1000}.WithDefaults()
+	_, err = c.Collect(context.Background(), m)
+	wantContains(t, fmt.Sprint(err), "source src: sqlite query: more than 1000 rows: over the limit")
 	c, m = newTestSource(t, t.TempDir(), sqlSource("sqlite", "{env: KPIWATCH_TEST_SQLITE}", "10s", `DELETE FROM report RETURNING *`))
 	_, err = c.Collect(context.Background(), m)
 	wantContains(t, fmt.Sprint(err), "source src: sqlite query: attempt to write a readonly database")
@@ -183,7 +189,7 @@ func TestDSNSecrets(t *testing.T) {
 		"host=h password='pa 55' dbname=db":     "pa 55",
 		"u:pa55@tcp(h:3306)/db":                 "pa55",
 	} {
-		msg := redact(fmt.Errorf("connecting with %s failed: wrong password %s", dsn, password), dsnSecrets(dsn)...).Error()
+		msg := withoutSecrets(fmt.Errorf("connecting with %s failed: wrong password %s", dsn, password), dsnSecrets(dsn)...).Error()
 		if strings.Contains(msg, password) {
 			t.Errorf("%s: %q shows the password", dsn, msg)
 		}

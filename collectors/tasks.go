@@ -150,18 +150,18 @@ type table interface {
 	Close() error
 }
 
-func (c *tasksCollector) open() (table, error) {
+func (c *tasksCollector) open(ctx context.Context) (table, error) {
 	switch c.cfg.Format {
 	case "excel":
-		return openSheet(c.env.Dir, c.cfg.Path, c.cfg.Sheet)
+		return openSheet(ctx, c.env.Dir, c.cfg.Path, c.cfg.Sheet, c.env.Limits)
 	case "yaml":
-		return openYAMLTasks(c.env.Dir, c.cfg.Path)
+		return openYAMLTasks(ctx, c.env.Dir, c.cfg.Path, c.env.Limits)
 	}
-	return openCSVTable(c.env.Dir, c.cfg.Path, c.sep)
+	return openCSVTable(ctx, c.env.Dir, c.cfg.Path, c.sep, c.env.Limits)
 }
 
 func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
-	t, err := c.open()
+	t, err := c.open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
@@ -236,6 +236,12 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	if t.ID == "" {
 		return fail(0, "empty task id")
 	}
+	// Served as label values, which must be UTF-8.
+	for i, v := range f {
+		if !utf8.ValidString(v) {
+			return fail(i, "%q is not valid UTF-8 text", v)
+		}
+	}
 	owner, ok := m.Owner(f[2])
 	if !ok {
 		return fail(2, "unknown owner %q (not an owner id, name or alias)", f[2])
@@ -282,12 +288,13 @@ type csvTable struct {
 	header []string
 }
 
-func openCSVTable(dir fs.FS, path string, sep rune) (*csvTable, error) {
+func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, lim Limits) (*csvTable, error) {
 	f, err := OpenFile(dir, path)
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReader(f)
+	lim = lim.WithDefaults()
+	br := bufio.NewReader(NewBoundedReader(ctx, f, path, lim.MaxBytes, lim.MaxLineBytes))
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
@@ -309,7 +316,7 @@ func (t *csvTable) Next() ([]string, int, error) {
 	var pe *csv.ParseError
 	switch {
 	case errors.As(err, &pe):
-		return nil, pe.Line, &RowError{Location{File: t.name, Row: pe.Line}, pe.Err}
+		return nil, pe.StartLine, &RowError{Location{File: t.name, Row: pe.StartLine}, pe.Err}
 	case err != nil:
 		return nil, 0, err
 	}
@@ -328,14 +335,14 @@ type yamlTable struct {
 	next    int
 }
 
-func openYAMLTasks(dir fs.FS, path string) (*yamlTable, error) {
+func openYAMLTasks(ctx context.Context, dir fs.FS, path string, lim Limits) (*yamlTable, error) {
 	f, err := OpenFile(dir, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var doc yaml.Node
-	if err := yaml.NewDecoder(f).Decode(&doc); err != nil {
+	if err := yaml.NewDecoder(NewBoundedReader(ctx, f, path, min(lim.WithDefaults().MaxBytes, maxHeldXML), 0)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	list := &doc

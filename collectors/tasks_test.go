@@ -123,7 +123,8 @@ func TestTasksBadRows(t *testing.T) {
 		"T4,mps,2025-09-30,đang thực hiện,2025-09-01\n"+
 		"T5,mps,2025-09-30,,\n"+
 		"T5,moh,2025-10-31,,\n"+
-		"T6,mps,2025-09-30,,hôm qua\n")
+		"T6,mps,2025-09-30,,hôm qua\n"+
+		"T7\xff,mps,2025-09-30,,\n")
 	c, m := newTestSource(t, dir, `
 collector: tasks
 config: {path: roadmap.csv}
@@ -139,6 +140,7 @@ config: {path: roadmap.csv}
 		`source src: roadmap.csv: row 5, column "done": a date done, but the status is "đang thực hiện"`,
 		`source src: roadmap.csv: row 7, column "id": task "T5" is also in row 6`,
 		`source src: roadmap.csv: row 8, column "done": date done: "hôm qua" is not a date`,
+		`source src: roadmap.csv: row 9, column "id": "T7\xff" is not valid UTF-8 text`,
 	}
 	if got := errorTexts(b.Rejected); got != errorTexts(toErrors(want)) {
 		t.Errorf("got\n%s\nwant\n%s", got, errorTexts(toErrors(want)))

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,8 +36,8 @@ func legacyWorkbook(dir fs.FS, name string) bool {
 
 // openWorkbook opens a workbook's sheet for a source, telling a legacy .xls
 // from a damaged .xlsx.
-func openWorkbook(m *Mapper, dir fs.FS, name string, spec sheetSpec) (*sheetTable, error) {
-	sheet, err := openSheet(dir, name, spec)
+func openWorkbook(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, lim Limits) (*sheetTable, error) {
+	sheet, err := openSheet(ctx, dir, name, spec, lim)
 	if err != nil && legacyWorkbook(dir, name) {
 		err = &RowError{Location{Source: m.Source(), File: name}, errLegacyWorkbook}
 	}

@@ -3,6 +3,7 @@ package collectors
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -20,12 +21,15 @@ import (
 // a Vietnamese report needs each cell's type: the number cell 850.000 (850)
 // and the text cell "850.000" (850000) look the same as strings.
 
-// maxSharedStrings bounds the unzipped shared-strings part, which is held in
-// memory (a zip bomb is not a report).
-const maxSharedStrings = 256 << 20
+// maxHeldXML bounds the unzipped parts that are held in memory whole (the
+// shared strings, the workbook, its styles), within Limits.MaxInflated.
+const maxHeldXML = 256 << 20
 
 // sheetTable streams one table of a workbook: the header, then data rows.
 type sheetTable struct {
+	ctx     context.Context
+	lim     Limits
+	zip     *zip.Reader
 	file    fs.File
 	rc      io.ReadCloser
 	dec     *xml.Decoder
@@ -36,6 +40,10 @@ type sheetTable struct {
 	row     int    // the row last read
 	numbers []bool // per cell of the row last read: a number cell
 	pending *xml.StartElement
+	// open are the elements of the sheet entered and not yet left, to
+	// check that tags match and nesting is bounded (RawToken checks
+	// neither).
+	openEls []string
 	// dateStyles marks the cell styles that show a number as a date;
 	// date1904 is the date system of workbooks made on old Macs.
 	dateStyles []bool
@@ -43,13 +51,14 @@ type sheetTable struct {
 }
 
 // openSheet opens a workbook and reads its table's header. spec must have
-// passed check, which fills in its defaults.
-func openSheet(dir fs.FS, name string, spec sheetSpec) (*sheetTable, error) {
+// passed check, which fills in its defaults. Every read is bounded by lim
+// and stops once ctx ends.
+func openSheet(ctx context.Context, dir fs.FS, name string, spec sheetSpec, lim Limits) (*sheetTable, error) {
 	f, err := OpenFile(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	t := &sheetTable{file: f, spec: spec, name: name}
+	t := &sheetTable{ctx: ctx, lim: lim.WithDefaults(), file: f, spec: spec, name: name}
 	if err := t.open(); err != nil {
 		_ = t.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -58,11 +67,12 @@ func openSheet(dir fs.FS, name string, spec sheetSpec) (*sheetTable, error) {
 }
 
 func (t *sheetTable) open() error {
-	z, err := openZip(t.file)
+	z, err := openZip(t.ctx, t.file, t.name, t.lim.MaxBytes)
 	if err != nil {
 		return fmt.Errorf("not a workbook (.xlsx): %w", err)
 	}
-	sheets, date1904, err := workbookSheets(z)
+	t.zip = z
+	sheets, date1904, err := t.workbookSheets()
 	if err != nil {
 		return fmt.Errorf("not a workbook (.xlsx): %w", err)
 	}
@@ -84,13 +94,13 @@ func (t *sheetTable) open() error {
 	default:
 		sheet = sheets[max(t.spec.Index, 1)-1]
 	}
-	if t.strings, err = sharedStrings(z); err != nil {
+	if t.strings, err = t.sharedStrings(); err != nil {
 		return fmt.Errorf("shared strings: %w", err)
 	}
-	if t.dateStyles, err = dateStyles(z); err != nil {
+	if t.dateStyles, err = t.readDateStyles(); err != nil {
 		return fmt.Errorf("styles: %w", err)
 	}
-	if t.rc, err = z.Open(sheet.path); err != nil {
+	if t.rc, err = t.part(sheet.path, t.lim.MaxInflated); err != nil {
 		return fmt.Errorf("sheet %q: %w", sheet.name, err)
 	}
 	t.dec = xml.NewDecoder(t.rc)
@@ -123,10 +133,16 @@ func (t *sheetTable) Next() ([]string, int, error) {
 		if t.spec.LastRow > 0 && t.row >= t.spec.LastRow {
 			return nil, t.row, io.EOF
 		}
+		if t.row >= t.lim.MaxRows {
+			return nil, t.row, fmt.Errorf("%s: more than %d rows: %w", t.name, t.lim.MaxRows, ErrLimit)
+		}
+		if t.row%256 == 0 && t.ctx.Err() != nil {
+			return nil, t.row, fmt.Errorf("%s: stopped at row %d: %w", t.name, t.row, t.ctx.Err())
+		}
 		cells, err := t.readRow()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				err = fmt.Errorf("%s: row %d: %w", t.name, t.row+1, err)
+				err = fmt.Errorf("%s: row %d: %w", t.name, t.row, err)
 			}
 			return nil, t.row, err
 		}
@@ -187,6 +203,9 @@ func (t *sheetTable) readRow() ([]string, error) {
 		num = n
 	}
 	t.row++
+	if num > maxSheetRows {
+		return nil, fmt.Errorf("row number %d is beyond Excel's last row %d", num, maxSheetRows)
+	}
 	t.numbers = t.numbers[:0]
 	if num > t.row {
 		return nil, nil // a row the file leaves out
@@ -200,7 +219,7 @@ func (t *sheetTable) readRow() ([]string, error) {
 		phonetic        bool // inside <rPh>, whose text is not the cell's
 	}
 	for {
-		tok, err := t.dec.RawToken()
+		tok, err := t.token()
 		if err != nil {
 			return nil, fmt.Errorf("reading the sheet: %w", err)
 		}
@@ -232,6 +251,9 @@ func (t *sheetTable) readRow() ([]string, error) {
 						return nil, err
 					}
 				}
+				if col >= t.lim.MaxCells {
+					return nil, fmt.Errorf("cell %s: more than %d cells in a row: %w", cell.ref, t.lim.MaxCells, ErrLimit)
+				}
 				for len(cells) <= col {
 					cells = append(cells, "")
 					t.numbers = append(t.numbers, false)
@@ -255,10 +277,44 @@ func attr(el *xml.StartElement, name string) string {
 	return ""
 }
 
+// maxSheetRows is Excel's last row: a row number beyond it is not a report
+// (and would stand for a billion empty rows).
+const maxSheetRows = 1 << 20
+
+// token is the sheet's next raw token, with what RawToken leaves out
+// checked: end tags match their start tags, nesting stays within
+// MaxXMLDepth, and the file does not end inside an element.
+func (t *sheetTable) token() (xml.Token, error) {
+	tok, err := t.dec.RawToken()
+	if errors.Is(err, io.EOF) && len(t.openEls) > 0 {
+		return nil, fmt.Errorf("the sheet ends inside <%s>", t.openEls[len(t.openEls)-1])
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch el := tok.(type) {
+	case xml.StartElement:
+		if len(t.openEls) >= t.lim.MaxXMLDepth {
+			return nil, fmt.Errorf("elements nested deeper than %d: %w", t.lim.MaxXMLDepth, ErrLimit)
+		}
+		t.openEls = append(t.openEls, el.Name.Local)
+	case xml.EndElement:
+		if len(t.openEls) == 0 || t.openEls[len(t.openEls)-1] != el.Name.Local {
+			want := "no open element"
+			if len(t.openEls) > 0 {
+				want = "<" + t.openEls[len(t.openEls)-1] + ">"
+			}
+			return nil, fmt.Errorf("</%s> does not close %s", el.Name.Local, want)
+		}
+		t.openEls = t.openEls[:len(t.openEls)-1]
+	}
+	return tok, nil
+}
+
 // nextRowElement finds the next <row>, or io.EOF at the end of the data.
 func (t *sheetTable) nextRowElement() (*xml.StartElement, error) {
 	for {
-		tok, err := t.dec.RawToken()
+		tok, err := t.token()
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
@@ -340,26 +396,43 @@ func columnIndex(ref string) (int, error) {
 	return 0, fmt.Errorf("bad cell reference %q", ref)
 }
 
-// openZip opens a workbook's zip without reading it whole when the file
-// allows random access (files on disk do).
-func openZip(f fs.File) (*zip.Reader, error) {
+// openZip opens a workbook's zip of at most maxBytes without reading it
+// whole when the file allows random access (files on disk do).
+func openZip(ctx context.Context, f fs.File, name string, maxBytes int64) (*zip.Reader, error) {
 	if ra, ok := f.(io.ReaderAt); ok {
 		if st, err := f.Stat(); err == nil {
+			if st.Size() > maxBytes {
+				return nil, fmt.Errorf("%d bytes, more than %d: %w", st.Size(), maxBytes, ErrLimit)
+			}
 			return zip.NewReader(ra, st.Size())
 		}
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(NewBoundedReader(ctx, f, name, maxBytes, 0))
 	if err != nil {
 		return nil, err
 	}
 	return zip.NewReader(bytes.NewReader(data), int64(len(data)))
 }
 
+// part opens a part of the workbook, its unzipped bytes bounded by max and
+// its reads stopping once the refresh's context ends.
+func (t *sheetTable) part(name string, max int64) (io.ReadCloser, error) {
+	rc, err := t.zip.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	max = min(max, t.lim.MaxInflated)
+	return struct {
+		io.Reader
+		io.Closer
+	}{NewBoundedReader(t.ctx, rc, name+" (unzipped)", max, 0), rc}, nil
+}
+
 type xlsxSheet struct{ name, path string }
 
 // workbookSheets lists the sheets in order with the path of each one's XML,
 // and says whether the workbook counts dates from 1904.
-func workbookSheets(z *zip.Reader) ([]xlsxSheet, bool, error) {
+func (t *sheetTable) workbookSheets() ([]xlsxSheet, bool, error) {
 	var wb struct {
 		Properties struct {
 			Date1904 string `xml:"date1904,attr"`
@@ -375,10 +448,10 @@ func workbookSheets(z *zip.Reader) ([]xlsxSheet, bool, error) {
 			Target string `xml:"Target,attr"`
 		} `xml:"Relationship"`
 	}
-	if err := readXML(z, "xl/workbook.xml", &wb); err != nil {
+	if err := t.readXML("xl/workbook.xml", &wb); err != nil {
 		return nil, false, err
 	}
-	if err := readXML(z, "xl/_rels/workbook.xml.rels", &rels); err != nil {
+	if err := t.readXML("xl/_rels/workbook.xml.rels", &rels); err != nil {
 		return nil, false, err
 	}
 	targets := map[string]string{}
@@ -404,7 +477,7 @@ func workbookSheets(z *zip.Reader) ([]xlsxSheet, bool, error) {
 
 // dateStyles reads which cell styles show a number as a date: the built-in
 // date formats, and custom formats with day, month or year codes.
-func dateStyles(z *zip.Reader) ([]bool, error) {
+func (t *sheetTable) readDateStyles() ([]bool, error) {
 	var styles struct {
 		NumFmts []struct {
 			ID   int    `xml:"numFmtId,attr"`
@@ -414,7 +487,7 @@ func dateStyles(z *zip.Reader) ([]bool, error) {
 			NumFmtID int `xml:"numFmtId,attr"`
 		} `xml:"cellXfs>xf"`
 	}
-	if err := readXML(z, "xl/styles.xml", &styles); errors.Is(err, fs.ErrNotExist) {
+	if err := t.readXML("xl/styles.xml", &styles); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
@@ -462,8 +535,8 @@ func isDateFormat(code string) bool {
 }
 
 // sharedStrings reads the shared-strings table, if the workbook has one.
-func sharedStrings(z *zip.Reader) ([]string, error) {
-	rc, err := z.Open("xl/sharedStrings.xml")
+func (t *sheetTable) sharedStrings() ([]string, error) {
+	rc, err := t.part("xl/sharedStrings.xml", maxHeldXML)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -471,7 +544,7 @@ func sharedStrings(z *zip.Reader) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(io.LimitReader(rc, maxSharedStrings))
+	dec := xml.NewDecoder(rc)
 	var out []string
 	for {
 		tok, err := dec.Token()
@@ -491,13 +564,13 @@ func sharedStrings(z *zip.Reader) ([]string, error) {
 	}
 }
 
-func readXML(z *zip.Reader, name string, v any) error {
-	rc, err := z.Open(name)
+func (t *sheetTable) readXML(name string, v any) error {
+	rc, err := t.part(name, maxHeldXML)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(v); err != nil {
+	if err := xml.NewDecoder(rc).Decode(v); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"archive/zip"
+	"context"
 	"errors"
 	"io"
 	"maps"
@@ -75,7 +76,7 @@ func TestSheetReaderCellTypes(t *testing.T) {
 	if errs := spec.check("sheet"); errs != nil {
 		t.Fatal(errs)
 	}
-	sheet, err := openSheet(os.DirFS(dir), "hand.xlsx", spec)
+	sheet, err := openSheet(context.Background(), os.DirFS(dir), "hand.xlsx", spec, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestSheetReaderCellTypes(t *testing.T) {
 	readSheetRows(t, sheet, want)
 	first := sheetSpec{Index: 1}
 	first.check("sheet")
-	cover, err := openSheet(os.DirFS(dir), "hand.xlsx", first)
+	cover, err := openSheet(context.Background(), os.DirFS(dir), "hand.xlsx", first, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestSheetReaderCellTypes(t *testing.T) {
 	mac["xl/workbook.xml"] = strings.Replace(mac["xl/workbook.xml"], "<sheets>", `<workbookPr date1904="1"/><sheets>`, 1)
 	mac["xl/worksheets/data.xml"] = strings.NewReplacer(">45961<", ">44499<", ">45961.75<", ">44499.75<").Replace(mac["xl/worksheets/data.xml"])
 	writeZip(t, filepath.Join(dir, "mac.xlsx"), mac)
-	sheet1904, err := openSheet(os.DirFS(dir), "mac.xlsx", spec)
+	sheet1904, err := openSheet(context.Background(), os.DirFS(dir), "mac.xlsx", spec, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestSheetReaderNotAWorkbook(t *testing.T) {
 	writeFile(t, dir, "report.xlsx", "Tỉnh,Tháng\nHà Nội,10/2025\n")
 	spec := sheetSpec{}
 	spec.check("sheet")
-	_, err := openSheet(os.DirFS(dir), "report.xlsx", spec)
+	_, err := openSheet(context.Background(), os.DirFS(dir), "report.xlsx", spec, Limits{})
 	if want := "report.xlsx: not a workbook (.xlsx): zip: not a valid zip file"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -48,6 +48,17 @@ const (
 	ReasonForecastMiss = "forecast_miss"
 )
 
+// Values of LabelReason on kpi_collector_failures_total: why a refresh
+// failed, and so kept the source's last good data.
+const (
+	FailureError     = "error"         // the source could not be read
+	FailureTimeout   = "timeout"       // it took longer than its timeout
+	FailureBusy      = "busy"          // the previous, timed-out refresh had not stopped yet
+	FailureMaxSeries = "max_series"    // more series than max_series
+	FailureNoRows    = "no_rows"       // no row accepted
+	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+)
+
 // Values of LabelCheck.
 const (
 	CheckFell  = "cumulative_fell"
@@ -112,6 +123,26 @@ const (
 	TaskDue = "kpi_task_due_timestamp_seconds"
 )
 
+// Reporting completeness, for the last period whose report is due (monthly:
+// the previous month once the 15th has passed), one series per KPI and
+// expected unit (each province for a province KPI, each ministry for a
+// ministry KPI, each block for a block KPI, the owner for a national one),
+// labelled owner and block. Roll-ups by block and owner are recording rules.
+const (
+	// ReportExpected is 1 for each unit a report is expected from.
+	ReportExpected = "kpi_report_expected"
+	// ReportReceived is 1 if the unit's report on the period is in, else 0.
+	ReportReceived = "kpi_report_received"
+	// ReportOnTime is 1 if it was sent by the end of the due day, else 0;
+	// served only for KPIs whose source maps reported_at (when each report
+	// was sent): without it, kpiwatch cannot know.
+	ReportOnTime = "kpi_report_on_time"
+	// ReportDue is when the tracked period's report was due (end of the
+	// due day), per KPI; ReportDuePeriod is that period's start.
+	ReportDue       = "kpi_report_due_timestamp_seconds"
+	ReportDuePeriod = "kpi_report_due_period_timestamp_seconds"
+)
+
 // Self-metrics, one series per source.
 const (
 	CollectorSuccess      = "kpi_collector_success"
@@ -123,6 +154,7 @@ const (
 	// failed in a row: one alert rule serves every source, whatever its
 	// interval, and one failed refresh in a row does not page anyone.
 	CollectorConsecutiveFailures = "kpi_collector_consecutive_failures"
+	CollectorFailures            = "kpi_collector_failures_total"
 	CatalogueReloadSuccess       = "kpi_catalogue_reload_success"
 	CatalogueReloadLast          = "kpi_catalogue_reload_last_success_timestamp_seconds"
 	BuildInfo                    = "kpi_build_info"
@@ -151,6 +183,14 @@ const (
 	// per block.
 	RecOwnerStatus = "owner_status:kpi_status:count"
 	RecBlockStatus = "block_status:kpi_status:count"
+	// Completeness roll-ups per KPI and block, and per KPI and owner:
+	// reports expected, received and received on time.
+	RecBlockReportExpected = "kpi_block:kpi_report_expected:sum"
+	RecBlockReportReceived = "kpi_block:kpi_report_received:sum"
+	RecBlockReportOnTime   = "kpi_block:kpi_report_on_time:sum"
+	RecOwnerReportExpected = "kpi_owner:kpi_report_expected:sum"
+	RecOwnerReportReceived = "kpi_owner:kpi_report_received:sum"
+	RecOwnerReportOnTime   = "kpi_owner:kpi_report_on_time:sum"
 )
 
 // RecDimension is the national roll-up of a KPI by a dimension the catalogue
@@ -158,7 +198,9 @@ const (
 func RecDimension(dimension string) string { return "kpi_" + dimension + ":kpi_value:rollup" }
 
 // Recorded lists every recorded series name but the declared dimensions' ones.
-var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus}
+var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus,
+	RecBlockReportExpected, RecBlockReportReceived, RecBlockReportOnTime,
+	RecOwnerReportExpected, RecOwnerReportReceived, RecOwnerReportOnTime}
 
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
 // link to, with ?var-kpi=<id>.
@@ -199,12 +241,18 @@ var Help = map[string]string{
 	TasksOverdue:                 "Roadmap tasks past their due date and not done.",
 	TasksDoneLate:                "Roadmap tasks done after their due date.",
 	TaskDue:                      "Due date (start of the day) of a roadmap task past its due date and not done, in seconds since the epoch.",
+	ReportExpected:               "1 for each unit a report on the KPI's last due period is expected from.",
+	ReportReceived:               "1 if the unit's report on the KPI's last due period is in, 0 if not.",
+	ReportOnTime:                 "1 if the unit's report on the KPI's last due period was sent by the end of the due day, 0 if late or missing; only where the source says when reports were sent.",
+	ReportDue:                    "When the report on the KPI's last due period was due (end of the due day), in seconds since the epoch.",
+	ReportDuePeriod:              "Start of the KPI's last due period, whose reports completeness counts, in seconds since the epoch.",
 	CollectorSuccess:             "Whether the last refresh of a source succeeded (1) or failed (0).",
 	CollectorDuration:            "Duration of the last refresh of a source, in seconds.",
 	CollectorLastSuccess:         "When a source last refreshed successfully, in seconds since the epoch.",
 	CollectorSeries:              "Observed series, or roadmap tasks, held from a source's last good data.",
 	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input.",
 	CollectorConsecutiveFailures: "Refreshes of a source that have failed in a row (0 after a success).",
+	CollectorFailures:            "Refreshes of a source that failed, and so kept its last good data, by reason.",
 	CatalogueReloadSuccess:       "Whether the last catalogue reload succeeded (1) or was refused (0).",
 	CatalogueReloadLast:          "When the catalogue was last loaded successfully, in seconds since the epoch.",
 	BuildInfo:                    "Version of kpiwatch; always 1.",

@@ -12,16 +12,22 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 )
 
 // Options tune an Exporter.
@@ -32,6 +38,9 @@ type Options struct {
 	// RenderEvery re-renders between refreshes, so that statuses follow the
 	// calendar (a report turns stale on a date, not on a refresh).
 	RenderEvery time.Duration
+	// Limits bound what the collectors read; zero fields take
+	// collectors.DefaultLimits.
+	Limits collectors.Limits
 }
 
 // Exporter serves the KPI metrics of one catalogue at a time.
@@ -42,10 +51,14 @@ type Exporter struct {
 	rt       *runtime
 	runCtx   context.Context
 	reloadMu sync.Mutex // one reload at a time
-	page     atomic.Pointer[rendered]
-	judged   atomic.Pointer[judged] // what page was rendered from, for Snapshot
-	renders  chan struct{}
-	reloads  reloadStats
+	// renderMu serialises renders; reloading holds the background renders
+	// back while a reload has let go of old data the new has not replaced.
+	renderMu  sync.Mutex
+	reloading bool // guarded by renderMu
+	page      atomic.Pointer[rendered]
+	judged    atomic.Pointer[judged] // what page was rendered from, for Snapshot
+	renders   chan struct{}
+	reloads   reloadStats
 }
 
 // rendered is one exposition of the KPI metrics, plain and gzipped, in
@@ -54,6 +67,9 @@ type rendered struct {
 	plain, gzipped         [][]byte
 	plainSize, gzippedSize int
 	readers                atomic.Int32 // scrapes writing it out
+	// complete is true when every source had been tried before it was
+	// rendered: what readiness waits for.
+	complete bool
 }
 
 type reloadStats struct {
@@ -65,19 +81,27 @@ type reloadStats struct {
 // runtime is a loaded catalogue with its running sources.
 type runtime struct {
 	cat     *catalogue.Catalogue
+	dir     fs.FS
 	sources []*source
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
 
 // source is one source's collector, its last good data and its refresh
-// figures.
+// figures. A reload that leaves a source's definition as it was carries the
+// whole source over, data, figures and collector.
 type source struct {
 	cfg       catalogue.Source
 	collector collectors.Collector
-	cat       *catalogue.Catalogue
+	// definition is what the source's data depends on in its catalogue
+	// (see definition).
+	definition string
+	// running is set while a collector runs, so that a timed-out one that
+	// has not stopped yet is not joined by a second copy.
+	running atomic.Bool
 
 	mu          sync.Mutex
+	cat         *catalogue.Catalogue
 	series      []Series
 	tasks       []collectors.Task
 	attempted   bool
@@ -85,7 +109,8 @@ type source struct {
 	duration    time.Duration
 	lastSuccess time.Time
 	rejected    int
-	failures    int // refreshes failed in a row
+	inARow      int            // refreshes failed in a row
+	failures    map[string]int // failed refreshes by reason
 }
 
 // New builds an exporter for cat, whose relative paths resolve in dir. It does
@@ -100,7 +125,7 @@ func New(cat *catalogue.Catalogue, dir fs.FS, opts Options) (*Exporter, error) {
 	if opts.RenderEvery == 0 {
 		opts.RenderEvery = time.Hour
 	}
-	rt, err := newRuntime(cat, dir, opts.Logger)
+	rt, err := newRuntime(cat, dir, opts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -110,21 +135,74 @@ func New(cat *catalogue.Catalogue, dir fs.FS, opts Options) (*Exporter, error) {
 	return e, nil
 }
 
-func newRuntime(cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) (*runtime, error) {
-	rt := &runtime{cat: cat}
+// newRuntime builds the sources of cat. A source of old whose definition
+// is unchanged is carried over rather than built again: a reload neither
+// loses its last good data nor reads it again.
+func newRuntime(cat *catalogue.Catalogue, dir fs.FS, opts Options, old *runtime) (*runtime, error) {
+	rt := &runtime{cat: cat, dir: dir}
+	carried := map[string]*source{}
+	if old != nil && sameDir(old.dir, dir) {
+		for _, s := range old.sources {
+			carried[s.definition] = s
+		}
+	}
 	var errs catalogue.Errors
-	for _, s := range cat.Sources {
-		c, ferrs := collectors.New(collectors.Env{Source: s, Dir: dir, Logger: log.With(logger, "source", s.ID)})
+	for _, sc := range cat.Sources {
+		def := definition(cat, sc)
+		if s, ok := carried[def]; ok {
+			rt.sources = append(rt.sources, s)
+			continue
+		}
+		c, ferrs := collectors.New(collectors.Env{Source: sc, Dir: dir, Logger: log.With(opts.Logger, "source", sc.ID), Limits: opts.Limits})
 		for _, fe := range ferrs {
-			fe.Path = "sources[" + s.ID + "]." + fe.Path
+			fe.Path = "sources[" + sc.ID + "]." + fe.Path
 			errs = append(errs, fe)
 		}
-		rt.sources = append(rt.sources, &source{cfg: s, collector: c, cat: cat})
+		rt.sources = append(rt.sources, &source{cfg: sc, collector: c, cat: cat, definition: def, failures: map[string]int{}})
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return rt, nil
+}
+
+// definition is everything a source's data depends on: the source itself,
+// the KPIs it reports with their places in the catalogue (series refer to
+// KPIs by index), and the owners (ministries are matched by name).
+func definition(cat *catalogue.Catalogue, s catalogue.Source) string {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	_ = enc.Encode(s)
+	for i, k := range cat.KPIs {
+		if k.Source == s.ID {
+			fmt.Fprintf(&b, "kpi %d\n", i)
+			_ = enc.Encode(k)
+		}
+	}
+	_ = enc.Encode(cat.Owners)
+	_ = enc.Close()
+	return b.String()
+}
+
+// sameCatalogue is true when a and b say the same.
+func sameCatalogue(a, b *catalogue.Catalogue) bool {
+	encode := func(c *catalogue.Catalogue) string {
+		var sb strings.Builder
+		enc := yaml.NewEncoder(&sb)
+		_ = enc.Encode(c)
+		_ = enc.Close()
+		return sb.String()
+	}
+	return a.Dir == b.Dir && encode(a) == encode(b)
+}
+
+// sameDir is true when relative paths resolve alike in a and b.
+func sameDir(a, b fs.FS) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }
 
 // Catalogue is the catalogue being served.
@@ -188,7 +266,7 @@ func (e *Exporter) renderLoop(ctx context.Context) {
 		case <-e.renders:
 		case <-t.C:
 		}
-		e.render()
+		e.renderUnlessReloading()
 	}
 }
 
@@ -221,12 +299,17 @@ func (e *Exporter) refreshSources(ctx context.Context, sources []*source) {
 var errMaxSeries = errors.New("max_series exceeded")
 
 // refresh reads a source once. Whatever goes wrong, the last good data stays;
-// only a complete, accepted refresh replaces it.
+// only a complete, accepted refresh replaces it. A refresh stopped because
+// the exporter stops or reloads is no failure of the source's and records
+// nothing.
 func (e *Exporter) refresh(ctx context.Context, s *source) {
 	logger := log.With(e.logger, "source", s.cfg.ID, "collector", s.cfg.Collector)
 	start := time.Now()
-	series, tasks, rejected, err := s.collect(ctx)
+	series, tasks, rejected, reason, err := s.collect(ctx)
 	took := time.Since(start)
+	if ctx.Err() != nil {
+		return
+	}
 	for i, r := range rejected {
 		if i == 10 {
 			level.Warn(logger).Log("msg", "more rows rejected", "count", len(rejected)-i)
@@ -239,64 +322,116 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	s.attempted, s.duration, s.rejected = true, took, len(rejected)
 	if err != nil {
 		s.success = false
-		s.failures++
+		s.failures[reason]++
+		s.inARow++
 		if keep := s.cfg.KeepFor.Std(); keep > 0 && !s.lastSuccess.IsZero() && e.opts.Now().Sub(s.lastSuccess) > keep {
 			s.series, s.tasks = nil, nil
 			level.Warn(logger).Log("msg", "dropping last good data", "older_than", s.cfg.KeepFor)
 		}
-		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "err", err, "duration", took)
+		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "reason", reason, "err", err, "duration", took)
 		return
 	}
-	s.success, s.lastSuccess, s.failures = true, e.opts.Now(), 0
+	s.success, s.lastSuccess, s.inARow = true, e.opts.Now(), 0
 	s.series, s.tasks = series, tasks
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
 
-// collect runs the collector under the source's timeout. A collector that
-// ignores its context is abandoned at the deadline, so one hung source cannot
-// hold up its own next refresh, let alone anything else.
-func (s *source) collect(ctx context.Context) ([]Series, []collectors.Task, []error, error) {
+// collect runs the collector under the source's timeout. Collectors stop
+// at their context's end; one that does not yet is abandoned at the
+// deadline, so one hung source cannot hold up anything else, and is not
+// started again until it has stopped. A failure comes with its reason (a
+// conventions.Failure* value).
+func (s *source) collect(ctx context.Context) (series []Series, tasks []collectors.Task, rejected []error, reason string, err error) {
+	if !s.running.CompareAndSwap(false, true) {
+		return nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
 	defer cancel()
+	s.mu.Lock()
+	cat := s.cat
+	s.mu.Unlock()
 	type result struct {
 		b   *collectors.Batch
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		b, err := s.collector.Collect(ctx, collectors.NewMapper(s.cat, s.cfg.ID))
+		defer s.running.Store(false)
+		b, err := collectors.Collect(ctx, s.collector, collectors.NewMapper(cat, s.cfg.ID))
 		ch <- result{b, err}
 	}()
 	var r result
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
-		return nil, nil, nil, fmt.Errorf("timed out after %s", s.cfg.Timeout)
+		r.err = ctx.Err()
+	}
+	if errors.Is(r.err, context.DeadlineExceeded) {
+		return nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
 	}
 	if r.err != nil {
-		return nil, nil, nil, r.err
+		return nil, nil, nil, conventions.FailureError, r.err
 	}
-	series, rejected := Aggregate(s.cat, r.b.Observations)
+	series, rejected = Aggregate(cat, r.b.Observations)
+	accepted := len(r.b.Observations) + len(r.b.Tasks) - len(rejected)
 	rejected = append(r.b.Rejected, rejected...)
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
-		return nil, nil, rejected, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
+		return nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
-	return series, r.b.Tasks, rejected, nil
+	if reason, err := s.cfg.CheckRefresh(accepted, len(rejected)); err != nil {
+		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
+	}
+	return series, r.b.Tasks, rejected, "", nil
+}
+
+// where names what a source reads, from the usual keys of its config (a
+// URL redacted), for messages that have nothing else to name it by.
+func (s *source) where() string {
+	cfg := &s.cfg.Config
+	for i := 0; cfg.Kind == yaml.MappingNode && i+1 < len(cfg.Content); i += 2 {
+		switch k, v := cfg.Content[i].Value, cfg.Content[i+1]; {
+		case v.Kind != yaml.ScalarNode || v.Value == "":
+		case k == "url":
+			return redact.URL(v.Value)
+		case k == "path" || k == "glob":
+			return v.Value
+		}
+	}
+	return "source " + s.cfg.ID
+}
+
+// renderUnlessReloading renders, but not in the middle of a reload, which
+// renders at its end.
+func (e *Exporter) renderUnlessReloading() {
+	e.renderMu.Lock()
+	defer e.renderMu.Unlock()
+	if !e.reloading {
+		e.renderLocked()
+	}
 }
 
 // render builds the exposition from every source's last good data.
 func (e *Exporter) render() {
+	e.renderMu.Lock()
+	defer e.renderMu.Unlock()
+	e.renderLocked()
+}
+
+func (e *Exporter) renderLocked() {
 	e.mu.Lock()
 	rt := e.rt
 	e.mu.Unlock()
 	v := view{cat: rt.cat, now: e.opts.Now()}
+	complete := true
 	for _, s := range rt.sources {
 		s.mu.Lock()
+		complete = complete && s.attempted
 		v.series = append(v.series, s.series)
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
 	page := render(v)
+	page.complete = complete
 	e.judged.Store(&judged{v: v})
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
 		go debug.FreeOSMemory()
@@ -328,54 +463,98 @@ func (e *Exporter) release(p *rendered) {
 	}
 }
 
-// Ready reports whether every source has been tried at least once.
-func (e *Exporter) Ready() bool {
-	e.mu.Lock()
-	rt := e.rt
-	e.mu.Unlock()
-	for _, s := range rt.sources {
-		s.mu.Lock()
-		ok := s.attempted
-		s.mu.Unlock()
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// Ready reports whether the exposition served holds what every source
+// yielded on its first try: not merely tried, rendered too.
+func (e *Exporter) Ready() bool { return e.page.Load().complete }
 
 // Reload replaces the catalogue. A catalogue whose sources cannot be built is
-// refused and the running one kept. The new catalogue's sources are read once
-// before it is swapped in, so scrapes never see an empty exposition.
+// refused and the running one kept. Sources whose definition did not change
+// are carried over with their data; the others are read once before the
+// catalogue is swapped in, so scrapes never see an empty exposition.
 func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	rt, err := newRuntime(cat, dir, e.logger)
+	e.mu.Lock()
+	old := e.rt
+	e.mu.Unlock()
+	rt, err := newRuntime(cat, dir, e.opts, old)
 	e.recordReload(err == nil)
 	if err != nil {
 		return err
 	}
-	e.refreshSources(ctx, rt.sources)
-	e.mu.Lock()
-	old := e.rt
-	e.rt = rt
-	e.mu.Unlock()
+	kept := map[*source]bool{}
+	for _, s := range old.sources {
+		kept[s] = slices.Contains(rt.sources, s)
+	}
+	var fresh []*source
+	for _, s := range rt.sources {
+		if !kept[s] {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) == 0 && len(rt.sources) == len(old.sources) && sameCatalogue(old.cat, cat) {
+		// Nothing changed: the running sources, their loops and the
+		// exposition stay as they are, and the reload costs nothing.
+		return nil
+	}
+	// The old catalogue's loops stop before the new sources are read, and
+	// the data of the sources it does not keep goes: scrapes meanwhile are
+	// served the rendered exposition, which does not need it, so the
+	// reload never holds the old data and the new at once.
 	if old.cancel != nil {
 		old.cancel()
 		old.done.Wait()
-		e.mu.Lock()
-		e.startLocked(e.runCtx, true)
-		e.mu.Unlock()
 	}
-	old.close(e.logger)
+	e.renderMu.Lock()
+	e.reloading = true
+	for _, s := range old.sources {
+		if !kept[s] {
+			s.mu.Lock()
+			s.series, s.tasks = nil, nil
+			s.mu.Unlock()
+		}
+	}
+	// The pages' view of the last render lets go of that data too (those
+	// sources show no data on the pages until the new ones are read).
+	if j := e.judged.Load(); j != nil {
+		v := j.v
+		v.series = slices.Clone(v.series)
+		for i, s := range old.sources {
+			if !kept[s] && i < len(v.series) {
+				v.series[i] = nil
+			}
+		}
+		e.judged.Store(&judged{v: v})
+	}
+	e.renderMu.Unlock()
+	e.refreshSources(ctx, fresh)
+	e.mu.Lock()
+	e.rt = rt
+	for _, s := range rt.sources {
+		s.mu.Lock()
+		s.cat = cat
+		s.mu.Unlock()
+	}
+	if old.cancel != nil {
+		e.startLocked(e.runCtx, true)
+	}
+	e.mu.Unlock()
+	old.close(e.logger, kept)
+	e.renderMu.Lock()
+	e.reloading = false
+	e.renderMu.Unlock()
 	e.render()
 	return nil
 }
 
 // close releases what the runtime's collectors hold (connection pools,
-// keep-alive connections) once it has been replaced.
-func (rt *runtime) close(logger log.Logger) {
+// keep-alive connections) once it has been replaced, but for the sources
+// carried over.
+func (rt *runtime) close(logger log.Logger, kept map[*source]bool) {
 	for _, s := range rt.sources {
+		if kept[s] {
+			continue
+		}
 		if c, ok := s.collector.(io.Closer); ok {
 			if err := c.Close(); err != nil {
 				level.Warn(logger).Log("msg", "closing a replaced collector", "source", s.cfg.ID, "err", err)

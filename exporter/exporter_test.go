@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -95,6 +96,8 @@ type scripted struct {
 	err    error
 	block  chan struct{} // when set, Collect hangs until it is closed, ignoring ctx
 	closed int
+	// started, when set, counts the calls of Collect.
+	started *atomic.Int32
 }
 
 // Close counts the times a reload released the collector.
@@ -122,6 +125,9 @@ func (s *scripted) set(obs []collectors.Observation, err error, block chan struc
 func (s *scripted) Collect(ctx context.Context, m *collectors.Mapper) (*collectors.Batch, error) {
 	s.mu.Lock()
 	obs, tasks, err, block := s.obs, s.tasks, s.err, s.block
+	if s.started != nil {
+		s.started.Add(1)
+	}
 	s.mu.Unlock()
 	if block != nil {
 		<-block
@@ -194,7 +200,7 @@ func samples(t *testing.T, text string) map[string]float64 {
 			if len(ls) > 0 {
 				key += ls.String()
 			}
-			out[key] = m.GetGauge().GetValue()
+			out[key] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
 		}
 	}
 	return out

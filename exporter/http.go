@@ -31,7 +31,8 @@ var (
 	descRejected      = desc(conventions.CollectorRejectedRows, sourceLabels)
 	descFilesRead     = desc(conventions.CollectorFilesRead, sourceLabels)
 	descFilesRejected = desc(conventions.CollectorFilesRejected, sourceLabels)
-	descFailures      = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
+	descInARow        = desc(conventions.CollectorConsecutiveFailures, sourceLabels)
+	descFailures      = desc(conventions.CollectorFailures, append(sourceLabels[:len(sourceLabels):len(sourceLabels)], conventions.LabelReason))
 	descReloadSuccess = desc(conventions.CatalogueReloadSuccess, nil)
 	descReloadLast    = desc(conventions.CatalogueReloadLast, nil)
 )
@@ -51,12 +52,15 @@ func (c selfCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descSuccess, boolValue(s.Success), s.ID, s.Collector)
 			gauge(descDuration, s.Duration.Seconds(), s.ID, s.Collector)
 			gauge(descRejected, float64(s.Rejected), s.ID, s.Collector)
-			gauge(descFailures, float64(s.Failures), s.ID, s.Collector)
+			gauge(descInARow, float64(s.Failures), s.ID, s.Collector)
 		}
 		if !s.LastSuccess.IsZero() {
 			gauge(descLastSuccess, float64(s.LastSuccess.UnixNano())/1e9, s.ID, s.Collector)
 		}
 		gauge(descSeries, float64(s.Series), s.ID, s.Collector)
+		for reason, n := range s.FailuresByReason {
+			ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(n), s.ID, s.Collector, reason)
+		}
 		if s.Files != nil {
 			gauge(descFilesRead, float64(s.Files[0]), s.ID, s.Collector)
 			gauge(descFilesRejected, float64(s.Files[1]), s.ID, s.Collector)

@@ -220,6 +220,7 @@ func render(v view) *rendered {
 		}
 	}
 	jobs = append(jobs, func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) })
+	jobs = append(jobs, func(w *writer) { renderCompleteness(w, v) })
 	return renderSegments(jobs)
 }
 

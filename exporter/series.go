@@ -18,6 +18,9 @@ type Point struct {
 	Period   time.Time
 	Value    float64
 	Num, Den float64 // ratios only
+	// ReportedAt is when the period's report was sent, where the source
+	// says: the latest of the reports rolled into the point. Zero otherwise.
+	ReportedAt time.Time
 }
 
 // Series is one observed series with its reported history, oldest first.
@@ -191,10 +194,13 @@ func rollUp(k *catalogue.KPI, obs []collectors.Observation, members []int, out [
 		o := &obs[i]
 		if first == nil || !o.Period.Equal(first.Period) {
 			first, units = o, append(units[:0], o.Unit)
-			out = append(out, Point{Period: o.Period, Value: o.Value, Num: o.Num, Den: o.Den})
+			out = append(out, Point{Period: o.Period, Value: o.Value, Num: o.Num, Den: o.Den, ReportedAt: o.ReportedAt})
 			continue
 		}
 		last := &out[len(out)-1]
+		if o.ReportedAt.After(last.ReportedAt) {
+			last.ReportedAt = o.ReportedAt // a merged unit's report is in once its last part is
+		}
 		switch {
 		case slices.Contains(units, o.Unit):
 			errs = append(errs, &collectors.RowError{Loc: o.Loc, Err: fmt.Errorf("kpi %s reported twice for %s (first at row %d)", k.ID, o.Period.Format("2006-01-02"), first.Loc.Row)})

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -21,6 +22,10 @@ type Snapshot struct {
 	Tasks     []collectors.Task
 	TaskSum   collectors.TaskSummary
 	Sources   []SourceHealth // in catalogue order
+	// Reports are the reports expected on each KPI's last due period, as
+	// kpi_report_expected, kpi_report_received and kpi_report_on_time serve
+	// them: the compliance table of who has not reported, or reported late.
+	Reports []Report
 
 	v view
 }
@@ -71,10 +76,13 @@ type SourceHealth struct {
 	Attempted     bool // refreshed at least once
 	Success       bool
 	Failures      int // refreshes failed in a row
-	LastSuccess   time.Time
-	Duration      time.Duration
-	Series        int // observed series or tasks held
-	Rejected      int // rows the last refresh rejected
+	// FailuresByReason counts every failed refresh by its reason (a
+	// conventions.Failure* value).
+	FailuresByReason map[string]int
+	LastSuccess      time.Time
+	Duration         time.Duration
+	Series           int // observed series or tasks held
+	Rejected         int // rows the last refresh rejected
 	// Files are the files the last refresh read and rejected, for a
 	// source whose path is a folder or a glob (Files is nil otherwise).
 	Files *[2]int
@@ -124,7 +132,7 @@ func (s *Snapshot) AsOf(t time.Time) *Snapshot {
 // snapshotOf judges every series of v as render does.
 func snapshotOf(v view) *Snapshot {
 	cat := v.cat
-	out := &Snapshot{Catalogue: cat, Now: v.now, Tasks: v.tasks, TaskSum: collectors.SummariseTasks(v.tasks, v.now), v: v}
+	out := &Snapshot{Catalogue: cat, Now: v.now, Tasks: v.tasks, TaskSum: collectors.SummariseTasks(v.tasks, v.now), Reports: completeness(v), v: v}
 	out.KPIs = make([]JudgedKPI, len(cat.KPIs))
 	plans := make([]kpiPlans, len(cat.KPIs))
 	for i := range cat.KPIs {
@@ -178,7 +186,7 @@ func (e *Exporter) sourceHealth() []SourceHealth {
 	for _, s := range rt.sources {
 		s.mu.Lock()
 		out = append(out, SourceHealth{
-			ID: s.cfg.ID, Collector: s.cfg.Collector, Attempted: s.attempted, Success: s.success, Failures: s.failures,
+			ID: s.cfg.ID, Collector: s.cfg.Collector, Attempted: s.attempted, Success: s.success, Failures: s.inARow, FailuresByReason: maps.Clone(s.failures),
 			LastSuccess: s.lastSuccess, Duration: s.duration, Series: len(s.series) + len(s.tasks), Rejected: s.rejected,
 			Files: fileCounts(s.collector),
 		})

@@ -204,6 +204,84 @@ var factChecks = []struct {
 	{"admin_procedure_simplification_rate", "2025-07-20", "admin_procedure_simplification_rate", "value"},
 	{"digital_signature_certs_issued_2024", "2024-12-31", "digital_signature_certificates", "value"},
 	{"bank_cif_biometric_verified", "2025-10-10", "bank_cif_biometric_verified", "value"},
+	{"fee_resolutions_outstanding", "2024-01-01", "fee_resolutions_outstanding", "value"},
+	{"cashless_social_payment_recipients", "2024-02-09", "cashless_social_payment_recipients", "value"},
+	{"network_security_reports_outstanding", "2024-01-15 (early 2024; undated)", "network_security_reports_outstanding", "value"},
+	{"problems_resolved", "2025-11-05", "problems_resolved", "value"},
+	{"hindering_resolutions", "2024-01-15 (early 2024; undated)", "hindering_resolutions_outstanding", "value"},
+	{"government_tasks_behind_schedule", "2024-01-15 (start of 2024)", "government_assigned_tasks_overdue", "value"},
+	{"roadmap_tasks_behind_schedule", "2024-01-15 (start of 2024)", "roadmap_tasks_overdue", "value"},
+	{"tuyen_quang_roadmap_tasks_done", "2023-12-31", "tuyen_quang_roadmap_tasks_done", "value"},
+	{"essential_services_53_outstanding", "2024-04-15 (April 2024)", "essential_services_53_outstanding", "value"},
+}
+
+// programmeAreas are the areas of the programme the embedded default must
+// cover (issue 14 and the brief), each by the KPI ids or the task source
+// that track it.
+var programmeAreas = []struct {
+	area    string
+	kpis    []string
+	sources []string
+}{
+	{"VNeID level-2 accounts", []string{"vneid_level2_accounts"}, nil},
+	{"essential online public services (25, 53, 76)", []string{"essential_public_services_online", "essential_services_53_outstanding"}, nil},
+	{"social benefits paid through an account", []string{"social_benefit_paid_by_bank"}, nil},
+	{"full-process online services and online dossiers", []string{"full_process_online_service_rate", "online_dossier_rate"}, nil},
+	{"e-health books and records", []string{"e_health_books_on_vneid", "e_health_record_coverage"}, nil},
+	{"criminal-record certificates on VNeID", []string{"criminal_record_certificates_on_vneid_nationwide"}, nil},
+	{"digital school records", []string{"digital_school_records"}, nil},
+	{"administrative procedures simplified", []string{"admin_procedure_simplification_rate"}, nil},
+	{"digital signatures", []string{"digital_signature_certificates"}, nil},
+	{"bank records verified by chip ID", []string{"bank_cif_biometric_verified"}, nil},
+	{"provincial digital-transformation score", []string{"provincial_digital_transformation_index"}, nil},
+	{"fees for online services exempted by provincial resolution", []string{"fee_resolutions_outstanding"}, nil},
+	{"cashless social-security payments in the eight provinces", []string{"cashless_social_payment_recipients"}, nil},
+	{"network-security criteria reports", []string{"network_security_reports_outstanding"}, nil},
+	{"telecom coverage of low-signal spots", []string{"low_signal_spots"}, nil},
+	{"villages without electricity", []string{"villages_without_electricity"}, nil},
+	{"problems removed", []string{"problems_resolved", "hindering_resolutions_outstanding"}, nil},
+	{"ministries' data and digital-transformation strategies", []string{"ministry_data_strategies_published"}, nil},
+	{"credit scoring with population data", []string{"credit_scoring_population_data"}, nil},
+	{"junk SIM clean-up", []string{"junk_sim_cleanup"}, nil},
+	{"driving-licence data clean-up", []string{"driving_licence_data_cleanup"}, nil},
+	{"electronic identification codes of agencies", []string{"agency_electronic_identification_codes"}, nil},
+	{"electronic authentication centre", []string{"electronic_authentication_centre"}, nil},
+	{"roadmap tasks and tasks behind schedule", []string{"roadmap_tasks_overdue", "government_assigned_tasks_overdue"}, []string{"roadmap_tasks"}},
+	{"a province's own roadmap (Tuyen Quang)", []string{"tuyen_quang_roadmap_tasks_done"}, nil},
+}
+
+// Every area of the programme is in the embedded default, and the README's
+// KPI table lists each KPI with its source.
+func TestEveryProgrammeAreaIsCovered(t *testing.T) {
+	cat := load(t)
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, a := range programmeAreas {
+		for _, id := range a.kpis {
+			listed[id] = true
+			k, ok := cat.KPI(id)
+			if !ok {
+				t.Errorf("%s: no KPI %s in the embedded catalogue", a.area, id)
+				continue
+			}
+			if !strings.Contains(string(readme), "| `"+id+"` | `"+k.Source+"` |") {
+				t.Errorf("%s: the README's KPI table has no row for %s with its source %s", a.area, id, k.Source)
+			}
+		}
+		for _, src := range a.sources {
+			if !slices.ContainsFunc(cat.Sources, func(s catalogue.Source) bool { return s.ID == src && s.Collector == "tasks" }) {
+				t.Errorf("%s: no task source %s in the embedded catalogue", a.area, src)
+			}
+		}
+	}
+	for _, k := range cat.KPIs {
+		if !listed[k.ID] {
+			t.Errorf("KPI %s is in no programme area of this test", k.ID)
+		}
+	}
 }
 
 // asOfPeriods are the report periods a fact's as-of date falls in: one for

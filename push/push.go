@@ -34,6 +34,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 )
 
 // Config says where and how to push.
@@ -166,7 +167,7 @@ type Pusher struct {
 func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("push URL %q: want http(s)://host:port/api/v1/import/prometheus", RedactURL(cfg.URL))
+		return nil, fmt.Errorf("push URL %q: want http(s)://host:port/api/v1/import/prometheus", redact.URL(cfg.URL))
 	}
 	if cfg.Interval <= 0 {
 		return nil, fmt.Errorf("push interval must be positive, got %s", cfg.Interval)
@@ -195,19 +196,11 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	}
 	return &Pusher{
 		cfg:      cfg,
-		redacted: u.Redacted(),
+		redacted: redact.URL(cfg.URL),
 		opts:     metrics.PushOptions{ExtraLabels: FormatLabels(labels), Method: http.MethodPost},
 		write:    write,
 		logger:   logger,
 	}, nil
-}
-
-// RedactURL hides a password in a URL, for logs and errors.
-func RedactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return "(unparsable URL)"
 }
 
 // Run pushes once the exporter is ready, then every interval; a failed push

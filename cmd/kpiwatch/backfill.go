@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/backfill"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 	"github.com/kpiwatch/kpiwatch/push"
 )
 
@@ -136,7 +137,7 @@ func writeOpenMetrics(path string, stdout io.Writer, r *backfill.Result) error {
 
 func redactedDest(dest string) string {
 	if strings.Contains(dest, "://") {
-		return push.RedactURL(dest)
+		return redact.URL(dest)
 	}
 	return dest
 }

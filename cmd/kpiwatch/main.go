@@ -45,10 +45,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logFormat := app.Flag("log.format", "Output format of log messages.").Default("logfmt").Enum(logging.Formats...)
 
 	serve := newServeCommand(app)
-	validate := app.Command("validate", "Check a catalogue and its sources' settings; list every problem.")
-	validateFile := validate.Arg("file", "Catalogue file (default: the embedded Project 06 catalogue).").String()
+	validate := newValidateCommand(app)
 	gen := newGenerateCommand(app)
 	bf := newBackfillCommand(app)
+	check := newCheckCommand(app)
+	initCmd := newInitCommand(app)
 	rep := newReportCommand(app)
 
 	cmd, err := app.Parse(args)
@@ -65,10 +66,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch cmd {
-	case validate.FullCommand():
-		return runValidate(*validateFile, stdout, stderr)
+	case validate.cmd.FullCommand():
+		return validate.run(ctx, logger, stdout, stderr)
 	case gen.cmd.FullCommand():
 		return gen.run(stdout, stderr)
+	case check.cmd.FullCommand():
+		return check.run(stdout, stderr)
+	case initCmd.cmd.FullCommand():
+		return initCmd.run(stdout, stderr)
 	case bf.cmd.FullCommand():
 		return bf.run(ctx, logger, stdout, stderr)
 	case rep.cmd.FullCommand():
@@ -80,33 +85,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // loadCatalogue reads the catalogue at path, or the embedded Project 06
 // catalogue when path is empty. It returns the folder its relative paths
-// resolve in.
+// resolve in. The catalogue's warnings include its mappings'.
 func loadCatalogue(path string) (*catalogue.Catalogue, fs.FS, error) {
+	var c *catalogue.Catalogue
+	var dir fs.FS
+	var err error
 	if path == "" {
-		c, err := project06.Load()
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, project06.FS, nil
+		c, err = project06.Load()
+		dir = project06.FS
+	} else {
+		c, err = catalogue.LoadFile(path, collectors.Check)
+		dir = os.DirFS(filepath.Dir(path))
 	}
-	c, err := catalogue.LoadFile(path, collectors.Check)
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, os.DirFS(filepath.Dir(path)), nil
-}
-
-func runValidate(path string, stdout, stderr io.Writer) int {
-	c, _, err := loadCatalogue(path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		if errs, ok := err.(catalogue.Errors); ok {
-			fmt.Fprintf(stderr, "%d problem(s)\n", len(errs))
-		}
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s: ok: %d KPIs, %d sources, %d owners\n", nameOr(path, "embedded Project 06 catalogue"), len(c.KPIs), len(c.Sources), len(c.Owners))
-	return 0
+	c.Warnings = c.Locate(append(c.Warnings, collectors.Warnings(c)...))
+	return c, dir, nil
 }
 
 func nameOr(s, def string) string {

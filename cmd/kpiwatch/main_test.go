@@ -140,7 +140,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	dir := t.TempDir()
 	cfg := write(t, dir, "kpis.yaml", testCatalogue)
 	write(t, dir, "data.csv", "province,period,num,den\nHà Nội,2026-10,90,100\n")
-	base := "http://" + serve(t, "--config.file="+cfg)
+	base := "http://" + serve(t, "--config.file="+cfg, "--web.enable-lifecycle")
 	c := http.DefaultClient
 
 	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })

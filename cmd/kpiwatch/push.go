@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/redact"
 	"github.com/kpiwatch/kpiwatch/push"
 )
 
@@ -84,7 +85,7 @@ func (f *pushFlags) start(ctx context.Context, exp *exporter.Exporter, reg prome
 	if err := reg.Register(p); err != nil {
 		return err
 	}
-	level.Info(logger).Log("msg", "pushing to VictoriaMetrics", "url", push.RedactURL(*f.url), "interval", *f.interval)
+	level.Info(logger).Log("msg", "pushing to VictoriaMetrics", "url", redact.URL(*f.url), "interval", *f.interval)
 	go p.Run(ctx)
 	return nil
 }

@@ -34,6 +34,7 @@ type serveCommand struct {
 	metricsPath *string
 	web         *web.FlagConfig
 	renderEvery *time.Duration
+	lifecycle   *bool
 	push        *pushFlags
 }
 
@@ -42,6 +43,7 @@ func newServeCommand(app *kingpin.Application) *serveCommand {
 	c.configFile = c.cmd.Flag("config.file", "KPI catalogue file (default: the embedded Project 06 catalogue and sample data).").String()
 	c.metricsPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.renderEvery = c.cmd.Flag("render.interval", "How often statuses are re-judged between refreshes (they follow the calendar).").Default("1h").Duration()
+	c.lifecycle = c.cmd.Flag("web.enable-lifecycle", "Enable reloading the catalogue over HTTP (POST /-/reload), as Prometheus does; SIGHUP always reloads.").Default("false").Bool()
 	c.web = kingpinflag.AddFlags(c.cmd, defaultAddress)
 	c.push = addPushFlags(c.cmd)
 	return c
@@ -66,7 +68,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		return logFatal(logger, "configuring the push", err)
 	}
 
-	reload := func() error {
+	// Parsing the catalogue is part of the reload: one at a time, and
+	// requests that come while one runs share the next.
+	reload := newCoalescer(func() error {
 		cat, dir, err := loadCatalogue(*c.configFile)
 		if err != nil {
 			exp.ReloadFailed()
@@ -79,7 +83,7 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		}
 		level.Info(logger).Log("msg", "catalogue reloaded", "kpis", len(cat.KPIs), "sources", len(cat.Sources))
 		return nil
-	}
+	}).Do
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -94,7 +98,11 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 		}
 	}()
 
-	srv := &http.Server{Handler: routes(exp, reg, *c.metricsPath, reload), ReadHeaderTimeout: 10 * time.Second}
+	httpReload := reload
+	if !*c.lifecycle {
+		httpReload = nil
+	}
+	srv := &http.Server{Handler: routes(exp, reg, *c.metricsPath, httpReload), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- web.ListenAndServe(srv, c.web, slogger) }()
 	select {
@@ -112,7 +120,8 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 }
 
 // routes is the HTTP surface: the scorecard and briefing pages at /, and
-// what Prometheus users expect: metrics, health, readiness and reload.
+// what Prometheus users expect: metrics, health, readiness and reload
+// (refused, as by Prometheus, unless reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, exp.Handler(g))
@@ -121,12 +130,16 @@ func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, r
 	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		if !exp.Ready() {
-			http.Error(w, "Not ready: sources not yet read.", http.StatusServiceUnavailable)
+			http.Error(w, "Not ready: sources not yet read and served.", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("Ready.\n"))
 	})
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if reload == nil {
+			http.Error(w, "Lifecycle API is not enabled (--web.enable-lifecycle).", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "Use POST or PUT to reload.", http.StatusMethodNotAllowed)

@@ -38,6 +38,7 @@ type config struct {
 type collector struct {
 	cfg config
 	dir fs.FS
+	lim collectors.Limits
 }
 
 // New builds the collector of one source. It runs when a catalogue loads,
@@ -54,7 +55,7 @@ func New(node *yaml.Node, env collectors.Env) (collectors.Collector, []catalogue
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &collector{cfg: cfg, dir: env.Dir}, nil
+	return &collector{cfg: cfg, dir: env.Dir, lim: env.Limits}, nil
 }
 
 // Collect reads the whole file on each refresh. A file that cannot be read
@@ -73,7 +74,9 @@ func (c *collector) Collect(ctx context.Context, m *collectors.Mapper) (*collect
 		return nil, err
 	}
 	batch := &collectors.Batch{}
-	dec := logfmt.NewDecoder(f)
+	// Bounded: a huge or endless file fails at the limits, and the reading
+	// stops once ctx ends.
+	dec := logfmt.NewDecoder(collectors.NewBoundedReader(ctx, f, c.cfg.Path, c.lim.MaxBytes, c.lim.MaxLineBytes))
 	for line := 1; dec.ScanRecord(); line++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -304,12 +304,8 @@ var nationalCounts = []nationalCount{
 		{month(2025, 12), 26_500_000},
 		{lastMonth, 34_000_000},
 	}.at},
-	{"criminal_record_certificates_on_vneid_nationwide", firstMonth, func(t time.Time) float64 {
-		if t.Before(month(2024, 10)) { // nationwide on VNeID from 2024-10-01 (Lao Dong, 2024-11-06)
-			return 0
-		}
-		return 1
-	}},
+	// Nationwide on VNeID from 2024-10-01 (Lao Dong, 2024-11-06).
+	{"criminal_record_certificates_on_vneid_nationwide", firstMonth, doneFrom(month(2024, 10))},
 	{"digital_signature_certificates", firstMonth, path{
 		{firstMonth, 2_600_000},
 		{month(2024, 12), 12_500_000}, // 10th meeting of the National Committee, 2025-02-06
@@ -320,6 +316,40 @@ var nationalCounts = []nationalCount{
 		{month(2025, 10), 132_400_000}, // Lao Dong, 2025-10-10
 		{lastMonth, 148_000_000},
 	}.at},
+	// The areas of issue 14's programme report: the published figures, an
+	// illustrative path around them (and entirely illustrative where
+	// nothing is published, as the catalogue's facts say).
+	{"fee_resolutions_outstanding", start2024, path{{start2024, 9}, {month(2024, 3), 4}, {month(2024, 9), 0}}.at},
+	{"cashless_social_payment_recipients", month(2023, 7), path{
+		{month(2023, 7), 400_000},
+		{month(2024, 2), 1_058_569}, // paid before Tet 2024
+		{month(2025, 12), 1_400_000},
+		{lastMonth, 1_450_000},
+	}.at},
+	{"network_security_reports_outstanding", start2024, path{{start2024, 19}, {month(2024, 4), 8}, {month(2024, 10), 2}, {lastMonth, 1}}.at},
+	{"low_signal_spots", start2024, path{{start2024, 1200}, {month(2024, 3), 300}, {month(2024, 12), 40}, {lastMonth, 0}}.at},
+	{"villages_without_electricity", start2024, path{{start2024, 400}, {lastMonth, 150}}.at},
+	{"problems_resolved", month(2025, 1), path{{month(2025, 1), 0}, {month(2025, 11), 36}, {month(2025, 12), 39}, {lastMonth, 41}}.at},
+	{"hindering_resolutions_outstanding", start2024, path{{start2024, 19}, {month(2024, 12), 6}, {month(2025, 12), 2}, {lastMonth, 1}}.at},
+	{"ministry_data_strategies_published", month(2025, 7), path{{month(2025, 7), 0}, {month(2025, 11), 5}, {month(2026, 3), 7}}.at},
+	{"credit_scoring_population_data", month(2023, 1), doneFrom(month(2024, 3))},
+	{"junk_sim_cleanup", month(2023, 1), doneFrom(month(2024, 8))},
+	{"driving_licence_data_cleanup", month(2023, 1), doneFrom(month(2024, 9))},
+	{"agency_electronic_identification_codes", month(2023, 1), doneFrom(month(2025, 3))},
+	{"electronic_authentication_centre", month(2023, 1), doneFrom(month(2024, 7))},
+	{"government_assigned_tasks_overdue", start2024, path{{start2024, 16}, {month(2024, 6), 10}, {month(2024, 12), 4}, {month(2025, 12), 1}, {lastMonth, 0}}.at},
+	{"tuyen_quang_roadmap_tasks_done", month(2023, 1), path{{month(2023, 1), 0}, {month(2023, 12), 34}, {month(2024, 12), 55}, {month(2025, 6), 61}}.at},
+	{"essential_services_53_outstanding", month(2023, 1), path{{month(2023, 1), 28}, {month(2024, 4), 15}, {month(2024, 12), 6}, {month(2025, 6), 0}}.at},
+}
+
+// doneFrom is a milestone done (1) from month done on.
+func doneFrom(done time.Time) func(time.Time) float64 {
+	return func(t time.Time) float64 {
+		if t.Before(done) {
+			return 0
+		}
+		return 1
+	}
 }
 
 // simplification is the national share of administrative procedures cut or
@@ -354,6 +384,10 @@ var (
 		{"moit", []float64{0, 2, 4, 1, 0, 0}},
 		{"mps", []float64{0, 1, 0, 0, 0, 0}},
 		{"sbv", []float64{0, 0, 0, 0, 0, 0}},
+		// The other three blocks report on their own roadmap tasks.
+		{"party_office", []float64{0, 0, 0, 0, 0, 0}},
+		{"na_office", []float64{0, 0, 0, 0, 0, 0}},
+		{"vff", []float64{0, 0, 0, 0, 0, 0}},
 	}
 )
 
@@ -811,7 +845,7 @@ func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 			byMonth[r.period][i] = append(byMonth[r.period][i], r)
 		}
 	}
-	t := newTable(false, "Tỉnh/TP", "Kỳ báo cáo", "Chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ")
+	t := newTable(false, "Tỉnh/TP", "Kỳ báo cáo", "Ngày gửi", "Chỉ tiêu", "Tử số", "Mẫu số", "Tỷ lệ")
 	for _, m := range months(provinceFirst, lastMonth) {
 		period := fmt.Sprintf("%02d/%d", m.Month(), m.Year())
 		for i, k := range kpis {
@@ -821,14 +855,26 @@ func provincesMonthlyReport(cat *catalogue.Catalogue) ([]byte, error) {
 			}
 			var num, den int64
 			for _, r := range byMonth[m][i] {
-				t.add(spelling(file, r.code, r.nameVI, m), period, def.NameVI, vnInt(r.num), vnInt(r.den), vnPercent(r.num, r.den))
+				t.add(spelling(file, r.code, r.nameVI, m), period, sentOn(file, r.code, m), def.NameVI, vnInt(r.num), vnInt(r.den), vnPercent(r.num, r.den))
 				num += r.num
 				den += r.den
 			}
-			t.add("Toàn quốc", period, def.NameVI, vnInt(num), vnInt(den), vnPercent(num, den))
+			t.add("Toàn quốc", period, sentOn(file, "national", m), def.NameVI, vnInt(num), vnInt(den), vnPercent(num, den))
 		}
 	}
 	return t.bytes()
+}
+
+// sentOn is the day a unit sent its monthly report on month m, as
+// dd/mm/yyyy: one report in eight comes after the 15th, the due day, up to
+// ten days late; the others between the 3rd and the 15th. Illustrative:
+// no dates of sending have been published.
+func sentOn(file, code string, m time.Time) string {
+	day := 3 + pick(13, file, "sent", code, m.Format("2006-01"))
+	if pick(8, file, "late", code, m.Format("2006-01")) == 0 {
+		day = 16 + pick(10, file, "days late", code, m.Format("2006-01"))
+	}
+	return m.AddDate(0, 1, day-1).Format("02/01/2006")
 }
 
 // provincialDTI is the Ministry of Science and Technology's quarterly
