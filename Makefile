@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: run test lint generate check-generated fuzz bench bench-go bench-sidebyside build demo
+.PHONY: run test lint generate check-generated fuzz bench bench-go bench-sidebyside bench-stack build demo
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
@@ -64,3 +64,12 @@ bench-go:
 ## bench-sidebyside: the side-by-side table of scrape times, sizes and memory
 bench-sidebyside:
 	$(GO) run ./bench/sidebyside -sizes=$(BENCHSIZES)
+
+## bench-stack: the whole stack (kpiwatch, Prometheus with the generated rules and
+## Alertmanager, VictoriaMetrics with vmalert) at STACKSIZES observed series: head
+## series, rule evaluation, memory, projection to 1M (needs Debian's prometheus,
+## prometheus-alertmanager and victoria-metrics; about 20 minutes)
+STACKSIZES ?= 10000,100000
+STACKINTERVAL ?= 1m
+bench-stack:
+	$(GO) run ./bench/stack -sizes=$(STACKSIZES) -interval=$(STACKINTERVAL)

@@ -7,7 +7,13 @@ import "testing"
 // own storage, and clustering off.
 func StartAlertmanager(t testing.TB, configFile string) *Server {
 	t.Helper()
-	return Start(t, Spec{
+	return Start(t, AlertmanagerSpec(configFile))
+}
+
+// AlertmanagerSpec says how to start Debian's prometheus-alertmanager with
+// the configuration file configFile.
+func AlertmanagerSpec(configFile string) Spec {
+	return Spec{
 		Name:    "alertmanager",
 		Binary:  "prometheus-alertmanager",
 		Package: "prometheus-alertmanager",
@@ -21,5 +27,5 @@ func StartAlertmanager(t testing.TB, configFile string) *Server {
 			}
 		},
 		ReadyPath: "/-/ready",
-	})
+	}
 }

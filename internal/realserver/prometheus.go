@@ -23,6 +23,13 @@ type PrometheusConfig struct {
 	RuleFiles []string
 	// Alertmanagers are the host:port addresses alerts are sent to.
 	Alertmanagers []string
+
+	// Blocks, when set, is a directory of TSDB blocks (promtool tsdb
+	// create-blocks-from) that becomes Prometheus' storage: backfilled
+	// history. It is moved, not copied.
+	Blocks string
+	// Args are extra command-line flags (e.g. --enable-feature=...).
+	Args []string
 }
 
 // Prometheus is a started Prometheus.
@@ -32,30 +39,39 @@ type Prometheus struct{ *Server }
 // storage and the configuration cfg.
 func StartPrometheus(t testing.TB, cfg PrometheusConfig) *Prometheus {
 	t.Helper()
+	return &Prometheus{Start(t, PrometheusSpec(cfg))}
+}
+
+// PrometheusSpec says how to start Debian's prometheus with cfg.
+func PrometheusSpec(cfg PrometheusConfig) Spec {
 	if cfg.ScrapeInterval == 0 {
 		cfg.ScrapeInterval = time.Second
 	}
 	if cfg.EvaluationInterval == 0 {
 		cfg.EvaluationInterval = time.Second
 	}
-	s := Start(t, Spec{
+	return Spec{
 		Name:    "prometheus",
 		Binary:  "prometheus",
 		Package: "prometheus",
 		Args: func(addr, dir string) []string {
-			return []string{
+			return append([]string{
 				"--config.file=" + dir + "/prometheus.yml",
 				"--storage.tsdb.path=" + dir + "/data",
 				"--web.listen-address=" + addr,
 				"--log.level=warn",
-			}
+			}, cfg.Args...)
 		},
 		Setup: func(_ *exec.Cmd, dir string) error {
+			if cfg.Blocks != "" {
+				if err := os.Rename(cfg.Blocks, dir+"/data"); err != nil {
+					return err
+				}
+			}
 			return os.WriteFile(dir+"/prometheus.yml", []byte(cfg.yaml()), 0o644)
 		},
 		ReadyPath: "/-/ready",
-	})
-	return &Prometheus{s}
+	}
 }
 
 // yaml is the configuration file. JSON is YAML, and quotes every value

@@ -8,6 +8,7 @@ package realserver
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -77,10 +78,22 @@ type Server struct {
 	Name string
 	Addr string // host:port on 127.0.0.1
 	Dir  string // its own data directory
+	// ownDir says Stop removes Dir (a server started by Run; Start leaves
+	// it to the test's TempDir).
+	ownDir bool
 }
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr }
+
+// Stop ends the server by its PID and, for a server started by Run, removes
+// its data directory.
+func (s *Server) Stop() {
+	s.Process.Stop()
+	if s.ownDir {
+		_ = os.RemoveAll(s.Dir)
+	}
+}
 
 // Spec says how to start a server.
 type Spec struct {
@@ -100,17 +113,24 @@ type Spec struct {
 // Binary finds a server binary or fails the test naming the package.
 func Binary(t testing.TB, name, pkg string, dirs ...string) string {
 	t.Helper()
+	p, err := lookBinary(name, pkg, dirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func lookBinary(name, pkg string, dirs ...string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
-		return p
+		return p, nil
 	}
 	for _, d := range dirs {
 		p := d + "/" + name
 		if _, err := os.Stat(p); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatalf("%s not found: install Debian's %s package (apt-get install %s), as .ci/run does", name, pkg, pkg)
-	return ""
+	return "", fmt.Errorf("%s not found: install Debian's %s package (apt-get install %s), as .ci/run does", name, pkg, pkg)
 }
 
 // FreeAddr returns a free 127.0.0.1 address.
@@ -136,47 +156,85 @@ func LoopbackAddr() (string, error) {
 // Start starts a server and registers its stop with t.Cleanup.
 func Start(t testing.TB, spec Spec) *Server {
 	t.Helper()
-	bin := Binary(t, spec.Binary, spec.Package, spec.Dirs...)
-	dir := t.TempDir()
-	addr := FreeAddr(t)
+	s, err := launch(spec, t.TempDir(), func(s *Server) { t.Cleanup(s.Stop) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Run starts a server outside a test (the benchmark harnesses) in a
+// temporary directory of its own; the caller stops it with Stop, which
+// removes that directory.
+func Run(spec Spec) (*Server, error) {
+	dir, err := os.MkdirTemp("", "kpiwatch-"+spec.Binary+"-")
+	if err != nil {
+		return nil, err
+	}
+	s, err := launch(spec, dir, func(*Server) {})
+	if s == nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	s.ownDir = true
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts spec's server with dir as its data directory; started is
+// called as soon as there is a process to stop. A server that started but
+// never became ready is returned with the error.
+func launch(spec Spec, dir string, started func(*Server)) (*Server, error) {
+	bin, err := lookBinary(spec.Binary, spec.Package, spec.Dirs...)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := LoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(bin, spec.Args(addr, dir)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{} // Setup may add credentials
 	if spec.Setup != nil {
 		if err := spec.Setup(cmd, dir); err != nil {
-			t.Fatalf("%s: %v", spec.Name, err)
+			return nil, fmt.Errorf("%s: %v", spec.Name, err)
 		}
 	}
 	p, err := Launch(cmd)
 	if err != nil {
-		t.Fatalf("starting %s: %v", spec.Name, err)
+		return nil, fmt.Errorf("starting %s: %v", spec.Name, err)
 	}
-	t.Cleanup(p.Stop)
 	s := &Server{Process: p, Name: spec.Name, Addr: addr, Dir: dir}
+	started(s)
 	if spec.ReadyPath != "" {
-		s.waitReady(t, spec.ReadyPath)
+		if err := s.waitReady(spec.ReadyPath); err != nil {
+			return s, err
+		}
 	}
-	return s
+	return s, nil
 }
 
-func (s *Server) waitReady(t testing.TB, path string) {
-	t.Helper()
+func (s *Server) waitReady(path string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if s.Exited() {
-			t.Fatalf("%s exited before it was ready:\n%s", s.Name, s.Log())
+			return fmt.Errorf("%s exited before it was ready:\n%s", s.Name, s.Log())
 		}
 		resp, err := http.Get(s.URL() + path)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready at %s after 60s:\n%s", s.Name, s.URL()+path, s.Log())
+	return fmt.Errorf("%s not ready at %s after 60s:\n%s", s.Name, s.URL()+path, s.Log())
 }
 
 // Port is the server's port.

@@ -21,7 +21,13 @@ type VictoriaMetrics struct{ *Server }
 // it (see deploy/README.md).
 func StartVictoriaMetrics(t testing.TB, extraArgs ...string) *VictoriaMetrics {
 	t.Helper()
-	s := Start(t, Spec{
+	return &VictoriaMetrics{Start(t, VictoriaMetricsSpec(extraArgs...))}
+}
+
+// VictoriaMetricsSpec says how to start Debian's victoria-metrics as
+// StartVictoriaMetrics does, with extraArgs appended.
+func VictoriaMetricsSpec(extraArgs ...string) Spec {
+	return Spec{
 		Name:    "victoria-metrics",
 		Binary:  "victoria-metrics",
 		Package: "victoria-metrics",
@@ -36,8 +42,7 @@ func StartVictoriaMetrics(t testing.TB, extraArgs ...string) *VictoriaMetrics {
 			}, extraArgs...)
 		},
 		ReadyPath: "/health",
-	})
-	return &VictoriaMetrics{s}
+	}
 }
 
 // ImportURL is the text-format import endpoint that pushes and backfills use.

@@ -1,0 +1,743 @@
+// Command stack measures the whole monitoring stack on a generated
+// national-scale catalogue: kpiwatch serving it, Prometheus scraping it and
+// evaluating the rules kpiwatch generates for it, firing into Alertmanager,
+// and side by side VictoriaMetrics single-node scraping the same exporter
+// with vmalert evaluating the same rules. After a warm-up it prints head
+// series per observed series, rule evaluation per cycle, each server's CPU
+// and resident memory, the exporter's peak during a reload, how much
+// history the widest rule reads, and a projection to a million series.
+//
+//	go run ./bench/stack [-sizes=10000,100000] [-interval=1m]
+//
+// It needs Debian's prometheus, prometheus-alertmanager and
+// victoria-metrics, and builds kpiwatch unless -kpiwatch names a binary.
+// Every server listens on 127.0.0.1, is stopped by its PID, and its
+// directory removed.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/internal/realserver"
+)
+
+// Config is one run's settings.
+type Config struct {
+	Sizes       []int
+	Interval    time.Duration // scrape and evaluation
+	Warmup      int           // cycles before the first reading
+	Cycles      int           // cycles between the two readings
+	HistoryDays int           // days of backfilled history at HistoryStep
+	HistoryStep time.Duration
+	HistoryMax  int // largest size that gets the history
+	Kpiwatch    string
+	Target      float64 // observed series to project to
+}
+
+func main() {
+	var (
+		cfg   Config
+		sizes = flag.String("sizes", "10000,100000", "comma-separated observed-series counts")
+		out   = flag.String("out", "", "also write the report (Markdown) to this file")
+	)
+	flag.DurationVar(&cfg.Interval, "interval", time.Minute, "scrape and rule evaluation interval (15s for a quick run)")
+	flag.IntVar(&cfg.Warmup, "warmup", 2, "evaluation cycles before the first reading")
+	flag.IntVar(&cfg.Cycles, "cycles", 2, "evaluation cycles between the two readings (CPU rates)")
+	flag.IntVar(&cfg.HistoryDays, "history.days", 1, "days of history backfilled into Prometheus before it starts (0: none)")
+	flag.DurationVar(&cfg.HistoryStep, "history.step", time.Minute, "time between backfilled samples")
+	flag.IntVar(&cfg.HistoryMax, "history.max-series", 10000, "backfill history only up to this many observed series")
+	flag.StringVar(&cfg.Kpiwatch, "kpiwatch", "", "kpiwatch binary (default: build ./cmd/kpiwatch)")
+	flag.Float64Var(&cfg.Target, "project", 1e6, "observed series to project the costs to")
+	flag.Parse()
+	var err error
+	if cfg.Sizes, err = parseSizes(*sizes); err != nil {
+		fmt.Fprintln(os.Stderr, "stack: -sizes:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var w io.Writer = os.Stdout
+	var report strings.Builder
+	if *out != "" {
+		w = io.MultiWriter(os.Stdout, &report)
+	}
+	if _, err := Run(ctx, cfg, w, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "stack:", err)
+		os.Exit(1)
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(report.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "stack:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func parseSizes(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < gen.KPIs {
+			return nil, fmt.Errorf("%q is not a series count of at least %d", f, gen.KPIs)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// Run measures every size, writes the report to w and progress to logw,
+// and returns what it measured.
+func Run(ctx context.Context, cfg Config, w, logw io.Writer) ([]Result, error) {
+	work, err := os.MkdirTemp("", "kpiwatch-stack-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	if cfg.Kpiwatch == "" {
+		cfg.Kpiwatch = filepath.Join(work, "kpiwatch")
+		build := exec.CommandContext(ctx, "go", "build", "-o", cfg.Kpiwatch, "github.com/kpiwatch/kpiwatch/cmd/kpiwatch")
+		build.Stdout, build.Stderr = logw, logw
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("building kpiwatch: %w", err)
+		}
+	}
+	fmt.Fprintf(w, "%s\n\n", machine())
+	fmt.Fprintf(w, "scrape and evaluation every %s; readings after %d cycles, CPU over the next %d\n\n", cfg.Interval, cfg.Warmup, cfg.Cycles)
+	var results []Result
+	var notes []string
+	for _, n := range cfg.Sizes {
+		start := time.Now()
+		res, note, err := measureSize(ctx, cfg, filepath.Join(work, strconv.Itoa(n)), n, logw)
+		if err != nil {
+			return results, fmt.Errorf("%d series: %w", n, err)
+		}
+		results = append(results, res)
+		notes = append(notes, fmt.Sprintf("%s series: %s; measured in %s", count(res.Observed), note, time.Since(start).Round(time.Second)))
+	}
+	Write(w, results, cfg.Interval, cfg.Target)
+	fmt.Fprintln(w)
+	for _, n := range notes {
+		fmt.Fprintf(w, "- %s\n", n)
+	}
+	Machines(w, results, cfg.Target)
+	return results, nil
+}
+
+// machine describes where the numbers come from.
+func machine() string {
+	model := "unknown CPU"
+	if f, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(f), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "? GiB"
+	if rss, ok := meminfo("MemTotal"); ok {
+		mem = size(rss)
+	}
+	return fmt.Sprintf("%s; %d CPUs (%s), %s memory; %s; Debian's %s", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		runtime.NumCPU(), model, mem, runtime.Version(), versions("prometheus", "prometheus-alertmanager", "victoria-metrics"))
+}
+
+// versions lists the installed Debian packages' versions (victoria-metrics
+// binaries print none).
+func versions(pkgs ...string) string {
+	b, _ := exec.Command("dpkg-query", append([]string{"-W", "-f", "${Package} ${Version}, "}, pkgs...)...).Output()
+	return strings.TrimSuffix(string(b), ", ")
+}
+
+func meminfo(key string) (float64, bool) {
+	f, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(f), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == key {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024, err == nil
+		}
+	}
+	return 0, false
+}
+
+// stack is the servers of one size.
+type stack struct {
+	kpiwatch              *realserver.Process
+	kpiwatchURL           string
+	am, prom, vm, vmalert *realserver.Server
+	stopped               []func()
+}
+
+func (s *stack) stop() {
+	for i := len(s.stopped) - 1; i >= 0; i-- {
+		s.stopped[i]()
+	}
+}
+
+func (s *stack) run(spec realserver.Spec) (*realserver.Server, error) {
+	srv, err := realserver.Run(spec)
+	if err != nil {
+		return nil, err
+	}
+	s.stopped = append(s.stopped, srv.Stop)
+	return srv, nil
+}
+
+func (s *stack) pids() map[string]int {
+	return map[string]int{
+		"kpiwatch": s.kpiwatch.Cmd.Process.Pid, "prometheus": s.prom.Cmd.Process.Pid, "alertmanager": s.am.Cmd.Process.Pid,
+		"victoria-metrics": s.vm.Cmd.Process.Pid, "vmalert": s.vmalert.Cmd.Process.Pid,
+	}
+}
+
+func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Writer) (Result, string, error) {
+	var res Result
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(logw, "%s %d series: %s\n", time.Now().UTC().Format("15:04:05"), n, fmt.Sprintf(format, args...))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return res, "", err
+	}
+	defer os.RemoveAll(dir)
+	catFile, err := gen.New(n).Write(dir)
+	if err != nil {
+		return res, "", err
+	}
+	// The rules and Alertmanager configuration kpiwatch generates for
+	// this catalogue, whatever they are.
+	alertsDir := filepath.Join(dir, "alerts")
+	if out, err := exec.CommandContext(ctx, cfg.Kpiwatch, "generate", "--config.file="+catFile, "--alerts.dir="+alertsDir,
+		"--dashboards.dir="+filepath.Join(dir, "dashboards"), "--deploy.dir="+filepath.Join(dir, "deploy")).CombinedOutput(); err != nil {
+		return res, "", fmt.Errorf("kpiwatch generate: %v\n%s", err, out)
+	}
+	ruleFiles, err := filepath.Glob(filepath.Join(alertsDir, "*.rules.yml"))
+	if err != nil || len(ruleFiles) == 0 {
+		return res, "", fmt.Errorf("kpiwatch generate wrote no *.rules.yml under %s", alertsDir)
+	}
+	var rules []Rule
+	for _, f := range ruleFiles {
+		rs, err := ReadRules(f)
+		if err != nil {
+			return res, "", err
+		}
+		rules = append(rules, rs...)
+	}
+	widest, groups := Widest(rules)
+	res.Rules, res.Groups = len(rules), groups
+	res.MaxSamples = widest.SamplesPerSeries(cfg.Interval)
+	widestNote := fmt.Sprintf("the widest rule, %s (group %s), reads %s of history per series: %s samples at a %s scrape", widest.Name, widest.Group,
+		model.Duration(widest.Window), count(float64(res.MaxSamples)), cfg.Interval)
+	if widest.Window == 0 {
+		widestNote = fmt.Sprintf("no rule reads a range: each reads the latest sample of each series (%d rules)", len(rules))
+	}
+	notes := []string{widestNote}
+
+	addr, err := realserver.LoopbackAddr()
+	if err != nil {
+		return res, "", err
+	}
+	var blocks string
+	if cfg.HistoryDays > 0 && n <= cfg.HistoryMax {
+		progress("backfilling %d days at %s", cfg.HistoryDays, cfg.HistoryStep)
+		h, err := backfill(ctx, cfg, dir, catFile, addr)
+		if err != nil {
+			return res, "", err
+		}
+		blocks = h.blocks
+		notes = append(notes, h.String(cfg))
+	}
+
+	s := &stack{}
+	defer s.stop()
+	progress("starting kpiwatch")
+	p, err := realserver.Launch(exec.CommandContext(ctx, cfg.Kpiwatch, "serve", "--config.file="+catFile, "--web.listen-address="+addr, "--log.level=warn"))
+	if err != nil {
+		return res, "", err
+	}
+	s.stopped = append(s.stopped, p.Stop)
+	s.kpiwatch, s.kpiwatchURL = p, "http://"+addr
+	if !realserver.Eventually(5*time.Minute, func() bool {
+		v, err := scrapeSum(s.kpiwatchURL+"/metrics", "kpi_collector_series")
+		return err == nil && v > 0 || p.Exited()
+	}) || p.Exited() {
+		return res, "", fmt.Errorf("kpiwatch did not serve its series:\n%s", p.Log())
+	}
+	if s.am, err = s.run(realserver.AlertmanagerSpec(filepath.Join(alertsDir, "alertmanager.yml"))); err != nil {
+		return res, "", err
+	}
+	progress("starting Prometheus, VictoriaMetrics, vmalert")
+	if s.prom, err = s.run(realserver.PrometheusSpec(realserver.PrometheusConfig{
+		Targets: []string{addr}, ScrapeInterval: cfg.Interval, EvaluationInterval: cfg.Interval,
+		RuleFiles: ruleFiles, Alertmanagers: []string{s.am.Addr}, Blocks: blocks,
+		Args: []string{"--enable-feature=promql-per-step-stats"},
+	})); err != nil {
+		return res, "", err
+	}
+	scrapeConfig := filepath.Join(dir, "vmscrape.yml")
+	if err := os.WriteFile(scrapeConfig, []byte(fmt.Sprintf("scrape_configs: [{job_name: kpiwatch, scrape_interval: %s, static_configs: [{targets: [%q]}]}]\n",
+		model.Duration(cfg.Interval), addr)), 0o644); err != nil {
+		return res, "", err
+	}
+	if s.vm, err = s.run(realserver.VictoriaMetricsSpec("-promscrape.config="+scrapeConfig, "-search.maxUniqueTimeseries=100000000")); err != nil {
+		return res, "", err
+	}
+	if s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{
+		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.am.URL(), EvaluationInterval: cfg.Interval,
+	})); err != nil {
+		return res, "", err
+	}
+
+	progress("warming up for %d cycles of %s", cfg.Warmup, cfg.Interval)
+	if err := sleep(ctx, time.Duration(cfg.Warmup)*cfg.Interval); err != nil {
+		return res, "", err
+	}
+	cpu0, t0 := cpuSeconds(s.pids()), time.Now()
+	progress("measuring for %d cycles", cfg.Cycles)
+	if err := sleep(ctx, time.Duration(cfg.Cycles)*cfg.Interval); err != nil {
+		return res, "", err
+	}
+	cpu1, t1 := cpuSeconds(s.pids()), time.Now()
+	rate := func(name string) float64 { return (cpu1[name] - cpu0[name]) / t1.Sub(t0).Seconds() }
+	res.PromCPU, res.AMCPU, res.VMCPU, res.VMAlertCPU = rate("prometheus"), rate("alertmanager"), rate("victoria-metrics"), rate("vmalert")
+	rss := map[string]float64{}
+	for name, pid := range s.pids() {
+		rss[name], _ = memory(pid)
+	}
+	res.PromRSS, res.AMRSS, res.VMRSS, res.VMAlertRSS, res.ExporterRSS = rss["prometheus"], rss["alertmanager"], rss["victoria-metrics"], rss["vmalert"], rss["kpiwatch"]
+
+	// A server too busy to answer loses its reading, not the run.
+	read := func(what string, into *float64, f func() (float64, error)) {
+		v, err := f()
+		if err != nil {
+			v = math.NaN()
+			notes = append(notes, fmt.Sprintf("no reading of %s: %v", what, err))
+		}
+		*into = v
+	}
+	for _, m := range []struct {
+		server, url, name string
+		into              *float64
+	}{
+		{"kpiwatch", s.kpiwatchURL, "kpi_collector_series", &res.Observed},
+		{"Prometheus", s.prom.URL(), "prometheus_tsdb_head_series", &res.PromHeadSeries},
+		{"Prometheus", s.prom.URL(), "prometheus_rule_group_last_duration_seconds", &res.PromRuleSeconds},
+		{"Prometheus", s.prom.URL(), "prometheus_rule_group_iterations_missed_total", &res.PromMissed},
+	} {
+		read(m.server+"'s "+m.name, m.into, func() (float64, error) { return scrapeSum(m.url+"/metrics", m.name) })
+	}
+	read("vmalert's vmalert_iteration_duration_seconds", &res.VMAlertSeconds, func() (float64, error) { return vmalertCycle(s.vmalert.URL() + "/metrics") })
+	read("VictoriaMetrics' series", &res.VMSeries, func() (float64, error) { return vmCount(s.vm.URL()) })
+	var pending, firing, held float64
+	read("Prometheus' alerts", &pending, func() (float64, error) {
+		var err error
+		pending, firing, err = promAlerts(s.prom.URL())
+		return pending, err
+	})
+	read("Alertmanager's alerts", &held, func() (float64, error) { return alertCount(s.am.URL()) })
+	notes = append(notes, fmt.Sprintf("Prometheus has %s alerts pending and %s firing; Alertmanager holds %s from both evaluators", count(pending), count(firing), count(held)))
+
+	progress("querying every rule's expression with its sample statistics")
+	qctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Cycles+1)*cfg.Interval)
+	samples, done, err := querySamples(qctx, s.prom.URL(), rules)
+	cancel()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return res, "", ctx.Err()
+	case err != nil:
+		res.SamplesRead = math.NaN()
+		notes = append(notes, fmt.Sprintf("reading the rules' sample statistics stopped after %d of %d rules: %v", done, len(rules), err))
+	default:
+		res.SamplesRead = samples
+	}
+
+	progress("reloading kpiwatch")
+	if res.Exposition, err = bodySize(s.kpiwatchURL + "/metrics"); err != nil {
+		return res, "", err
+	}
+	took, peak, err := reloadPeak(s.kpiwatchURL, s.kpiwatch.Cmd.Process.Pid)
+	if err != nil {
+		return res, "", err
+	}
+	res.ReloadPeak = peak
+	notes = append(notes, fmt.Sprintf("kpiwatch reloaded in %s", took.Round(time.Millisecond)))
+	return res, strings.Join(notes, "; "), nil
+}
+
+// history is a backfill's cost.
+type history struct {
+	samples        float64
+	build, convert time.Duration
+	blocks         string
+	series         int
+}
+
+func (h history) String(cfg Config) string {
+	perSample := (h.build + h.convert).Seconds() / h.samples
+	full := 90 * 24 * float64(time.Hour/cfg.HistoryStep) * h.samples / (float64(cfg.HistoryDays) * 24 * float64(time.Hour/cfg.HistoryStep))
+	return fmt.Sprintf("backfilled %d days at %s: %s samples in %s (kpiwatch backfill %s, promtool tsdb create-blocks-from openmetrics %s), %.2f µs a sample; 90 days would be %s samples, about %s",
+		cfg.HistoryDays, model.Duration(cfg.HistoryStep), count(h.samples), (h.build + h.convert).Round(time.Second), h.build.Round(time.Second), h.convert.Round(time.Second),
+		perSample*1e6, count(full), (time.Duration(full*perSample) * time.Second).Round(time.Minute))
+}
+
+var backfilled = regexp.MustCompile(`backfilled (\d+) samples`)
+
+// backfill writes HistoryDays of history, up to last midnight UTC, as the
+// series kpiwatch at addr would have served, and turns it into TSDB blocks
+// with promtool.
+func backfill(ctx context.Context, cfg Config, dir, catFile, addr string) (history, error) {
+	var h history
+	end := time.Now().UTC().Truncate(24 * time.Hour)
+	start := end.AddDate(0, 0, -cfg.HistoryDays)
+	om := filepath.Join(dir, "history.om")
+	t := time.Now()
+	out, err := exec.CommandContext(ctx, cfg.Kpiwatch, "backfill", "--config.file="+catFile, "--output="+om,
+		"--start="+start.Format(time.DateOnly), "--end="+end.Format(time.DateOnly), "--step="+model.Duration(cfg.HistoryStep).String(),
+		"--extra-label=job=kpiwatch", "--extra-label=instance="+addr, "--log.level=warn").CombinedOutput()
+	if err != nil {
+		return h, fmt.Errorf("kpiwatch backfill: %v\n%s", err, out)
+	}
+	h.build = time.Since(t)
+	m := backfilled.FindSubmatch(out)
+	if m == nil {
+		return h, fmt.Errorf("kpiwatch backfill did not say how many samples it wrote:\n%s", out)
+	}
+	h.samples, _ = strconv.ParseFloat(string(m[1]), 64)
+	h.blocks = filepath.Join(dir, "blocks")
+	t = time.Now()
+	if out, err := exec.CommandContext(ctx, "promtool", "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=4374h", om, h.blocks).CombinedOutput(); err != nil {
+		return h, fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, out)
+	}
+	h.convert = time.Since(t)
+	return h, os.Remove(om)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// client asks for no gzip, so a body's size is the plain exposition's.
+var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableCompression: true}}
+
+// scrapeSum sums every sample of the metric family name at url.
+func scrapeSum(url, name string) (float64, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return sumFamily(resp.Body, name)
+}
+
+// sumFamily sums the samples of family name in a text exposition.
+func sumFamily(r io.Reader, name string) (float64, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := fams[name]
+	if !ok {
+		return 0, fmt.Errorf("no %s in the exposition", name)
+	}
+	var sum float64
+	for _, m := range f.GetMetric() {
+		sum += value(m)
+	}
+	return sum, nil
+}
+
+// value is a gauge's, counter's or untyped sample's value.
+func value(m *dto.Metric) float64 {
+	return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue()
+}
+
+// vmalertCycle is the time vmalert spends evaluating all its groups once:
+// the sum over groups of each group's mean iteration time. vmalert 1.79's
+// /metrics can stall for minutes while its groups evaluate many series
+// (seen at 100k series): a reading it does not give within 20 s is lost.
+func vmalertCycle(url string) (float64, error) {
+	c := *client
+	c.Timeout = 20 * time.Second
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return meanIterations(resp.Body)
+}
+
+// meanIterations sums each group's mean vmalert_iteration_duration_seconds
+// in vmalert's exposition, which serves the summary's _sum and _count as
+// untyped series.
+func meanIterations(r io.Reader) (float64, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return 0, err
+	}
+	const name = "vmalert_iteration_duration_seconds"
+	sums, counts := fams[name+"_sum"], fams[name+"_count"]
+	if sums == nil || counts == nil {
+		return 0, errors.New("vmalert serves no " + name + "_sum and _count")
+	}
+	key := func(m *dto.Metric) string {
+		var b strings.Builder
+		for _, l := range m.GetLabel() {
+			b.WriteString(l.GetName() + "=" + l.GetValue() + ",")
+		}
+		return b.String()
+	}
+	n := map[string]float64{}
+	for _, m := range counts.GetMetric() {
+		n[key(m)] = value(m)
+	}
+	var total float64
+	for _, m := range sums.GetMetric() {
+		if c := n[key(m)]; c > 0 {
+			total += value(m) / c
+		}
+	}
+	return total, nil
+}
+
+// vmCount is how many series VictoriaMetrics holds with a recent sample.
+func vmCount(base string) (float64, error) {
+	var body struct {
+		Status string
+		Error  string
+		Data   struct {
+			Result []struct{ Value [2]any }
+		}
+	}
+	resp, err := client.Get(base + "/api/v1/query?" + url.Values{"query": {`count({__name__!=""})`}}.Encode())
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, err
+	}
+	if body.Status != "success" || len(body.Data.Result) != 1 {
+		return 0, fmt.Errorf("VictoriaMetrics count of series: %s %s", body.Status, body.Error)
+	}
+	s, _ := body.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(s, 64)
+}
+
+// querySamples runs each rule's expression once at Prometheus, as its
+// evaluation does, and adds up the samples each read
+// (stats.samples.totalQueryableSamples): what one evaluation cycle reads.
+// It returns how many rules it got through.
+func querySamples(ctx context.Context, base string, rules []Rule) (float64, int, error) {
+	var total float64
+	for i, r := range rules {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/query",
+			strings.NewReader(url.Values{"query": {r.Expr}, "stats": {"all"}}.Encode()))
+		if err != nil {
+			return total, i, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := client.Do(req)
+		if err != nil {
+			return total, i, err
+		}
+		var body struct {
+			Status, Error string
+			Data          struct {
+				Stats struct {
+					Samples struct{ TotalQueryableSamples float64 }
+				}
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err == nil && body.Status != "success" {
+			err = errors.New(body.Error)
+		}
+		if err != nil {
+			return total, i, fmt.Errorf("%s: %w", r.Name, err)
+		}
+		total += body.Data.Stats.Samples.TotalQueryableSamples
+	}
+	return total, len(rules), nil
+}
+
+// promAlerts counts Prometheus' pending and firing alerts.
+func promAlerts(base string) (pending, firing float64, err error) {
+	resp, err := client.Get(base + "/api/v1/alerts")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct{ Alerts []struct{ State string } }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, 0, fmt.Errorf("Prometheus' alerts: %w", err)
+	}
+	for _, a := range body.Data.Alerts {
+		if a.State == "firing" {
+			firing++
+		} else {
+			pending++
+		}
+	}
+	return pending, firing, nil
+}
+
+// alertCount is how many alerts Alertmanager holds.
+func alertCount(base string) (float64, error) {
+	resp, err := client.Get(base + "/api/v2/alerts")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var alerts []json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		return 0, fmt.Errorf("Alertmanager's alerts: %w", err)
+	}
+	return float64(len(alerts)), nil
+}
+
+func bodySize(url string) (float64, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	return float64(n), err
+}
+
+// reloadPeak asks kpiwatch to reload while reading its resident memory
+// every 10 ms, and returns how long the reload took and the highest
+// reading.
+func reloadPeak(base string, pid int) (time.Duration, float64, error) {
+	done := make(chan struct{})
+	peak := make(chan float64)
+	go func() {
+		var hi float64
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			rss, _ := memory(pid)
+			hi = max(hi, rss)
+			select {
+			case <-done:
+				peak <- hi
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	start := time.Now()
+	resp, err := client.Post(base+"/-/reload", "", nil)
+	took := time.Since(start)
+	// The old exposition is handed back in the background: keep watching
+	// a moment after the reply.
+	time.Sleep(2 * time.Second)
+	close(done)
+	hi := <-peak
+	if err != nil {
+		return 0, 0, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("kpiwatch reload: %s: %s", resp.Status, body)
+	}
+	return took, hi, nil
+}
+
+// memory reads a process's resident set and its peak, in bytes.
+func memory(pid int) (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			rss = kb * 1024
+		case "VmHWM":
+			peak = kb * 1024
+		}
+	}
+	return rss, peak
+}
+
+// cpuSeconds reads each process's user and system CPU time.
+func cpuSeconds(pids map[string]int) map[string]float64 {
+	out := map[string]float64{}
+	for name, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		out[name] = statCPU(string(b))
+	}
+	return out
+}
+
+// clockTicks is the kernel's USER_HZ, 100 on every Linux this runs on.
+const clockTicks = 100
+
+// statCPU is utime+stime, in seconds, from a /proc/PID/stat line (fields
+// 14 and 15; the command name in parentheses may hold spaces).
+func statCPU(stat string) float64 {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	s, _ := strconv.ParseFloat(f[12], 64)
+	return (u + s) / clockTicks
+}
