@@ -34,7 +34,8 @@ func kpiDetail(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDKPIDetail, "Chi tiết chỉ tiêu", "KPI detail",
 		"One KPI, nationally or in one province: value against plan and target, the forecast to the deadline, every province ranked.",
 		"now-1y", "5m").
-		WithVariable(queryVariable(c.LabelKPI, bi("Chỉ tiêu", "KPI"), fmt.Sprintf("label_values(%s, %s)", c.KPIInfo, c.LabelKPI), false))
+		WithVariable(blockVariable()).
+		WithVariable(queryVariable(c.LabelKPI, bi("Chỉ tiêu", "KPI"), fmt.Sprintf("label_values(%s, %s)", sel(c.KPIInfo, thisBlock), c.LabelKPI), false))
 	if hasProvinces(cat) {
 		b.WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
 			fmt.Sprintf("label_values(%s, %s)", sel(c.KPIStatus, thisKPI), c.LabelProvince), true))

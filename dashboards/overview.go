@@ -21,7 +21,8 @@ import (
 func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDOverview, "Tổng quan chương trình", "Programme overview",
 		"How many KPIs are achieved, on track, at risk or missed; every KPI against its target; who lags; alerts firing now.",
-		"now-90d", "5m")
+		"now-90d", "5m").
+		WithVariable(blockVariable())
 	b.WithRow(row("Tình trạng chỉ tiêu", "Where the KPIs stand"))
 	for _, s := range standing {
 		b.WithPanel(kpisInStatus(s))
@@ -37,6 +38,11 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		b.WithPanel(laggingProvinces())
 	}
 	b.WithPanel(laggingOwners())
+	if reportsTracked(cat) {
+		b.WithRow(row("Kỷ luật báo cáo", "Reporting discipline"))
+		b.WithPanel(reportingByBlock())
+		b.WithPanel(notReported())
+	}
 	b.WithRow(row("Cảnh báo đang kích hoạt", "Alerts firing now"))
 	b.WithPanel(alertsFiring())
 	for _, block := range blocksIn(cat) {
@@ -142,8 +148,8 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 	// has all its columns or none, and only the labels named, so that the
 	// queries merge into one row per KPI.
 	inScope := func(expr string, labels ...string) string {
-		return fmt.Sprintf("max by (%s) (%s and on (%s) %s)", strings.Join(append([]string{c.LabelKPI}, labels...), ", "),
-			expr, c.LabelKPI, sel(c.KPIStatus, sc.unit))
+		return fmt.Sprintf("max by (%s) (%s and on (%s) %s and on (%s) %s)", strings.Join(append([]string{c.LabelKPI}, labels...), ", "),
+			expr, c.LabelKPI, sel(c.KPIStatus, sc.unit), c.LabelKPI, sel(c.KPIInfo, thisBlock))
 	}
 	keep := func(expr string) string { return inScope(ofKind(paren(expr), k)) }
 	value := rollupOf(k, byKPI, sc.unit)
@@ -287,4 +293,46 @@ func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {
 		p.OverrideByQuery("value", []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}})
 	}
 	return p
+}
+
+// reportsTracked reports whether the exporter tracks reporting completeness
+// for any KPI of the catalogue: a KPI by province, ministry or block alone,
+// or a national one.
+func reportsTracked(cat *catalogue.Catalogue) bool {
+	for _, k := range cat.KPIs {
+		if len(k.Dimensions) <= 1 && !k.HasDimension(catalogue.DimCommune) {
+			return true
+		}
+	}
+	return false
+}
+
+// reportingByBlock is, per block, the share of the reports expected on the
+// last period due that are in, and the share that came by the due day (of
+// the KPIs whose reports are dated).
+func reportingByBlock() *bargauge.PanelBuilder {
+	share := func(num, den string) string {
+		return fmt.Sprintf("sum by (%s) (%s) / sum by (%s) (%s)", c.LabelBlock, sel(num, thisBlock), c.LabelBlock, den)
+	}
+	expected := sel(c.RecBlockReportExpected, thisBlock)
+	dated := fmt.Sprintf("%s and on (%s, %s) %s", expected, c.LabelKPI, c.LabelBlock, sel(c.RecBlockReportOnTime, thisBlock))
+	return newBarGauge(bi("Báo cáo đã nhận và đúng hạn, theo khối", "Reports received and on time, by block"),
+		"For the last period whose report is due (monthly: by the 15th of the next month): the share of the reports expected from each unit that are in, and the share sent by the due day (of the KPIs whose reports carry the date they were sent). Each block separately.").
+		WithTarget(instantSeries("received", share(c.RecBlockReportReceived, expected), "{{"+c.LabelBlock+"}} · "+bi("đã nhận", "received"))).
+		WithTarget(instantSeries("on_time", share(c.RecBlockReportOnTime, dated), "{{"+c.LabelBlock+"}} · "+bi("đúng hạn", "on time"))).
+		Unit("percentunit").Min(0).Max(1).ColorScheme(fixedColor(neutral))
+}
+
+// notReported lists the units whose report on the last period due is not in.
+func notReported() *table.PanelBuilder {
+	expr := fmt.Sprintf("(%s == 0) * on (%s) group_left (%s, %s) %s", sel(c.ReportReceived, thisBlock), c.LabelKPI, c.LabelName, c.LabelNameVI, c.KPIInfo)
+	return newTable(bi("Chưa báo cáo kỳ này", "Not reported this period"),
+		"Each unit (province, ministry or block) whose report on the last period due had not arrived; the KPI's owner chases it.").
+		WithTarget(instantQuery("A", expr)).
+		WithTransformation(organize([]string{"Time", "Value", "__name__", labelInstance, labelJob}, [][2]string{
+			{c.LabelNameVI, "Chỉ tiêu"}, {c.LabelName, "KPI"}, {c.LabelKPI, "ID"}, {c.LabelProvince, bi("Tỉnh, thành", "Province")},
+			{c.LabelMinistry, bi("Bộ, ngành", "Ministry")}, {c.LabelOwner, bi("Chủ trì", "Owner")}, {c.LabelBlock, bi("Khối", "Block")},
+		})).
+		Unit("none").
+		NoValue(bi("Mọi đơn vị đã báo cáo", "Every unit has reported"))
 }

@@ -48,6 +48,15 @@ func datasourceVariable() *dashboard.DatasourceVariableBuilder {
 
 func ptr[T any](v T) *T { return &v }
 
+// blockVariable chooses the blocks a board shows (Party, Government,
+// National Assembly, Fatherland Front), all of them by default; thisBlock
+// is the matcher that applies the choice.
+func blockVariable() *dashboard.QueryVariableBuilder {
+	return queryVariable(conventions.LabelBlock, bi("Khối", "Block"), fmt.Sprintf("label_values(%s, %s)", conventions.KPIInfo, conventions.LabelBlock), true).Multi(true)
+}
+
+var thisBlock = conventions.LabelBlock + `=~"$block"`
+
 // bi is a bilingual label, Vietnamese first, as leaders read it.
 func bi(vi, en string) string {
 	if vi == "" || vi == en {
