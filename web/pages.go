@@ -499,6 +499,70 @@ func (r *request) tasksTables(sum collectors.TaskSummary, tasks []collectors.Tas
 	return owners, overdue
 }
 
+// reportingPage is reporting discipline for each KPI's last period due: per
+// block, the reports expected, received and received by the due day; and
+// every unit whose report is not in.
+func reportingPage(r *request) (*page, error) {
+	l := r.l
+	type counts struct{ expected, received, dated, onTime int }
+	by := map[string]*counts{}
+	missing := &table{ID: "not_reported", Caption: l.t(msg{"Chưa báo cáo kỳ này", "Not reported this period"}), Empty: l.t(msg{"Mọi đơn vị đã báo cáo.", "Every unit has reported."}),
+		Cols: r.cols(msg{"Chỉ tiêu", "KPI"}, msg{"Đơn vị báo cáo", "Reporting unit"}, mOwner, mBlock, msg{"Kỳ", "Period"}, msg{"Hạn báo cáo", "Due"})}
+	for _, rep := range r.snap.Reports {
+		c := by[rep.Block]
+		if c == nil {
+			c = &counts{}
+			by[rep.Block] = c
+		}
+		c.expected++
+		if rep.Received {
+			c.received++
+		}
+		if rep.OnTimeKnown {
+			c.dated++
+			if rep.OnTime {
+				c.onTime++
+			}
+		}
+		if rep.Received {
+			continue
+		}
+		name := rep.KPI
+		if k, ok := r.snap.Catalogue.KPI(rep.KPI); ok {
+			name = r.kpiName(k)
+		}
+		unit := rep.Unit
+		switch rep.Dimension {
+		case "":
+			unit = r.owner(rep.Owner)
+		case catalogue.DimMinistry:
+			unit = r.owner(rep.Unit)
+		case catalogue.DimBlock:
+			unit = l.block(rep.Unit)
+		}
+		missing.Rows = append(missing.Rows, row{Attrs: attrs("kpi", rep.KPI, "unit", rep.Unit), Cells: []cell{
+			{Text: name, CSV: rep.KPI}, {Text: unit, CSV: rep.Unit}, {Text: r.owner(rep.Owner), CSV: rep.Owner}, {Text: l.block(rep.Block), CSV: rep.Block},
+			{Text: l.date(rep.Period), CSV: dateCSV(rep.Period)}, {Text: l.date(rep.Due), CSV: dateCSV(rep.Due)},
+		}})
+	}
+	blocks := &table{ID: "by_block", Caption: l.t(msg{"Theo khối", "By block"}), Empty: l.t(mNone),
+		Cols: numCols(r.cols(mBlock, msg{"Báo cáo phải nộp", "Reports expected"}, msg{"Đã nhận", "Received"}, msg{"Đúng hạn (trong số có ngày gửi)", "On time (of those dated)"}), 1, 2, 3)}
+	for _, b := range catalogue.Blocks {
+		c := by[b]
+		if c == nil {
+			continue
+		}
+		onTime := "–"
+		if c.dated > 0 {
+			onTime = fmt.Sprintf("%d / %d", c.onTime, c.dated)
+		}
+		blocks.Rows = append(blocks.Rows, row{Attrs: attrs("block", b), Cells: []cell{
+			{Text: l.block(b), CSV: b}, {Text: strconv.Itoa(c.expected)}, {Text: strconv.Itoa(c.received)}, {Text: onTime},
+		}})
+	}
+	return &page{Title: l.t(msg{"Kỷ luật báo cáo", "Reporting discipline"}), Sections: []*section{{Tables: []*table{blocks, missing}}}}, nil
+}
+
 func sourcesPage(r *request) (*page, error) {
 	l := r.l
 	t := &table{ID: "sources", Caption: l.t(msg{"Các nguồn dữ liệu", "Data sources"}),

@@ -67,6 +67,7 @@ func New(snapshot func() *exporter.Snapshot, opts Options) *Handler {
 	h.mux.HandleFunc("GET /province/{code}", h.page(provincePage))
 	h.mux.HandleFunc("GET /tasks", h.page(tasksPage))
 	h.mux.HandleFunc("GET /sources", h.page(sourcesPage))
+	h.mux.HandleFunc("GET /reporting", h.page(reportingPage))
 	h.mux.HandleFunc("GET /report", h.page(reportPage))
 	h.mux.HandleFunc("/", h.page(func(*request) (*page, error) { return nil, errNotFound }))
 	return h
@@ -170,6 +171,7 @@ func (h *Handler) render(w io.Writer, r *request, p *page) error {
 	p.Nav = []link{
 		{r.url("/"), r.l.t(msg{"Bảng tổng hợp", "Scorecard"})},
 		{r.url("/tasks"), r.l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"})},
+		{r.url("/reporting"), r.l.t(msg{"Kỷ luật báo cáo", "Reporting"})},
 		{r.url("/sources"), r.l.t(msg{"Nguồn dữ liệu", "Sources"})},
 		{r.url("/report"), r.l.t(msg{"Báo cáo tháng", "Monthly briefing"})},
 	}

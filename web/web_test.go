@@ -16,6 +16,10 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 	"github.com/kpiwatch/kpiwatch/internal/htmlcheck"
@@ -64,7 +68,7 @@ func get(tb testing.TB, h http.Handler, target string) (int, string) {
 // pagesOf lists every page of the embedded default: the scorecard in both
 // languages, each KPI, each province, tasks, sources and the briefing.
 func pagesOf(snap *exporter.Snapshot) []string {
-	out := []string{"/", "/?lang=en", "/tasks", "/sources", "/report", "/report?period=2026-10&lang=en"}
+	out := []string{"/", "/?lang=en", "/tasks", "/sources", "/reporting", "/reporting?lang=en", "/report", "/report?period=2026-10&lang=en"}
 	for _, k := range snap.KPIs {
 		out = append(out, "/kpi/"+k.KPI.ID)
 	}
@@ -231,7 +235,7 @@ func TestFilters(t *testing.T) {
 func TestCSV(t *testing.T) {
 	e := embedded(t)
 	h := New(e.Snapshot, Options{})
-	for _, c := range []struct{ page, table string }{{"/", "kpis"}, {"/", "provinces"}, {"/kpi/social_benefit_paid_by_bank", "units"}, {"/report?period=2026-10", "changes"}, {"/tasks", "overdue"}} {
+	for _, c := range []struct{ page, table string }{{"/", "kpis"}, {"/", "provinces"}, {"/kpi/social_benefit_paid_by_bank", "units"}, {"/report?period=2026-10", "changes"}, {"/tasks", "overdue"}, {"/reporting", "not_reported"}} {
 		_, body := get(t, h, c.page)
 		htmlRows := rows(t, body, c.table)
 		sep := "?"
@@ -364,5 +368,66 @@ func BenchmarkPages(b *testing.B) {
 			}
 			b.ReportMetric(float64(size), "bytes/page")
 		})
+	}
+}
+
+// TestReportingPage: the units the page lists as not reported are those the
+// exporter serves with kpi_report_received 0, and the counts per block add up
+// to the expected and received series it serves.
+func TestReportingPage(t *testing.T) {
+	e := embedded(t)
+	var b strings.Builder
+	if err := e.WriteKPIMetrics(&b); err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	expected, received := map[string]int{}, map[string]int{}
+	for _, m := range mfs[conventions.ReportReceived].GetMetric() {
+		l := map[string]string{}
+		for _, p := range m.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		unit := l[catalogue.DimProvince] + l[catalogue.DimMinistry]
+		if k, ok := e.Catalogue().KPI(l[conventions.LabelKPI]); ok && k.HasDimension(catalogue.DimBlock) {
+			unit = l[catalogue.DimBlock] // a KPI reported by block
+		}
+		expected[l[conventions.LabelBlock]]++
+		if m.GetGauge().GetValue() == 0 {
+			served[l[conventions.LabelKPI]+"/"+unit] = true
+		} else {
+			received[l[conventions.LabelBlock]]++
+		}
+	}
+	if len(served) == 0 {
+		t.Fatal("the sample has no unit that has not reported: nothing to check")
+	}
+	h := New(e.Snapshot, Options{})
+	_, body := get(t, h, "/reporting")
+	listed := map[string]bool{}
+	for _, r := range rows(t, body, "not_reported") {
+		listed[r["kpi"]+"/"+r["unit"]] = true
+	}
+	for k := range served {
+		if !listed[k] {
+			t.Errorf("%s is served as not received but not listed", k)
+		}
+	}
+	if len(listed) != len(served) {
+		t.Errorf("%d units listed as not reported, %d served", len(listed), len(served))
+	}
+	for _, r := range rows(t, body, "by_block") {
+		if r["block"] == "" || expected[r["block"]] == 0 {
+			t.Errorf("block row %v has no served expected reports", r)
+		}
+	}
+	for block, n := range expected {
+		if !strings.Contains(body, `data-block="`+block+`"`) {
+			t.Errorf("block %s (%d expected, %d received) has no row", block, n, received[block])
+		}
 	}
 }

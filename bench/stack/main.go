@@ -277,7 +277,7 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	s := &stack{}
 	defer s.stop()
 	progress("starting kpiwatch")
-	p, err := realserver.Launch(exec.CommandContext(ctx, cfg.Kpiwatch, "serve", "--config.file="+catFile, "--web.listen-address="+addr, "--log.level=warn"))
+	p, err := realserver.Launch(exec.CommandContext(ctx, cfg.Kpiwatch, "serve", "--config.file="+catFile, "--web.listen-address="+addr, "--web.enable-lifecycle", "--log.level=warn"))
 	if err != nil {
 		return res, "", err
 	}
