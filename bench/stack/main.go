@@ -192,7 +192,11 @@ type stack struct {
 	kpiwatch              *realserver.Process
 	kpiwatchURL           string
 	am, prom, vm, vmalert *realserver.Server
-	stopped               []func()
+	// bare is a second Prometheus scraping the same exporter without the
+	// rules (nor the backfilled history, which rules do not read): the
+	// difference in CPU between the two is what the rules cost.
+	bare    *realserver.Server
+	stopped []func()
 }
 
 func (s *stack) stop() {
@@ -213,7 +217,7 @@ func (s *stack) run(spec realserver.Spec) (*realserver.Server, error) {
 func (s *stack) pids() map[string]int {
 	return map[string]int{
 		"kpiwatch": s.kpiwatch.Cmd.Process.Pid, "prometheus": s.prom.Cmd.Process.Pid, "alertmanager": s.am.Cmd.Process.Pid,
-		"victoria-metrics": s.vm.Cmd.Process.Pid, "vmalert": s.vmalert.Cmd.Process.Pid,
+		"victoria-metrics": s.vm.Cmd.Process.Pid, "vmalert": s.vmalert.Cmd.Process.Pid, "prometheus-bare": s.bare.Cmd.Process.Pid,
 	}
 }
 
@@ -300,6 +304,11 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	})); err != nil {
 		return res, "", err
 	}
+	if s.bare, err = s.run(realserver.PrometheusSpec(realserver.PrometheusConfig{
+		Targets: []string{addr}, ScrapeInterval: cfg.Interval, EvaluationInterval: cfg.Interval,
+	})); err != nil {
+		return res, "", err
+	}
 	scrapeConfig := filepath.Join(dir, "vmscrape.yml")
 	if err := os.WriteFile(scrapeConfig, []byte(fmt.Sprintf("scrape_configs: [{job_name: kpiwatch, scrape_interval: %s, static_configs: [{targets: [%q]}]}]\n",
 		model.Duration(cfg.Interval), addr)), 0o644); err != nil {
@@ -326,6 +335,7 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	cpu1, t1 := cpuSeconds(s.pids()), time.Now()
 	rate := func(name string) float64 { return (cpu1[name] - cpu0[name]) / t1.Sub(t0).Seconds() }
 	res.PromCPU, res.AMCPU, res.VMCPU, res.VMAlertCPU = rate("prometheus"), rate("alertmanager"), rate("victoria-metrics"), rate("vmalert")
+	res.BarePromCPU = rate("prometheus-bare")
 	rss := map[string]float64{}
 	for name, pid := range s.pids() {
 		rss[name], _ = memory(pid)

@@ -21,6 +21,7 @@ type Result struct {
 	PromRuleSeconds float64 // Σ prometheus_rule_group_last_duration_seconds
 	PromMissed      float64 // prometheus_rule_group_iterations_missed_total
 	PromCPU         float64
+	BarePromCPU     float64 // the same Prometheus without the rules
 	PromRSS         float64
 	AMCPU, AMRSS    float64
 	VMSeries        float64 // count({__name__!=""})
@@ -55,6 +56,8 @@ func rows(interval time.Duration) []row {
 		{label: "Prometheus rule evaluation: Σ group wall time / interval", value: func(r Result) float64 { return r.PromRuleSeconds / cycle }, unit: "%core"},
 		{label: "Prometheus missed rule-group iterations", value: func(r Result) float64 { return r.PromMissed }, unit: "count"},
 		{label: "Prometheus CPU", value: func(r Result) float64 { return r.PromCPU }, unit: "cores"},
+		{label: "Prometheus CPU without the rules (a second one, same scrapes)", value: func(r Result) float64 { return r.BarePromCPU }, unit: "cores"},
+		{label: "Prometheus CPU the rules cost (with − without)", value: func(r Result) float64 { return r.PromCPU - r.BarePromCPU }, unit: "%core"},
 		{label: "Prometheus RSS", value: func(r Result) float64 { return r.PromRSS }, unit: "bytes"},
 		{label: "… per observed series", value: func(r Result) float64 { return r.PromRSS }, per: observed, unit: "bytes"},
 		{label: "Alertmanager RSS", value: func(r Result) float64 { return r.AMRSS }, unit: "bytes"},
