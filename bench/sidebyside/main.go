@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/bench/host"
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/exporter"
@@ -131,15 +132,7 @@ func run(ctx context.Context) error {
 
 // machine describes where the numbers come from.
 func machine() string {
-	model := "unknown CPU"
-	if f, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(f), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
+	model := host.CPUModel()
 	return fmt.Sprintf("%s; %d CPUs (%s); %s; %s; %s", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), model,
 		runtime.Version(), firstLine(*pushgateway, "--version"), firstLine(*nodeExporter, "--version"))
 }

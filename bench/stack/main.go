@@ -42,6 +42,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/bench/host"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
@@ -149,15 +150,7 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) ([]Result, error) {
 
 // machine describes where the numbers come from.
 func machine() string {
-	model := "unknown CPU"
-	if f, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(f), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
+	model := host.CPUModel()
 	mem := "? GiB"
 	if rss, ok := meminfo("MemTotal"); ok {
 		mem = size(rss)
