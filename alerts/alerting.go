@@ -3,11 +3,11 @@ package alerts
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // Annotation keys, as in the monitoring mixins: a summary that is the same
@@ -62,52 +62,17 @@ const (
 	fmtDate = `humanizeTimestamp | printf "%.10s"`
 )
 
-// kpiTemplates writes the annotations of one KPI's alerts.
+// kpiTemplates writes the annotations of one KPI's alerts. They read no
+// query: Prometheus expands the annotations of every pending and firing
+// alert at every evaluation, and at commune scale tens of thousands of
+// series can be behind plan at once, so a query per alert would cost more
+// than all the rules. Figures come from the alert's value (the exporter's gap,
+// forecast, value or report period) and names from the catalogue and the
+// province table, written into the template.
 type kpiTemplates struct {
-	k    *catalogue.KPI
-	meta catalogue.Metadata
-}
-
-// seriesSel is the alert's own series as a selector with a %q per label,
-// and the template arguments that fill them.
-func (a kpiTemplates) seriesSel(metric string) (string, []string) {
-	ms := []string{eq(c.LabelKPI, a.k.ID)}
-	var args []string
-	for _, d := range a.k.Dimensions {
-		ms = append(ms, d+"=%q")
-		args = append(args, "$labels."+d)
-	}
-	return latest(metric + "{" + strings.Join(ms, ",") + "}"), args
-}
-
-// unitFigure selects a per-KPI figure (kpi_target, its deadline) for the
-// alert's series: its unit's own where the unit has targets of its own (the
-// most specific unit first), the KPI-wide one otherwise. Each arm is a
-// max() so that "or" sees one element with no labels and keeps the first.
-func (a kpiTemplates) unitFigure(metric string) (string, []string) {
-	sets := unitDimSets(a.k)
-	var all []string
-	for _, s := range sets {
-		for _, d := range s {
-			if !slices.Contains(all, d) {
-				all = append(all, d)
-			}
-		}
-	}
-	var arms, args []string
-	for _, set := range append(sets, nil) {
-		ms := []string{eq(c.LabelKPI, a.k.ID)}
-		for _, d := range all {
-			if slices.Contains(set, d) {
-				ms = append(ms, d+"=%q")
-				args = append(args, "$labels."+d)
-			} else {
-				ms = append(ms, eq(d, ""))
-			}
-		}
-		arms = append(arms, "max("+latest(metric+"{"+strings.Join(ms, ",")+"}")+")")
-	}
-	return strings.Join(arms, " or "), args
+	k      *catalogue.KPI
+	meta   catalogue.Metadata
+	owners []catalogue.Owner
 }
 
 // valueFormat prints a value of the KPI: ratios as percentages, anything
@@ -122,33 +87,16 @@ func (a kpiTemplates) valueFormat() (string, string) {
 	return "humanize", ""
 }
 
-// value prints the first value of expr as a value of the KPI.
-func (a kpiTemplates) value(expr string, args []string) string {
-	format, suffix := a.valueFormat()
-	return query(expr, args, format, suffix)
-}
-
 // alertValue prints the alert's own value ($value) as a value of the KPI.
 func (a kpiTemplates) alertValue() string {
 	format, suffix := a.valueFormat()
 	return "{{ $value | " + format + " }}" + suffix
 }
 
-// The figures the KPI alerts show, all as the exporter serves them.
-func (a kpiTemplates) valueNow() string { return a.value(a.seriesSel(c.KPIValue)) }
-func (a kpiTemplates) target() string   { return a.value(a.unitFigure(c.KPITarget)) }
-func (a kpiTemplates) daysLeft() string {
-	expr, args := a.unitFigure(c.KPITargetDeadline)
-	return query("clamp_min(("+expr+") - time(), 0) / 86400", args, fmtDays, "")
-}
-func (a kpiTemplates) deadline() string {
-	expr, args := a.unitFigure(c.KPITargetDeadline)
-	return query("("+expr+") - 1", args, fmtDate, "")
-}
-
-// where names the alert's series: its units in English (the labels, ASCII)
-// or in Vietnamese (provinces and ministries by their Vietnamese names), or
-// the whole country for a KPI without dimensions.
+// where names the alert's series: its units in English (the labels, ASCII;
+// ministries by their names) or in Vietnamese (provinces, ministries and
+// blocks by their Vietnamese names), or the whole country for a KPI without
+// dimensions.
 func (a kpiTemplates) where(vi bool) string {
 	if len(a.k.Dimensions) == 0 {
 		if vi {
@@ -160,12 +108,10 @@ func (a kpiTemplates) where(vi bool) string {
 	for i, d := range a.k.Dimensions {
 		parts[i] = "{{ $labels." + d + " }}"
 		switch {
-		case d == catalogue.DimMinistry && vi:
-			parts[i] = ownerName(d, c.LabelNameVI)
 		case d == catalogue.DimMinistry:
-			parts[i] = ownerName(d, c.LabelName)
+			parts[i] = ownerName(a.owners, d, vi)
 		case d == catalogue.DimProvince && vi:
-			parts[i] = infoName(c.ProvinceInfo, c.LabelProvince, d)
+			parts[i] = provinceNameVI(d)
 		case d == catalogue.DimBlock && vi:
 			parts[i] = blockNameVI(d)
 		}
@@ -173,20 +119,29 @@ func (a kpiTemplates) where(vi bool) string {
 	return strings.Join(parts, ", ")
 }
 
-// infoName is a template action printing the Vietnamese name of the unit
-// whose id is in the alert's label, from an _info series; the label itself
-// where there is none.
-func infoName(info, infoLabel, label string) string {
-	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
-		label, latest(info+"{"+infoLabel+"=%q}"), label, c.LabelNameVI)
+// provinceNameVI is a template action printing the Vietnamese name of the
+// province in the alert's label.
+func provinceNameVI(label string) string {
+	var cases [][2]string
+	for _, p := range units.All() {
+		cases = append(cases, [2]string{p.Name, p.NameVI})
+	}
+	return labelSwitch(label, cases)
 }
 
-// ownerName is a template action printing the name (nameLabel: name or
-// name_vi) of the owner whose id is in the alert's label, from
-// kpi_owner_info; the id itself where the owner has no such name.
-func ownerName(label, nameLabel string) string {
-	return fmt.Sprintf(`{{ $name := $labels.%s }}{{ with printf "%s" $labels.%s | query }}{{ with . | first | label %q }}{{ $name = . }}{{ end }}{{ end }}{{ $name }}`,
-		label, latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), label, nameLabel)
+// ownerName is a template action printing the name, in Vietnamese or in
+// English, of the owner whose id is in the alert's label; the id itself for
+// an owner the catalogue does not name.
+func ownerName(owners []catalogue.Owner, label string, vi bool) string {
+	var cases [][2]string
+	for _, o := range owners {
+		name := o.Name
+		if vi && o.NameVI != "" {
+			name = o.NameVI
+		}
+		cases = append(cases, [2]string{o.ID, name})
+	}
+	return labelSwitch(label, cases)
 }
 
 // BlockNamesVI are the Vietnamese names of the four blocks.
@@ -209,6 +164,9 @@ func blockNameVI(label string) string {
 // labelSwitch is a template action printing the text of the case whose value
 // the alert's label has, or the label itself.
 func labelSwitch(label string, cases [][2]string) string {
+	if len(cases) == 0 {
+		return "{{ $labels." + label + " }}"
+	}
 	var b strings.Builder
 	for i, cs := range cases {
 		if i > 0 {
@@ -295,8 +253,8 @@ func BehindFor(k *catalogue.KPI) catalogue.Duration {
 
 // kpiAlerts are the alerts of one KPI, less the tiers it switches off. Each
 // reads the exporter's judgement of the series; none recomputes it.
-func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
-	a := kpiTemplates{k: k, meta: meta}
+func kpiAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
+	a := kpiTemplates{k: k, meta: cat.Metadata, owners: cat.Owners}
 	sev := k.Alerts.Severity
 	var out []Rule
 	add := func(tier string, r Rule) {
@@ -311,8 +269,8 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		Labels: kpiLabels(k, sev),
 		Annotations: a.annotations(AlertBehindPlan, text{
 			"is behind plan", "chậm so với kế hoạch",
-			a.valueNow() + ", " + a.alertValue() + " behind plan; target " + a.target() + ", " + a.daysLeft() + " days left.",
-			a.valueNow() + ", chậm " + a.alertValue() + " so với kế hoạch; mục tiêu " + a.target() + ", còn " + a.daysLeft() + " ngày.",
+			a.alertValue() + " behind plan.",
+			"chậm " + a.alertValue() + " so với kế hoạch.",
 		}),
 	})
 	add(catalogue.TierForecastMiss, Rule{
@@ -322,8 +280,8 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		Labels: kpiLabels(k, sev),
 		Annotations: a.annotations(AlertForecastMiss, text{
 			"will not reach its target by the deadline at the current pace", "với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn",
-			a.valueNow() + " now, heading for " + a.alertValue() + " against a target of " + a.target() + " in " + a.daysLeft() + " days.",
-			"hiện đạt " + a.valueNow() + ", dự báo " + a.alertValue() + " so với mục tiêu " + a.target() + " sau " + a.daysLeft() + " ngày.",
+			"heading for " + a.alertValue() + " by the deadline, short of the target.",
+			"dự báo đạt " + a.alertValue() + " khi đến hạn, không đạt mục tiêu.",
 		}),
 	})
 	add(catalogue.TierTargetMissed, Rule{
@@ -332,8 +290,8 @@ func kpiAlerts(meta catalogue.Metadata, k *catalogue.KPI) []Rule {
 		Labels: kpiLabels(k, raise(sev)),
 		Annotations: a.annotations(AlertTargetMissed, text{
 			"missed its target: the deadline has passed", "không đạt mục tiêu: đã quá hạn",
-			a.alertValue() + " against a target of " + a.target() + " due " + a.deadline() + ".",
-			"đạt " + a.alertValue() + " so với mục tiêu " + a.target() + " hạn " + a.deadline() + ".",
+			a.alertValue() + " when the deadline passed, short of the target.",
+			"đạt " + a.alertValue() + " khi hết hạn, không đạt mục tiêu.",
 		}),
 	})
 	add(catalogue.TierReportOverdue, Rule{
@@ -394,13 +352,14 @@ func dueText(cd catalogue.Cadence) string {
 }
 
 // taskAlerts raise one alert per owner with overdue roadmap tasks.
-func taskAlerts(meta catalogue.Metadata) []Rule {
+func taskAlerts(cat *catalogue.Catalogue) []Rule {
+	meta := cat.Metadata
 	oldest := query("floor((time() - min("+latest(c.TaskDue+"{"+c.LabelOwner+"=%q}")+")) / 86400)", []string{"$labels." + c.LabelOwner}, fmtDays, "")
 	ann := map[string]string{
 		AnnSummary:       "Roadmap tasks are overdue",
 		AnnSummaryVI:     "Nhiệm vụ quá hạn",
-		AnnDescription:   ownerName(c.LabelOwner, c.LabelName) + " has {{ $value }} roadmap tasks past their due date and not done, the oldest by " + oldest + " days.",
-		AnnDescriptionVI: ownerName(c.LabelOwner, c.LabelNameVI) + " có {{ $value }} nhiệm vụ quá hạn chưa hoàn thành, lâu nhất " + oldest + " ngày.",
+		AnnDescription:   ownerName(cat.Owners, c.LabelOwner, false) + " has {{ $value }} roadmap tasks past their due date and not done, the oldest by " + oldest + " days.",
+		AnnDescriptionVI: ownerName(cat.Owners, c.LabelOwner, true) + " có {{ $value }} nhiệm vụ quá hạn chưa hoàn thành, lâu nhất " + oldest + " ngày.",
 	}
 	addLinks(ann, meta, AlertTaskOverdue, "")
 	return []Rule{{

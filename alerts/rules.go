@@ -82,13 +82,13 @@ func GroupName(kpiID string) string { return "kpiwatch.kpi." + kpiID }
 // than the last RideOut of any series.
 func Rules(cat *catalogue.Catalogue) ([]RuleGroup, error) {
 	groups := []RuleGroup{{Name: SharedGroup, Interval: SharedInterval,
-		Rules: concat(statusCounts(), taskAlerts(cat.Metadata), collectorAlerts(cat.Metadata))}}
+		Rules: concat(statusCounts(), taskAlerts(cat), collectorAlerts(cat.Metadata))}}
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
 		if err := checkTemplateSafe(k); err != nil {
 			return nil, err
 		}
-		rules := concat(rollups(k), kpiAlerts(cat.Metadata, k))
+		rules := concat(rollups(k), kpiAlerts(cat, k))
 		// Every series these rules produce already has the KPI's id; saying
 		// so keeps the rules of different KPIs apart for promtool's lint.
 		for i := range rules {

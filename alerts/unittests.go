@@ -313,16 +313,6 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 	for _, check := range sc.suspect {
 		add(c.KPIDataSuspect, with(c.LabelCheck, check), 1)
 	}
-	if fx.k.HasDimension(catalogue.DimMinistry) {
-		info := map[string]string{c.LabelOwner: fx.owner.ID, c.LabelName: fx.owner.Name, c.LabelBlock: fx.owner.Block}
-		if fx.owner.NameVI != "" { // the exporter leaves empty labels out
-			info[c.LabelNameVI] = fx.owner.NameVI
-		}
-		add(c.OwnerInfo, info, 1)
-	}
-	if p, ok := fx.province(); ok {
-		add(c.ProvinceInfo, map[string]string{c.LabelProvince: p.Name, c.LabelCode: p.Code, c.LabelNameVI: p.NameVI}, 1)
-	}
 	return in
 }
 
@@ -431,23 +421,21 @@ func (fx *fixture) expAlert(sc scenario, r Rule, check string) (ExpAlert, error)
 	if check != "" {
 		exp.ExpLabels[c.LabelCheck] = check
 	}
-	v, target := fx.format(sc.value), fx.format(fx.target)
-	days := fmt.Sprintf("%.0f", max(sc.deadlineIn, 0).Hours()/24)
+	v := fx.format(sc.value)
 	date := func(sec float64) string { return time.Unix(int64(sec), 0).UTC().Format(time.DateOnly) }
 	var en, vi string
 	switch r.Alert {
 	case AlertBehindPlan:
 		gap := fx.format(sc.gap)
-		en = fmt.Sprintf("%s, %s behind plan; target %s, %s days left.", v, gap, target, days)
-		vi = fmt.Sprintf("%s, chậm %s so với kế hoạch; mục tiêu %s, còn %s ngày.", v, gap, target, days)
+		en = fmt.Sprintf("%s behind plan.", gap)
+		vi = fmt.Sprintf("chậm %s so với kế hoạch.", gap)
 	case AlertForecastMiss:
 		f := fx.format(sc.forecast)
-		en = fmt.Sprintf("%s now, heading for %s against a target of %s in %s days.", v, f, target, days)
-		vi = fmt.Sprintf("hiện đạt %s, dự báo %s so với mục tiêu %s sau %s ngày.", v, f, target, days)
+		en = fmt.Sprintf("heading for %s by the deadline, short of the target.", f)
+		vi = fmt.Sprintf("dự báo đạt %s khi đến hạn, không đạt mục tiêu.", f)
 	case AlertTargetMissed:
-		due := date(fx.deadline(sc) - 1)
-		en = fmt.Sprintf("%s against a target of %s due %s.", v, target, due)
-		vi = fmt.Sprintf("đạt %s so với mục tiêu %s hạn %s.", v, target, due)
+		en = fmt.Sprintf("%s when the deadline passed, short of the target.", v)
+		vi = fmt.Sprintf("đạt %s khi hết hạn, không đạt mục tiêu.", v)
 	case AlertReportOverdue:
 		en = fmt.Sprintf("the latest report covers the period from %s.", date(testPeriod))
 		vi = fmt.Sprintf("báo cáo gần nhất là kỳ từ %s.", date(testPeriod))
