@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"slices"
 	"maps"
 	"strings"
 
@@ -98,14 +99,15 @@ func (a kpiTemplates) alertValue() string {
 // blocks by their Vietnamese names), or the whole country for a KPI without
 // dimensions.
 func (a kpiTemplates) where(vi bool) string {
-	if len(a.k.Dimensions) == 0 {
+	dims := a.unitDims()
+	if len(dims) == 0 {
 		if vi {
 			return "Toàn quốc"
 		}
 		return "Nationwide"
 	}
-	parts := make([]string, len(a.k.Dimensions))
-	for i, d := range a.k.Dimensions {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
 		parts[i] = "{{ $labels." + d + " }}"
 		switch {
 		case d == catalogue.DimMinistry:
@@ -117,6 +119,21 @@ func (a kpiTemplates) where(vi bool) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// perCommune reports whether the KPI's alerts count communes: a KPI broken
+// down by commune alerts once per province (or its other units), with the
+// number of its communes in that state, since thousands of commune alerts
+// would drown the agency they reach, and cost Prometheus more than all the
+// rules.
+func (a kpiTemplates) perCommune() bool { return a.k.HasDimension(catalogue.DimCommune) }
+
+// unitDims are the dimensions an alert of the KPI carries.
+func (a kpiTemplates) unitDims() []string {
+	if !a.perCommune() {
+		return a.k.Dimensions
+	}
+	return slices.DeleteFunc(slices.Clone(a.k.Dimensions), func(d string) bool { return d == catalogue.DimCommune })
 }
 
 // provinceNameVI is a template action printing the Vietnamese name of the
@@ -258,9 +275,14 @@ func kpiAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
 	sev := k.Alerts.Severity
 	var out []Rule
 	add := func(tier string, r Rule) {
-		if !k.Disabled(tier) {
-			out = append(out, r)
+		if k.Disabled(tier) {
+			return
 		}
+		if a.perCommune() {
+			r.Expr = fmt.Sprintf("count without (%s) (\n%s\n)", catalogue.DimCommune, r.Expr)
+			r.Annotations[AnnDescription], r.Annotations[AnnDescriptionVI] = a.where(false)+": "+communeText[r.Alert][0], a.where(true)+": "+communeText[r.Alert][1]
+		}
+		out = append(out, r)
 	}
 	add(catalogue.TierBehindPlan, Rule{
 		Alert:  AlertBehindPlan,
@@ -318,6 +340,15 @@ func kpiAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
 		}),
 	})
 	return out
+}
+
+// communeText is the description of an alert that counts communes.
+var communeText = map[string][2]string{
+	AlertBehindPlan:    {"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."},
+	AlertForecastMiss:  {"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."},
+	AlertTargetMissed:  {"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."},
+	AlertReportOverdue: {"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."},
+	AlertDataSuspect:   {"{{ $value }} communes reported figures that cannot be right: " + checkText(false) + ".", "{{ $value }} xã, phường báo cáo số liệu bất thường: " + checkText(true) + "."},
 }
 
 // checkText says which plausibility check failed, from the alert's check label.

@@ -387,11 +387,12 @@ func findRule(rules []Rule, alert string) (Rule, bool) {
 
 // where names the fixture's series as the descriptions do.
 func (fx *fixture) where(vi bool) string {
-	if len(fx.k.Dimensions) == 0 {
+	dims := slices.DeleteFunc(slices.Clone(fx.k.Dimensions), func(d string) bool { return d == catalogue.DimCommune })
+	if len(dims) == 0 {
 		return map[bool]string{false: "Nationwide", true: "Toàn quốc"}[vi]
 	}
-	parts := make([]string, len(fx.k.Dimensions))
-	for i, d := range fx.k.Dimensions {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
 		parts[i] = fx.labels[d]
 		switch {
 		case d == catalogue.DimMinistry && vi:
@@ -444,6 +445,17 @@ func (fx *fixture) expAlert(sc scenario, r Rule, check string) (ExpAlert, error)
 		vi = fmt.Sprintf("báo cáo %s, %s.", v, checkWords[check][1])
 	default:
 		return exp, fmt.Errorf("no expectation for %s", r.Alert)
+	}
+	if fx.k.HasDimension(catalogue.DimCommune) {
+		// One alert per province, counting its communes: here one.
+		delete(exp.ExpLabels, catalogue.DimCommune)
+		count := strings.NewReplacer("{{ $value }}", "1")
+		words := [2]string{}
+		if check != "" {
+			words = [2]string{checkWords[check][0], checkWords[check][1]}
+		}
+		en = count.Replace(strings.Replace(communeText[r.Alert][0], checkText(false), words[0], 1))
+		vi = count.Replace(strings.Replace(communeText[r.Alert][1], checkText(true), words[1], 1))
 	}
 	for key, tmpl := range r.Annotations {
 		switch key {
