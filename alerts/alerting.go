@@ -2,8 +2,8 @@ package alerts
 
 import (
 	"fmt"
-	"slices"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
