@@ -58,7 +58,6 @@ type ExpAlert struct {
 const (
 	testSampleStep   = 5 * time.Minute
 	testEvalInterval = 6 * time.Hour
-	testDeadlineIn   = 100 * 24 * time.Hour // from the evaluation time
 	testDenominator  = 1000.0
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
 )
@@ -97,14 +96,13 @@ func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, erro
 // promDuration writes d as Prometheus does (1d, 2h).
 func promDuration(d time.Duration) string { return catalogue.Duration(d).String() }
 
-// fixture is one KPI's synthetic series: its labels and its figures (the
-// unit's own where the KPI has unit targets, with different KPI-wide figures
-// beside them that the rules must not pick).
+// fixture is one KPI's synthetic series: its labels (a unit with targets of
+// its own where the KPI has one) and the baseline and target its values are
+// placed between.
 type fixture struct {
 	k                *catalogue.KPI
 	owner            catalogue.Owner
 	labels           map[string]string // the series' labels
-	unitDims         []string          // dimensions of its unit's own figures, if any
 	baseline, target float64
 	longSteps        int // samples of a situation that must outlast an alert's "for"
 }
@@ -142,7 +140,6 @@ func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI, owner catalogue.Owne
 				for d, v := range t.Unit {
 					fx.labels[d] = v
 				}
-				fx.unitDims = sets[0]
 				unit = t.Unit
 				targets = unitTargets(k, t.Unit)
 				break
@@ -180,9 +177,6 @@ type scenario struct {
 	value          float64
 	gap, forecast  float64
 	suspect        []string
-	// deadlineIn is how far the governing deadline is after the evaluation
-	// time: testDeadlineIn, or negative for a deadline that has passed.
-	deadlineIn time.Duration
 	// steps is how many samples it lasts: long enough for behind-plan and
 	// forecast alerts to be due (or, if it raises none, to be wrongly due),
 	// one evaluation interval for the alerts that fire without waiting. The
@@ -198,13 +192,13 @@ func (fx *fixture) scenarios() []scenario {
 	nan := math.NaN()
 	at := func(share float64) float64 { return fx.baseline + share*span }
 	out := []scenario{
-		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, testDeadlineIn, 0},
-		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, testDeadlineIn, 0},
-		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, testDeadlineIn, 0},
-		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, testDeadlineIn, 0},
-		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, testDeadlineIn, 0},
-		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, -10 * time.Hour, 0},
-		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, testDeadlineIn, 0},
+		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, 0},
+		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, 0},
+		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, 0},
+		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, 0},
+		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, 0},
+		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, 0},
+		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, 0},
 	}
 	// A figure that cannot be right, in a series otherwise on track.
 	var checks []string
@@ -218,7 +212,7 @@ func (fx *fixture) scenarios() []scenario {
 		checks = append(checks, c.CheckJump)
 	}
 	for _, check := range checks {
-		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, testDeadlineIn, 0})
+		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, 0})
 	}
 	for i := range out {
 		out[i].steps = shortSteps
@@ -232,11 +226,6 @@ func (fx *fixture) scenarios() []scenario {
 // evalTime is when the test looks at the alerts: the last sample, a failed
 // scrape.
 func (sc scenario) evalTime() time.Duration { return time.Duration(sc.steps-1) * testSampleStep }
-
-// deadline is the governing deadline in the test, seconds since the epoch.
-func (fx *fixture) deadline(sc scenario) float64 {
-	return (sc.evalTime() + sc.deadlineIn).Seconds()
-}
 
 // seriesText is metric{labels} for promtool, labels sorted.
 func seriesText(metric string, labels map[string]string) string {
@@ -271,24 +260,8 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 		}
 		return l
 	}
-	// The per-KPI figures: the unit's own (if any) and the KPI-wide ones,
-	// which for a unit series are decoys shifted by a span.
-	wide := map[string]string{c.LabelKPI: fx.k.ID}
-	figures := func(labels map[string]string, shift float64) {
-		add(c.KPIBaseline, labels, fx.baseline-shift)
-		add(c.KPITarget, labels, fx.target+shift)
-		add(c.KPITargetDeadline, labels, fx.deadline(sc)+shift*86400)
-	}
-	if len(fx.unitDims) > 0 {
-		unit := map[string]string{c.LabelKPI: fx.k.ID}
-		for _, d := range fx.unitDims {
-			unit[d] = fx.labels[d]
-		}
-		figures(unit, 0)
-		figures(wide, fx.span())
-	} else {
-		figures(wide, 0)
-	}
+	// What the exporter serves of the series: its figures and its
+	// judgement (no rule reads the per-KPI targets and plans any more).
 	add(c.KPIValue, fx.labels, sc.value)
 	add(c.KPIReportPeriod, fx.labels, testPeriod)
 	if fx.k.Kind == catalogue.KindRatio {

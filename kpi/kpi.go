@@ -287,9 +287,6 @@ func (j Judgement) HasForecast(k *catalogue.KPI, now time.Time) bool {
 	return j.Status == conventions.StatusOnTrack || j.Status == conventions.StatusAtRisk || j.Status == conventions.StatusMissed
 }
 
-// BehindPlan reports whether the series is behind its plan at all (the gap
-// is served only then; at_risk needs the gap beyond the tolerance).
-func (j Judgement) BehindPlan() bool { return j.Gap > 0 }
 
 // Judge gives the status of a series at now. obs is nil for a unit with no
 // report at all.
