@@ -287,7 +287,6 @@ func (j Judgement) HasForecast(k *catalogue.KPI, now time.Time) bool {
 	return j.Status == conventions.StatusOnTrack || j.Status == conventions.StatusAtRisk || j.Status == conventions.StatusMissed
 }
 
-
 // Judge gives the status of a series at now. obs is nil for a unit with no
 // report at all.
 func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgement {
