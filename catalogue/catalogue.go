@@ -176,6 +176,9 @@ type KPI struct {
 	// whose starting point is not the KPI's (a ministry's own backlog).
 	UnitBaselines []UnitBaseline `yaml:"unit_baselines"`
 	Alerts        Alerts         `yaml:"alerts"`
+	// Rollup is how a level KPI's units roll up into a province, a block or
+	// the whole: one of Rollups, RollupMean by default.
+	Rollup string `yaml:"rollup"`
 	// Facts are the published figures the KPI and its sample data rest on.
 	Facts []string `yaml:"facts"`
 }
@@ -225,7 +228,48 @@ type Target struct {
 	Replaces  Date    `yaml:"replaces"`
 	// Unit, when set, makes this a unit's own target (e.g. {province: Ha Noi}).
 	Unit map[string]string `yaml:"unit"`
+	// Scope says which figures a target without Unit holds for: each unit
+	// and every roll-up of them (ScopeEach), or only the whole (ScopeWhole).
+	// Empty takes the kind's default (see KPI.ScopeOf).
+	Scope Scope `yaml:"scope"`
 }
+
+// Scope of a target.
+type Scope string
+
+// Scopes.
+const (
+	// ScopeEach holds for every unit (each commune at 80%, each commune 500
+	// dossiers a month) and, but for a count, for every roll-up of units.
+	ScopeEach Scope = "each"
+	// ScopeWhole holds for the deployment's whole only (40 million
+	// accounts nationwide).
+	ScopeWhole Scope = "whole"
+)
+
+// ScopeOf is the scope target t holds for: its own, or by default each
+// unit for a ratio, level or milestone, which hold for a unit and the
+// whole alike, and the whole for a count, which almost never does.
+func (k *KPI) ScopeOf(t Target) Scope {
+	switch {
+	case t.Scope != "":
+		return t.Scope
+	case k.Kind == KindCount:
+		return ScopeWhole
+	}
+	return ScopeEach
+}
+
+// Roll-up of a level KPI's units: a score cannot be summed.
+const (
+	RollupMean   = "mean"
+	RollupMedian = "median"
+	RollupMin    = "min"
+	RollupMax    = "max"
+)
+
+// Rollups lists the valid roll-ups of a level KPI.
+var Rollups = []string{RollupMean, RollupMedian, RollupMin, RollupMax}
 
 // Alerts are per-KPI overrides of the generated alert rules.
 type Alerts struct {

@@ -47,7 +47,7 @@ kpis:
     source: monthly
     baseline: {date: 2022-01-01, value: 0}
     targets:
-      - {by: 2024-12-31, value: 40000000, decision: "Project 06"}
+      - {by: 2024-12-31, value: 40000000, decision: "Project 06", scope: whole}
   - id: paid_by_bank
     name: Paid by bank
     kind: ratio
@@ -107,6 +107,10 @@ func TestCatalogueErrors(t *testing.T) {
 		{"bad kind", "kind: count", "kind: tally", []string{"kpis[0].kind: \"tally\" is not one of count, ratio, level, milestone"}},
 		{"dangling owner", "    owner: mps\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    owner: moh\n    dimensions: [province]\n    cadence: {period: monthly, due_day: 15, grace: 5d}\n    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].owner: \"moh\" is not an owner in owners"}},
 		{"dangling source", "    source: monthly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", "    source: weekly\n    baseline: {date: 2022-01-01, value: 0}\n    targets:\n      - {by: 2024", []string{"kpis[0].source: \"weekly\" is not a source in sources"}},
+		{"bad scope", "scope: whole", "scope: national", []string{"kpis[0].targets[0].scope: \"national\" is not one of each, whole"}},
+		{"scope on a unit's own target", "unit: {province: \"TP. Hồ Chí Minh\"}}", "unit: {province: \"TP. Hồ Chí Minh\"}, scope: each}", []string{"kpis[1].targets[1].scope: a unit's own target holds for that unit"}},
+		{"rollup on a count", "    kind: count\n", "    kind: count\n    rollup: median\n", []string{"kpis[0].rollup: only a level KPI says how its units roll up"}},
+		{"bad rollup of a level", "    kind: ratio\n", "    kind: level\n    rollup: average\n", []string{"kpis[1].rollup: \"average\" is not one of mean, median, min, max"}},
 		{"target not a date", "by: 2024-12-31", "by: 31/12/2024", []string{"kpis[0].targets[0].by: \"31/12/2024\" is not a date (want YYYY-MM-DD)"}},
 		{"target before baseline", "by: 2024-12-31", "by: 2021-12-31", []string{"kpis[0].targets[0].by: 2021-12-31 is not after the baseline date 2022-01-01"}},
 		{"ratio target as percent", "{by: 2025-12-31, value: 1}", "{by: 2025-12-31, value: 100}", []string{"kpis[1].targets[0].value: 100 is not a ratio in 0..1"}},
@@ -178,6 +182,8 @@ func TestWarnings(t *testing.T) {
 		{"a unit's target against its own baseline", "      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n",
 			"      - {by: 2025-12-31, value: 0.9, unit: {province: \"TP. Hồ Chí Minh\"}}\n    unit_baselines:\n      - {unit: {province: Hồ Chí Minh}, date: 2023-01-01, value: 0.95}\n",
 			"kpis[1].targets[1].value: 0.9 is below the baseline 0.95"},
+		{"a count by province whose target gives no scope", `decision: "Project 06", scope: whole}`, `decision: "Project 06"}`,
+			"kpis.yaml:37: kpis[0].targets[0].scope: accounts is a count broken down by province: say whether 40000000 holds for each unit (scope: each) or for the sum of all (scope: whole, the default for a count)"},
 		{"unit target on a former province", "TP. Hồ Chí Minh", "Hà Giang",
 			"kpis[1].targets[1].unit.province: \"Hà Giang\" is a former province, merged into Tuyen Quang (Tỉnh Tuyên Quang) on 2025-07-01"},
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (c *Catalogue) applyDefaults() {
 		}
 		if k.Alerts.Severity == "" {
 			k.Alerts.Severity = DefaultSeverity
+		}
+		if k.Rollup == "" && k.Kind == KindLevel {
+			k.Rollup = RollupMean
 		}
 		for j := range k.Targets {
 			if k.Targets[j].Effective.IsZero() {
@@ -202,6 +206,12 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	if k.Tolerance < 0 || k.Tolerance > 1 {
 		v.add(p+".tolerance", "%g is outside 0..1", k.Tolerance)
 	}
+	switch {
+	case k.Kind == KindLevel:
+		v.oneOf(p+".rollup", k.Rollup, Rollups)
+	case k.Rollup != "":
+		v.add(p+".rollup", "only a level KPI says how its units roll up (a %s rolls up by its kind)", k.Kind)
+	}
 	if k.Baseline.Date.IsZero() {
 		v.add(p+".baseline.date", "required")
 	}
@@ -255,6 +265,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 			}
 		}
 		v.unit(tp+".unit", t.Unit, dims)
+		v.scope(tp, k, t)
 		v.direction(tp+".value", k, t)
 		kk := key{UnitKeyOf(t.Unit), t.Effective.Time, t.By.Time}
 		if byDates[kk] {
@@ -310,6 +321,23 @@ func (v *validator) unit(path string, unit map[string]string, dims map[string]bo
 				unit[d] = pr.Name
 			}
 		}
+	}
+}
+
+// scope checks a target's scope: one of Scopes, on a target of the whole
+// KPI (a unit's own target holds for that unit). A count broken down by
+// units whose target gives no scope is warned of: it is judged for the
+// whole only, which is what 40 million accounts nationwide means but not
+// 500 dossiers a commune.
+func (v *validator) scope(path string, k *KPI, t Target) {
+	switch {
+	case t.Scope != "" && len(t.Unit) > 0:
+		v.add(path+".scope", "a unit's own target holds for that unit: drop scope or unit")
+	case t.Scope != "":
+		v.oneOf(path+".scope", string(t.Scope), []string{string(ScopeEach), string(ScopeWhole)})
+	case len(t.Unit) == 0 && k.Kind == KindCount && len(k.Dimensions) > 0:
+		v.warn(path+".scope", "%s is a count broken down by %s: say whether %s holds for each unit (scope: each) or for the sum of all (scope: whole, the default for a count)",
+			k.ID, strings.Join(k.Dimensions, ", "), strconv.FormatFloat(t.Value, 'f', -1, 64))
 	}
 }
 

@@ -76,22 +76,75 @@ func UnitKeys(k *catalogue.KPI) []string {
 }
 
 // PlanFor builds the plan in force at time at for the unit identified by
-// unitKey ("" for the KPI-wide plan; a unit without targets of its own
-// follows the KPI-wide plan). Targets apply in order of their effective
-// date; each replaces the earlier milestone due on the same day (or the day
-// it names in replaces), so a revision changes what it revises and the past
-// keeps the targets set then. A target not yet effective at at is ignored,
-// except that before any decision the first one is taken as the plan.
+// unitKey: the unit's own targets, or for a unit without targets of its own
+// the targets that hold for each unit (EachPlan); unitKey "" is the whole
+// (WholePlan). Targets apply in order of their effective date; each
+// replaces the earlier milestone due on the same day (or the day it names in
+// replaces), so a revision changes what it revises and the past keeps the
+// targets set then. A target not yet effective at at is ignored, except that
+// before any decision the first one is taken as the plan.
 func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
+	if unitKey == "" {
+		return WholePlan(k, at)
+	}
 	var own []catalogue.Target
 	for _, t := range k.Targets {
 		if UnitKey(t.Unit) == unitKey {
 			own = append(own, t)
 		}
 	}
-	if len(own) == 0 && unitKey != "" {
-		return PlanFor(k, "", at)
+	if len(own) == 0 {
+		return EachPlan(k, at)
 	}
+	base := k.Baseline
+	for _, b := range k.UnitBaselines {
+		if UnitKey(b.Unit) == unitKey {
+			base = catalogue.Baseline{Date: b.Date, Value: b.Value}
+		}
+	}
+	return planOf(k, own, base, at)
+}
+
+// WholePlan is the plan of the deployment's whole: the KPI's targets of
+// scope whole, or failing any those of scope each but for a count broken
+// down by units (the sum of its units is not held to what each must
+// reach). A KPI without dimensions has only the whole: every target of the
+// KPI holds for it.
+func WholePlan(k *catalogue.KPI, at time.Time) Plan {
+	whole, each := scoped(k)
+	if len(whole) == 0 && (k.Kind != catalogue.KindCount || len(k.Dimensions) == 0) {
+		whole = each
+	}
+	return planOf(k, whole, k.Baseline, at)
+}
+
+// EachPlan is the plan each unit without targets of its own follows: the
+// KPI's targets of scope each. For a KPI without dimensions it is the
+// whole's. It has no milestones when every target is for the whole.
+func EachPlan(k *catalogue.KPI, at time.Time) Plan {
+	if len(k.Dimensions) == 0 {
+		return WholePlan(k, at)
+	}
+	_, each := scoped(k)
+	return planOf(k, each, k.Baseline, at)
+}
+
+// scoped splits the KPI's targets without a unit by scope.
+func scoped(k *catalogue.KPI) (whole, each []catalogue.Target) {
+	for _, t := range k.Targets {
+		switch {
+		case len(t.Unit) > 0:
+		case k.ScopeOf(t) == catalogue.ScopeWhole:
+			whole = append(whole, t)
+		default:
+			each = append(each, t)
+		}
+	}
+	return whole, each
+}
+
+func planOf(k *catalogue.KPI, targets []catalogue.Target, base catalogue.Baseline, at time.Time) Plan {
+	own := slices.Clone(targets)
 	sort.SliceStable(own, func(i, j int) bool { return own[i].Effective.Before(own[j].Effective.Time) })
 	var ms []Milestone
 	for i, t := range own {
@@ -106,14 +159,11 @@ func PlanFor(k *catalogue.KPI, unitKey string, at time.Time) Plan {
 		ms = append(ms, Milestone{By: t.By.Time, Value: t.Value, Decision: t.Decision, Effective: t.Effective.Time})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].By.Before(ms[j].By) })
-	base := k.Baseline
-	for _, b := range k.UnitBaselines {
-		if unitKey != "" && UnitKey(b.Unit) == unitKey {
-			base = catalogue.Baseline{Date: b.Date, Value: b.Value}
-		}
-	}
 	return Plan{BaselineAt: base.Date.Time, BaselineValue: base.Value, Milestones: ms, Direction: k.Direction}
 }
+
+// HasTarget reports whether the plan has a target to judge against.
+func (p Plan) HasTarget() bool { return len(p.Milestones) > 0 }
 
 // ValueAt is the planned value at t: the baseline before the baseline date,
 // linear between points, the last milestone's value after it.
@@ -288,13 +338,23 @@ func (j Judgement) HasForecast(k *catalogue.KPI, now time.Time) bool {
 }
 
 // Judge gives the status of a series at now. obs is nil for a unit with no
-// report at all.
+// report at all. A plan without a target (a unit of a count whose targets
+// are for the whole) judges only whether reports come in: on track while
+// they do, stale or no data otherwise, with no plan, gap or forecast.
 func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgement {
-	j := Judgement{Status: conventions.StatusOnTrack, Forecast: math.NaN()}
+	j := Judgement{Status: conventions.StatusOnTrack, Forecast: math.NaN(), Plan: math.NaN()}
 	j.Governing, _ = plan.Governing(now)
-	if obs == nil {
+	switch {
+	case obs == nil:
 		j.Status = conventions.StatusNoData
-		j.Plan = plan.ValueAt(now)
+		if plan.HasTarget() {
+			j.Plan = plan.ValueAt(now)
+		}
+		return j
+	case !plan.HasTarget():
+		if now.After(StaleAfter(k.Cadence, obs.Period)) {
+			j.Status = conventions.StatusStale
+		}
 		return j
 	}
 	asOf := PeriodEnd(k.Cadence.Period, obs.Period)
