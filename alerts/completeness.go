@@ -8,7 +8,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // Reporting-completeness alerts: a unit that has not sent its report on a
@@ -43,7 +43,7 @@ func CompletenessRules(cat *catalogue.Catalogue) []RuleGroup {
 	}
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
-		if _, _, tracked := exporter.Reporters(cat, k); tracked && !k.Disabled(catalogue.TierReportOverdue) {
+		if _, _, tracked := model.Reporters(cat, k); tracked && !k.Disabled(catalogue.TierReportOverdue) {
 			rules = append(rules, completenessAlerts(cat, k)...)
 		}
 	}
@@ -52,7 +52,7 @@ func CompletenessRules(cat *catalogue.Catalogue) []RuleGroup {
 
 // reporterText is the template naming the unit that owes a KPI's report.
 func reporterText(cat *catalogue.Catalogue, k *catalogue.KPI) string {
-	dim, _, _ := exporter.Reporters(cat, k)
+	dim, _, _ := model.Reporters(cat, k)
 	if dim == "" {
 		return "{{ $labels.owner }}"
 	}
@@ -76,7 +76,7 @@ func completenessAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
 	}
 	// The alert keeps the series' own block: a ministry reports in its
 	// block, not in the block of the KPI it reports on.
-	dim, _, _ := exporter.Reporters(cat, k)
+	dim, _, _ := model.Reporters(cat, k)
 	withKPI := func(l map[string]string) map[string]string {
 		l[c.LabelKPI] = k.ID
 		if dim == catalogue.DimMinistry || dim == catalogue.DimBlock {
@@ -93,7 +93,7 @@ func completenessAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
 			"has not sent its report for the period past its due day.",
 			"chưa gửi báo cáo kỳ đã quá hạn."),
 	}}
-	if src, ok := source(cat, k.Source); ok && exporter.SendsDates(src) {
+	if src, ok := source(cat, k.Source); ok && model.SendsDates(src) {
 		out = append(out, Rule{
 			Alert:  AlertReportLate,
 			Expr:   fmt.Sprintf("%s == 0\nand\n%s == 1", latest(of(k, c.ReportOnTime)), latest(of(k, c.ReportReceived))),
@@ -144,7 +144,7 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest 
 	var tests []UnitTest
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
-		dim, unitsOf, tracked := exporter.Reporters(cat, k)
+		dim, unitsOf, tracked := model.Reporters(cat, k)
 		if !tracked {
 			continue
 		}
@@ -160,7 +160,7 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest 
 			}
 		}
 		src, _ := source(cat, k.Source)
-		dated := exporter.SendsDates(src)
+		dated := model.SendsDates(src)
 		for _, sc := range []struct {
 			name             string
 			received, onTime float64

@@ -39,7 +39,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
-	"github.com/kpiwatch/kpiwatch/kpi"
+	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/push"
 )
 
@@ -91,14 +91,19 @@ var perKPIFamilies = []string{
 	conventions.KPIPlan, conventions.KPITolerance,
 }
 
-// seriesFamilies are the per-series metrics built from the history here.
-var seriesFamilies = []string{
-	conventions.KPIValue, conventions.KPINumerator, conventions.KPIDenominator,
-	conventions.KPIReportPeriod, conventions.KPIStatus,
+// Families lists every metric a backfill writes, in output order: the
+// per-KPI ones, the roll-ups, then the observed series' (the families of
+// the model, model.RollupFigures and model.UnitFigures).
+func Families() []string {
+	out := slices.Clone(perKPIFamilies)
+	for _, f := range model.RollupFigures {
+		out = append(out, f.Name)
+	}
+	for _, f := range model.UnitFigures {
+		out = append(out, f.Name)
+	}
+	return out
 }
-
-// Families lists every metric a backfill writes, in output order.
-func Families() []string { return slices.Concat(perKPIFamilies, seriesFamilies) }
 
 // Build reads every source of cat (relative paths resolve in dir) and builds
 // the backfill. A source that cannot be read fails the backfill: partial
@@ -124,7 +129,6 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 	}
 	b := newBuilder(cat, opts)
 	total := int(last.Sub(first)/opts.Step) + 1
-	cursors := make([]int, len(history))
 	for i := range total {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -133,9 +137,7 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 		if err := b.perKPI(t); err != nil {
 			return nil, err
 		}
-		for si := range history {
-			b.observed(&history[si], &cursors[si], t)
-		}
+		b.judged(model.Build(cat, model.AsOf(cat, [][]model.Series{history}, t), t))
 		if opts.Progress != nil {
 			opts.Progress(i+1, total)
 		}
@@ -147,8 +149,8 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 
 // read collects every source once and groups its observations into series
 // with their whole history, former provinces rolled up, as the exporter does.
-func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) ([]exporter.Series, []error, error) {
-	var all []exporter.Series
+func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) ([]model.Series, []error, error) {
+	var all []model.Series
 	var rejected []error
 	for _, src := range cat.Sources {
 		c, errs := collectors.New(collectors.Env{Source: src, Dir: dir, Logger: log.With(logger, "source", src.ID)})
@@ -176,13 +178,10 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 	return all, rejected, nil
 }
 
-// inForce is when a report on the period starting at p takes effect.
-func inForce(k *catalogue.KPI, p time.Time) time.Time { return kpi.PeriodEnd(k.Cadence.Period, p) }
-
-func firstInForce(cat *catalogue.Catalogue, history []exporter.Series) time.Time {
+func firstInForce(cat *catalogue.Catalogue, history []model.Series) time.Time {
 	var first time.Time
 	for _, s := range history {
-		if t := inForce(&cat.KPIs[s.KPI], s.History[0].Period); first.IsZero() || t.Before(first) {
+		if t := model.InForce(&cat.KPIs[s.KPI], s.History[0].Period); first.IsZero() || t.Before(first) {
 			first = t
 		}
 	}
@@ -284,32 +283,49 @@ func parseSample(line string) (name, labels string, v float64, err error) {
 	return name, labels, v, nil
 }
 
-// observed adds one series' samples at t: the report in force then (cursor
-// tracks it as t advances), judged at t with the plan in force at t.
-func (b *builder) observed(s *exporter.Series, cursor *int, t time.Time) {
-	k := &b.cat.KPIs[s.KPI]
-	for *cursor < len(s.History) && !inForce(k, s.History[*cursor].Period).After(t) {
-		*cursor++
+// judged adds the model's samples at its instant: every roll-up, and each
+// observed series with a report in force then (a unit that has not
+// reported yet has no history to write).
+func (b *builder) judged(m *model.Model) {
+	t := m.Now
+	for i := range m.KPIs {
+		k := m.KPIs[i].KPI
+		for _, f := range model.RollupFigures {
+			for j := range m.KPIs[i].Rollups {
+				r := &m.KPIs[i].Rollups[j]
+				labels := model.RollupLabels(k, r)
+				f.Write(t, k, r, func(v float64, extra ...string) { b.add(f.Name, formatPairs(append(labels, extra...))+b.extra, t, v) })
+			}
+		}
+		for j := range m.KPIs[i].Series {
+			s := &m.KPIs[i].Series[j]
+			if len(s.History) == 0 {
+				continue
+			}
+			labels := seriesLabels(k, s.Labels)
+			for _, f := range model.UnitFigures {
+				f.Write(k, s, func(v float64, extra ...string) {
+					if x := formatPairs(extra); x != "" {
+						b.add(f.Name, labels+","+x+b.extra, t, v)
+						return
+					}
+					b.add(f.Name, labels+b.extra, t, v)
+				})
+			}
+		}
 	}
-	if *cursor == 0 {
-		return // nothing reported yet at t
-	}
-	upTo := exporter.Series{KPI: s.KPI, Labels: s.Labels, History: s.History[:*cursor]}
-	p := upTo.Latest()
-	obs := kpi.Observation{Period: p.Period, Value: p.Value}
-	if e, ok := upTo.Earlier(k.Cadence.Period); ok {
-		obs.EarlierPeriod, obs.EarlierValue = e.Period, e.Value
-	}
-	j := kpi.Judge(k, kpi.PlanFor(k, kpi.SeriesUnitKey(k, s.Labels), t), &obs, t)
+}
 
-	labels := seriesLabels(k, s.Labels) + b.extra
-	b.add(conventions.KPIValue, labels, t, p.Value)
-	if k.Kind == catalogue.KindRatio {
-		b.add(conventions.KPINumerator, labels, t, p.Num)
-		b.add(conventions.KPIDenominator, labels, t, p.Den)
+// formatPairs formats alternating label names and values, empty values left
+// out, as the exporter writes them.
+func formatPairs(pairs []string) string {
+	var labels []push.Label
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			labels = append(labels, push.Label{Name: pairs[i], Value: pairs[i+1]})
+		}
 	}
-	b.add(conventions.KPIReportPeriod, labels, t, float64(p.Period.Unix()))
-	b.add(conventions.KPIStatus, labels+`,`+push.FormatLabels([]push.Label{{Name: conventions.LabelStatus, Value: j.Status}}), t, 1)
+	return push.FormatLabels(labels)
 }
 
 // seriesLabels is a series' label set as the exporter serves it: kpi, then

@@ -28,6 +28,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/redact"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // Options tune an Exporter.
@@ -54,9 +55,10 @@ type Exporter struct {
 	// renderMu serialises renders; reloading holds the background renders
 	// back while a reload has let go of old data the new has not replaced.
 	renderMu  sync.Mutex
-	reloading bool // guarded by renderMu
-	page      atomic.Pointer[rendered]
-	judged    atomic.Pointer[judged] // what page was rendered from, for Snapshot
+	reloading bool                     // guarded by renderMu
+	page      atomic.Pointer[rendered] // /metrics: roll-ups and their judgement
+	unitsPage atomic.Pointer[rendered] // conventions.UnitsPath: every observed series
+	judged    atomic.Pointer[judged]   // what the pages were rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
 }
@@ -102,7 +104,7 @@ type source struct {
 
 	mu          sync.Mutex
 	cat         *catalogue.Catalogue
-	series      []Series
+	series      []model.Series
 	tasks       []collectors.Task
 	attempted   bool
 	success     bool
@@ -341,7 +343,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 // deadline, so one hung source cannot hold up anything else, and is not
 // started again until it has stopped. A failure comes with its reason (a
 // conventions.Failure* value).
-func (s *source) collect(ctx context.Context) (series []Series, tasks []collectors.Task, rejected []error, reason string, err error) {
+func (s *source) collect(ctx context.Context) (series []model.Series, tasks []collectors.Task, rejected []error, reason string, err error) {
 	if !s.running.CompareAndSwap(false, true) {
 		return nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
 	}
@@ -430,11 +432,16 @@ func (e *Exporter) renderLocked() {
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
-	page := render(v)
+	page, unitsPage, m := render(v)
 	page.complete = complete
-	e.judged.Store(&judged{v: v})
-	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
-		go debug.FreeOSMemory()
+	e.judged.Store(&judged{v: v, m: m})
+	for _, p := range []struct {
+		to  *atomic.Pointer[rendered]
+		new *rendered
+	}{{&e.page, page}, {&e.unitsPage, unitsPage}} {
+		if old := p.to.Swap(p.new); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
+			go debug.FreeOSMemory()
+		}
 	}
 }
 
@@ -445,9 +452,10 @@ var releaseAbove = 64 << 20
 
 func (p *rendered) worthReleasing() bool { return p.plainSize+p.gzippedSize >= releaseAbove }
 
-// acquire returns the exposition to serve, counted as read until release.
-func (e *Exporter) acquire() *rendered {
-	p := e.page.Load()
+// acquire returns the exposition of from to serve, counted as read until
+// release.
+func acquire(from *atomic.Pointer[rendered]) *rendered {
+	p := from.Load()
 	p.readers.Add(1)
 	return p
 }
@@ -457,8 +465,8 @@ func (e *Exporter) acquire() *rendered {
 // only serves ready bytes allocates too little to trigger a collection
 // soon, so the render that replaced it or the last scrape of it returns
 // it to the system at once, in the background.
-func (e *Exporter) release(p *rendered) {
-	if p.readers.Add(-1) == 0 && e.page.Load() != p && p.worthReleasing() {
+func release(from *atomic.Pointer[rendered], p *rendered) {
+	if p.readers.Add(-1) == 0 && from.Load() != p && p.worthReleasing() {
 		go debug.FreeOSMemory()
 	}
 }
@@ -524,7 +532,7 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 				v.series[i] = nil
 			}
 		}
-		e.judged.Store(&judged{v: v})
+		e.judged.Store(&judged{v: v, m: model.Build(v.cat, v.series, v.now)})
 	}
 	e.renderMu.Unlock()
 	e.refreshSources(ctx, fresh)

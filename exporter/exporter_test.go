@@ -18,12 +18,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	pmodel "github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 const testCatalogue = `apiVersion: kpiwatch.io/v1
@@ -158,16 +160,29 @@ func accounts(v float64) []collectors.Observation {
 	return []collectors.Observation{{KPI: 1, Labels: []string{}, Period: time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC), Value: v}}
 }
 
+// scrape reads /metrics with the self-metrics.
 func scrape(t *testing.T, e *Exporter, header http.Header) (string, http.Header) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
+	return get(t, e.Handler(reg), "/metrics", header)
+}
+
+// scrapeUnits reads the units endpoint.
+func scrapeUnits(t *testing.T, e *Exporter) string {
+	t.Helper()
+	text, _ := get(t, e.UnitsHandler(), conventions.UnitsPath, nil)
+	return text
+}
+
+func get(t *testing.T, h http.Handler, path string, header http.Header) (string, http.Header) {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	e.Handler(reg).ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	body := rec.Body.Bytes()
 	if rec.Header().Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
@@ -184,7 +199,7 @@ func scrape(t *testing.T, e *Exporter, header http.Header) (string, http.Header)
 // samples parses a text exposition into "name{labels}" -> value.
 func samples(t *testing.T, text string) map[string]float64 {
 	t.Helper()
-	p := expfmt.NewTextParser(model.LegacyValidation)
+	p := expfmt.NewTextParser(pmodel.LegacyValidation)
 	mfs, err := p.TextToMetricFamilies(strings.NewReader(text))
 	if err != nil {
 		t.Fatalf("exposition does not parse: %v\n%s", err, text)
@@ -192,9 +207,9 @@ func samples(t *testing.T, text string) map[string]float64 {
 	out := map[string]float64{}
 	for name, mf := range mfs {
 		for _, m := range mf.Metric {
-			ls := model.LabelSet{}
+			ls := pmodel.LabelSet{}
 			for _, l := range m.Label {
-				ls[model.LabelName(l.GetName())] = model.LabelValue(l.GetValue())
+				ls[pmodel.LabelName(l.GetName())] = pmodel.LabelValue(l.GetValue())
 			}
 			key := name
 			if len(ls) > 0 {
@@ -214,7 +229,16 @@ func TestExposition(t *testing.T) {
 	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	got := samples(t, text)
+	units := scrapeUnits(t, e)
+	for _, f := range []string{conventions.KPIValue, conventions.KPIStatus, conventions.KPIPlanGap} {
+		if strings.Contains(text, "\n"+f+"{") || !strings.Contains(units, "\n"+f+"{") {
+			t.Errorf("%s is served on /metrics, or not on %s", f, conventions.UnitsPath)
+		}
+	}
+	if strings.Contains(units, "kpi_rollup_") || strings.Contains(units, conventions.KPIInfo) {
+		t.Errorf("%s serves more than the observed series", conventions.UnitsPath)
+	}
+	got := samples(t, text+units)
 	planNow := float64(now.Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))) / float64(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Sub(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
 	want := map[string]float64{
 		// Bac Ninh's October report stands; its June figure was the roll-up
@@ -242,6 +266,25 @@ func TestExposition(t *testing.T) {
 		`kpi_collector_series{collector="csv", source="provinces"}`:                                                                                                                                                            3,
 		`kpi_collector_rejected_rows{collector="csv", source="provinces"}`:                                                                                                                                                     0,
 		`kpi_catalogue_reload_success`: 1,
+		// The whole: October's reports, Bac Ninh's 500 of 2,000, Hue's 70
+		// of 100 and Ho Chi Minh City's 100 of 100, against the whole's
+		// target; its units by status, the 31 silent provinces included.
+		`kpi_rollup_numerator{kpi="paid_by_bank", level="whole"}`:                                      670,
+		`kpi_rollup_denominator{kpi="paid_by_bank", level="whole"}`:                                    2200,
+		`kpi_rollup_value{kpi="paid_by_bank", level="whole"}`:                                          670.0 / 2200,
+		`kpi_rollup_target{kpi="paid_by_bank", level="whole"}`:                                         1,
+		`kpi_rollup_plan{kpi="paid_by_bank", level="whole"}`:                                           planNow,
+		`kpi_rollup_attainment{kpi="paid_by_bank", level="whole"}`:                                     670.0 / 2200,
+		`kpi_rollup_status{kpi="paid_by_bank", level="whole", reason="behind_plan", status="at_risk"}`: 1,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="at_risk"}`:                        1,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="achieved"}`:                       1,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="on_track"}`:                       1,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="no_data"}`:                        31,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="missed"}`:                         0,
+		`kpi_rollup_report_period_timestamp_seconds{kpi="paid_by_bank", level="whole"}`:                float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Unix()),
+		`kpi_rollup_value{kpi="accounts", level="whole"}`:                                              55250000,
+		`kpi_rollup_status{kpi="accounts", level="whole", status="achieved"}`:                          1,
+		`kpi_rollup_units{kpi="accounts", level="whole", status="achieved"}`:                           1,
 	}
 	for k, v := range want {
 		g, ok := got[k]
@@ -313,9 +356,10 @@ func TestRepeatedRowIsRejectedNotSummed(t *testing.T) {
 	}
 }
 
+// mustScrape reads both endpoints, as Prometheus stores them.
 func mustScrape(t *testing.T, e *Exporter) string {
 	text, _ := scrape(t, e, nil)
-	return text
+	return text + scrapeUnits(t, e)
 }
 
 func TestFailingSourceKeepsLastGoodData(t *testing.T) {
@@ -400,7 +444,7 @@ func TestOpenMetricsAndGzip(t *testing.T) {
 	if !strings.HasSuffix(om, "# EOF\n") || strings.Count(om, "# EOF") != 1 {
 		t.Error("OpenMetrics ends with exactly one # EOF")
 	}
-	if got := samples(t, strings.TrimSuffix(om, "# EOF\n")); got[`kpi_value{kpi="accounts"}`] != 1 {
+	if got := samples(t, strings.TrimSuffix(om, "# EOF\n")); got[`kpi_rollup_value{kpi="accounts", level="whole"}`] != 1 {
 		t.Error("OpenMetrics body lacks the KPI series")
 	}
 	// A client asking for protobuf first still gets text, which it accepts.
@@ -463,7 +507,7 @@ func TestAggregateRollsUpFormerProvinces(t *testing.T) {
 	if len(rejected) != 0 {
 		t.Fatal(rejected)
 	}
-	var bacNinh *Series
+	var bacNinh *model.Series
 	for i := range series {
 		if series[i].Labels[0] == "Bac Ninh" {
 			bacNinh = &series[i]

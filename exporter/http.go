@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,11 +80,21 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// WriteKPIMetrics writes the current KPI exposition (text format, without
-// the self-metrics), as pushed to VictoriaMetrics.
+// WriteKPIMetrics writes the current KPI expositions, the main one's then
+// the units' (text format, without the self-metrics), as pushed to
+// VictoriaMetrics.
 func (e *Exporter) WriteKPIMetrics(w io.Writer) error {
-	page := e.acquire()
-	defer e.release(page)
+	for _, from := range []*atomic.Pointer[rendered]{&e.page, &e.unitsPage} {
+		if err := writePlain(w, from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writePlain(w io.Writer, from *atomic.Pointer[rendered]) error {
+	page := acquire(from)
+	defer release(from, page)
 	for _, b := range page.plain {
 		if _, err := w.Write(b); err != nil {
 			return err
@@ -93,16 +104,25 @@ func (e *Exporter) WriteKPIMetrics(w io.Writer) error {
 }
 
 // Handler serves /metrics: the self-metrics gathered from g, then the
-// pre-rendered KPI exposition. It negotiates the text format or OpenMetrics
-// and gzip as promhttp does, but the KPI part costs one write of ready bytes.
+// pre-rendered KPI exposition (roll-ups and their judgement, plans, tasks,
+// completeness). It negotiates the text format or OpenMetrics and gzip as
+// promhttp does, but the KPI part costs one write of ready bytes.
 func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
-	return &metricsHandler{e: e, g: g}
+	return &metricsHandler{e: e, g: g, from: &e.page}
+}
+
+// UnitsHandler serves conventions.UnitsPath: every observed series with its
+// judgement, pre-rendered like /metrics, scraped less often since reports
+// change monthly.
+func (e *Exporter) UnitsHandler() http.Handler {
+	return &metricsHandler{e: e, g: prometheus.Gatherers{}, from: &e.unitsPage}
 }
 
 type metricsHandler struct {
-	e  *Exporter
-	g  prometheus.Gatherer
-	zw sync.Pool
+	e    *Exporter
+	g    prometheus.Gatherer
+	from *atomic.Pointer[rendered]
+	zw   sync.Pool
 }
 
 // servedFormats are the formats /metrics writes: the pre-rendered KPI part is
@@ -112,8 +132,8 @@ var servedFormats = slices.DeleteFunc(expfmt.DefaultOpenMetricsAcceptedFormats()
 })
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	page := h.e.acquire()
-	defer h.e.release(page)
+	page := acquire(h.from)
+	defer release(h.from, page)
 	mfs, err := h.g.Gather()
 	if err != nil {
 		level.Error(h.e.logger).Log("msg", "gathering self-metrics", "err", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // SourceReport is what one read of a source yields, as a refresh reads it.
@@ -22,7 +23,7 @@ type SourceReport struct {
 	Accepted, Skipped int
 	Rejected          []error
 	// Series are the series the source would serve.
-	Series []Series
+	Series []model.Series
 	Tasks  int
 	// Err is why the source fails, as a refresh would: it could not be
 	// read, or broke its max_series or its rule on rejected rows.

@@ -31,10 +31,10 @@ func TestLastScrapeOfAReplacedExpositionFreesIt(t *testing.T) {
 			break
 		}
 	}
-	page := e.acquire()
+	page := acquire(&e.page)
 	e.render()
 	before := forcedCollections()
-	e.release(page)
+	release(&e.page, page)
 	for deadline := time.Now().Add(5 * time.Second); forcedCollections() == before; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the replaced exposition was not returned after its last scrape")
@@ -52,7 +52,7 @@ func TestSmallExpositionsForceNoCollection(t *testing.T) {
 	before := forcedCollections()
 	for range 20 {
 		e.render()
-		e.release(e.acquire())
+		release(&e.page, acquire(&e.page))
 	}
 	time.Sleep(200 * time.Millisecond)
 	if n := forcedCollections() - before; n != 0 {

@@ -11,7 +11,9 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/internal/parallel"
 	"github.com/kpiwatch/kpiwatch/kpi"
+	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -19,7 +21,7 @@ import (
 // good data.
 type view struct {
 	cat    *catalogue.Catalogue
-	series [][]Series // per source, in catalogue order
+	series [][]model.Series // per source, in catalogue order
 	tasks  []collectors.Task
 	now    time.Time
 }
@@ -134,94 +136,55 @@ func appendEscaped(b []byte, s string) []byte {
 	return b
 }
 
-// kpiPlans holds, per KPI, its KPI-wide plan and the plans of units that have
-// targets of their own.
-type kpiPlans struct {
-	wide  kpi.Plan
-	units map[string]kpi.Plan // by kpi.UnitKey
-}
-
-func plansFor(k *catalogue.KPI, now time.Time) kpiPlans {
-	p := kpiPlans{wide: kpi.PlanFor(k, "", now), units: map[string]kpi.Plan{}}
-	for _, u := range kpi.UnitKeys(k) {
-		p.units[u] = kpi.PlanFor(k, u, now)
-	}
-	return p
-}
-
-// planOf finds the plan governing a series: its unit's own, or the KPI's.
-func (p kpiPlans) planOf(k *catalogue.KPI, labels []string) kpi.Plan {
-	if len(p.units) == 0 {
-		return p.wide
-	}
-	if plan, ok := p.units[kpi.SeriesUnitKey(k, labels)]; ok {
-		return plan
-	}
-	return p.wide
-}
-
 // shardSeries is how many series one segment of a family holds: a few
 // megabytes, enough segments at a million series to keep every core busy
 // rendering and compressing.
 const shardSeries = 1 << 14
 
-// render writes the KPI exposition of v in segments, each rendered and
-// gzipped in parallel: the per-KPI metrics, then each per-series family
-// shard by shard.
-func render(v view) *rendered {
-	cat := v.cat
-	plans := make([]kpiPlans, len(cat.KPIs))
-	for i := range cat.KPIs {
-		plans[i] = plansFor(&cat.KPIs[i], v.now)
-	}
-	var shards [][]Series
-	for _, src := range v.series {
-		for len(src) > 0 {
+// shard is a run of one KPI's judged series.
+type shard struct {
+	k      *catalogue.KPI
+	series []model.Judged
+}
+
+// render judges v once (model.Build) and writes the two expositions of the
+// model, each in segments rendered and gzipped in parallel: the main one
+// (metadata, plans, roll-ups, tasks, completeness) and the units' (every
+// observed series, family by family, shard by shard).
+func render(v view) (main, unitsPage *rendered, m *model.Model) {
+	m = model.Build(v.cat, v.series, v.now)
+	main = renderSegments([]func(w *writer){
+		func(w *writer) {
+			renderMetadata(w, v.cat)
+			renderTargets(w, m)
+		},
+		func(w *writer) { renderRollups(w, m) },
+		func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) },
+		func(w *writer) { renderCompleteness(w, m) },
+	})
+	var shards []shard
+	for i := range m.KPIs {
+		for src := m.KPIs[i].Series; len(src) > 0; {
 			n := min(len(src), shardSeries)
-			shards = append(shards, src[:n])
+			shards = append(shards, shard{m.KPIs[i].KPI, src[:n]})
 			src = src[n:]
 		}
 	}
-	jobs := []func(w *writer){func(w *writer) {
-		renderMetadata(w, cat)
-		renderTargets(w, cat, plans, v.now)
-	}}
-	family := func(name string) {
-		jobs = append(jobs, func(w *writer) { w.family(name, conventions.Help[name]) })
-	}
-	for _, f := range seriesFigures {
-		family(f.name)
-		for _, shard := range shards {
-			jobs = append(jobs, func(w *writer) { renderFigure(w, cat, f, shard) })
+	var jobs []func(w *writer)
+	for _, f := range model.UnitFigures {
+		jobs = append(jobs, func(w *writer) { w.family(f.Name, conventions.Help[f.Name]) })
+		for _, sh := range shards {
+			jobs = append(jobs, func(w *writer) {
+				var s *model.Judged
+				emit := func(v float64, extra ...string) { w.seriesSample(f.Name, v, sh.k, s.Labels, extra...) }
+				for i := range sh.series {
+					s = &sh.series[i]
+					f.Write(sh.k, s, emit)
+				}
+			})
 		}
 	}
-	// Judge every series once, on every core; each family below writes
-	// its part of the same verdicts.
-	verdicts := make([][]verdict, len(shards))
-	forEach(len(shards), func() func(i int) {
-		return func(i int) {
-			shard, vs := shards[i], make([]verdict, len(shards[i]))
-			for j := range shard {
-				s := &shard[j]
-				k := &cat.KPIs[s.KPI]
-				vs[j] = judgeSeries(k, plans[s.KPI].planOf(k, s.Labels), s, v.now)
-			}
-			verdicts[i] = vs
-		}
-	})
-	for _, f := range verdictFigures {
-		family(f.name)
-		for i, shard := range shards {
-			jobs = append(jobs, func(w *writer) { renderVerdicts(w, cat, f, shard, verdicts[i]) })
-		}
-		if f.name == conventions.KPIStatus {
-			// Units that never reported are judged no_data in the same family.
-			jobs = append(jobs, func(w *writer) { renderNoData(w, v, plans) })
-		}
-	}
-	jobs = append(jobs, func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) })
-	jobs = append(jobs, func(w *writer) { renderCompleteness(w, v) })
-	return renderSegments(jobs)
+	return main, renderSegments(jobs), m
 }
 
 // renderSegments runs the jobs on every core, each into a segment of its
@@ -229,7 +192,7 @@ func render(v view) *rendered {
 // exposition and one valid gzip stream (RFC 1952).
 func renderSegments(jobs []func(w *writer)) *rendered {
 	r := &rendered{plain: make([][]byte, len(jobs)), gzipped: make([][]byte, len(jobs))}
-	forEach(len(jobs), func() func(i int) {
+	parallel.ForEach(len(jobs), func() func(i int) {
 		w := &writer{}
 		var gz bytes.Buffer
 		var zw *gzip.Writer
@@ -271,150 +234,56 @@ func renderMetadata(w *writer, cat *catalogue.Catalogue) {
 	}
 }
 
-// renderTargets writes the per-KPI plan figures, and the same per unit for
-// units with targets of their own.
-func renderTargets(w *writer, cat *catalogue.Catalogue, plans []kpiPlans, now time.Time) {
-	type fig struct {
+// renderTargets writes the plan figures of each KPI's whole, where it has
+// a target, and the same per unit for units with targets of their own.
+func renderTargets(w *writer, m *model.Model) {
+	now := m.Now
+	figs := []struct {
 		name  string
-		value func(k *catalogue.KPI, p kpi.Plan) float64
-	}
-	figs := []fig{
-		{conventions.KPIBaseline, func(_ *catalogue.KPI, p kpi.Plan) float64 { return p.BaselineValue }},
-		{conventions.KPITarget, func(_ *catalogue.KPI, p kpi.Plan) float64 { m, _ := p.Governing(now); return m.Value }},
-		{conventions.KPITargetDeadline, func(_ *catalogue.KPI, p kpi.Plan) float64 {
+		value func(k *catalogue.KPI, p *kpi.Plan) float64
+	}{
+		{conventions.KPIBaseline, func(_ *catalogue.KPI, p *kpi.Plan) float64 { return p.BaselineValue }},
+		{conventions.KPITarget, func(_ *catalogue.KPI, p *kpi.Plan) float64 { m, _ := p.Governing(now); return m.Value }},
+		{conventions.KPITargetDeadline, func(_ *catalogue.KPI, p *kpi.Plan) float64 {
 			m, _ := p.Governing(now)
 			return float64(m.Deadline().Unix())
 		}},
-		{conventions.KPIPlan, func(_ *catalogue.KPI, p kpi.Plan) float64 { return p.ValueAt(now) }},
-		{conventions.KPITolerance, func(k *catalogue.KPI, _ kpi.Plan) float64 { return k.Tolerance }},
+		{conventions.KPIPlan, func(_ *catalogue.KPI, p *kpi.Plan) float64 { return p.ValueAt(now) }},
+		{conventions.KPITolerance, func(k *catalogue.KPI, _ *kpi.Plan) float64 { return k.Tolerance }},
 	}
 	for _, f := range figs {
 		w.family(f.name, conventions.Help[f.name])
-		for i := range cat.KPIs {
-			k := &cat.KPIs[i]
-			w.sample(f.name, f.value(k, plans[i].wide), conventions.LabelKPI, k.ID)
+		for i := range m.KPIs {
+			k := m.KPIs[i].KPI
+			if whole := m.KPIs[i].Whole().Plan; whole.HasTarget() {
+				w.sample(f.name, f.value(k, whole), conventions.LabelKPI, k.ID)
+			}
 			for _, u := range kpi.UnitKeys(k) {
 				pairs := []string{conventions.LabelKPI, k.ID}
 				for _, kv := range strings.Split(u, ",") {
 					d, val, _ := strings.Cut(kv, "=")
 					pairs = append(pairs, d, val)
 				}
-				w.sample(f.name, f.value(k, plans[i].units[u]), pairs...)
+				plan := kpi.PlanFor(k, u, now)
+				w.sample(f.name, f.value(k, &plan), pairs...)
 			}
 		}
 	}
 }
 
-// seriesFigure is a per-series metric taken from the latest point.
-type seriesFigure struct {
-	name   string
-	ratios bool // served for ratio KPIs only
-	value  func(p Point) float64
-}
-
-var seriesFigures = []seriesFigure{
-	{conventions.KPIValue, false, func(p Point) float64 { return p.Value }},
-	{conventions.KPINumerator, true, func(p Point) float64 { return p.Num }},
-	{conventions.KPIDenominator, true, func(p Point) float64 { return p.Den }},
-	{conventions.KPIReportPeriod, false, func(p Point) float64 { return float64(p.Period.Unix()) }},
-}
-
-func renderFigure(w *writer, cat *catalogue.Catalogue, f seriesFigure, shard []Series) {
-	for i := range shard {
-		s := &shard[i]
-		k := &cat.KPIs[s.KPI]
-		if f.ratios && k.Kind != catalogue.KindRatio {
-			continue
-		}
-		w.seriesSample(f.name, f.value(s.Latest()), k, s.Labels)
-	}
-}
-
-// verdictFigure is a per-series family written from the series' verdict.
-type verdictFigure struct {
-	name  string
-	write func(w *writer, k *catalogue.KPI, labels []string, v verdict)
-}
-
-var verdictFigures = []verdictFigure{
-	{conventions.KPIStatus, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
-		w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, v.statusName(), conventions.LabelReason, v.reasonName())
-	}},
-	{conventions.KPIForecast, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
-		if !math.IsNaN(v.forecast) {
-			w.seriesSample(conventions.KPIForecast, v.forecast, k, labels)
-		}
-	}},
-	{conventions.KPIPlanGap, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
-		if v.gap > 0 {
-			w.seriesSample(conventions.KPIPlanGap, v.gap, k, labels)
-		}
-	}},
-	{conventions.KPIDataSuspect, func(w *writer, k *catalogue.KPI, labels []string, v verdict) {
-		for i, check := range checks {
-			if v.suspect&(1<<i) != 0 {
-				w.seriesSample(conventions.KPIDataSuspect, 1, k, labels, conventions.LabelCheck, check)
-			}
-		}
-	}},
-}
-
-func renderVerdicts(w *writer, cat *catalogue.Catalogue, f verdictFigure, shard []Series, vs []verdict) {
-	for i := range shard {
-		f.write(w, &cat.KPIs[shard[i].KPI], shard[i].Labels, vs[i])
-	}
-}
-
-// renderNoData writes a no_data status for each expected unit that has
-// never reported.
-func renderNoData(w *writer, v view, plans []kpiPlans) {
-	for i, missing := range unreported(v) {
-		k := &v.cat.KPIs[i]
-		for _, labels := range missing {
-			j := kpi.Judge(k, plans[i].planOf(k, labels), nil, v.now)
-			w.seriesSample(conventions.KPIStatus, 1, k, labels, conventions.LabelStatus, j.Status)
-		}
-	}
-}
-
-// unreported lists, per KPI, the labels of each expected unit that has never
-// reported: every province for a KPI broken down by province alone, the KPI
-// itself for a national one.
-func unreported(v view) [][][]string {
-	expected := make([][][]string, len(v.cat.KPIs))
-	for i := range v.cat.KPIs {
-		k := &v.cat.KPIs[i]
-		switch {
-		case len(k.Dimensions) == 0:
-			expected[i] = [][]string{{}}
-		case len(k.Dimensions) == 1 && k.Dimensions[0] == catalogue.DimProvince:
-			for _, p := range units.All() {
-				expected[i] = append(expected[i], []string{p.Name})
+// renderRollups writes every KPI's roll-ups, family by family.
+func renderRollups(w *writer, m *model.Model) {
+	for _, f := range model.RollupFigures {
+		w.family(f.Name, conventions.Help[f.Name])
+		for i := range m.KPIs {
+			k := m.KPIs[i].KPI
+			for j := range m.KPIs[i].Rollups {
+				r := &m.KPIs[i].Rollups[j]
+				labels := model.RollupLabels(k, r)
+				f.Write(m.Now, k, r, func(v float64, extra ...string) { w.sample(f.Name, v, append(labels, extra...)...) })
 			}
 		}
 	}
-	reported := make([]map[string]bool, len(v.cat.KPIs))
-	for _, src := range v.series {
-		for i := range src {
-			s := &src[i]
-			if expected[s.KPI] == nil {
-				continue
-			}
-			if reported[s.KPI] == nil {
-				reported[s.KPI] = map[string]bool{}
-			}
-			reported[s.KPI][strings.Join(s.Labels, "\xff")] = true
-		}
-	}
-	missing := make([][][]string, len(v.cat.KPIs))
-	for i := range v.cat.KPIs {
-		for _, labels := range expected[i] {
-			if !reported[i][strings.Join(labels, "\xff")] {
-				missing[i] = append(missing[i], labels)
-			}
-		}
-	}
-	return missing
 }
 
 func renderTasks(w *writer, sum collectors.TaskSummary) {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/kpiwatch/kpiwatch/bench/gen"
+	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
 // At national scale the exposition is rendered and compressed in segments
@@ -20,15 +19,15 @@ func TestSegmentedExpositionIsOneExposition(t *testing.T) {
 	g := gen.New(2*shardSeries + 1000) // two full shards per family and a short one
 	n := g.Series()
 	e := genExporter(t, n)
-	if segs := len(e.page.Load().plain); segs < 5*3 {
+	if segs := len(e.unitsPage.Load().plain); segs < 5*3 {
 		t.Fatalf("%d segments: the test needs several per family", segs)
 	}
 	get := func(header http.Header) (string, http.Header) {
-		text, hdr := scrape(t, e, header)
+		text, hdr := get(t, e.UnitsHandler(), conventions.UnitsPath, header)
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req := httptest.NewRequest(http.MethodGet, conventions.UnitsPath, nil)
 		req.Header = header
-		e.Handler(prometheus.NewRegistry()).ServeHTTP(rec, req)
+		e.UnitsHandler().ServeHTTP(rec, req)
 		if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
 			t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
 		}

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
+	pmodel "github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // TestSnapshotAgreesWithMetrics checks every judged series of the snapshot
@@ -23,14 +24,14 @@ func TestSnapshotAgreesWithMetrics(t *testing.T) {
 	if !snap.Now.Equal(now) {
 		t.Fatalf("snapshot judged at %s, want %s", snap.Now, now)
 	}
-	key := func(name string, k *JudgedKPI, s *JudgedSeries, extra ...string) string {
-		ls := model.LabelSet{conventions.LabelKPI: model.LabelValue(k.KPI.ID)}
+	key := func(name string, k *model.KPI, s *model.Judged, extra ...string) string {
+		ls := pmodel.LabelSet{conventions.LabelKPI: pmodel.LabelValue(k.KPI.ID)}
 		for i, d := range k.KPI.Dimensions {
-			ls[model.LabelName(d)] = model.LabelValue(s.Labels[i])
+			ls[pmodel.LabelName(d)] = pmodel.LabelValue(s.Labels[i])
 		}
 		for i := 0; i+1 < len(extra); i += 2 {
 			if extra[i+1] != "" {
-				ls[model.LabelName(extra[i])] = model.LabelValue(extra[i+1])
+				ls[pmodel.LabelName(extra[i])] = pmodel.LabelValue(extra[i+1])
 			}
 		}
 		return name + ls.String()
@@ -47,11 +48,11 @@ func TestSnapshotAgreesWithMetrics(t *testing.T) {
 		for j := range k.Series {
 			s := &k.Series[j]
 			statuses++
-			st := key(conventions.KPIStatus, k, s, conventions.LabelStatus, s.Judgement.Status, conventions.LabelReason, s.Judgement.Reason)
+			st := key(conventions.KPIStatus, k, s, conventions.LabelStatus, s.Status(), conventions.LabelReason, s.Reason())
 			if got[st] != 1 {
 				t.Errorf("snapshot has %s, /metrics does not", st)
 			}
-			atRisk = atRisk || s.Judgement.Status == conventions.StatusAtRisk
+			atRisk = atRisk || s.Status() == conventions.StatusAtRisk
 			p, ok := s.Latest()
 			if !ok {
 				continue
@@ -89,7 +90,7 @@ func TestSnapshotAsOf(t *testing.T) {
 	e.RefreshAll(context.Background())
 	then := e.Snapshot().AsOf(time.Date(2025, 8, 16, 0, 0, 0, 0, time.UTC))
 	k := &then.KPIs[0]
-	byProvince := map[string]*JudgedSeries{}
+	byProvince := map[string]*model.Judged{}
 	for i := range k.Series {
 		byProvince[k.Label(&k.Series[i], "province")] = &k.Series[i]
 	}
@@ -100,7 +101,7 @@ func TestSnapshotAsOf(t *testing.T) {
 		t.Errorf("Bac Ninh as of August: %+v", byProvince["Bac Ninh"].History)
 	}
 	for _, p := range []string{"Hue", "Ho Chi Minh"} {
-		if st := byProvince[p].Judgement.Status; st != conventions.StatusNoData {
+		if st := byProvince[p].Status(); st != conventions.StatusNoData {
 			t.Errorf("%s as of August: %s, want no_data", p, st)
 		}
 	}

@@ -86,6 +86,9 @@ func rank(status string) int {
 	return len(statusStyles)
 }
 
+// ReasonWord is how a page writes why a figure is at risk.
+func ReasonWord(language, reason string) string { return lang(language).t(reasonWords[reason]) }
+
 // StatusWord is how a page writes a status.
 func StatusWord(language, status string) string { return lang(language).t(styleOf(status).word) }
 

@@ -14,7 +14,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -75,29 +75,29 @@ func (r *request) kpiRow(s *kpiSummary) row {
 		n := daysLeft(s.deadline, r.now())
 		days, daysCSV, deadline = l.days(n), strconv.Itoa(n), l.date(s.target.By)
 	}
-	target := "–"
-	if len(s.jk.Plan.Milestones) > 0 {
-		target = l.value(k, s.target.Value)
+	target, plan, targetValue := "–", "–", math.NaN()
+	if !s.deadline.IsZero() {
+		target, plan, targetValue = l.value(k, s.target.Value), l.value(k, s.plan), s.target.Value
 	}
 	st := statusCell(l, s.status)
-	if s.national != nil && s.national.Judgement.Reason != "" {
-		st.Sub = l.t(reasonWords[s.national.Judgement.Reason])
+	if s.whole.Reason() != "" {
+		st.Sub = l.t(reasonWords[s.whole.Reason()])
 	}
 	gap := ""
 	if s.gap > 0 {
 		gap = l.gap(k, s.gap)
 	}
 	return row{
-		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(s.target.Value)),
+		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(targetValue)),
 		Cells: []cell{
 			{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
 			{Text: r.owner(k.Owner), Sub: l.block(k.Block), CSV: k.Owner + " (" + k.Block + ")"},
 			st,
 			{SVG: r.statusBar(s), CSV: countsCSV(s.counts)},
 			{Text: l.value(k, s.value), CSV: raw(s.value)},
-			{Text: l.value(k, s.plan), CSV: raw(s.plan)},
+			{Text: plan, CSV: raw(s.plan)},
 			{Text: gap, CSV: raw(s.gap)},
-			{Text: target, CSV: raw(s.target.Value)},
+			{Text: target, CSV: raw(targetValue)},
 			{Text: deadline, CSV: dateCSV(s.target.By)},
 			{Text: days, CSV: daysCSV},
 			{Text: l.period(k.Cadence.Period, s.last), CSV: dateCSV(s.last)},
@@ -177,7 +177,7 @@ func scorecardPage(r *request) (*page, error) {
 	snap, l := r.snap, r.l
 	block, owner, status := r.q.Get("block"), r.q.Get("owner"), r.q.Get("status")
 	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu", "KPIs"}), Cols: r.kpiCols(), Empty: l.t(msg{"Không có chỉ tiêu nào khớp bộ lọc.", "No KPI matches the filters."})}
-	var provinceKPIs []*exporter.JudgedKPI
+	var provinceKPIs []*model.KPI
 	for i := range snap.KPIs {
 		jk := &snap.KPIs[i]
 		if slices.Equal(jk.KPI.Dimensions, []string{catalogue.DimProvince}) {
@@ -220,7 +220,7 @@ func scorecardPage(r *request) (*page, error) {
 
 // provinceSection is the tile map for one province KPI (?map=) and every
 // province's count of KPIs by status.
-func (r *request) provinceSection(provinceKPIs []*exporter.JudgedKPI, ids, names []string) *section {
+func (r *request) provinceSection(provinceKPIs []*model.KPI, ids, names []string) *section {
 	l := r.l
 	shown := provinceKPIs[0]
 	for _, jk := range provinceKPIs {
@@ -235,7 +235,7 @@ func (r *request) provinceSection(provinceKPIs []*exporter.JudgedKPI, ids, names
 			if byProvince[p] == nil {
 				byProvince[p] = map[string]int{}
 			}
-			byProvince[p][jk.Series[i].Judgement.Status]++
+			byProvince[p][jk.Series[i].Status()]++
 		}
 	}
 	t := &table{ID: "provinces", Caption: l.t(msg{"Số chỉ tiêu theo tình trạng ở mỗi tỉnh, thành phố", "KPIs by status in each province"}),
@@ -272,15 +272,15 @@ func (r *request) mapField(ids, names []string, selected string) field {
 }
 
 // kpiMap is the tile map of a province KPI's statuses.
-func (r *request) kpiMap(jk *exporter.JudgedKPI) template.HTML {
+func (r *request) kpiMap(jk *model.KPI) template.HTML {
 	status := map[string]string{}
 	for i := range jk.Series {
-		status[jk.Label(&jk.Series[i], catalogue.DimProvince)] = jk.Series[i].Judgement.Status
+		status[jk.Label(&jk.Series[i], catalogue.DimProvince)] = jk.Series[i].Status()
 	}
 	return tileMap(r.l, r.kpiName(jk.KPI), status, func(p units.Province) string { return r.url("/province/" + p.Code) })
 }
 
-func (r *request) findKPI(id string) (*exporter.JudgedKPI, error) {
+func (r *request) findKPI(id string) (*model.KPI, error) {
 	for i := range r.snap.KPIs {
 		if r.snap.KPIs[i].KPI.ID == id {
 			return &r.snap.KPIs[i], nil
@@ -303,7 +303,7 @@ func kpiPage(r *request) (*page, error) {
 		Sections: []*section{
 			{Tables: []*table{summary}},
 			{Heading: l.t(msg{"Số liệu toàn quốc theo thời gian, so với kế hoạch (nét đứt) và mục tiêu (chấm đỏ)", "The national figure over time against the plan (dashed) and targets (red dots)"}),
-				Chart: trendChart(l, k, s.history, jk.Plan, r.now())},
+				Chart: trendChart(l, k, s.history, *s.whole.Plan, r.now())},
 		},
 	}
 	if len(k.Dimensions) > 0 {
@@ -326,7 +326,7 @@ func kpiPage(r *request) (*page, error) {
 }
 
 // unitName is how a series' unit shows: a province or ministry by name.
-func (r *request) unitName(jk *exporter.JudgedKPI, s *exporter.JudgedSeries) (string, string) {
+func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	if len(s.Labels) == 0 {
 		return r.l.t(msg{"Toàn quốc", "National"}), ""
 	}
@@ -356,17 +356,20 @@ func (r *request) seriesCols(first msg) []col {
 
 // seriesRow is one series with its judgement and its rank among the KPI's
 // units (pos, from 0); name is the first cell.
-func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, pos int, name cell) row {
+func (r *request) seriesRow(jk *model.KPI, s *model.Judged, pos int, name cell) row {
 	k, l := jk.KPI, r.l
 	p, reported := s.Latest()
 	value := math.NaN()
 	if reported {
 		value = p.Value
 	}
-	m, _ := s.Plan.Governing(r.now())
-	st := statusCell(l, s.Judgement.Status)
-	if s.Judgement.Reason != "" {
-		st.Sub = l.t(reasonWords[s.Judgement.Reason])
+	target := math.NaN()
+	if m, ok := s.Target(r.now()); ok {
+		target = m.Value
+	}
+	st := statusCell(l, s.Status())
+	if s.Reason() != "" {
+		st.Sub = l.t(reasonWords[s.Reason()])
 	}
 	gap, forecast, rank := "", "", "–"
 	if s.Gap > 0 {
@@ -382,7 +385,7 @@ func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, po
 	for _, h := range s.History {
 		hist = append(hist, figure{h.Period, h.Value})
 	}
-	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Judgement.Status, conventions.LabelReason, s.Judgement.Reason, "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
+	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Status(), conventions.LabelReason, s.Reason(), "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
 	for di, d := range k.Dimensions {
 		labels = append(labels, d, s.Labels[di])
 	}
@@ -391,7 +394,7 @@ func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, po
 		{Text: rank},
 		st,
 		{Text: l.value(k, value), CSV: raw(value)},
-		{Text: l.value(k, m.Value), CSV: raw(m.Value)},
+		{Text: l.value(k, target), CSV: raw(target)},
 		{Text: gap, CSV: raw(s.Gap)},
 		{Text: forecast, CSV: raw(s.Forecast)},
 		{Text: l.period(k.Cadence.Period, p.Period), CSV: dateCSV(p.Period)},
@@ -400,7 +403,7 @@ func (r *request) seriesRow(jk *exporter.JudgedKPI, s *exporter.JudgedSeries, po
 }
 
 // unitsTable ranks a KPI's series with their judgement.
-func (r *request) unitsTable(jk *exporter.JudgedKPI) *table {
+func (r *request) unitsTable(jk *model.KPI) *table {
 	t := &table{ID: "units", Caption: r.l.t(msg{"Xếp hạng các đơn vị", "Units ranked"}), Cols: r.seriesCols(msg{"Đơn vị", "Unit"})}
 	for i, s := range ranked(jk, r.now()) {
 		name, href := r.unitName(jk, s)

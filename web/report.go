@@ -9,7 +9,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -94,15 +94,15 @@ func reportPage(r *request) (*page, error) {
 	changes := &table{ID: "changes", Caption: l.t(msg{"Thay đổi tình trạng so với kỳ trước", "Status changes since the month before"}), Empty: l.t(mNone),
 		Cols: r.cols(mKPI, msg{"Đơn vị", "Unit"}, msg{"Kỳ trước", "Before"}, msg{"Kỳ này", "Now"})}
 	type change struct {
-		jk       *exporter.JudgedKPI
-		s        *exporter.JudgedSeries
+		jk       *model.KPI
+		s        *model.Judged
 		from, to string
 	}
 	var chs []change
 	for i := range curSnap.KPIs {
 		before := map[string]string{}
 		for _, s := range prevSnap.KPIs[i].Series {
-			before[strings.Join(s.Labels, "\xff")] = s.Judgement.Status
+			before[strings.Join(s.Labels, "\xff")] = s.Status()
 		}
 		jk := &curSnap.KPIs[i]
 		for j := range jk.Series {
@@ -111,8 +111,8 @@ func reportPage(r *request) (*page, error) {
 			if !ok {
 				from = conventions.StatusNoData
 			}
-			if from != s.Judgement.Status {
-				chs = append(chs, change{jk, s, from, s.Judgement.Status})
+			if from != s.Status() {
+				chs = append(chs, change{jk, s, from, s.Status()})
 			}
 		}
 	}
@@ -170,7 +170,7 @@ func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
 		}
 		for j := range jk.Series {
 			s := &jk.Series[j]
-			st := s.Judgement.Status
+			st := s.Status()
 			if st != conventions.StatusMissed && st != conventions.StatusAtRisk {
 				continue
 			}
@@ -266,7 +266,7 @@ func (r *request) unreportedTable(period time.Time) *table {
 	by := map[string]*missing{}
 	for i := range r.snap.KPIs {
 		jk := &r.snap.KPIs[i]
-		if jk.KPI.Cadence.Period != catalogue.Monthly || !jk.Plan.BaselineAt.Before(period.AddDate(0, 1, 0)) {
+		if jk.KPI.Cadence.Period != catalogue.Monthly || !jk.Whole().Plan.BaselineAt.Before(period.AddDate(0, 1, 0)) {
 			continue
 		}
 		for j := range jk.Series {

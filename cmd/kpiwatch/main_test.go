@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
@@ -153,7 +154,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	if code, _ := get(t, c, base+"/-/healthy"); code != 200 {
 		t.Errorf("healthy: %d", code)
 	}
-	_, metrics := get(t, c, base+"/metrics")
+	metrics := scrapeBoth(t, c, base)
 	for _, want := range []string{`kpi_value{kpi="paid_by_bank",province="Ha Noi"} 0.9`, `kpi_build_info{`, `go_goroutines `, "kpi_catalogue_reload_success 1"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -174,7 +175,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `kpis[0].kind: "percentage"`) {
 		t.Errorf("reload of a broken catalogue: %d %s", resp.StatusCode, body)
 	}
-	_, metrics = get(t, c, base+"/metrics")
+	metrics = scrapeBoth(t, c, base)
 	if !strings.Contains(metrics, `kpi_value{kpi="paid_by_bank",province="Ha Noi"} 0.9`) || !strings.Contains(metrics, "kpi_catalogue_reload_success 0") {
 		t.Errorf("after a refused reload the old catalogue serves and the failure shows:\n%s", grep(metrics, "kpi_catalogue_reload_success"))
 	}
@@ -188,6 +189,13 @@ func TestServeEndpointsAndReload(t *testing.T) {
 		_, m := get(t, c, base+"/metrics")
 		return strings.Contains(m, `name="Paid through a bank account"`) && strings.Contains(m, "kpi_catalogue_reload_success 1")
 	})
+}
+
+// scrapeBoth reads /metrics and the units endpoint, as Prometheus does.
+func scrapeBoth(t *testing.T, c *http.Client, base string) string {
+	_, metrics := get(t, c, base+"/metrics")
+	_, units := get(t, c, base+conventions.UnitsPath)
+	return metrics + units
 }
 
 func grep(text, substr string) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
@@ -178,12 +179,16 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 	var missing []string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
+		var body []byte
+		for _, path := range []string{"/metrics", conventions.UnitsPath} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = append(body, b...)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		missing = missing[:0]
 		for _, w := range want {
 			if !strings.Contains(string(body), w) {

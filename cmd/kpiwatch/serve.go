@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 	kpiweb "github.com/kpiwatch/kpiwatch/web"
 )
@@ -120,11 +121,13 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 }
 
 // routes is the HTTP surface: the scorecard and briefing pages at /, and
-// what Prometheus users expect: metrics, health, readiness and reload
+// what Prometheus users expect: metrics (the roll-ups at metricsPath, every
+// observed series at conventions.UnitsPath), health, readiness and reload
 // (refused, as by Prometheus, unless reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(metricsPath, exp.Handler(g))
+	mux.Handle(conventions.UnitsPath, exp.UnitsHandler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy.\n"))
 	})

@@ -9,8 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,21 +72,31 @@ func (b *browser) page(url, name string) string {
 	return b.run("--dump-dom", url)
 }
 
-// exposition indexes /metrics: each family's samples with their labels.
+// exposition indexes /metrics and the units endpoint, as Prometheus
+// stores them: each family's samples with their labels.
 type exposition map[string]*dto.MetricFamily
 
 func scrapeMetrics(t *testing.T, base string) exposition {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	out := exposition{}
+	for _, path := range []string{"/metrics", conventions.UnitsPath} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := parser.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, mf := range mfs {
+			if out[name] != nil {
+				t.Fatalf("%s is served on both endpoints", name)
+			}
+			out[name] = mf
+		}
 	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mfs
+	return out
 }
 
 // find returns the samples of a family whose labels include want.
@@ -131,8 +139,7 @@ func (e exposition) only(name string, want map[string]string) (float64, bool) {
 	return 0, false
 }
 
-// statuses worst first, as a KPI counts under its worst unit (BRIEF, and the
-// overview dashboard).
+// statuses are the statuses the briefing's summary counts KPIs by.
 var statuses = []string{conventions.StatusMissed, conventions.StatusAtRisk, conventions.StatusOnTrack, conventions.StatusAchieved, conventions.StatusStale, conventions.StatusNoData}
 
 func near(a, b float64) bool {
@@ -179,25 +186,7 @@ func TestPagesInChromium(t *testing.T) {
 		t.Fatalf("the scorecard shows %d KPIs, /metrics has %d", len(kpis), len(m[conventions.KPIInfo].GetMetric()))
 	}
 	for _, r := range kpis {
-		id := r.Data["kpi"]
-		byKPI := map[string]string{conventions.LabelKPI: id}
-		worst := len(statuses)
-		for _, s := range m.find(conventions.KPIStatus, byKPI) {
-			worst = min(worst, slices.Index(statuses, label(s, conventions.LabelStatus)))
-		}
-		if worst == len(statuses) || r.Data["status"] != statuses[worst] {
-			t.Errorf("%s: scorecard status %q, worst in /metrics %v", id, r.Data["status"], worst)
-		} else if word := web.StatusWord("vi", statuses[worst]); !strings.Contains(r.Text, word) {
-			t.Errorf("%s: the row does not say %q: %s", id, word, r.Text)
-		}
-		for _, f := range []struct{ family, attr string }{{conventions.KPIPlan, "plan"}, {conventions.KPITarget, "target"}} {
-			if v, ok := m.only(f.family, byKPI); !ok || !near(v, parseNum(r.Data[f.attr])) {
-				t.Errorf("%s: %s %s on the scorecard, %v in /metrics", id, f.attr, r.Data[f.attr], v)
-			}
-		}
-		if want, ok := national(m, id); ok != (r.Data["value"] != "") || (ok && !near(want, parseNum(r.Data["value"]))) {
-			t.Errorf("%s: national figure %q on the scorecard, %v from /metrics", id, r.Data["value"], want)
-		}
+		checkWhole(t, m, "the scorecard", r, "vi")
 	}
 
 	// A KPI page, in English: every province with its status, reason,
@@ -209,6 +198,9 @@ func TestPagesInChromium(t *testing.T) {
 	}
 	if p := htmlcheck.Accessibility(doc, "en"); len(p) > 0 {
 		t.Errorf("KPI page: %v", p)
+	}
+	for _, r := range htmlcheck.Rows(doc, "kpi") {
+		checkWhole(t, m, "the KPI page", r, "en")
 	}
 	units := htmlcheck.Rows(doc, "units")
 	if len(units) != 34 {
@@ -239,6 +231,20 @@ func TestPagesInChromium(t *testing.T) {
 	}
 	if len(htmlcheck.Rows(doc, "summary")) != len(statuses) {
 		t.Error("the briefing has no summary by status")
+	}
+	// The briefing on the month under way is judged now, as /metrics is:
+	// its KPIs missed and at risk are the wholes /metrics has so.
+	doc, err = htmlcheck.Parse(b.page(base+"/report?period="+time.Now().UTC().Format("2006-01"), "briefing-now"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lagging := htmlcheck.Rows(doc, "lagging")
+	for _, r := range lagging {
+		checkWhole(t, m, "the briefing", r, "vi")
+	}
+	if want := len(m.find(conventions.RollupStatus, map[string]string{conventions.LabelLevel: conventions.LevelWhole, conventions.LabelStatus: conventions.StatusMissed})) +
+		len(m.find(conventions.RollupStatus, map[string]string{conventions.LabelLevel: conventions.LevelWhole, conventions.LabelStatus: conventions.StatusAtRisk})); len(lagging) != want || want == 0 {
+		t.Errorf("the briefing lists %d KPIs missed or at risk, /metrics %d", len(lagging), want)
 	}
 	pdf := filepath.Join(b.out, "briefing-"+period+".pdf")
 	var stderr strings.Builder
@@ -279,41 +285,37 @@ func settled(t *testing.T, base string) exposition {
 }
 
 func sameStatuses(a, b exposition) bool {
-	return a[conventions.KPIStatus].String() == b[conventions.KPIStatus].String() && a[conventions.KPIValue].String() == b[conventions.KPIValue].String()
+	return a[conventions.KPIStatus].String() == b[conventions.KPIStatus].String() && a[conventions.KPIValue].String() == b[conventions.KPIValue].String() &&
+		a[conventions.RollupStatus].String() == b[conventions.RollupStatus].String()
 }
 
-// national is a KPI's national figure from /metrics: the one series of a
-// national KPI, or the units rolled up (ratios as the sum of numerators over
-// the sum of denominators, counts summed, levels' median).
-func national(m exposition, id string) (float64, bool) {
-	byKPI := map[string]string{conventions.LabelKPI: id}
-	values := m.find(conventions.KPIValue, byKPI)
-	if len(values) == 0 {
-		return 0, false
+// checkWhole checks a page's row for a KPI as a whole against the served
+// roll-up of its whole: status and reason, figure, plan and target, each
+// absent from the page where /metrics serves none.
+func checkWhole(t *testing.T, m exposition, where string, r htmlcheck.Row, lang string) {
+	t.Helper()
+	id := r.Data["kpi"]
+	whole := map[string]string{conventions.LabelKPI: id, conventions.LabelLevel: conventions.LevelWhole}
+	st := m.find(conventions.RollupStatus, whole)
+	if len(st) != 1 {
+		t.Errorf("%s: %d whole statuses in /metrics", id, len(st))
+		return
 	}
-	kind := label(m.find(conventions.KPIInfo, byKPI)[0], conventions.LabelKind)
-	sum := func(family string) float64 {
-		s := 0.0
-		for _, v := range m.find(family, byKPI) {
-			s += v.GetGauge().GetValue()
+	status := label(st[0], conventions.LabelStatus)
+	if r.Data["status"] != status {
+		t.Errorf("%s: status %q on %s, %q in /metrics", id, r.Data["status"], where, status)
+	} else if word := web.StatusWord(lang, status); !strings.Contains(r.Text, word) {
+		t.Errorf("%s: the row on %s does not say %q: %s", id, where, word, r.Text)
+	}
+	if reason := label(st[0], conventions.LabelReason); reason != "" && !strings.Contains(r.Text, web.ReasonWord(lang, reason)) {
+		t.Errorf("%s: the row on %s does not give the reason %q: %s", id, where, reason, r.Text)
+	}
+	for _, f := range []struct{ family, attr string }{{conventions.RollupValue, "value"}, {conventions.RollupPlan, "plan"}, {conventions.RollupTarget, "target"}} {
+		v, ok := m.only(f.family, whole)
+		if shown := parseNum(r.Data[f.attr]); ok != !math.IsNaN(shown) || (ok && !near(v, shown)) {
+			t.Errorf("%s: %s %q on %s, %v (served %v) in /metrics", id, f.attr, r.Data[f.attr], where, v, ok)
 		}
-		return s
 	}
-	switch kind {
-	case "ratio":
-		return sum(conventions.KPINumerator) / sum(conventions.KPIDenominator), true
-	case "count":
-		return sum(conventions.KPIValue), true
-	}
-	vs := make([]float64, len(values))
-	for i, v := range values {
-		vs[i] = v.GetGauge().GetValue()
-	}
-	sort.Float64s(vs)
-	if n := len(vs); n%2 == 0 {
-		return (vs[n/2-1] + vs[n/2]) / 2, true
-	}
-	return vs[len(vs)/2], true
 }
 
 // checkSeries checks a page's row for one series against /metrics.
