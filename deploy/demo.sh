@@ -98,6 +98,12 @@ alerting:
 scrape_configs:
   - job_name: kpiwatch
     static_configs: [{targets: ["$EXPORTER"]}]
+  # Every observed series; deployments scrape it every 10m (see
+  # compose/prometheus.yml), the demo every 15s to show its alerts at once.
+  - job_name: kpiwatch_units
+    metrics_path: /metrics/units
+    static_configs: [{targets: ["$EXPORTER"]}]
+    metric_relabel_configs: [{target_label: job, replacement: kpiwatch}]
 YAML
 
 echo "demo: backfilling history into a Prometheus TSDB"
