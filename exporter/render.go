@@ -273,15 +273,29 @@ func renderTargets(w *writer, m *model.Model) {
 
 // renderRollups writes every KPI's roll-ups, family by family.
 func renderRollups(w *writer, m *model.Model) {
+	type rollup struct {
+		k      *catalogue.KPI
+		r      *model.Rollup
+		labels []string
+	}
+	var all []rollup
+	for i := range m.KPIs {
+		for j := range m.KPIs[i].Rollups {
+			k, r := m.KPIs[i].KPI, &m.KPIs[i].Rollups[j]
+			all = append(all, rollup{k, r, model.RollupLabels(k, r)})
+		}
+	}
+	var pairs []string
 	for _, f := range model.RollupFigures {
 		w.family(f.Name, conventions.Help[f.Name])
-		for i := range m.KPIs {
-			k := m.KPIs[i].KPI
-			for j := range m.KPIs[i].Rollups {
-				r := &m.KPIs[i].Rollups[j]
-				labels := model.RollupLabels(k, r)
-				f.Write(m.Now, k, r, func(v float64, extra ...string) { w.sample(f.Name, v, append(labels, extra...)...) })
-			}
+		var labels []string
+		emit := func(v float64, extra ...string) {
+			pairs = append(append(pairs[:0], labels...), extra...)
+			w.sample(f.Name, v, pairs...)
+		}
+		for _, r := range all {
+			labels = r.labels
+			f.Write(m.Now, r.k, r.r, emit)
 		}
 	}
 }
