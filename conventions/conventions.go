@@ -234,7 +234,7 @@ var Help = map[string]string{
 	RollupNumerator:              "Sum of the numerators of a ratio KPI's units in a roll-up.",
 	RollupDenominator:            "Sum of the denominators of a ratio KPI's units in a roll-up.",
 	RollupStatus:                 "Current status of a roll-up, judged against the target of its own level (or, without one, the worst of its units'); only the current status is served; at_risk carries the reason.",
-	RollupUnits:                  "Units of a roll-up in each status.",
+	RollupUnits:                  "Units of a roll-up in each status; served for the statuses some unit is in.",
 	RollupTarget:                 "Target of the milestone that governs a roll-up now, at the roll-up's level; served only where its level has a target.",
 	RollupPlan:                   "Value a roll-up should have now, interpolated from the baseline through its level's milestones; served only where its level has a target.",
 	RollupTargetDeadline:         "Deadline (end of its day) of the milestone that governs a roll-up now, in seconds since the epoch; served only where its level has a target.",

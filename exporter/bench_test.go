@@ -65,7 +65,7 @@ func eachSize(b *testing.B, f func(b *testing.B, e *Exporter, n int)) {
 
 func reportSeries(b *testing.B, e *Exporter, n int) {
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "series/s")
-	b.ReportMetric(float64(e.page.Load().plainSize), "exposition-bytes")
+	b.ReportMetric(float64(e.page.Load().plainSize+e.unitsPage.Load().plainSize), "exposition-bytes")
 }
 
 // cpuTime is the CPU time the process has used, user and system: on a
@@ -113,33 +113,40 @@ func BenchmarkRender(b *testing.B) {
 	})
 }
 
-// BenchmarkServe scrapes over loopback HTTP, one client at a time and ten
-// at once, plain and gzipped; a scrape reads the whole response.
+// BenchmarkServe scrapes each endpoint (/metrics, the roll-ups; the units
+// endpoint, every observed series) over loopback HTTP, one client at a
+// time and ten at once, plain and gzipped; a scrape reads the whole
+// response.
 func BenchmarkServe(b *testing.B) {
 	eachSize(b, func(b *testing.B, e *Exporter, n int) {
-		srv := httptest.NewServer(e.Handler(prometheus.NewRegistry()))
-		defer srv.Close()
-		for _, enc := range []string{"identity", "gzip"} {
-			for _, clients := range []int{1, 10} {
-				b.Run(enc+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
-					b.ReportAllocs()
-					var size atomic.Int64
-					measureCPU(b, func() {
-						for b.Loop() {
-							var wg sync.WaitGroup
-							for range clients {
-								wg.Add(1)
-								go func() {
-									defer wg.Done()
-									size.Store(getAll(b, srv.URL, enc))
-								}()
+		for _, ep := range []struct {
+			name string
+			h    http.Handler
+		}{{"metrics", e.Handler(prometheus.NewRegistry())}, {"units", e.UnitsHandler()}} {
+			srv := httptest.NewServer(ep.h)
+			defer srv.Close()
+			for _, enc := range []string{"identity", "gzip"} {
+				for _, clients := range []int{1, 10} {
+					b.Run(ep.name+"/"+enc+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
+						b.ReportAllocs()
+						var size atomic.Int64
+						measureCPU(b, func() {
+							for b.Loop() {
+								var wg sync.WaitGroup
+								for range clients {
+									wg.Add(1)
+									go func() {
+										defer wg.Done()
+										size.Store(getAll(b, srv.URL, enc))
+									}()
+								}
+								wg.Wait()
 							}
-							wg.Wait()
-						}
+						})
+						b.ReportMetric(float64(n)*float64(b.N)*float64(clients)/b.Elapsed().Seconds(), "series/s")
+						b.ReportMetric(float64(size.Load()), "response-bytes")
 					})
-					b.ReportMetric(float64(n)*float64(b.N)*float64(clients)/b.Elapsed().Seconds(), "series/s")
-					b.ReportMetric(float64(size.Load()), "response-bytes")
-				})
+				}
 			}
 		}
 	})

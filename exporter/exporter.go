@@ -1,5 +1,7 @@
-// Package exporter keeps the latest good observations of every source, judges
-// each series against its plan, and serves the result as Prometheus metrics.
+// Package exporter keeps the latest good observations of every source, has
+// them judged by the one model (package model), and serves the model as
+// Prometheus metrics: the roll-ups and their judgement on /metrics, every
+// observed series on conventions.UnitsPath.
 // Sources refresh in the background on their own intervals; the exposition is
 // rendered once per refresh (and as the day turns, since status depends on the
 // date) and served as ready bytes, so a scrape never waits on a source and

@@ -280,7 +280,6 @@ func TestExposition(t *testing.T) {
 		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="achieved"}`:                       1,
 		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="on_track"}`:                       1,
 		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="no_data"}`:                        31,
-		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="missed"}`:                         0,
 		`kpi_rollup_report_period_timestamp_seconds{kpi="paid_by_bank", level="whole"}`:                float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Unix()),
 		`kpi_rollup_value{kpi="accounts", level="whole"}`:                                              55250000,
 		`kpi_rollup_status{kpi="accounts", level="whole", status="achieved"}`:                          1,
@@ -315,8 +314,10 @@ func TestExposition(t *testing.T) {
 		}
 	}
 	// Hue is ahead of its own plan and has no trend; the national count has
-	// met its target: no gap and no forecast to serve for either.
+	// met its target: no gap and no forecast to serve for either. No unit
+	// has missed: no count of missed units is served.
 	for _, key := range []string{`kpi_plan_gap{kpi="paid_by_bank", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
+		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="missed"}`,
 		`kpi_plan_gap{kpi="accounts"}`, `kpi_forecast{kpi="accounts"}`} {
 		if _, ok := got[key]; ok {
 			t.Errorf("%s is served", key)

@@ -234,8 +234,19 @@ func renderMetadata(w *writer, cat *catalogue.Catalogue) {
 	}
 }
 
-// renderTargets writes the plan figures of each KPI's whole, where it has
-// a target, and the same per unit for units with targets of their own.
+// kpiPlan is the plan kpi_target and its kin serve without unit labels:
+// the whole's, or where only each unit has a target (a count of scope each)
+// the one each unit follows.
+func kpiPlan(k *model.KPI, now time.Time) *kpi.Plan {
+	if whole := k.Whole().Plan; whole.HasTarget() {
+		return whole
+	}
+	plan := kpi.EachPlan(k.KPI, now)
+	return &plan
+}
+
+// renderTargets writes the plan figures of each KPI (kpiPlan), and the same
+// per unit for units with targets of their own.
 func renderTargets(w *writer, m *model.Model) {
 	now := m.Now
 	figs := []struct {
@@ -255,8 +266,8 @@ func renderTargets(w *writer, m *model.Model) {
 		w.family(f.name, conventions.Help[f.name])
 		for i := range m.KPIs {
 			k := m.KPIs[i].KPI
-			if whole := m.KPIs[i].Whole().Plan; whole.HasTarget() {
-				w.sample(f.name, f.value(k, whole), conventions.LabelKPI, k.ID)
+			if plan := kpiPlan(&m.KPIs[i], m.Now); plan.HasTarget() {
+				w.sample(f.name, f.value(k, plan), conventions.LabelKPI, k.ID)
 			}
 			for _, u := range kpi.UnitKeys(k) {
 				pairs := []string{conventions.LabelKPI, k.ID}

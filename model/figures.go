@@ -19,9 +19,10 @@ type RollupFigure struct {
 }
 
 // RollupFigures are the roll-up families, as the exporter serves them and
-// backfill writes them, each only where it has a value: a target, plan and
-// attainment where the roll-up's level has a target, a gap while behind
-// plan, a forecast where one says something.
+// backfill writes them, each only where it has a value: units for the
+// statuses some unit is in, a target, plan and attainment where the
+// roll-up's level has a target, a gap while behind plan, a forecast where
+// one says something.
 var RollupFigures = []RollupFigure{
 	{conventions.RollupValue, func(_ time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {
 		if p, ok := r.Latest(); ok {
@@ -43,7 +44,9 @@ var RollupFigures = []RollupFigure{
 	}},
 	{conventions.RollupUnits, func(_ time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {
 		for i, st := range conventions.Statuses {
-			emit(float64(r.Units[i]), conventions.LabelStatus, st)
+			if r.Units[i] > 0 {
+				emit(float64(r.Units[i]), conventions.LabelStatus, st)
+			}
 		}
 	}},
 	{conventions.RollupTarget, func(now time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {

@@ -208,8 +208,9 @@ func scorecardPage(r *request) (*page, error) {
 		r.selectField("status", mStatus, statuses, statusNames),
 	}}
 	p := &page{
-		Title:    l.t(msg{"Bảng tổng hợp chỉ tiêu", "KPI scorecard"}),
-		Intro:    l.t(msg{"Mỗi chỉ tiêu mang tình trạng xấu nhất trong các đơn vị báo cáo; giá trị là số liệu toàn quốc (tỷ lệ: tổng tử số trên tổng mẫu số).", "Each KPI shows the worst status among the units reporting it; the value is the national figure (ratios: the sum of numerators over the sum of denominators)."}),
+		Title: l.t(msg{"Bảng tổng hợp chỉ tiêu", "KPI scorecard"}),
+		Intro: l.t(msg{"Mỗi chỉ tiêu: số liệu toàn quốc (tỷ lệ: tổng tử số trên tổng mẫu số) và tình trạng của nó so với mục tiêu toàn quốc; chỉ tiêu có mục tiêu cho từng đơn vị mang tình trạng xấu nhất trong các đơn vị. Thanh màu đếm các đơn vị theo tình trạng.",
+			"Each KPI: the national figure (ratios: the sum of numerators over the sum of denominators) and its status against the national target; a KPI whose target holds for each unit stands as its worst unit. The bar counts its units by status."}),
 		Sections: []*section{{Form: filters, Tables: []*table{t}}},
 	}
 	if len(provinceKPIs) > 0 {

@@ -189,6 +189,29 @@ func TestPagesInChromium(t *testing.T) {
 		checkWhole(t, m, "the scorecard", r, "vi")
 	}
 
+	// A KPI page of each kind: its whole as /metrics serves it.
+	kinds := map[string]bool{}
+	for _, info := range m[conventions.KPIInfo].GetMetric() {
+		id, kind := label(info, conventions.LabelKPI), label(info, conventions.LabelKind)
+		if kinds[kind] {
+			continue
+		}
+		kinds[kind] = true
+		_, body := get(t, http.DefaultClient, base+"/kpi/"+id)
+		doc, err := htmlcheck.Parse(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := htmlcheck.Rows(doc, "kpi")
+		if len(rows) != 1 {
+			t.Fatalf("the page of %s has %d summary rows", id, len(rows))
+		}
+		checkWhole(t, m, "the page of a "+kind, rows[0], "vi")
+	}
+	if len(kinds) != 4 {
+		t.Errorf("the embedded catalogue has KPIs of %d kinds, want all 4", len(kinds))
+	}
+
 	// A KPI page, in English: every province with its status, reason,
 	// value, gap and forecast.
 	const kpiID = "social_benefit_paid_by_bank"
