@@ -141,8 +141,9 @@ func appendEscaped(b []byte, s string) []byte {
 // rendering and compressing.
 const shardSeries = 1 << 14
 
-// shard is a run of one KPI's judged series.
-type shard struct {
+// run is a run of one KPI's judged series; a shard is a few runs, up to
+// shardSeries series in all.
+type run struct {
 	k      *catalogue.KPI
 	series []model.Judged
 }
@@ -153,33 +154,43 @@ type shard struct {
 // observed series, family by family, shard by shard).
 func render(v view) (main, unitsPage *rendered, m *model.Model) {
 	m = model.Build(v.cat, v.series, v.now)
-	main = renderSegments([]func(w *writer){
-		func(w *writer) {
-			renderMetadata(w, v.cat)
-			renderTargets(w, m)
-		},
-		func(w *writer) { renderRollups(w, m) },
-		func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) },
-		func(w *writer) { renderCompleteness(w, m) },
-	})
-	var shards []shard
+	jobs := []func(w *writer){func(w *writer) {
+		renderMetadata(w, v.cat)
+		renderTargets(w, m)
+	}}
+	rollups := rollupsOf(m)
+	for _, f := range model.RollupFigures {
+		jobs = append(jobs, func(w *writer) { renderRollups(w, m.Now, f, rollups) })
+	}
+	jobs = append(jobs, func(w *writer) { renderTasks(w, collectors.SummariseTasks(v.tasks, v.now)) },
+		func(w *writer) { renderCompleteness(w, m) })
+	main = renderSegments(jobs)
+	var shards [][]run
+	free := 0 // room left in the last shard
 	for i := range m.KPIs {
 		for src := m.KPIs[i].Series; len(src) > 0; {
-			n := min(len(src), shardSeries)
-			shards = append(shards, shard{m.KPIs[i].KPI, src[:n]})
-			src = src[n:]
+			if free == 0 {
+				shards, free = append(shards, nil), shardSeries
+			}
+			n := min(len(src), free)
+			shards[len(shards)-1] = append(shards[len(shards)-1], run{m.KPIs[i].KPI, src[:n]})
+			src, free = src[n:], free-n
 		}
 	}
-	var jobs []func(w *writer)
+	jobs = nil
 	for _, f := range model.UnitFigures {
 		jobs = append(jobs, func(w *writer) { w.family(f.Name, conventions.Help[f.Name]) })
 		for _, sh := range shards {
 			jobs = append(jobs, func(w *writer) {
+				var k *catalogue.KPI
 				var s *model.Judged
-				emit := func(v float64, extra ...string) { w.seriesSample(f.Name, v, sh.k, s.Labels, extra...) }
-				for i := range sh.series {
-					s = &sh.series[i]
-					f.Write(sh.k, s, emit)
+				emit := func(v float64, extra ...string) { w.seriesSample(f.Name, v, k, s.Labels, extra...) }
+				for _, r := range sh {
+					k = r.k
+					for i := range r.series {
+						s = &r.series[i]
+						f.Write(k, s, emit)
+					}
 				}
 			})
 		}
@@ -282,13 +293,15 @@ func renderTargets(w *writer, m *model.Model) {
 	}
 }
 
-// renderRollups writes every KPI's roll-ups, family by family.
-func renderRollups(w *writer, m *model.Model) {
-	type rollup struct {
-		k      *catalogue.KPI
-		r      *model.Rollup
-		labels []string
-	}
+// rollup is a roll-up with its KPI and labels, as rendered.
+type rollup struct {
+	k      *catalogue.KPI
+	r      *model.Rollup
+	labels []string
+}
+
+// rollupsOf lists every roll-up of m with its labels, built once a render.
+func rollupsOf(m *model.Model) []rollup {
 	var all []rollup
 	for i := range m.KPIs {
 		for j := range m.KPIs[i].Rollups {
@@ -296,18 +309,20 @@ func renderRollups(w *writer, m *model.Model) {
 			all = append(all, rollup{k, r, model.RollupLabels(k, r)})
 		}
 	}
-	var pairs []string
-	for _, f := range model.RollupFigures {
-		w.family(f.Name, conventions.Help[f.Name])
-		var labels []string
-		emit := func(v float64, extra ...string) {
-			pairs = append(append(pairs[:0], labels...), extra...)
-			w.sample(f.Name, v, pairs...)
-		}
-		for _, r := range all {
-			labels = r.labels
-			f.Write(m.Now, r.k, r.r, emit)
-		}
+	return all
+}
+
+// renderRollups writes one roll-up family of every roll-up.
+func renderRollups(w *writer, now time.Time, f model.RollupFigure, all []rollup) {
+	w.family(f.Name, conventions.Help[f.Name])
+	var labels, pairs []string
+	emit := func(v float64, extra ...string) {
+		pairs = append(append(pairs[:0], labels...), extra...)
+		w.sample(f.Name, v, pairs...)
+	}
+	for _, r := range all {
+		labels = r.labels
+		f.Write(now, r.k, r.r, emit)
 	}
 }
 
