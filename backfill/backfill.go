@@ -7,11 +7,11 @@
 // What "would have served" means: a report on a period is taken to be in
 // force from the end of that period (the instant its value stands for, as
 // kpi.Judge reads it) until the end of the next reported period, and
-// sampled every Step (a day by default, at midnight UTC) up to End; each
-// sample's status is judged at its own time with the plan in force then.
-// The per-KPI figures (kpi_target, kpi_plan, ..., kpi_info) come from the
-// exporter's own rendering at each sample time, so they cannot drift from
-// what it serves. A step of a day, not one sample per report, is what keeps
+// sampled every Step (a day by default, at midnight UTC) up to End. At each
+// sample time the one judged model is built on the reports in force then
+// (model.Build on model.AsOf), and its series, roll-ups and per-KPI figures
+// are written as the exporter serves them (model.UnitFigures,
+// model.RollupFigures, exporter.KPISamples), so they cannot drift. A step of a day, not one sample per report, is what keeps
 // history visible: Prometheus looks back only 5 minutes from each query
 // step, so a monthly sample would show as one dot a month.
 //
@@ -20,8 +20,6 @@
 package backfill
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +82,7 @@ type Result struct {
 }
 
 // perKPIFamilies are the exporter's series that do not depend on reports:
-// metadata and the plan figures, taken from its rendering at each time.
+// metadata and the plan figures (exporter.KPISamples).
 var perKPIFamilies = []string{
 	conventions.KPIInfo, conventions.OwnerInfo, conventions.ProvinceInfo,
 	conventions.KPIBaseline, conventions.KPITarget, conventions.KPITargetDeadline,
@@ -134,9 +132,6 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 			return nil, err
 		}
 		t := first.Add(time.Duration(i) * opts.Step)
-		if err := b.perKPI(t); err != nil {
-			return nil, err
-		}
 		b.judged(model.Build(cat, model.AsOf(cat, [][]model.Series{history}, t), t))
 		if opts.Progress != nil {
 			opts.Progress(i+1, total)
@@ -205,21 +200,17 @@ func fmtTime(t time.Time) string {
 // builder accumulates samples by series.
 type builder struct {
 	cat    *catalogue.Catalogue
-	bare   *catalogue.Catalogue // cat without sources, for the exporter's rendering
 	extra  string
 	index  map[string]int // by name and labels
 	series []Series
-	page   bytes.Buffer
 }
 
 func newBuilder(cat *catalogue.Catalogue, opts Options) *builder {
-	bare := *cat
-	bare.Sources = nil
 	extra := push.FormatLabels(opts.Labels)
 	if extra != "" {
 		extra = "," + extra
 	}
-	return &builder{cat: cat, bare: &bare, extra: extra, index: map[string]int{}}
+	return &builder{cat: cat, extra: extra, index: map[string]int{}}
 }
 
 func (b *builder) add(name, labels string, t time.Time, v float64) {
@@ -235,59 +226,15 @@ func (b *builder) add(name, labels string, t time.Time, v float64) {
 	s.Values = append(s.Values, v)
 }
 
-// perKPI adds the per-KPI figures as the exporter renders them at t.
-func (b *builder) perKPI(t time.Time) error {
-	exp, err := exporter.New(b.bare, nil, exporter.Options{Now: func() time.Time { return t }})
-	if err != nil {
-		return err
-	}
-	b.page.Reset()
-	if err := exp.WriteKPIMetrics(&b.page); err != nil {
-		return err
-	}
-	sc := bufio.NewScanner(&b.page)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, labels, v, err := parseSample(line)
-		if err != nil {
-			return fmt.Errorf("reading the exporter's exposition: %w", err)
-		}
-		if slices.Contains(perKPIFamilies, name) {
-			b.add(name, labels+b.extra, t, v)
-		}
-	}
-	return sc.Err()
-}
-
-// parseSample splits a text-format sample line without a timestamp, as the
-// exporter writes them: name{labels} value.
-func parseSample(line string) (name, labels string, v float64, err error) {
-	sp := strings.LastIndexByte(line, ' ')
-	if sp < 0 {
-		return "", "", 0, fmt.Errorf("no value in %q", line)
-	}
-	if v, err = strconv.ParseFloat(line[sp+1:], 64); err != nil {
-		return "", "", 0, fmt.Errorf("value in %q: %w", line, err)
-	}
-	name = line[:sp]
-	if open := strings.IndexByte(name, '{'); open >= 0 {
-		if !strings.HasSuffix(name, "}") {
-			return "", "", 0, fmt.Errorf("unterminated labels in %q", line)
-		}
-		name, labels = name[:open], name[open+1:len(name)-1]
-	}
-	return name, labels, v, nil
-}
-
-// judged adds the model's samples at its instant: every roll-up, and each
-// observed series with a report in force then (a unit that has not
+// judged adds the model's samples at its instant: the per-KPI families
+// (metadata and plans, as the exporter serves them), every roll-up, and
+// each observed series with a report in force then (a unit that has not
 // reported yet has no history to write).
 func (b *builder) judged(m *model.Model) {
 	t := m.Now
+	exporter.KPISamples(m, func(string) {}, func(name string, v float64, pairs ...string) {
+		b.add(name, formatPairs(pairs)+b.extra, t, v)
+	})
 	for i := range m.KPIs {
 		k := m.KPIs[i].KPI
 		for _, f := range model.RollupFigures {

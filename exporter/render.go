@@ -155,8 +155,7 @@ type run struct {
 func render(v view) (main, unitsPage *rendered, m *model.Model) {
 	m = model.Build(v.cat, v.series, v.now)
 	jobs := []func(w *writer){func(w *writer) {
-		renderMetadata(w, v.cat)
-		renderTargets(w, m)
+		KPISamples(m, func(name string) { w.family(name, conventions.Help[name]) }, w.sample)
 	}}
 	rollups := rollupsOf(m)
 	for _, f := range model.RollupFigures {
@@ -225,24 +224,31 @@ func renderSegments(jobs []func(w *writer)) *rendered {
 	return r
 }
 
-func renderMetadata(w *writer, cat *catalogue.Catalogue) {
-	w.family(conventions.KPIInfo, conventions.Help[conventions.KPIInfo])
+// KPISamples hands over the per-KPI families of m, the metadata and the
+// plans, family by family: family names each before its samples, sample
+// gives each sample (label pairs alternate names and values, empty values
+// left out). The exporter writes them on /metrics; backfill takes them at
+// each day.
+func KPISamples(m *model.Model, family func(name string), sample func(name string, v float64, pairs ...string)) {
+	cat := m.Catalogue
+	family(conventions.KPIInfo)
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
-		w.sample(conventions.KPIInfo, 1,
+		sample(conventions.KPIInfo, 1,
 			conventions.LabelKPI, k.ID, conventions.LabelName, k.Name, conventions.LabelNameVI, k.NameVI,
 			conventions.LabelUnit, k.Unit, conventions.LabelKind, string(k.Kind), conventions.LabelDirection, string(k.Direction),
 			conventions.LabelOwner, k.Owner, conventions.LabelBlock, k.Block, conventions.LabelCadence, string(k.Cadence.Period),
 			conventions.LabelSource, k.Source)
 	}
-	w.family(conventions.OwnerInfo, conventions.Help[conventions.OwnerInfo])
+	family(conventions.OwnerInfo)
 	for _, o := range cat.Owners {
-		w.sample(conventions.OwnerInfo, 1, conventions.LabelOwner, o.ID, conventions.LabelName, o.Name, conventions.LabelNameVI, o.NameVI, conventions.LabelBlock, o.Block)
+		sample(conventions.OwnerInfo, 1, conventions.LabelOwner, o.ID, conventions.LabelName, o.Name, conventions.LabelNameVI, o.NameVI, conventions.LabelBlock, o.Block)
 	}
-	w.family(conventions.ProvinceInfo, conventions.Help[conventions.ProvinceInfo])
+	family(conventions.ProvinceInfo)
 	for _, p := range units.All() {
-		w.sample(conventions.ProvinceInfo, 1, conventions.LabelProvince, p.Name, conventions.LabelCode, p.Code, conventions.LabelNameVI, p.NameVI)
+		sample(conventions.ProvinceInfo, 1, conventions.LabelProvince, p.Name, conventions.LabelCode, p.Code, conventions.LabelNameVI, p.NameVI)
 	}
+	planSamples(m, family, sample)
 }
 
 // kpiPlan is the plan kpi_target and its kin serve without unit labels:
@@ -256,9 +262,9 @@ func kpiPlan(k *model.KPI, now time.Time) *kpi.Plan {
 	return &plan
 }
 
-// renderTargets writes the plan figures of each KPI (kpiPlan), and the same
-// per unit for units with targets of their own.
-func renderTargets(w *writer, m *model.Model) {
+// planSamples hands over the plan figures of each KPI (kpiPlan), and the
+// same per unit for units with targets of their own.
+func planSamples(m *model.Model, family func(name string), sample func(name string, v float64, pairs ...string)) {
 	now := m.Now
 	figs := []struct {
 		name  string
@@ -274,11 +280,11 @@ func renderTargets(w *writer, m *model.Model) {
 		{conventions.KPITolerance, func(k *catalogue.KPI, _ *kpi.Plan) float64 { return k.Tolerance }},
 	}
 	for _, f := range figs {
-		w.family(f.name, conventions.Help[f.name])
+		family(f.name)
 		for i := range m.KPIs {
 			k := m.KPIs[i].KPI
 			if plan := kpiPlan(&m.KPIs[i], m.Now); plan.HasTarget() {
-				w.sample(f.name, f.value(k, plan), conventions.LabelKPI, k.ID)
+				sample(f.name, f.value(k, plan), conventions.LabelKPI, k.ID)
 			}
 			for _, u := range kpi.UnitKeys(k) {
 				pairs := []string{conventions.LabelKPI, k.ID}
@@ -287,7 +293,7 @@ func renderTargets(w *writer, m *model.Model) {
 					pairs = append(pairs, d, val)
 				}
 				plan := kpi.PlanFor(k, u, now)
-				w.sample(f.name, f.value(k, &plan), pairs...)
+				sample(f.name, f.value(k, &plan), pairs...)
 			}
 		}
 	}
