@@ -115,6 +115,3 @@ func suspectChecks(k *catalogue.KPI, s *Series) uint8 {
 // last, shown apart rather than as the standing.
 var worstFirst = []string{conventions.StatusMissed, conventions.StatusAtRisk, conventions.StatusOnTrack,
 	conventions.StatusAchieved, conventions.StatusStale, conventions.StatusNoData}
-
-// WorstFirst ranks a status: 0 for missed, the worst.
-func WorstFirst(status string) int { return slices.Index(worstFirst, status) }

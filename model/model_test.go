@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -154,6 +155,26 @@ func TestAttainmentOfATargetAtTheBaseline(t *testing.T) {
 	for value, want := range map[float64]float64{0: 1, 3: 0} {
 		if got := build(t, kpi, at()(Point{Period: month(4), Value: value})).Whole().Attainment(judgedAt); got != want {
 			t.Errorf("%g overdue against 0: attainment %g, want %g", value, got, want)
+		}
+	}
+}
+
+// The levels below the whole: every dimension of a KPI broken down by
+// several but commune, the finest; block for a KPI by ministry; none for a
+// KPI by province alone, whose provinces are its units.
+func TestLevels(t *testing.T) {
+	cat := &catalogue.Catalogue{}
+	for _, c := range []struct {
+		dims, want []string
+	}{
+		{[]string{catalogue.DimProvince, catalogue.DimCommune}, []string{catalogue.DimProvince}},
+		{[]string{catalogue.DimMinistry}, []string{catalogue.DimBlock}},
+		{[]string{catalogue.DimProvince}, nil},
+		{[]string{catalogue.DimProvince, "service"}, []string{catalogue.DimProvince, "service"}},
+	} {
+		k := catalogue.KPI{Dimensions: c.dims}
+		if got := Levels(cat, &k); !slices.Equal(got, c.want) {
+			t.Errorf("%v: levels %v, want %v", c.dims, got, c.want)
 		}
 	}
 }
