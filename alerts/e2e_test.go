@@ -99,14 +99,14 @@ func (w *webhook) all() map[string][]webhookAlert {
 	return maps.Clone(w.received)
 }
 
-// statusLine is a kpi_status sample of the exposition.
+// statusLine is a kpi_rollup_status sample of the main endpoint.
 var (
-	statusLine = regexp.MustCompile(`(?m)^` + c.KPIStatus + `\{(.*)\} 1$`)
+	statusLine = regexp.MustCompile(`(?m)^` + c.RollupStatus + `\{(.*)\} 1$`)
 	labelPair  = regexp.MustCompile(`(\w+)="([^"]*)"`)
 )
 
-// statuses reads the exporter's judgement of every series: per KPI, the
-// labels of each series (without status) and its status.
+// statuses reads the exporter's judgement of every roll-up: per KPI, the
+// labels of each roll-up and its status.
 func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string {
 	t.Helper()
 	var b bytes.Buffer
@@ -124,8 +124,8 @@ func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string
 	return out
 }
 
-// pickKPIs finds, in the sample data, a series whose target was missed and a
-// KPI whose every series is on track.
+// pickKPIs finds, in the sample data, a roll-up whose target was missed and
+// a KPI whose every roll-up is on track.
 func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[string]string) (missed map[string]string, onTrack string) {
 	t.Helper()
 	for _, k := range cat.KPIs {
@@ -150,7 +150,8 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 // data, a real Prometheus scraping it with the generated rules, and a real
 // Alertmanager with the generated configuration posting to a webhook per
 // receiver. Only timings are shortened: every "for" to zero, and
-// Alertmanager's grouping waits to a second.
+// Alertmanager's grouping waits to a second. It needs the exporter to serve
+// the kpi_rollup_* families (docs/one-model.md).
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -212,20 +213,24 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Logf("servers up after %s", time.Since(start).Round(time.Millisecond))
 
-	// The missed series reaches its KPI's owner with the routing labels (and
-	// the target labels the scrape adds, as it does in production).
+	// The missed roll-up reaches its KPI's owner with the routing labels,
+	// the KPI's names and kind from kpi_info (and the target labels the
+	// scrape adds, as it does in production).
 	k, _ := cat.KPI(missed[c.LabelKPI])
 	want := map[string]string{
-		c.LabelAlertName: AlertTargetMissed, c.LabelOwner: k.Owner, c.LabelSeverity: raise(k.Alerts.Severity),
+		c.LabelAlertName: AlertTargetMissed, c.LabelSeverity: raise(k.Alerts.Severity),
 		"instance": strings.TrimPrefix(target.URL, "http://"), "job": "kpiwatch",
+	}
+	maps.Copy(want, k.Alerts.Labels)
+	for _, l := range infoLabels {
+		if v, ok := infoOf(k)[l]; ok {
+			want[l] = v
+		}
 	}
 	for name, v := range missed {
 		if name != c.LabelStatus {
 			want[name] = v
 		}
-	}
-	if !k.HasDimension(catalogue.DimBlock) {
-		want[c.LabelBlock] = k.Block
 	}
 	var got, behind, forecast webhookAlert
 	if !realserver.Eventually(45*time.Second, func() bool {
@@ -239,21 +244,20 @@ func TestEndToEnd(t *testing.T) {
 			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, AlertForecastMiss, hook.all(), prom.Alerts(t), amSrv.Log())
 	}
 	// One judgement: the forecast the alert reports is the one the exporter
-	// serves for the series, to the digit.
+	// serves for the roll-up, to the digit.
 	forecastKPI, _ := cat.KPI(forecast.Labels[c.LabelKPI])
-	served, ok := servedValue(t, e, c.KPIForecast, forecastKPI, forecast.Labels)
+	served, ok := servedValue(t, e, c.RollupForecast, forecast.Labels)
 	if want := "heading for " + formatValue(forecastKPI, served) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
 		t.Errorf("%s for %v says %q; the exporter serves %s %v (%v)", AlertForecastMiss, forecast.Labels,
-			forecast.Annotations[AnnDescription], c.KPIForecast, served, ok)
+			forecast.Annotations[AnnDescription], c.RollupForecast, served, ok)
 	}
 	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
 		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
 	}
 	t.Logf("%s for %v reached %s after %s", AlertTargetMissed, missed, k.Owner, time.Since(start).Round(time.Millisecond))
-	// A series behind plan is one the exporter judged at risk.
-	behindKPI, _ := cat.KPI(behind.Labels[c.LabelKPI])
-	if !slices.ContainsFunc(judged[behindKPI.ID], func(s map[string]string) bool {
-		return s[c.LabelStatus] == c.StatusAtRisk && seriesOf(behindKPI, s, behind.Labels)
+	// A roll-up behind plan is one the exporter judged at risk.
+	if !slices.ContainsFunc(judged[behind.Labels[c.LabelKPI]], func(s map[string]string) bool {
+		return s[c.LabelStatus] == c.StatusAtRisk && sameSeries(s, behind.Labels)
 	}) {
 		t.Errorf("%s for a series the exporter does not judge at risk: %v", AlertBehindPlan, behind.Labels)
 	}
@@ -261,7 +265,7 @@ func TestEndToEnd(t *testing.T) {
 	// The on-track KPI raises nothing, once its rules have been evaluated on
 	// the data that raised the alert above; and every KPI alert went to its
 	// KPI's owner, with the catalogue's routing labels.
-	waitEvaluated(t, prom, GroupName(onTrack), got.At)
+	waitEvaluated(t, prom, KPIGroup, got.At)
 	for _, a := range prom.Alerts(t) {
 		if a.Labels[c.LabelKPI] == onTrack {
 			t.Errorf("on-track KPI %s raised %v", onTrack, a)
@@ -290,7 +294,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no %s at all; received: %v", AlertReportMissing, hook.all())
 	} else if mk, _ := cat.KPI(missing.Labels[c.LabelKPI]); mk == nil {
 		t.Errorf("%s for an unknown KPI: %v", AlertReportMissing, missing.Labels)
-	} else if v, ok := servedValue(t, e, c.ReportReceived, mk, missing.Labels); !ok || v != 0 {
+	} else if v, ok := servedValue(t, e, c.ReportReceived, missing.Labels); !ok || v != 0 {
 		t.Errorf("%s for %v, which the exporter serves as received %v (%v)", AlertReportMissing, missing.Labels, v, ok)
 	}
 	for receiver, alerts := range hook.all() {
@@ -307,8 +311,7 @@ func TestEndToEnd(t *testing.T) {
 			switch {
 			case id == onTrack:
 				t.Errorf("on-track KPI %s reached %s: %v", onTrack, receiver, a.Labels)
-			case !ok || (receiver != k.Owner && !copyToMinistry) || a.Labels[c.LabelOwner] != k.Owner || a.Labels[c.LabelSeverity] == "" ||
-				(!k.HasDimension(catalogue.DimBlock) && a.Labels[c.LabelBlock] != k.Block):
+			case !ok || (receiver != k.Owner && !copyToMinistry) || a.Labels[c.LabelOwner] != k.Owner || a.Labels[c.LabelSeverity] == "":
 				t.Errorf("%v reached receiver %s", a.Labels, receiver)
 			}
 		}
@@ -316,9 +319,9 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
 }
 
-// servedValue is the value the exporter serves for metric on the series of
-// KPI k that labels name.
-func servedValue(t *testing.T, e *exporter.Exporter, metric string, k *catalogue.KPI, labels map[string]string) (float64, bool) {
+// servedValue is the value the exporter serves for metric on the series
+// whose labels the alert's labels all have.
+func servedValue(t *testing.T, e *exporter.Exporter, metric string, labels map[string]string) (float64, bool) {
 	t.Helper()
 	var b bytes.Buffer
 	if err := e.WriteKPIMetrics(&b); err != nil {
@@ -334,18 +337,18 @@ func servedValue(t *testing.T, e *exporter.Exporter, metric string, k *catalogue
 		for _, l := range m.GetLabel() {
 			series[l.GetName()] = l.GetValue()
 		}
-		if seriesOf(k, series, labels) {
+		if sameSeries(series, labels) {
 			return m.GetGauge().GetValue(), true
 		}
 	}
 	return 0, false
 }
 
-// seriesOf reports whether alert labels belong to the series of KPI k: the
-// same kpi and dimension labels.
-func seriesOf(k *catalogue.KPI, series, alert map[string]string) bool {
-	for _, l := range append([]string{c.LabelKPI}, k.Dimensions...) {
-		if series[l] != alert[l] {
+// sameSeries reports whether alert labels hold every label of the served
+// series but its judgement (status, reason).
+func sameSeries(series, alert map[string]string) bool {
+	for l, v := range series {
+		if l != c.LabelStatus && l != c.LabelReason && alert[l] != v {
 			return false
 		}
 	}
@@ -401,14 +404,14 @@ func ruleGroup(t *testing.T, prom *realserver.Prometheus, name string) ruleGroup
 
 // TestMissedTargetInhibits posts alerts to a real Alertmanager running the
 // generated configuration: a missed target silences the behind-plan and
-// forecast alerts of the same series, and only of that series.
+// forecast alerts of the same roll-up, and only of that roll-up.
 func TestMissedTargetInhibits(t *testing.T) {
 	t.Parallel()
 	dir := generate(t, testCatalogue(t), nil)
 	am := realserver.StartAlertmanager(t, filepath.Join(dir, AlertmanagerFile))
 	series := func(alert, province string) map[string]string {
-		return map[string]string{c.LabelAlertName: alert, c.LabelKPI: "benefits_paid_by_bank", c.LabelProvince: province,
-			c.LabelOwner: "molisa", c.LabelBlock: catalogue.BlockGovernment, c.LabelSeverity: "warning"}
+		return map[string]string{c.LabelAlertName: alert, c.LabelKPI: "benefits_paid_by_bank", c.LabelLevel: catalogue.DimProvince,
+			c.LabelProvince: province, c.LabelOwner: "molisa", c.LabelSeverity: "warning"}
 	}
 	posted := []map[string]string{
 		series(AlertTargetMissed, "Ha Noi"),
