@@ -25,6 +25,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/contract"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 	"github.com/kpiwatch/kpiwatch/project06"
 )
@@ -105,16 +106,26 @@ var (
 	labelPair  = regexp.MustCompile(`(\w+)="([^"]*)"`)
 )
 
-// statuses reads the exporter's judgement of every roll-up: per KPI, the
-// labels of each roll-up and its status.
-func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string {
+// exposition is what target serves on /metrics.
+func exposition(t *testing.T, target string) string {
 	t.Helper()
-	var b bytes.Buffer
-	if err := e.WriteKPIMetrics(&b); err != nil {
+	resp, err := http.Get("http://" + target + "/metrics")
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// statuses reads the judgement of every roll-up served: per KPI, the labels
+// of each roll-up and its status.
+func statuses(text string) map[string][]map[string]string {
 	out := map[string][]map[string]string{}
-	for _, m := range statusLine.FindAllStringSubmatch(b.String(), -1) {
+	for _, m := range statusLine.FindAllStringSubmatch(text, -1) {
 		labels := map[string]string{}
 		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
 			labels[p[1]] = p[2]
@@ -124,12 +135,20 @@ func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string
 	return out
 }
 
-// pickKPIs finds, in the sample data, a roll-up whose target was missed and
-// a KPI whose every roll-up is on track.
-func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[string]string) (missed map[string]string, onTrack string) {
+// missingReport is a served kpi_report_received sample of a report not in.
+var missingReport = regexp.MustCompile(`(?m)^` + c.ReportReceived + `\{.*kpi="([^"]*)".*\} 0$`)
+
+// pickKPIs finds, in what is served, a roll-up whose target was missed and
+// a KPI whose every roll-up is on track and every report in.
+func pickKPIs(t *testing.T, cat *catalogue.Catalogue, served string) (missed map[string]string, onTrack string) {
 	t.Helper()
+	judged := statuses(served)
+	reportMissing := map[string]bool{}
+	for _, m := range missingReport.FindAllStringSubmatch(served, -1) {
+		reportMissing[m[1]] = true
+	}
 	for _, k := range cat.KPIs {
-		allOnTrack := len(judged[k.ID]) > 0
+		allOnTrack := len(judged[k.ID]) > 0 && !reportMissing[k.ID]
 		for _, s := range judged[k.ID] {
 			allOnTrack = allOnTrack && s[c.LabelStatus] == c.StatusOnTrack
 			if s[c.LabelStatus] == c.StatusMissed && missed == nil && !k.Disabled(catalogue.TierTargetMissed) {
@@ -141,7 +160,7 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 		}
 	}
 	if missed == nil || onTrack == "" {
-		t.Fatalf("the sample data judged on %s has no missed series (%v) or no KPI all on track (%q)", judgedAt, missed, onTrack)
+		t.Fatalf("what is served has no missed roll-up (%v) or no KPI all on track (%q)", missed, onTrack)
 	}
 	return missed, onTrack
 }
@@ -154,19 +173,38 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 // the kpi_rollup_* families (docs/one-model.md).
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
 	cat := project06Catalogue(t)
 	e, err := exporter.New(cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.RefreshAll(context.Background())
-	judged := statuses(t, e)
-	missed, onTrack := pickKPIs(t, cat, judged)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
 	target := httptest.NewServer(e.Handler(reg))
 	defer target.Close()
+	endToEnd(t, cat, strings.TrimPrefix(target.URL, "http://"))
+}
+
+// TestEndToEndAgainstTheContract runs the same stack on the exposition
+// docs/one-model.md describes, written by internal/contract (the
+// exporter's series with roll-ups of every KPI in every status), so that
+// the rules and routes are checked against the contract whether or not the
+// exporter serves it yet.
+func TestEndToEndAgainstTheContract(t *testing.T) {
+	t.Parallel()
+	cat := project06Catalogue(t)
+	endToEnd(t, cat, contract.Serve(t, cat, project06.FS))
+}
+
+// endToEnd runs a real Prometheus scraping target with the generated rules
+// and a real Alertmanager with the generated configuration, and checks
+// what reaches each receiver against what target serves.
+func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
+	start := time.Now()
+	served := exposition(t, target)
+	judged := statuses(served)
+	missed, onTrack := pickKPIs(t, cat, served)
 
 	hook := &webhook{received: map[string][]webhookAlert{}}
 	hookSrv := httptest.NewServer(hook)
@@ -207,7 +245,8 @@ func TestEndToEnd(t *testing.T) {
 
 	amSrv := realserver.StartAlertmanager(t, amPath)
 	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
-		Targets:       []string{strings.TrimPrefix(target.URL, "http://")},
+		Targets:       []string{target},
+		UnitsPath:     c.UnitsPath,
 		RuleFiles:     []string{rulesPath},
 		Alertmanagers: []string{amSrv.Addr},
 	})
@@ -219,7 +258,7 @@ func TestEndToEnd(t *testing.T) {
 	k, _ := cat.KPI(missed[c.LabelKPI])
 	want := map[string]string{
 		c.LabelAlertName: AlertTargetMissed, c.LabelSeverity: raise(k.Alerts.Severity),
-		"instance": strings.TrimPrefix(target.URL, "http://"), "job": "kpiwatch",
+		"instance": target, "job": "kpiwatch",
 	}
 	maps.Copy(want, k.Alerts.Labels)
 	for _, l := range infoLabels {
@@ -246,10 +285,10 @@ func TestEndToEnd(t *testing.T) {
 	// One judgement: the forecast the alert reports is the one the exporter
 	// serves for the roll-up, to the digit.
 	forecastKPI, _ := cat.KPI(forecast.Labels[c.LabelKPI])
-	served, ok := servedValue(t, e, c.RollupForecast, forecast.Labels)
-	if want := "heading for " + formatValue(forecastKPI, served) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
+	value, ok := servedValue(t, served, c.RollupForecast, forecast.Labels)
+	if want := "heading for " + formatValue(forecastKPI, value) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
 		t.Errorf("%s for %v says %q; the exporter serves %s %v (%v)", AlertForecastMiss, forecast.Labels,
-			forecast.Annotations[AnnDescription], c.RollupForecast, served, ok)
+			forecast.Annotations[AnnDescription], c.RollupForecast, value, ok)
 	}
 	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
 		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
@@ -294,7 +333,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no %s at all; received: %v", AlertReportMissing, hook.all())
 	} else if mk, _ := cat.KPI(missing.Labels[c.LabelKPI]); mk == nil {
 		t.Errorf("%s for an unknown KPI: %v", AlertReportMissing, missing.Labels)
-	} else if v, ok := servedValue(t, e, c.ReportReceived, missing.Labels); !ok || v != 0 {
+	} else if v, ok := servedValue(t, served, c.ReportReceived, missing.Labels); !ok || v != 0 {
 		t.Errorf("%s for %v, which the exporter serves as received %v (%v)", AlertReportMissing, missing.Labels, v, ok)
 	}
 	for receiver, alerts := range hook.all() {
@@ -319,16 +358,12 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
 }
 
-// servedValue is the value the exporter serves for metric on the series
-// whose labels the alert's labels all have.
-func servedValue(t *testing.T, e *exporter.Exporter, metric string, labels map[string]string) (float64, bool) {
+// servedValue is the value served (in the exposition text) for metric on
+// the series whose labels the alert's labels all have.
+func servedValue(t *testing.T, text, metric string, labels map[string]string) (float64, bool) {
 	t.Helper()
-	var b bytes.Buffer
-	if err := e.WriteKPIMetrics(&b); err != nil {
-		t.Fatal(err)
-	}
 	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(&b)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
