@@ -16,7 +16,6 @@ import (
 
 func eq(label, value string) string { return fmt.Sprintf("%s=%q", label, value) }
 func re(label, value string) string { return fmt.Sprintf("%s=~%q", label, value) }
-func ne(label, value string) string { return fmt.Sprintf("%s!=%q", label, value) }
 
 // sel is a vector selector: metric{matchers...}.
 func sel(metric string, matchers ...string) string {
