@@ -172,7 +172,7 @@ func severityRoutes() []Route {
 // Alertmanager builds the Alertmanager configuration: a route per owner of
 // the catalogue to a receiver named after it, grouping by alert, KPI and
 // owner, a missed target silencing the behind-plan and forecast alerts of the
-// same series, and the message templates. rcv may be nil: every receiver is
+// same figure, and the message templates. rcv may be nil: every receiver is
 // then left without addresses, to be regenerated with the operator's file.
 func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig {
 	var def *yaml.Node
@@ -225,10 +225,11 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	return cfg
 }
 
-// seriesLabels are the labels that tell one series of a KPI from another:
-// the KPI, the built-in dimensions and the catalogue's declared ones.
+// seriesLabels are the labels that tell one figure of a KPI from another:
+// the KPI, the roll-up's level, whether it counts units, the built-in
+// dimensions and the catalogue's declared ones.
 func seriesLabels(cat *catalogue.Catalogue) []string {
-	out := append([]string{c.LabelKPI}, catalogue.Dimensions...)
+	out := append([]string{c.LabelKPI, c.LabelLevel, c.LabelCounted}, catalogue.Dimensions...)
 	for _, d := range cat.Dimensions {
 		out = append(out, d.Name)
 	}

@@ -6,10 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
@@ -247,20 +249,16 @@ func TestMessageTemplateRenders(t *testing.T) {
 	}
 }
 
-// knownMetrics are the names a rule may read: what the exporter serves and
-// what the rules record.
-func knownMetrics(cats ...*catalogue.Catalogue) map[string]bool {
+// knownMetrics are the names a rule may read: what the exporter serves,
+// the roll-ups included.
+func knownMetrics() map[string]bool {
 	known := map[string]bool{}
 	for name := range c.Help {
 		known[name] = true
 	}
-	for _, name := range c.Recorded {
+	for _, name := range []string{c.RollupValue, c.RollupNumerator, c.RollupDenominator, c.RollupStatus, c.RollupUnits,
+		c.RollupTarget, c.RollupPlan, c.RollupTargetDeadline, c.RollupAttainment, c.RollupReportPeriod, c.RollupPlanGap, c.RollupForecast} {
 		known[name] = true
-	}
-	for _, cat := range cats {
-		for _, d := range cat.Dimensions {
-			known[c.RecDimension(d.Name)] = true
-		}
 	}
 	return known
 }
@@ -269,11 +267,11 @@ func knownMetrics(cats ...*catalogue.Catalogue) map[string]bool {
 var templateQuery = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")[^|]*\| query`)
 
 // TestRulesNameServedMetrics fails if any expression, or any query in an
-// annotation, names a metric that neither the exporter serves nor a rule
-// records, and if a rule records a name conventions does not list.
+// annotation, names a metric that the exporter does not serve, and if any
+// rule records: the exporter serves the roll-ups.
 func TestRulesNameServedMetrics(t *testing.T) {
+	known := knownMetrics()
 	for name, cat := range catalogues(t) {
-		known := knownMetrics(cat)
 		groups, err := Rules(cat)
 		if err != nil {
 			t.Fatal(err)
@@ -291,8 +289,8 @@ func TestRulesNameServedMetrics(t *testing.T) {
 		for _, g := range groups {
 			for _, r := range g.Rules {
 				where := g.Name + "/" + r.Record + r.Alert
-				if r.Record != "" && !known[r.Record] {
-					t.Errorf("%s: %s records a name conventions.Recorded does not list", name, where)
+				if r.Record != "" {
+					t.Errorf("%s: %s records: the exporter serves the roll-ups", name, where)
 				}
 				check(where, r.Expr)
 				for key, tmpl := range r.Annotations {
@@ -321,21 +319,21 @@ func TestUnknownMetricIsCaught(t *testing.T) {
 	}
 }
 
-// TestOverrides checks that the catalogue's alerts block and tolerance reach
-// the rules: severities (a missed target one step up), for, disabled tiers,
-// tolerance and max_jump.
+// TestOverrides checks that the catalogue's alerts block reaches the rules:
+// severities (a missed target one step up), for, disabled tiers and the
+// catalogue's own routing labels; and that each KPI is in one class of each
+// alert it has.
 func TestOverrides(t *testing.T) {
 	groups, err := Rules(testCatalogue(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts := map[string]map[string][]Rule{} // kpi -> alert -> rules
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			if r.Alert == "" || r.Labels[c.LabelKPI] == "" {
-				continue
-			}
-			k := r.Labels[c.LabelKPI]
+	alerts := map[string]map[string][]Rule{} // kpi -> alert -> rules judging one figure
+	for _, r := range groups[1].Rules {
+		if _, ok := r.Labels[c.LabelCounted]; ok || r.Labels[c.LabelCheck] != "" && r.Labels[c.LabelCheck] != c.CheckJump {
+			continue // the commune counts and all but one check are classed alike
+		}
+		for _, k := range r.KPIs {
 			if alerts[k] == nil {
 				alerts[k] = map[string][]Rule{}
 			}
@@ -375,18 +373,87 @@ func TestOverrides(t *testing.T) {
 			t.Errorf("%s: %s is switched off but has %d rules", off.kpi, off.alert, n)
 		}
 	}
-	// The catalogue's own routing labels reach every alert of the KPI.
+	// The catalogue's own routing labels reach every alert of the KPI, and
+	// no other KPI's.
 	for _, alert := range []string{AlertBehindPlan, AlertTargetMissed, AlertDataSuspect} {
-		if team := one("benefits_paid_by_bank", alert).Labels["team"]; team != "social_protection" {
-			t.Errorf("benefits_paid_by_bank %s: alerts.labels team = %q, want social_protection", alert, team)
+		r := one("benefits_paid_by_bank", alert)
+		if team := r.Labels["team"]; team != "social_protection" || !slices.Equal(r.KPIs, []string{"benefits_paid_by_bank"}) {
+			t.Errorf("benefits_paid_by_bank %s: alerts.labels team = %q in the class %v", alert, team, r.KPIs)
 		}
 	}
 	if _, ok := one("vneid_accounts", AlertBehindPlan).Labels["team"]; ok {
 		t.Error("another KPI's alerts.labels leaked into vneid_accounts")
 	}
-	// A series broken down by block routes on its own block.
-	if _, ok := one("digital_readiness", AlertBehindPlan).Labels[c.LabelBlock]; ok {
-		t.Error("digital_readiness is broken down by block, yet its alerts set a fixed block")
+	// KPIs with the same for, severity and labels share one rule.
+	if r := one("tasks_behind_schedule", AlertBehindPlan); !slices.Equal(r.KPIs, []string{"tasks_behind_schedule", "dossiers_by_channel", "commune_dossiers_online", "provincial_dti", "commune_dossiers_received"}) {
+		t.Errorf("the default class of %s is %v", AlertBehindPlan, r.KPIs)
+	}
+	// The owner and the names come from kpi_info, not from the rule.
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			for _, l := range []string{c.LabelOwner, c.LabelName, c.LabelNameVI, c.LabelKPI} {
+				if _, ok := r.Labels[l]; ok {
+					t.Errorf("%s of %v sets %s itself", r.Alert, r.KPIs, l)
+				}
+			}
+		}
+	}
+}
+
+// TestKPIMatcher: a class is selected by its KPIs or by every KPI but the
+// others, whichever is shorter, and by nothing when it holds them all.
+func TestKPIMatcher(t *testing.T) {
+	cat := &catalogue.Catalogue{KPIs: []catalogue.KPI{{ID: "a"}, {ID: "bb"}, {ID: "ccc"}}}
+	for _, tc := range []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"a", "bb", "ccc"}, ""},
+		{[]string{"a"}, `kpi=~"a"`},
+		{[]string{"bb", "ccc"}, `kpi!~"a"`},
+	} {
+		if got := kpiMatcher(cat, tc.ids); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.ids, got, tc.want)
+		}
+	}
+}
+
+// TestRulesFileReviewable holds the embedded catalogue's rules to what a
+// person can review: at most 80 KB, no line over 400 characters, and no
+// more rules than alerts times their classes.
+func TestRulesFileReviewable(t *testing.T) {
+	files, err := Files(project06Catalogue(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := files[RulesFile]
+	if len(rules) > 80<<10 {
+		t.Errorf("%s is %d bytes, over 80 KB", RulesFile, len(rules))
+	}
+	for i, line := range strings.Split(string(rules), "\n") {
+		if n := utf8.RuneCountInString(line); n > 400 {
+			t.Errorf("%s:%d is %d characters long, over 400: %.80s...", RulesFile, i+1, n, line)
+		}
+	}
+	if n := strings.Count(string(rules), "- alert: "); n > 40 {
+		t.Errorf("%s holds %d rules for the 7 alerts, the 2 completeness ones and their classes", RulesFile, n)
+	}
+}
+
+// TestNoSourceDependencies: the rules generator links no SQL driver, and
+// neither the exporter nor the collectors.
+func TestNoSourceDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"database/sql", "github.com/go-sql-driver/", "github.com/jackc/", "modernc.org/sqlite",
+			"github.com/kpiwatch/kpiwatch/exporter", "github.com/kpiwatch/kpiwatch/collectors"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("alerts depends on %s", dep)
+			}
+		}
 	}
 }
 
@@ -497,14 +564,21 @@ func TestFilesAreDeterministic(t *testing.T) {
 }
 
 // TestRulesReadOnlyRecentSamples holds the rules to one judgement: the
-// exporter judges every series, and no rule reads more than the last RideOut
-// of any series (no trend over months of raw samples), so evaluation costs
-// the same after a day of history as after three years.
+// exporter judges every figure, and no rule reads more than the last
+// RideOut of a series of the main endpoint, or UnitsRideOut of the unit
+// endpoint (scraped every ten minutes), so evaluation costs the same after a
+// day of history as after three years.
 func TestRulesReadOnlyRecentSamples(t *testing.T) {
-	limit, err := time.ParseDuration(RideOut)
+	main, err := time.ParseDuration(RideOut)
 	if err != nil {
 		t.Fatal(err)
 	}
+	units, err := time.ParseDuration(UnitsRideOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitFamilies := []string{c.KPIValue, c.KPINumerator, c.KPIDenominator, c.KPIReportPeriod, c.KPIStatus,
+		c.KPIPlanGap, c.KPIForecast, c.KPIDataSuspect}
 	for name, cat := range catalogues(t) {
 		groups, err := Rules(cat)
 		if err != nil {
@@ -519,8 +593,58 @@ func TestRulesReadOnlyRecentSamples(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				names, err := promqlcheck.MetricNames(r.Expr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				limit := main
+				if slices.ContainsFunc(names, func(n string) bool { return slices.Contains(unitFamilies, n) }) {
+					limit = units
+				}
 				if back > limit {
-					t.Errorf("%s: %s/%s%s reads %s of samples, more than %s:\n%s", name, g.Name, r.Record, r.Alert, back, RideOut, r.Expr)
+					t.Errorf("%s: %s/%s reads %s of samples, more than %s:\n%s", name, g.Name, r.Alert, back, limit, r.Expr)
+				}
+			}
+		}
+	}
+}
+
+// TestGeneratedTestsCoverEveryRule: for every KPI and every rule whose class
+// holds it (the roll-ups' judgement, the communes counted, each check), the
+// generated tests have a case where it fires and one where it must not.
+func TestGeneratedTestsCoverEveryRule(t *testing.T) {
+	for name, cat := range catalogues(t) {
+		groups, err := Rules(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := UnitTests(cat, groups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// kpi/alert/counted/check -> cases firing; kpi/alert -> cases silent
+		fires, silent := map[string]int{}, map[string]int{}
+		for _, ut := range f.Tests {
+			kpiID, _, _ := strings.Cut(ut.Name, ":")
+			for _, at := range ut.AlertTests {
+				if len(at.ExpAlerts) == 0 {
+					silent[kpiID+"/"+at.Alertname]++
+				}
+				for _, e := range at.ExpAlerts {
+					fires[kpiID+"/"+at.Alertname+"/"+e.ExpLabels[c.LabelCounted]+"/"+e.ExpLabels[c.LabelCheck]]++
+				}
+			}
+		}
+		for _, g := range groups {
+			for _, r := range g.Rules {
+				for _, id := range r.KPIs {
+					key := id + "/" + r.Alert + "/" + r.Labels[c.LabelCounted] + "/" + r.Labels[c.LabelCheck]
+					if r.Labels[c.LabelCheck] != "" && fires[key] == 0 {
+						continue // a check the exporter does not make on this KPI
+					}
+					if fires[key] == 0 || silent[id+"/"+r.Alert] == 0 {
+						t.Errorf("%s: %s: %d cases fire, %d must not", name, key, fires[key], silent[id+"/"+r.Alert])
+					}
 				}
 			}
 		}

@@ -1,9 +1,10 @@
 package alerts
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -21,118 +22,107 @@ const (
 // CompletenessGroup is the name of the reporting-completeness group.
 const CompletenessGroup = "kpiwatch.completeness"
 
-// CompletenessRules is the reporting-completeness group: reports expected,
-// received and received on time summed per KPI and block and per KPI and
-// owner (the exporter serves them per unit only), and for each KPI whose
-// reports are tracked the alerts on the exporter's per-unit figures:
-// KPIReportMissing (switched off with the report_overdue tier) at the
-// KPI's severity, routed to its owner with the unit's province or ministry
-// (which gets its copy), and KPIReportLate, for information, where the
-// source says when reports were sent.
-func CompletenessRules(cat *catalogue.Catalogue) []RuleGroup {
-	var rules []Rule
-	for _, r := range []struct{ record, metric, by string }{
-		{c.RecBlockReportExpected, c.ReportExpected, c.LabelBlock},
-		{c.RecBlockReportReceived, c.ReportReceived, c.LabelBlock},
-		{c.RecBlockReportOnTime, c.ReportOnTime, c.LabelBlock},
-		{c.RecOwnerReportExpected, c.ReportExpected, c.LabelOwner},
-		{c.RecOwnerReportReceived, c.ReportReceived, c.LabelOwner},
-		{c.RecOwnerReportOnTime, c.ReportOnTime, c.LabelOwner},
-	} {
-		rules = append(rules, Rule{Record: r.record, Expr: fmt.Sprintf("sum by (%s) (%s)", byLabels(c.LabelKPI, r.by), r.metric)})
-	}
-	for i := range cat.KPIs {
-		k := &cat.KPIs[i]
-		if _, _, tracked := model.Reporters(cat, k); tracked && !k.Disabled(catalogue.TierReportOverdue) {
-			rules = append(rules, completenessAlerts(cat, k)...)
-		}
-	}
-	return []RuleGroup{{Name: CompletenessGroup, Interval: SharedInterval, Rules: rules}}
+// CompletenessRules is the reporting-completeness group: for each class of
+// KPIs whose reports are tracked, the alerts on the exporter's per-unit
+// figures (kpi_report_received, kpi_report_on_time, labelled with the
+// reporting unit, the KPI's owner and the unit's block): KPIReportMissing
+// (switched off with the report_overdue tier) at the KPI's severity,
+// routed to its owner with the unit's province or ministry (which gets its
+// copy), and KPIReportLate, for information, where the exporter knows when
+// reports were sent (it serves kpi_report_on_time only then). Sums per
+// block and owner are the boards' to take: a few hundred series.
+func CompletenessRules(cat *catalogue.Catalogue) RuleGroup {
+	return RuleGroup{Name: CompletenessGroup, Interval: Interval,
+		Rules: concat(classes(cat, reportMissing(cat)), classes(cat, reportLate(cat)))}
 }
 
-// reporterText is the template naming the unit that owes a KPI's report.
-func reporterText(cat *catalogue.Catalogue, k *catalogue.KPI) string {
-	dim, _, _ := model.Reporters(cat, k)
-	if dim == "" {
-		return "{{ $labels.owner }}"
-	}
-	return "{{ $labels." + dim + " }}"
+// reporterDim is the dimension whose units report a KPI ("" for the
+// owner, of a KPI without dimensions), if the exporter tracks its reports:
+// model.Reporters, which the exporter serves completeness by.
+func reporterDim(cat *catalogue.Catalogue, k *catalogue.KPI) (string, bool) {
+	dim, _, tracked := model.Reporters(cat, k)
+	return dim, tracked
 }
 
-func completenessAlerts(cat *catalogue.Catalogue, k *catalogue.KPI) []Rule {
-	who := reporterText(cat, k)
-	annotations := func(alert, summary, summaryVI, description, descriptionVI string) map[string]string {
-		ann := map[string]string{
-			AnnSummary:       k.Name + ": " + summary,
-			AnnSummaryVI:     k.NameVI + ": " + summaryVI,
-			AnnDescription:   who + " " + description,
-			AnnDescriptionVI: who + " " + descriptionVI,
-		}
-		if k.NameVI == "" {
-			ann[AnnSummaryVI] = k.Name + ": " + summaryVI
-		}
-		addLinks(ann, cat.Metadata, alert, k.ID)
-		return ann
+// tmplReporter names the unit that owes a KPI's report: the unit in the
+// label of its dimension, or the owner of a KPI without dimensions.
+func tmplReporter(dim string) string { return "{{ $labels." + cmp.Or(dim, c.LabelOwner) + " }}" }
+
+// completenessLabels are the static labels of a KPI's completeness alerts:
+// the severity, the catalogue's alerts.labels and the level of the units
+// that report it (which also keeps apart the rules of classes that name
+// their units by different labels).
+func completenessLabels(k *catalogue.KPI, severity, dim string) map[string]string {
+	l := kpiLabels(k, severity)
+	l[c.LabelLevel] = cmp.Or(dim, c.LevelWhole)
+	return l
+}
+
+func completenessAnnotations(meta catalogue.Metadata, dim, alert string, t text) map[string]string {
+	who := tmplReporter(dim)
+	ann := map[string]string{
+		AnnSummary:       tmplName + ": " + t.summary,
+		AnnSummaryVI:     tmplNameVI + ": " + t.summaryVI,
+		AnnDescription:   who + " " + t.description,
+		AnnDescriptionVI: who + " " + t.descriptionVI,
 	}
-	// The alert keeps the series' own block: a ministry reports in its
-	// block, not in the block of the KPI it reports on.
-	dim, _, _ := model.Reporters(cat, k)
-	withKPI := func(l map[string]string) map[string]string {
-		l[c.LabelKPI] = k.ID
-		if dim == catalogue.DimMinistry || dim == catalogue.DimBlock {
-			delete(l, c.LabelBlock)
+	addLinks(ann, meta, alert, true)
+	return ann
+}
+
+func reportMissing(cat *catalogue.Catalogue) ruleOf {
+	return func(k *catalogue.KPI, m string) (Rule, bool) {
+		dim, tracked := reporterDim(cat, k)
+		if !tracked || k.Disabled(catalogue.TierReportOverdue) {
+			return Rule{}, false
 		}
-		return l
+		return Rule{
+			Alert:  AlertReportMissing,
+			Expr:   withInfo(latest(sel(c.ReportReceived, m))+" == 0", c.LabelName, c.LabelNameVI),
+			Labels: completenessLabels(k, k.Alerts.Severity, dim),
+			Annotations: completenessAnnotations(cat.Metadata, dim, AlertReportMissing, text{
+				"reports missing after the due day", "chưa nhận được báo cáo sau hạn",
+				"has not sent its report for the period past its due day.", "chưa gửi báo cáo kỳ đã quá hạn."}),
+		}, true
 	}
-	out := []Rule{{
-		Alert:  AlertReportMissing,
-		Expr:   latest(of(k, c.ReportReceived)) + " == 0",
-		Labels: withKPI(kpiLabels(k, k.Alerts.Severity)),
-		Annotations: annotations(AlertReportMissing,
-			"reports missing after the due day", "chưa nhận được báo cáo sau hạn",
-			"has not sent its report for the period past its due day.",
-			"chưa gửi báo cáo kỳ đã quá hạn."),
-	}}
-	if src, ok := source(cat, k.Source); ok && model.SendsDates(src) {
-		out = append(out, Rule{
+}
+
+func reportLate(cat *catalogue.Catalogue) ruleOf {
+	return func(k *catalogue.KPI, m string) (Rule, bool) {
+		dim, tracked := reporterDim(cat, k)
+		if !tracked || k.Disabled(catalogue.TierReportOverdue) {
+			return Rule{}, false
+		}
+		expr := fmt.Sprintf("%s == 0\nand\n%s == 1", latest(sel(c.ReportOnTime, m)), latest(sel(c.ReportReceived, m)))
+		return Rule{
 			Alert:  AlertReportLate,
-			Expr:   fmt.Sprintf("%s == 0\nand\n%s == 1", latest(of(k, c.ReportOnTime)), latest(of(k, c.ReportReceived))),
-			Labels: withKPI(kpiLabels(k, "info")),
-			Annotations: annotations(AlertReportLate,
+			Expr:   withInfo(expr, c.LabelName, c.LabelNameVI),
+			Labels: completenessLabels(k, "info", dim),
+			Annotations: completenessAnnotations(cat.Metadata, dim, AlertReportLate, text{
 				"reports sent after the due day", "báo cáo gửi muộn so với hạn",
-				"sent its report for the period after its due day.",
-				"gửi báo cáo kỳ sau hạn."),
-		})
+				"sent its report for the period after its due day.", "gửi báo cáo kỳ sau hạn."}),
+		}, true
 	}
-	return out
 }
 
-// kpiRule finds the alert of that name on the KPI.
+// kpiRule finds the alert of that name whose class holds the KPI.
 func kpiRule(rules []Rule, alert, kpiID string) (Rule, bool) {
 	for _, r := range rules {
-		if r.Alert == alert && r.Labels[c.LabelKPI] == kpiID {
+		if r.Alert == alert && slices.Contains(r.KPIs, kpiID) {
 			return r, true
 		}
 	}
 	return Rule{}, false
 }
 
-func source(cat *catalogue.Catalogue, id string) (catalogue.Source, bool) {
-	for _, s := range cat.Sources {
-		if s.ID == id {
-			return s, true
-		}
-	}
-	return catalogue.Source{}, false
-}
-
 // CompletenessTests are the promtool tests of the completeness group, for
-// every KPI it alerts on: a unit whose report is missing (KPIReportMissing
-// fires, KPIReportLate must not), one that reported late (KPIReportLate
-// fires where the source dates its reports, KPIReportMissing must not), and
-// one that reported on time (neither fires). Each ends with a failed scrape
-// the alerts ride out.
-func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest {
+// every KPI whose reports are tracked: a unit whose report is missing
+// (KPIReportMissing fires, KPIReportLate must not), one that reported late
+// (KPIReportLate fires, KPIReportMissing must not), and one that reported
+// on time (neither fires); none fires for a KPI that switches the
+// report_overdue tier off. Each ends with a failed scrape the alerts ride
+// out.
+func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest, error) {
 	var rules []Rule
 	for _, g := range groups {
 		if g.Name == CompletenessGroup {
@@ -144,23 +134,19 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest 
 	var tests []UnitTest
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
-		dim, unitsOf, tracked := model.Reporters(cat, k)
+		dim, reporters, tracked := model.Reporters(cat, k)
 		if !tracked {
 			continue
 		}
+		// The series of the first unit that reports it: labelled with the
+		// KPI's owner and the unit's block.
 		labels := map[string]string{c.LabelKPI: k.ID, c.LabelOwner: k.Owner, c.LabelBlock: k.Block}
 		if dim != "" {
-			labels[dim] = unitsOf[0]
-			if dim == catalogue.DimMinistry || dim == catalogue.DimBlock {
-				if o, ok := cat.Owner(unitsOf[0]); ok {
-					labels[c.LabelBlock] = o.Block
-				} else {
-					labels[c.LabelBlock] = unitsOf[0]
-				}
-			}
+			labels[dim] = reporters[0]
 		}
-		src, _ := source(cat, k.Source)
-		dated := model.SendsDates(src)
+		if dim == catalogue.DimMinistry {
+			labels[c.LabelBlock] = cat.Owners[slices.IndexFunc(cat.Owners, func(o catalogue.Owner) bool { return o.ID == reporters[0] })].Block
+		}
 		for _, sc := range []struct {
 			name             string
 			received, onTime float64
@@ -171,12 +157,11 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest 
 		} {
 			values := func(v float64) string { return fmt.Sprintf("%gx%d stale", v, steps-2) }
 			t := UnitTest{Name: k.ID + ": " + sc.name, Interval: promDuration(testSampleStep), InputSeries: []InputSeries{
+				{Series: seriesText(c.KPIInfo, infoOf(k)), Values: values(1)},
 				{Series: seriesText(c.ReportExpected, labels), Values: values(1)},
 				{Series: seriesText(c.ReportReceived, labels), Values: values(sc.received)},
+				{Series: seriesText(c.ReportOnTime, labels), Values: values(sc.onTime)},
 			}}
-			if dated {
-				t.InputSeries = append(t.InputSeries, InputSeries{Series: seriesText(c.ReportOnTime, labels), Values: values(sc.onTime)})
-			}
 			for _, name := range []string{AlertReportMissing, AlertReportLate} {
 				at := AlertTest{EvalTime: evalAt, Alertname: name, ExpAlerts: []ExpAlert{}}
 				r, enabled := kpiRule(rules, name, k.ID)
@@ -184,26 +169,20 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) []UnitTest 
 				if enabled && fires {
 					l := maps.Clone(labels)
 					maps.Copy(l, r.Labels)
-					l[c.LabelAlertName] = name
-					at.ExpAlerts = append(at.ExpAlerts, ExpAlert{ExpLabels: l, ExpAnnotations: expandReporter(r.Annotations, dim, labels)})
+					l[c.LabelName] = k.Name
+					if k.NameVI != "" {
+						l[c.LabelNameVI] = k.NameVI
+					}
+					ann, err := expand(r.Annotations, l, firing{})
+					if err != nil {
+						return nil, fmt.Errorf("kpi %s: %s: %w", k.ID, name, err)
+					}
+					at.ExpAlerts = append(at.ExpAlerts, ExpAlert{ExpLabels: l, ExpAnnotations: ann})
 				}
 				t.AlertTests = append(t.AlertTests, at)
 			}
 			tests = append(tests, t)
 		}
 	}
-	return tests
-}
-
-// expandReporter fills the one template action the annotations carry, the
-// unit's label, as Prometheus will.
-func expandReporter(ann map[string]string, dim string, labels map[string]string) map[string]string {
-	if dim == "" {
-		dim = c.LabelOwner
-	}
-	out := map[string]string{}
-	for key, v := range ann {
-		out[key] = strings.ReplaceAll(v, "{{ $labels."+dim+" }}", labels[dim])
-	}
-	return out
+	return tests, nil
 }

@@ -2,18 +2,20 @@ package alerts
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 )
 
-// alertsByKPI lists, per KPI, the alerts of the completeness group.
-func alertsByKPI(groups []RuleGroup) map[string][]string {
+// alertsByKPI lists, per KPI, the alerts of the completeness group whose
+// class holds it.
+func alertsByKPI(g RuleGroup) map[string][]string {
 	out := map[string][]string{}
-	for _, r := range groups[0].Rules {
-		if r.Alert != "" {
-			out[r.Labels[c.LabelKPI]] = append(out[r.Labels[c.LabelKPI]], r.Alert)
+	for _, r := range g.Rules {
+		for _, id := range r.KPIs {
+			out[id] = append(out[id], r.Alert)
 		}
 	}
 	return out
@@ -21,53 +23,42 @@ func alertsByKPI(groups []RuleGroup) map[string][]string {
 
 func TestCompletenessRules(t *testing.T) {
 	p06 := project06Catalogue(t)
-	groups := CompletenessRules(p06)
-	if len(groups) != 1 || groups[0].Name != CompletenessGroup {
-		t.Fatalf("groups %+v, want one named %s", groups, CompletenessGroup)
+	g := CompletenessRules(p06)
+	if g.Name != CompletenessGroup {
+		t.Fatalf("group %s, want %s", g.Name, CompletenessGroup)
 	}
-	var recorded []string
-	for _, r := range groups[0].Rules {
-		if r.Record != "" {
-			recorded = append(recorded, r.Record)
-		}
-	}
-	for _, name := range []string{c.RecBlockReportExpected, c.RecBlockReportReceived, c.RecBlockReportOnTime,
-		c.RecOwnerReportExpected, c.RecOwnerReportReceived, c.RecOwnerReportOnTime} {
-		if !slices.Contains(recorded, name) {
-			t.Errorf("%s is not recorded", name)
-		}
-	}
-	alerts := alertsByKPI(groups)
+	alerts := alertsByKPI(g)
 	for _, k := range p06.KPIs {
-		want := []string{AlertReportMissing}
-		// The provinces' monthly report says when each province sent it.
-		if k.Source == "provinces_monthly_report" {
-			want = append(want, AlertReportLate)
-		}
-		if !slices.Equal(alerts[k.ID], want) {
+		// Every Project 06 KPI reports as a whole, by province or by ministry.
+		if want := []string{AlertReportMissing, AlertReportLate}; !slices.Equal(alerts[k.ID], want) {
 			t.Errorf("%s: alerts %v, want %v", k.ID, alerts[k.ID], want)
 		}
 	}
-	for _, r := range groups[0].Rules {
-		if r.Labels[c.LabelKPI] == "roadmap_tasks_overdue" {
-			if b, ok := r.Labels[c.LabelBlock]; ok {
-				t.Errorf("%s on a ministry KPI sets block %q over the reporting ministry's own", r.Alert, b)
-			}
+	for _, r := range g.Rules {
+		if r.Record != "" {
+			t.Errorf("the completeness group records %s: the boards sum the served figures", r.Record)
 		}
 		if r.Alert == AlertReportLate && r.Labels[c.LabelSeverity] != "info" {
-			t.Errorf("%s of %s has severity %s, want info", r.Alert, r.Labels[c.LabelKPI], r.Labels[c.LabelSeverity])
+			t.Errorf("%s of %v has severity %s, want info", r.Alert, r.KPIs, r.Labels[c.LabelSeverity])
+		}
+		// A ministry's report keeps the ministry's own block, which the
+		// served series carries: no rule sets one.
+		if b, ok := r.Labels[c.LabelBlock]; ok {
+			t.Errorf("%s of %v sets block %q over the reporting unit's own", r.Alert, r.KPIs, b)
 		}
 	}
 
 	// The test catalogue switches report_overdue off for digital_readiness
-	// and breaks it down by block.
+	// (broken down by block), and does not track reports broken down by two
+	// dimensions.
 	test := testCatalogue(t)
 	k, _ := test.KPI("digital_readiness")
 	if !k.Disabled(catalogue.TierReportOverdue) {
 		t.Fatal("the test catalogue no longer disables report_overdue on digital_readiness")
 	}
-	if a := alertsByKPI(CompletenessRules(test)); len(a["digital_readiness"]) != 0 || len(a["tasks_behind_schedule"]) != 1 {
-		t.Errorf("alerts %v: want none for digital_readiness, KPIReportMissing for tasks_behind_schedule", a)
+	a := alertsByKPI(CompletenessRules(test))
+	if len(a["digital_readiness"]) != 0 || len(a["dossiers_by_channel"]) != 0 || len(a["tasks_behind_schedule"]) != 2 {
+		t.Errorf("alerts %v: want none for digital_readiness and dossiers_by_channel, both for tasks_behind_schedule", a)
 	}
 }
 
@@ -75,21 +66,27 @@ func TestCompletenessRules(t *testing.T) {
 // where it must not, for every KPI it watches.
 func TestCompletenessTestsCoverEveryAlert(t *testing.T) {
 	for name, cat := range catalogues(t) {
-		groups := CompletenessRules(cat)
+		g := CompletenessRules(cat)
+		tests, err := CompletenessTests(cat, []RuleGroup{g})
+		if err != nil {
+			t.Fatal(err)
+		}
 		fires, silent := map[string]int{}, map[string]int{}
-		for _, ut := range CompletenessTests(cat, groups) {
+		for _, ut := range tests {
 			for _, at := range ut.AlertTests {
+				kpiID, _, _ := strings.Cut(ut.Name, ":")
+				key := kpiID + "/" + at.Alertname
 				if len(at.ExpAlerts) > 0 {
-					fires[at.Alertname]++
+					fires[key]++
 				} else {
-					silent[at.Alertname]++
+					silent[key]++
 				}
 			}
 		}
-		for kpiID, alerts := range alertsByKPI(groups) {
+		for kpiID, alerts := range alertsByKPI(g) {
 			for _, a := range alerts {
-				if fires[a] == 0 || silent[a] == 0 {
-					t.Errorf("%s: %s of %s: %d cases fire, %d must not", name, a, kpiID, fires[a], silent[a])
+				if key := kpiID + "/" + a; fires[key] == 0 || silent[key] == 0 {
+					t.Errorf("%s: %s of %s: %d cases fire, %d must not", name, a, kpiID, fires[key], silent[key])
 				}
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/contract"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 	"github.com/kpiwatch/kpiwatch/project06"
 )
@@ -99,22 +100,32 @@ func (w *webhook) all() map[string][]webhookAlert {
 	return maps.Clone(w.received)
 }
 
-// statusLine is a kpi_status sample of the exposition.
+// statusLine is a kpi_rollup_status sample of the main endpoint.
 var (
-	statusLine = regexp.MustCompile(`(?m)^` + c.KPIStatus + `\{(.*)\} 1$`)
+	statusLine = regexp.MustCompile(`(?m)^` + c.RollupStatus + `\{(.*)\} 1$`)
 	labelPair  = regexp.MustCompile(`(\w+)="([^"]*)"`)
 )
 
-// statuses reads the exporter's judgement of every series: per KPI, the
-// labels of each series (without status) and its status.
-func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string {
+// exposition is what target serves on /metrics.
+func exposition(t *testing.T, target string) string {
 	t.Helper()
-	var b bytes.Buffer
-	if err := e.WriteKPIMetrics(&b); err != nil {
+	resp, err := http.Get("http://" + target + "/metrics")
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// statuses reads the judgement of every roll-up served: per KPI, the labels
+// of each roll-up and its status.
+func statuses(text string) map[string][]map[string]string {
 	out := map[string][]map[string]string{}
-	for _, m := range statusLine.FindAllStringSubmatch(b.String(), -1) {
+	for _, m := range statusLine.FindAllStringSubmatch(text, -1) {
 		labels := map[string]string{}
 		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
 			labels[p[1]] = p[2]
@@ -124,12 +135,20 @@ func statuses(t *testing.T, e *exporter.Exporter) map[string][]map[string]string
 	return out
 }
 
-// pickKPIs finds, in the sample data, a series whose target was missed and a
-// KPI whose every series is on track.
-func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[string]string) (missed map[string]string, onTrack string) {
+// missingReport is a served kpi_report_received sample of a report not in.
+var missingReport = regexp.MustCompile(`(?m)^` + c.ReportReceived + `\{.*kpi="([^"]*)".*\} 0$`)
+
+// pickKPIs finds, in what is served, a roll-up whose target was missed and
+// a KPI whose every roll-up is on track and every report in.
+func pickKPIs(t *testing.T, cat *catalogue.Catalogue, served string) (missed map[string]string, onTrack string) {
 	t.Helper()
+	judged := statuses(served)
+	reportMissing := map[string]bool{}
+	for _, m := range missingReport.FindAllStringSubmatch(served, -1) {
+		reportMissing[m[1]] = true
+	}
 	for _, k := range cat.KPIs {
-		allOnTrack := len(judged[k.ID]) > 0
+		allOnTrack := len(judged[k.ID]) > 0 && !reportMissing[k.ID]
 		for _, s := range judged[k.ID] {
 			allOnTrack = allOnTrack && s[c.LabelStatus] == c.StatusOnTrack
 			if s[c.LabelStatus] == c.StatusMissed && missed == nil && !k.Disabled(catalogue.TierTargetMissed) {
@@ -141,7 +160,7 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 		}
 	}
 	if missed == nil || onTrack == "" {
-		t.Fatalf("the sample data judged on %s has no missed series (%v) or no KPI all on track (%q)", judgedAt, missed, onTrack)
+		t.Fatalf("what is served has no missed roll-up (%v) or no KPI all on track (%q)", missed, onTrack)
 	}
 	return missed, onTrack
 }
@@ -150,22 +169,42 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, judged map[string][]map[st
 // data, a real Prometheus scraping it with the generated rules, and a real
 // Alertmanager with the generated configuration posting to a webhook per
 // receiver. Only timings are shortened: every "for" to zero, and
-// Alertmanager's grouping waits to a second.
+// Alertmanager's grouping waits to a second. It needs the exporter to serve
+// the kpi_rollup_* families (docs/one-model.md).
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
 	cat := project06Catalogue(t)
 	e, err := exporter.New(cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.RefreshAll(context.Background())
-	judged := statuses(t, e)
-	missed, onTrack := pickKPIs(t, cat, judged)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
 	target := httptest.NewServer(e.Handler(reg))
 	defer target.Close()
+	endToEnd(t, cat, strings.TrimPrefix(target.URL, "http://"))
+}
+
+// TestEndToEndAgainstTheContract runs the same stack on the exposition
+// docs/one-model.md describes, written by internal/contract (the
+// exporter's series with roll-ups of every KPI in every status), so that
+// the rules and routes are checked against the contract whether or not the
+// exporter serves it yet.
+func TestEndToEndAgainstTheContract(t *testing.T) {
+	t.Parallel()
+	cat := project06Catalogue(t)
+	endToEnd(t, cat, contract.Serve(t, cat, project06.FS))
+}
+
+// endToEnd runs a real Prometheus scraping target with the generated rules
+// and a real Alertmanager with the generated configuration, and checks
+// what reaches each receiver against what target serves.
+func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
+	start := time.Now()
+	served := exposition(t, target)
+	judged := statuses(served)
+	missed, onTrack := pickKPIs(t, cat, served)
 
 	hook := &webhook{received: map[string][]webhookAlert{}}
 	hookSrv := httptest.NewServer(hook)
@@ -206,26 +245,31 @@ func TestEndToEnd(t *testing.T) {
 
 	amSrv := realserver.StartAlertmanager(t, amPath)
 	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
-		Targets:       []string{strings.TrimPrefix(target.URL, "http://")},
+		Targets:       []string{target},
+		UnitsPath:     c.UnitsPath,
 		RuleFiles:     []string{rulesPath},
 		Alertmanagers: []string{amSrv.Addr},
 	})
 	t.Logf("servers up after %s", time.Since(start).Round(time.Millisecond))
 
-	// The missed series reaches its KPI's owner with the routing labels (and
-	// the target labels the scrape adds, as it does in production).
+	// The missed roll-up reaches its KPI's owner with the routing labels,
+	// the KPI's names and kind from kpi_info (and the target labels the
+	// scrape adds, as it does in production).
 	k, _ := cat.KPI(missed[c.LabelKPI])
 	want := map[string]string{
-		c.LabelAlertName: AlertTargetMissed, c.LabelOwner: k.Owner, c.LabelSeverity: raise(k.Alerts.Severity),
-		"instance": strings.TrimPrefix(target.URL, "http://"), "job": "kpiwatch",
+		c.LabelAlertName: AlertTargetMissed, c.LabelSeverity: raise(k.Alerts.Severity),
+		"instance": target, "job": "kpiwatch",
+	}
+	maps.Copy(want, k.Alerts.Labels)
+	for _, l := range infoLabels {
+		if v, ok := infoOf(k)[l]; ok {
+			want[l] = v
+		}
 	}
 	for name, v := range missed {
 		if name != c.LabelStatus {
 			want[name] = v
 		}
-	}
-	if !k.HasDimension(catalogue.DimBlock) {
-		want[c.LabelBlock] = k.Block
 	}
 	var got, behind, forecast webhookAlert
 	if !realserver.Eventually(45*time.Second, func() bool {
@@ -239,21 +283,20 @@ func TestEndToEnd(t *testing.T) {
 			AlertTargetMissed, missed, k.Owner, AlertBehindPlan, AlertForecastMiss, hook.all(), prom.Alerts(t), amSrv.Log())
 	}
 	// One judgement: the forecast the alert reports is the one the exporter
-	// serves for the series, to the digit.
+	// serves for the roll-up, to the digit.
 	forecastKPI, _ := cat.KPI(forecast.Labels[c.LabelKPI])
-	served, ok := servedValue(t, e, c.KPIForecast, forecastKPI, forecast.Labels)
-	if want := "heading for " + formatValue(forecastKPI, served) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
+	value, ok := servedValue(t, served, c.RollupForecast, forecast.Labels)
+	if want := "heading for " + formatValue(forecastKPI, value) + " "; !ok || !strings.Contains(forecast.Annotations[AnnDescription], want) {
 		t.Errorf("%s for %v says %q; the exporter serves %s %v (%v)", AlertForecastMiss, forecast.Labels,
-			forecast.Annotations[AnnDescription], c.KPIForecast, served, ok)
+			forecast.Annotations[AnnDescription], c.RollupForecast, value, ok)
 	}
 	if !maps.Equal(got.Labels, want) || got.Status != "firing" {
 		t.Errorf("%s reached %s as %s %v, want firing %v", AlertTargetMissed, k.Owner, got.Status, got.Labels, want)
 	}
 	t.Logf("%s for %v reached %s after %s", AlertTargetMissed, missed, k.Owner, time.Since(start).Round(time.Millisecond))
-	// A series behind plan is one the exporter judged at risk.
-	behindKPI, _ := cat.KPI(behind.Labels[c.LabelKPI])
-	if !slices.ContainsFunc(judged[behindKPI.ID], func(s map[string]string) bool {
-		return s[c.LabelStatus] == c.StatusAtRisk && seriesOf(behindKPI, s, behind.Labels)
+	// A roll-up behind plan is one the exporter judged at risk.
+	if !slices.ContainsFunc(judged[behind.Labels[c.LabelKPI]], func(s map[string]string) bool {
+		return s[c.LabelStatus] == c.StatusAtRisk && sameSeries(s, behind.Labels)
 	}) {
 		t.Errorf("%s for a series the exporter does not judge at risk: %v", AlertBehindPlan, behind.Labels)
 	}
@@ -261,7 +304,7 @@ func TestEndToEnd(t *testing.T) {
 	// The on-track KPI raises nothing, once its rules have been evaluated on
 	// the data that raised the alert above; and every KPI alert went to its
 	// KPI's owner, with the catalogue's routing labels.
-	waitEvaluated(t, prom, GroupName(onTrack), got.At)
+	waitEvaluated(t, prom, KPIGroup, got.At)
 	for _, a := range prom.Alerts(t) {
 		if a.Labels[c.LabelKPI] == onTrack {
 			t.Errorf("on-track KPI %s raised %v", onTrack, a)
@@ -290,7 +333,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no %s at all; received: %v", AlertReportMissing, hook.all())
 	} else if mk, _ := cat.KPI(missing.Labels[c.LabelKPI]); mk == nil {
 		t.Errorf("%s for an unknown KPI: %v", AlertReportMissing, missing.Labels)
-	} else if v, ok := servedValue(t, e, c.ReportReceived, mk, missing.Labels); !ok || v != 0 {
+	} else if v, ok := servedValue(t, served, c.ReportReceived, missing.Labels); !ok || v != 0 {
 		t.Errorf("%s for %v, which the exporter serves as received %v (%v)", AlertReportMissing, missing.Labels, v, ok)
 	}
 	for receiver, alerts := range hook.all() {
@@ -307,8 +350,7 @@ func TestEndToEnd(t *testing.T) {
 			switch {
 			case id == onTrack:
 				t.Errorf("on-track KPI %s reached %s: %v", onTrack, receiver, a.Labels)
-			case !ok || (receiver != k.Owner && !copyToMinistry) || a.Labels[c.LabelOwner] != k.Owner || a.Labels[c.LabelSeverity] == "" ||
-				(!k.HasDimension(catalogue.DimBlock) && a.Labels[c.LabelBlock] != k.Block):
+			case !ok || (receiver != k.Owner && !copyToMinistry) || a.Labels[c.LabelOwner] != k.Owner || a.Labels[c.LabelSeverity] == "":
 				t.Errorf("%v reached receiver %s", a.Labels, receiver)
 			}
 		}
@@ -316,16 +358,12 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
 }
 
-// servedValue is the value the exporter serves for metric on the series of
-// KPI k that labels name.
-func servedValue(t *testing.T, e *exporter.Exporter, metric string, k *catalogue.KPI, labels map[string]string) (float64, bool) {
+// servedValue is the value served (in the exposition text) for metric on
+// the series whose labels the alert's labels all have.
+func servedValue(t *testing.T, text, metric string, labels map[string]string) (float64, bool) {
 	t.Helper()
-	var b bytes.Buffer
-	if err := e.WriteKPIMetrics(&b); err != nil {
-		t.Fatal(err)
-	}
 	parser := expfmt.NewTextParser(model.LegacyValidation)
-	mfs, err := parser.TextToMetricFamilies(&b)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,18 +372,18 @@ func servedValue(t *testing.T, e *exporter.Exporter, metric string, k *catalogue
 		for _, l := range m.GetLabel() {
 			series[l.GetName()] = l.GetValue()
 		}
-		if seriesOf(k, series, labels) {
+		if sameSeries(series, labels) {
 			return m.GetGauge().GetValue(), true
 		}
 	}
 	return 0, false
 }
 
-// seriesOf reports whether alert labels belong to the series of KPI k: the
-// same kpi and dimension labels.
-func seriesOf(k *catalogue.KPI, series, alert map[string]string) bool {
-	for _, l := range append([]string{c.LabelKPI}, k.Dimensions...) {
-		if series[l] != alert[l] {
+// sameSeries reports whether alert labels hold every label of the served
+// series but its judgement (status, reason).
+func sameSeries(series, alert map[string]string) bool {
+	for l, v := range series {
+		if l != c.LabelStatus && l != c.LabelReason && alert[l] != v {
 			return false
 		}
 	}
@@ -401,14 +439,14 @@ func ruleGroup(t *testing.T, prom *realserver.Prometheus, name string) ruleGroup
 
 // TestMissedTargetInhibits posts alerts to a real Alertmanager running the
 // generated configuration: a missed target silences the behind-plan and
-// forecast alerts of the same series, and only of that series.
+// forecast alerts of the same roll-up, and only of that roll-up.
 func TestMissedTargetInhibits(t *testing.T) {
 	t.Parallel()
 	dir := generate(t, testCatalogue(t), nil)
 	am := realserver.StartAlertmanager(t, filepath.Join(dir, AlertmanagerFile))
 	series := func(alert, province string) map[string]string {
-		return map[string]string{c.LabelAlertName: alert, c.LabelKPI: "benefits_paid_by_bank", c.LabelProvince: province,
-			c.LabelOwner: "molisa", c.LabelBlock: catalogue.BlockGovernment, c.LabelSeverity: "warning"}
+		return map[string]string{c.LabelAlertName: alert, c.LabelKPI: "benefits_paid_by_bank", c.LabelLevel: catalogue.DimProvince,
+			c.LabelProvince: province, c.LabelOwner: "molisa", c.LabelSeverity: "warning"}
 	}
 	posted := []map[string]string{
 		series(AlertTargetMissed, "Ha Noi"),

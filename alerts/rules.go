@@ -1,19 +1,25 @@
-// Package alerts generates, from the KPI catalogue, the Prometheus recording
-// and alerting rules that tell an owning ministry or province that a KPI is
-// slipping, their promtool unit tests, and the Alertmanager configuration that
-// routes each alert to its owner. Adding a KPI to the catalogue adds its rules,
+// Package alerts generates, from the KPI catalogue, the Prometheus alerting
+// rules that tell an owning ministry or province that a KPI is slipping,
+// their promtool unit tests, and the Alertmanager configuration that routes
+// each alert to its owner. Adding a KPI to the catalogue adds it to the rules,
 // tests and routes with no other edit.
 //
-// The exporter judges every series (status and why, the gap to plan, the
-// forecast, the plausibility checks) and serves the judgement; the alerts
-// only select what it served, and the recording rules only aggregate across
-// series (national, block, declared-dimension, owner and status roll-ups). No
-// rule reads more than RideOut of any series. Everything is plain PromQL that
+// The exporter judges every figure, roll-ups included (status and why, the
+// gap to plan, the forecast, the units in each status), and serves the
+// judgement on its main endpoint; the rules record nothing and only select
+// what it served, in the way of the monitoring mixins: one rule per alert
+// and class of KPIs (those whose rule is the same but for the KPI: the same
+// "for", severity and routing labels), selected by a kpi matcher. Names come
+// from the served kpi_info series joined in the expression, and units from
+// the alert's labels, so a rule reads the same for thirty KPIs as for one.
+// No rule reads more than RideOut of any series of the main endpoint, or
+// UnitsRideOut of the unit endpoint. Everything is plain PromQL that
 // Prometheus 2.42 and vmalert both run.
 package alerts
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -58,7 +64,7 @@ type RuleGroup struct {
 	Rules    []Rule             `yaml:"rules"`
 }
 
-// Rule is a recording or an alerting rule.
+// Rule is an alerting rule (or, in hand-made files, a recording one).
 type Rule struct {
 	Record      string             `yaml:"record,omitempty"`
 	Alert       string             `yaml:"alert,omitempty"`
@@ -66,58 +72,34 @@ type Rule struct {
 	For         catalogue.Duration `yaml:"for,omitempty"`
 	Labels      map[string]string  `yaml:"labels,omitempty"`
 	Annotations map[string]string  `yaml:"annotations,omitempty"`
+	// KPIs are the KPIs the rule alerts on (its class), in catalogue
+	// order; none for a rule about no KPI (tasks, sources).
+	KPIs []string `yaml:"-"`
 }
 
-// SharedGroup is the name of the group that is not about one KPI.
-const SharedGroup = "kpiwatch.shared"
+// Group names.
+const (
+	// SharedGroup holds the rules about no KPI: overdue tasks, failing
+	// sources.
+	SharedGroup = "kpiwatch.shared"
+	// KPIGroup holds the alerts on the exporter's judgement of the KPIs.
+	KPIGroup = "kpiwatch.kpi"
+)
 
-// GroupName is the name of a KPI's rule group.
-func GroupName(kpiID string) string { return "kpiwatch.kpi." + kpiID }
+// Interval is how often every group runs: the rules are a few selectors
+// over served series, so an alert follows a new report (or a deadline
+// passing, a source failing) within a minute at any cadence.
+const Interval = catalogue.Duration(time.Minute)
 
-// Rules builds the rule groups of a catalogue: one shared group (status
-// counts per owner and block, overdue tasks, failing sources), then one group
-// per KPI with its roll-ups and its alerts. The exporter has judged every
-// series already (status, gap, forecast, checks); the rules only aggregate
-// across series and raise alerts on what it served, so no rule reads more
-// than the last RideOut of any series.
+// Rules builds the rule groups of a catalogue: the shared group (overdue
+// tasks, failing sources), the KPI alerts and the reporting-completeness
+// alerts.
 func Rules(cat *catalogue.Catalogue) ([]RuleGroup, error) {
-	groups := []RuleGroup{{Name: SharedGroup, Interval: SharedInterval,
-		Rules: concat(statusCounts(), taskAlerts(cat), collectorAlerts(cat.Metadata))}}
-	for i := range cat.KPIs {
-		k := &cat.KPIs[i]
-		if err := checkTemplateSafe(k); err != nil {
-			return nil, err
-		}
-		rules := concat(rollups(k), kpiAlerts(cat, k))
-		// Every series these rules produce already has the KPI's id; saying
-		// so keeps the rules of different KPIs apart for promtool's lint.
-		for i := range rules {
-			if rules[i].Labels == nil {
-				rules[i].Labels = map[string]string{}
-			}
-			rules[i].Labels[c.LabelKPI] = k.ID
-		}
-		groups = append(groups, RuleGroup{Name: GroupName(k.ID), Interval: GroupInterval(k.Cadence.Period), Rules: rules})
-	}
-	groups = append(groups, CompletenessRules(cat)...)
-	return groups, nil
-}
-
-// SharedInterval is how often the shared group runs: a failing source or an
-// overdue task shows within a minute.
-const SharedInterval = catalogue.Duration(time.Minute)
-
-// GroupInterval is how often a KPI's group runs. Weekly and monthly figures
-// are evaluated every minute, so that an alert follows a new report (or a
-// deadline passing) within a minute: the rules are a few selectors over
-// served series, cheap at any cadence. Quarterly and yearly figures can
-// wait five minutes.
-func GroupInterval(p catalogue.Period) catalogue.Duration {
-	switch p {
-	case catalogue.Quarterly, catalogue.Yearly:
-		return catalogue.Duration(5 * time.Minute)
-	}
-	return catalogue.Duration(time.Minute)
+	return []RuleGroup{
+		{Name: SharedGroup, Interval: Interval, Rules: concat(taskAlerts(cat), collectorAlerts(cat.Metadata))},
+		{Name: KPIGroup, Interval: Interval, Rules: kpiAlerts(cat)},
+		CompletenessRules(cat),
+	}, nil
 }
 
 func concat(parts ...[]Rule) []Rule {
@@ -128,124 +110,95 @@ func concat(parts ...[]Rule) []Rule {
 	return out
 }
 
-// checkTemplateSafe refuses names that would break the annotation templates
-// they are written into.
-func checkTemplateSafe(k *catalogue.KPI) error {
-	for _, s := range []string{k.Name, k.NameVI} {
-		if strings.Contains(s, "{{") || strings.Contains(s, "}}") {
-			return fmt.Errorf("kpi %s: name %q must not contain {{ or }}", k.ID, s)
+// ---- Classes of KPIs.
+
+// ruleOf builds a KPI's rule of one alert with the given kpi matcher, or
+// reports that the KPI has none (the tier is off, or the alert does not
+// apply to it). The rule must depend on the KPI only through what the
+// matcher selects and what its class shares.
+type ruleOf func(k *catalogue.KPI, kpiMatcher string) (Rule, bool)
+
+// classMarker stands for the kpi matcher while the rules of KPIs are
+// compared.
+const classMarker = `kpi=~"CLASS"`
+
+// classes builds one rule per class of the catalogue's KPIs: the KPIs whose
+// rules are the same but for the kpi matcher, each class selected by the
+// shortest matcher that says who is in it (its KPIs, every KPI but the
+// others, or none when it holds them all). Classes come in the order of
+// their first KPI in the catalogue.
+func classes(cat *catalogue.Catalogue, build ruleOf) []Rule {
+	var keys []string
+	members := map[string][]*catalogue.KPI{}
+	for i := range cat.KPIs {
+		k := &cat.KPIs[i]
+		r, ok := build(k, classMarker)
+		if !ok {
+			continue
+		}
+		key := ruleKey(r)
+		if _, seen := members[key]; !seen {
+			keys = append(keys, key)
+		}
+		members[key] = append(members[key], k)
+	}
+	var out []Rule
+	for _, key := range keys {
+		ks := members[key]
+		ids := make([]string, len(ks))
+		for i, k := range ks {
+			ids[i] = k.ID
+		}
+		r, _ := build(ks[0], kpiMatcher(cat, ids))
+		r.KPIs = ids
+		out = append(out, r)
+	}
+	return out
+}
+
+// ruleKey is what tells the rules of two KPIs apart but for their matcher.
+func ruleKey(r Rule) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00%s", r.Alert, r.Expr, r.For)
+	for _, m := range []map[string]string{r.Labels, r.Annotations} {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintf(&b, "\x00%s=%s", k, m[k])
 		}
 	}
-	return nil
+	return b.String()
+}
+
+// kpiMatcher selects the KPIs ids of the catalogue: by name, or as every
+// KPI but the others, whichever is shorter; "" when ids are all of them.
+func kpiMatcher(cat *catalogue.Catalogue, ids []string) string {
+	var others []string
+	for _, k := range cat.KPIs {
+		if !slices.Contains(ids, k.ID) {
+			others = append(others, k.ID)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	in, out := strings.Join(ids, "|"), strings.Join(others, "|")
+	if len(out) < len(in) {
+		return fmt.Sprintf("%s!~%q", c.LabelKPI, out)
+	}
+	return fmt.Sprintf("%s=~%q", c.LabelKPI, in)
 }
 
 // ---- PromQL building blocks.
 
 func eq(label, value string) string { return fmt.Sprintf("%s=%q", label, value) }
-func ne(label, value string) string { return fmt.Sprintf("%s!=%q", label, value) }
 
-// sel is metric{matchers}.
+// sel is metric{matchers}, leaving out empty matchers.
 func sel(metric string, matchers ...string) string {
-	if len(matchers) == 0 {
+	ms := slices.DeleteFunc(slices.Clone(matchers), func(m string) bool { return m == "" })
+	if len(ms) == 0 {
 		return metric
 	}
-	return metric + "{" + strings.Join(matchers, ",") + "}"
+	return metric + "{" + strings.Join(ms, ",") + "}"
 }
 
-// of selects a KPI's series of metric.
-func of(k *catalogue.KPI, metric string, matchers ...string) string {
-	return sel(metric, append([]string{eq(c.LabelKPI, k.ID)}, matchers...)...)
-}
-
-// byLabels is "kpi, d1, d2" for on() and by() clauses.
+// byLabels is "a, b, c" for on(), by() and group_left() clauses.
 func byLabels(labels ...string) string { return strings.Join(labels, ", ") }
-
-// ---- Units with targets of their own.
-
-// unitDimSets lists the dimension sets that units with targets of their own
-// are selected by, the most specific first, so that a series takes its own
-// unit's figures before a broader unit's and the KPI-wide ones last.
-func unitDimSets(k *catalogue.KPI) [][]string {
-	seen := map[string]bool{}
-	var sets [][]string
-	for _, t := range k.Targets {
-		dims := unitDims(k, t.Unit)
-		if key := strings.Join(dims, ","); len(dims) > 0 && !seen[key] {
-			seen[key] = true
-			sets = append(sets, dims)
-		}
-	}
-	for i := 1; i < len(sets); i++ { // insertion sort: longest first, then by name
-		for j := i; j > 0 && moreSpecific(sets[j], sets[j-1]); j-- {
-			sets[j], sets[j-1] = sets[j-1], sets[j]
-		}
-	}
-	return sets
-}
-
-// unitDims are the dimensions a target's unit selector names, in the KPI's
-// order; none for a KPI-wide target.
-func unitDims(k *catalogue.KPI, unit map[string]string) []string {
-	var dims []string
-	for _, d := range k.Dimensions {
-		if _, ok := unit[d]; ok {
-			dims = append(dims, d)
-		}
-	}
-	return dims
-}
-
-func moreSpecific(a, b []string) bool {
-	if len(a) != len(b) {
-		return len(a) > len(b)
-	}
-	return strings.Join(a, ",") < strings.Join(b, ",")
-}
-
-// ---- Roll-ups.
-
-// rollup is the KPI's value summed up by the given labels: sum(num)/sum(den)
-// for a ratio, the sum for a count. Levels and milestones are not summable.
-func rollup(k *catalogue.KPI, by ...string) (string, bool) {
-	b := byLabels(append([]string{c.LabelKPI}, by...)...)
-	switch k.Kind {
-	case catalogue.KindRatio:
-		return fmt.Sprintf("sum by (%s) (%s)\n/\nsum by (%s) (%s)", b, of(k, c.KPINumerator), b, of(k, c.KPIDenominator)), true
-	case catalogue.KindCount:
-		return fmt.Sprintf("sum by (%s) (%s)", b, of(k, c.KPIValue)), true
-	}
-	return "", false
-}
-
-func rollups(k *catalogue.KPI) []Rule {
-	var out []Rule
-	if expr, ok := rollup(k); ok {
-		out = append(out, Rule{Record: c.RecNational, Expr: expr})
-	} else if len(k.Dimensions) == 0 {
-		// A national level or milestone is its one series.
-		out = append(out, Rule{Record: c.RecNational, Expr: of(k, c.KPIValue)})
-	}
-	if expr, ok := rollup(k, catalogue.DimBlock); ok && k.HasDimension(catalogue.DimBlock) {
-		out = append(out, Rule{Record: c.RecBlock, Expr: expr})
-	}
-	// A declared breakdown (service type, channel, ...) rolls up nationally
-	// by its own values.
-	for _, d := range k.Dimensions {
-		if expr, ok := rollup(k, d); ok && !slices.Contains(catalogue.Dimensions, d) {
-			out = append(out, Rule{Record: c.RecDimension(d), Expr: expr})
-		}
-	}
-	return out
-}
-
-// statusCounts counts series by status per owner and per block. A series
-// broken down by block counts in its own block, any other in its KPI's.
-func statusCounts() []Rule {
-	return []Rule{
-		{Record: c.RecOwnerStatus, Expr: fmt.Sprintf("count by (%s, %s) (%s * on (%s) group_left (%s) %s)",
-			c.LabelOwner, c.LabelStatus, c.KPIStatus, c.LabelKPI, c.LabelOwner, c.KPIInfo)},
-		{Record: c.RecBlockStatus, Expr: fmt.Sprintf("count by (%s, %s) (\n  %s\n  or\n  %s * on (%s) group_left (%s) %s\n)",
-			c.LabelBlock, c.LabelStatus, sel(c.KPIStatus, ne(c.LabelBlock, "")),
-			sel(c.KPIStatus, eq(c.LabelBlock, "")), c.LabelKPI, c.LabelBlock, c.KPIInfo)},
-	}
-}

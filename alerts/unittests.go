@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/kpi"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // UnitTestFile is a promtool rule unit test file.
@@ -52,102 +50,100 @@ type ExpAlert struct {
 }
 
 // The generated tests feed the rules what the exporter would serve, sampled
-// every testSampleStep (a one-minute scrape is finer still) and evaluated
-// every testEvalInterval. In every test the last scrape fails: every series
-// is marked stale at the evaluation time, and the alerts must ride it out.
+// every testSampleStep (a one-minute scrape is finer still; the unit
+// endpoint's ten minutes are within UnitsRideOut) and evaluated every
+// testEvalInterval. In every test the last scrape fails: every series is
+// marked stale at the evaluation time, and the alerts must ride it out.
 const (
 	testSampleStep   = 5 * time.Minute
 	testEvalInterval = 6 * time.Hour
-	testDenominator  = 1000.0
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
+	testCommunes     = 3          // communes of the province in the counted state
 )
 
 // UnitTests generates, for every KPI, promtool tests that feed the rules the
 // series the exporter serves in each situation it can judge (behind plan,
 // forecast to miss, behind but within tolerance, on track, achieved, missed,
-// stale, each implausible figure the KPI is checked for) and expect exactly
-// the alerts, labels and annotations that the judgement calls for, worked
-// out here in Go. Each situation lasts just over the KPI's "for", ends with
-// a failed scrape, and is also checked shortly before "for" is met.
+// stale, each implausible figure the KPI is checked for), at the whole and
+// at the KPI's first roll-up level, and, for a KPI broken down by commune,
+// the communes of a province in each state; and expect exactly the alerts,
+// labels and annotations that the judgement calls for. Each situation lasts
+// just over the KPI's "for", ends with a failed scrape, and is also checked
+// shortly before "for" is met.
 func UnitTests(cat *catalogue.Catalogue, groups []RuleGroup) (UnitTestFile, error) {
 	f := UnitTestFile{RuleFiles: []string{RulesFile}, EvaluationInterval: promDuration(testEvalInterval)}
-	for i := range cat.KPIs {
-		k := &cat.KPIs[i]
-		var rules []Rule
-		for _, g := range groups {
-			if g.Name == GroupName(k.ID) {
-				rules = g.Rules
-			}
+	var rules []Rule
+	for _, g := range groups {
+		if g.Name == KPIGroup {
+			rules = g.Rules
 		}
-		owner, _ := cat.Owner(k.Owner)
-		fx := newFixture(cat, k, owner)
+	}
+	for i := range cat.KPIs {
+		fx := newFixture(cat, &cat.KPIs[i])
 		for _, sc := range fx.scenarios() {
 			t, err := fx.test(sc, rules)
 			if err != nil {
-				return UnitTestFile{}, fmt.Errorf("kpi %s: %s: %w", k.ID, sc.name, err)
+				return UnitTestFile{}, fmt.Errorf("kpi %s: %s: %w", fx.k.ID, sc.name, err)
 			}
 			f.Tests = append(f.Tests, t)
 		}
 	}
-	f.Tests = append(f.Tests, CompletenessTests(cat, groups)...)
-	return f, nil
+	completeness, err := CompletenessTests(cat, groups)
+	f.Tests = append(f.Tests, completeness...)
+	return f, err
 }
 
 // promDuration writes d as Prometheus does (1d, 2h).
 func promDuration(d time.Duration) string { return catalogue.Duration(d).String() }
 
-// fixture is one KPI's synthetic series: its labels (a unit with targets of
-// its own where the KPI has one) and the baseline and target its values are
-// placed between.
+// fixture is one KPI's synthetic series: the roll-ups it is judged at (the
+// whole, and its first roll-up level), its observed series on the unit
+// endpoint, and the baseline and target its values are placed between.
 type fixture struct {
 	k                *catalogue.KPI
-	owner            catalogue.Owner
-	labels           map[string]string // the series' labels
+	info             map[string]string // the labels of its kpi_info series
+	levels           []map[string]string
+	unit             map[string]string // its observed series' labels
 	baseline, target float64
 	longSteps        int // samples of a situation that must outlast an alert's "for"
 }
 
-// sampleUnit is the label value the fixture's series has for each dimension;
-// a ministry is an owner's id, as the exporter serves it (the KPI's owner).
+// sampleUnit is the label value the fixture's series have for each
+// dimension; a ministry is an owner's id, as the exporter serves it (the
+// KPI's owner).
 var sampleUnit = map[string]string{
 	catalogue.DimProvince: "Ha Noi",
 	catalogue.DimCommune:  "Phuong Ba Dinh",
 	catalogue.DimBlock:    catalogue.BlockGovernment,
 }
 
-func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI, owner catalogue.Owner) *fixture {
-	fx := &fixture{k: k, owner: owner, labels: map[string]string{c.LabelKPI: k.ID}}
+func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI) *fixture {
+	fx := &fixture{k: k, info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
 	for _, d := range k.Dimensions {
-		fx.labels[d] = sampleUnit[d]
+		fx.unit[d] = sampleUnit[d]
 		if declared, ok := cat.Dimension(d); ok {
 			// A declared dimension's first allowed value, or any for free text.
-			fx.labels[d] = "sample"
+			fx.unit[d] = "sample"
 			if len(declared.Values) > 0 {
-				fx.labels[d] = declared.Values[0]
+				fx.unit[d] = declared.Values[0]
 			}
 		}
-	}
-	if k.HasDimension(catalogue.DimMinistry) {
-		fx.labels[catalogue.DimMinistry] = owner.ID
-	}
-	targets := unitTargets(k, nil)
-	var unit map[string]string
-	if sets := unitDimSets(k); len(sets) > 0 {
-		// Take the first unit with targets of its own, in the most specific
-		// selector's dimensions.
-		for _, t := range k.Targets {
-			if slices.Equal(unitDims(k, t.Unit), sets[0]) {
-				for d, v := range t.Unit {
-					fx.labels[d] = v
-				}
-				unit = t.Unit
-				targets = unitTargets(k, t.Unit)
-				break
-			}
+		if d == catalogue.DimMinistry {
+			fx.unit[d] = k.Owner
 		}
 	}
-	fx.baseline = kpi.PlanFor(k, kpi.UnitKey(unit), time.Time{}).BaselineValue // the unit's own, if it has one
-	fx.target = targets[0].Value
+	fx.levels = []map[string]string{{c.LabelKPI: k.ID, c.LabelLevel: c.LevelWhole}}
+	if d := unitLevel(k); d != c.LevelWhole {
+		fx.levels = append(fx.levels, map[string]string{c.LabelKPI: k.ID, c.LabelLevel: d, d: fx.unit[d]})
+	}
+	fx.baseline = kpi.PlanFor(k, "", time.Time{}).BaselineValue
+	fx.target = k.Targets[0].Value
+	for _, t := range k.Targets {
+		if len(t.Unit) == 0 {
+			fx.target = t.Value
+			break
+		}
+	}
 	if fx.target == fx.baseline {
 		fx.target = fx.baseline + 1
 	}
@@ -155,28 +151,30 @@ func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI, owner catalogue.Owne
 	return fx
 }
 
-func unitTargets(k *catalogue.KPI, unit map[string]string) []catalogue.Target {
-	var out []catalogue.Target
-	for _, t := range k.Targets {
-		if kpi.UnitKey(t.Unit) == kpi.UnitKey(unit) {
-			out = append(out, t)
-		}
-	}
-	return out
+// infoOf is the labels of the kpi_info series the exporter serves for k
+// that the rules join (an empty label is no label).
+func infoOf(k *catalogue.KPI) map[string]string {
+	l := map[string]string{c.LabelKPI: k.ID, c.LabelName: k.Name, c.LabelNameVI: k.NameVI, c.LabelOwner: k.Owner,
+		c.LabelKind: string(k.Kind), c.LabelUnit: k.Unit, c.LabelBlock: k.Block}
+	maps.DeleteFunc(l, func(_, v string) bool { return v == "" })
+	return l
 }
 
 // span is target - baseline: positive for a KPI that should rise.
 func (fx *fixture) span() float64 { return fx.target - fx.baseline }
 
-// scenario is a situation of the fixture's series as the exporter judges
-// it: the value it serves, its status and reason, the gap and forecast it
-// serves (NaN where it serves none) and the checks the report fails.
+// scenario is a situation of the fixture's figures as the exporter judges
+// them: the value it serves, its status and reason, the gap and forecast
+// it serves (NaN where it serves none), the checks the report fails, or
+// the communes of the province in each state (status or status/reason ->
+// how many).
 type scenario struct {
 	name           string
 	status, reason string
 	value          float64
 	gap, forecast  float64
 	suspect        []string
+	communes       map[string]float64
 	// steps is how many samples it lasts: long enough for behind-plan and
 	// forecast alerts to be due (or, if it raises none, to be wrongly due),
 	// one evaluation interval for the alerts that fire without waiting. The
@@ -192,13 +190,13 @@ func (fx *fixture) scenarios() []scenario {
 	nan := math.NaN()
 	at := func(share float64) float64 { return fx.baseline + share*span }
 	out := []scenario{
-		{"behind plan", c.StatusAtRisk, c.ReasonBehindPlan, at(0.5), (tol + 0.2) * math.Abs(span), at(0.7), nil, 0},
-		{"forecast to miss", c.StatusAtRisk, c.ReasonForecastMiss, at(0.8), nan, at(0.9), nil, 0},
-		{"behind plan within tolerance", c.StatusOnTrack, "", at(0.8), tol / 2 * math.Abs(span), at(1.1), nil, 0},
-		{"on track", c.StatusOnTrack, "", at(0.8), nan, at(1.2), nil, 0},
-		{"achieved", c.StatusAchieved, "", at(1.1), nan, nan, nil, 0},
-		{"missed", c.StatusMissed, "", at(0.5), 0.5 * math.Abs(span), nan, nil, 0},
-		{"stale", c.StatusStale, "", at(0.8), nan, nan, nil, 0},
+		{name: "behind plan", status: c.StatusAtRisk, reason: c.ReasonBehindPlan, value: at(0.5), gap: (tol + 0.2) * math.Abs(span), forecast: at(0.7)},
+		{name: "forecast to miss", status: c.StatusAtRisk, reason: c.ReasonForecastMiss, value: at(0.8), gap: nan, forecast: at(0.9)},
+		{name: "behind plan within tolerance", status: c.StatusOnTrack, value: at(0.8), gap: tol / 2 * math.Abs(span), forecast: at(1.1)},
+		{name: "on track", status: c.StatusOnTrack, value: at(0.8), gap: nan, forecast: at(1.2)},
+		{name: "achieved", status: c.StatusAchieved, value: at(1.1), gap: nan, forecast: nan},
+		{name: "missed", status: c.StatusMissed, value: at(0.5), gap: 0.5 * math.Abs(span), forecast: nan},
+		{name: "stale", status: c.StatusStale, value: at(0.8), gap: nan, forecast: nan},
 	}
 	// A figure that cannot be right, in a series otherwise on track.
 	var checks []string
@@ -212,15 +210,45 @@ func (fx *fixture) scenarios() []scenario {
 		checks = append(checks, c.CheckJump)
 	}
 	for _, check := range checks {
-		out = append(out, scenario{"suspect: " + check, c.StatusOnTrack, "", at(0.8), nan, nan, []string{check}, 0})
+		out = append(out, scenario{name: "suspect: " + check, status: c.StatusOnTrack, value: at(0.8), gap: nan, forecast: nan, suspect: []string{check}})
+	}
+	if counted(fx.k) {
+		// The communes of a province in each state, beside ten on track;
+		// the province's own roll-up is not judged so.
+		atRisk := c.StatusAtRisk + "/"
+		for _, s := range []struct{ name, state string }{
+			{"communes behind plan", atRisk + c.ReasonBehindPlan},
+			{"communes at risk, no reason served", atRisk},
+			{"communes forecast to miss", atRisk + c.ReasonForecastMiss},
+			{"communes missed", c.StatusMissed},
+			{"communes stale", c.StatusStale},
+			{"no commune lagging", c.StatusAchieved},
+		} {
+			out = append(out, scenario{name: s.name, communes: map[string]float64{c.StatusOnTrack: 10, s.state: testCommunes}})
+		}
 	}
 	for i := range out {
 		out[i].steps = shortSteps
-		if out[i].status == c.StatusAtRisk || out[i].status == c.StatusOnTrack && len(out[i].suspect) == 0 {
+		if out[i].waits() {
 			out[i].steps = fx.longSteps
 		}
 	}
 	return out
+}
+
+// waits reports whether the scenario must outlast "for": it raises a
+// behind-plan or forecast alert, or is on track and must not raise one
+// however long it lasts.
+func (sc scenario) waits() bool {
+	if sc.communes != nil {
+		for state := range sc.communes {
+			if strings.HasPrefix(state, c.StatusAtRisk) {
+				return true
+			}
+		}
+		return sc.communes[c.StatusAchieved] > 0
+	}
+	return sc.status == c.StatusAtRisk || sc.status == c.StatusOnTrack && len(sc.suspect) == 0
 }
 
 // evalTime is when the test looks at the alerts: the last sample, a failed
@@ -229,11 +257,7 @@ func (sc scenario) evalTime() time.Duration { return time.Duration(sc.steps-1) *
 
 // seriesText is metric{labels} for promtool, labels sorted.
 func seriesText(metric string, labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(labels))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s=%q", k, labels[k])
@@ -241,11 +265,19 @@ func seriesText(metric string, labels map[string]string) string {
 	return metric + "{" + strings.Join(parts, ",") + "}"
 }
 
-// valuesText writes the fixture's samples of a constant series in promtool's
-// notation: v repeated up to the evaluation time, where the scrape fails and
-// the series is marked stale.
+// valuesText writes the samples of a constant series in promtool's
+// notation: v repeated up to the evaluation time, where the scrape fails
+// and the series is marked stale.
 func (sc scenario) valuesText(v float64) string {
 	return fmt.Sprintf("%sx%d stale", strconv.FormatFloat(v, 'g', -1, 64), sc.steps-2)
+}
+
+func with(l map[string]string, extra ...string) map[string]string {
+	out := maps.Clone(l)
+	for i := 0; i+1 < len(extra); i += 2 {
+		out[extra[i]] = extra[i+1]
+	}
+	return out
 }
 
 func (fx *fixture) input(sc scenario) []InputSeries {
@@ -253,71 +285,109 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 	add := func(metric string, labels map[string]string, v float64) {
 		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: sc.valuesText(v)})
 	}
-	with := func(extra ...string) map[string]string {
-		l := maps.Clone(fx.labels)
-		for i := 0; i+1 < len(extra); i += 2 {
-			l[extra[i]] = extra[i+1]
+	add(c.KPIInfo, fx.info, 1)
+	if sc.communes != nil {
+		l := fx.levels[len(fx.levels)-1]
+		for _, state := range slices.Sorted(maps.Keys(sc.communes)) {
+			status, reason, _ := strings.Cut(state, "/")
+			sl := with(l, c.LabelStatus, status)
+			if reason != "" {
+				sl[c.LabelReason] = reason
+			}
+			add(c.RollupUnits, sl, sc.communes[state])
 		}
-		return l
+		return in
 	}
-	// What the exporter serves of the series: its figures and its
-	// judgement (no rule reads the per-KPI targets and plans any more).
-	add(c.KPIValue, fx.labels, sc.value)
-	add(c.KPIReportPeriod, fx.labels, testPeriod)
-	if fx.k.Kind == catalogue.KindRatio {
-		num := sc.value * testDenominator
-		if slices.Contains(sc.suspect, c.CheckRatio) {
-			num = 1.2 * testDenominator
+	// What the main endpoint serves of each roll-up: its figures and its
+	// judgement (no rule reads targets or plans).
+	for _, l := range fx.levels {
+		add(c.RollupValue, l, sc.value)
+		add(c.RollupReportPeriod, l, testPeriod)
+		status := with(l, c.LabelStatus, sc.status)
+		if sc.reason != "" {
+			status[c.LabelReason] = sc.reason
 		}
-		add(c.KPINumerator, fx.labels, num)
-		add(c.KPIDenominator, fx.labels, testDenominator)
+		add(c.RollupStatus, status, 1)
+		if !math.IsNaN(sc.gap) {
+			add(c.RollupPlanGap, l, sc.gap)
+		}
+		if !math.IsNaN(sc.forecast) {
+			add(c.RollupForecast, l, sc.forecast)
+		}
 	}
-	if sc.reason != "" {
-		add(c.KPIStatus, with(c.LabelStatus, sc.status, c.LabelReason, sc.reason), 1)
-	} else {
-		add(c.KPIStatus, with(c.LabelStatus, sc.status), 1)
-	}
-	if !math.IsNaN(sc.gap) {
-		add(c.KPIPlanGap, fx.labels, sc.gap)
-	}
-	if !math.IsNaN(sc.forecast) {
-		add(c.KPIForecast, fx.labels, sc.forecast)
-	}
-	for _, check := range sc.suspect {
-		add(c.KPIDataSuspect, with(c.LabelCheck, check), 1)
+	// What the unit endpoint serves of the observed series.
+	if len(sc.suspect) > 0 {
+		add(c.KPIValue, fx.unit, sc.value)
+		for _, check := range sc.suspect {
+			add(c.KPIDataSuspect, with(fx.unit, c.LabelCheck, check), 1)
+		}
 	}
 	return in
 }
 
-// province is the fixture's province, when it has one.
-func (fx *fixture) province() (units.Province, bool) {
-	name, ok := fx.labels[catalogue.DimProvince]
-	if !ok {
-		return units.Province{}, false
-	}
-	i := slices.IndexFunc(units.All(), func(p units.Province) bool { return p.Name == name })
-	if i < 0 {
-		return units.Province{}, false
-	}
-	return units.All()[i], true
+// firing is an alert the scenario must raise: its labels (before the rule's
+// and kpi_info's), and the figures its annotations print.
+type firing struct {
+	labels     map[string]string
+	value      string // the alert's value as the description prints it
+	where      string // the unit, as the description names it (in English and Vietnamese alike)
+	check      string // the failed check of a data-suspect alert
+	countsUnit bool
 }
 
-// expected is which alerts (by check, for KPIDataSuspect) the exporter's
-// judgement of the situation must raise.
-func (fx *fixture) expected(sc scenario) map[string][]string {
-	out := map[string][]string{}
+// expected lists the alerts the exporter's judgement of the situation must
+// raise, by alert name.
+func (fx *fixture) expected(sc scenario) map[string][]firing {
+	out := map[string][]firing{}
+	if sc.communes != nil {
+		l := fx.levels[len(fx.levels)-1]
+		where := l[l[c.LabelLevel]]
+		for state := range sc.communes {
+			var alert string
+			switch state {
+			case c.StatusAtRisk + "/" + c.ReasonBehindPlan, c.StatusAtRisk + "/":
+				alert = AlertBehindPlan
+			case c.StatusAtRisk + "/" + c.ReasonForecastMiss:
+				alert = AlertForecastMiss
+			case c.StatusMissed:
+				alert = AlertTargetMissed
+			case c.StatusStale:
+				alert = AlertReportOverdue
+			default:
+				continue
+			}
+			out[alert] = append(out[alert], firing{labels: l, value: fmt.Sprint(testCommunes), where: where, countsUnit: true})
+		}
+		return out
+	}
+	var alert string
+	v := sc.value
 	switch {
 	case sc.status == c.StatusAtRisk && sc.reason == c.ReasonBehindPlan:
-		out[AlertBehindPlan] = []string{""}
+		alert, v = AlertBehindPlan, sc.gap
 	case sc.status == c.StatusAtRisk && sc.reason == c.ReasonForecastMiss:
-		out[AlertForecastMiss] = []string{""}
+		alert, v = AlertForecastMiss, sc.forecast
 	case sc.status == c.StatusMissed:
-		out[AlertTargetMissed] = []string{""}
+		alert = AlertTargetMissed
 	case sc.status == c.StatusStale:
-		out[AlertReportOverdue] = []string{""}
+		alert = AlertReportOverdue
 	}
-	if len(sc.suspect) > 0 {
-		out[AlertDataSuspect] = sc.suspect
+	if alert != "" {
+		for _, l := range fx.levels {
+			f := firing{labels: l, value: formatValue(fx.k, v), where: l[l[c.LabelLevel]]}
+			if alert == AlertReportOverdue {
+				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
+			}
+			out[alert] = append(out[alert], f)
+		}
+	}
+	for _, check := range sc.suspect {
+		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: fx.unit[unitLevel(fx.k)], check: check}
+		if counted(fx.k) {
+			delete(f.labels, catalogue.DimCommune)
+			f.value, f.countsUnit = "1", true
+		}
+		out[AlertDataSuspect] = append(out[AlertDataSuspect], f)
 	}
 	return out
 }
@@ -328,20 +398,22 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	want := fx.expected(sc)
 	t := UnitTest{Name: fmt.Sprintf("%s: %s", fx.k.ID, sc.name), Interval: promDuration(testSampleStep), InputSeries: fx.input(sc)}
 	for _, name := range kpiAlertNames {
-		r, enabled := findRule(rules, name)
 		at := AlertTest{EvalTime: promDuration(sc.evalTime()), Alertname: name, ExpAlerts: []ExpAlert{}}
-		for _, check := range want[name] {
+		waits := false
+		for _, f := range want[name] {
+			r, enabled := findRule(rules, name, fx.k.ID, f)
 			if !enabled {
-				break // the tier is switched off: it must not fire
+				continue // the tier is switched off: it must not fire
 			}
-			exp, err := fx.expAlert(sc, r, check)
+			exp, err := fx.expAlert(r, f)
 			if err != nil {
 				return UnitTest{}, err
 			}
 			at.ExpAlerts = append(at.ExpAlerts, exp)
+			waits = waits || r.For > 0
 		}
 		// An alert with a "for" is only pending an hour before it is met.
-		if enabled && r.For > 0 && len(at.ExpAlerts) > 0 {
+		if waits {
 			t.AlertTests = append(t.AlertTests, AlertTest{EvalTime: promDuration(sc.evalTime() - 2*testEvalInterval), Alertname: name, ExpAlerts: []ExpAlert{}})
 		}
 		t.AlertTests = append(t.AlertTests, at)
@@ -349,109 +421,64 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	return t, nil
 }
 
-func findRule(rules []Rule, alert string) (Rule, bool) {
+// findRule finds the rule of an alert whose class holds the KPI, that
+// counts units if f does, of f's check.
+func findRule(rules []Rule, alert, kpiID string, f firing) (Rule, bool) {
 	for _, r := range rules {
-		if r.Alert == alert {
+		_, counts := r.Labels[c.LabelCounted]
+		if r.Alert == alert && counts == f.countsUnit && r.Labels[c.LabelCheck] == f.check && slices.Contains(r.KPIs, kpiID) {
 			return r, true
 		}
 	}
 	return Rule{}, false
 }
 
-// where names the fixture's series as the descriptions do.
-func (fx *fixture) where(vi bool) string {
-	dims := slices.DeleteFunc(slices.Clone(fx.k.Dimensions), func(d string) bool { return d == catalogue.DimCommune })
-	if len(dims) == 0 {
-		return map[bool]string{false: "Nationwide", true: "Toàn quốc"}[vi]
-	}
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		parts[i] = fx.labels[d]
-		switch {
-		case d == catalogue.DimMinistry && vi:
-			parts[i] = cmp.Or(fx.owner.NameVI, fx.owner.ID)
-		case d == catalogue.DimMinistry:
-			parts[i] = fx.owner.Name
-		case d == catalogue.DimProvince && vi:
-			if p, ok := fx.province(); ok {
-				parts[i] = p.NameVI
-			}
-		case d == catalogue.DimBlock && vi:
-			parts[i] = BlockNamesVI[fx.labels[d]]
+// expAlert is the alert f as rule r raises it: f's labels with the rule's
+// and kpi_info's, and the rule's annotations as Prometheus expands them.
+func (fx *fixture) expAlert(r Rule, f firing) (ExpAlert, error) {
+	labels := maps.Clone(f.labels)
+	maps.Copy(labels, r.Labels)
+	for _, l := range infoLabels {
+		if v, ok := fx.info[l]; ok {
+			labels[l] = v
 		}
 	}
-	return strings.Join(parts, ", ")
+	ann, err := expand(r.Annotations, labels, f)
+	return ExpAlert{ExpLabels: labels, ExpAnnotations: ann}, err
 }
 
-var checkWords = map[string][2]string{
-	c.CheckFell:  {"a cumulative figure below an earlier report", "số lũy kế thấp hơn kỳ trước"},
-	c.CheckRatio: {"a numerator above its denominator", "tử số lớn hơn mẫu số"},
-	c.CheckJump:  {"a change from the previous period beyond what is plausible", "thay đổi so với kỳ trước vượt mức hợp lý"},
-}
-
-func (fx *fixture) expAlert(sc scenario, r Rule, check string) (ExpAlert, error) {
-	exp := ExpAlert{ExpLabels: maps.Clone(fx.labels), ExpAnnotations: map[string]string{}}
-	maps.Copy(exp.ExpLabels, r.Labels)
-	if check != "" {
-		exp.ExpLabels[c.LabelCheck] = check
+// expand fills the annotation templates of a rule for an alert with the
+// given labels, as Prometheus does: the generated templates hold only the
+// pieces below, and whatever is left unexpanded is an error.
+func expand(tmpl map[string]string, labels map[string]string, f firing) (map[string]string, error) {
+	where := [2]string{f.where, f.where}
+	if f.where == "" {
+		where = [2]string{"Nationwide", "Toàn quốc"}
 	}
-	v := fx.format(sc.value)
-	date := func(sec float64) string { return time.Unix(int64(sec), 0).UTC().Format(time.DateOnly) }
-	var en, vi string
-	switch r.Alert {
-	case AlertBehindPlan:
-		gap := fx.format(sc.gap)
-		en = fmt.Sprintf("%s behind plan.", gap)
-		vi = fmt.Sprintf("chậm %s so với kế hoạch.", gap)
-	case AlertForecastMiss:
-		f := fx.format(sc.forecast)
-		en = fmt.Sprintf("heading for %s by the deadline, short of the target.", f)
-		vi = fmt.Sprintf("dự báo đạt %s khi đến hạn, không đạt mục tiêu.", f)
-	case AlertTargetMissed:
-		en = fmt.Sprintf("%s when the deadline passed, short of the target.", v)
-		vi = fmt.Sprintf("đạt %s khi hết hạn, không đạt mục tiêu.", v)
-	case AlertReportOverdue:
-		en = fmt.Sprintf("the latest report covers the period from %s.", date(testPeriod))
-		vi = fmt.Sprintf("báo cáo gần nhất là kỳ từ %s.", date(testPeriod))
-	case AlertDataSuspect:
-		en = fmt.Sprintf("reported %s, %s.", v, checkWords[check][0])
-		vi = fmt.Sprintf("báo cáo %s, %s.", v, checkWords[check][1])
-	default:
-		return exp, fmt.Errorf("no expectation for %s", r.Alert)
+	pairs := []string{
+		tmplLevel(false), where[0], tmplLevel(true), where[1],
+		tmplValue, f.value, tmplDate, f.value, "{{ $value }}", f.value,
+		tmplNameVI, cmp.Or(labels[c.LabelNameVI], labels[c.LabelName]),
 	}
-	if fx.k.HasDimension(catalogue.DimCommune) {
-		// One alert per province, counting its communes: here one.
-		delete(exp.ExpLabels, catalogue.DimCommune)
-		count := strings.NewReplacer("{{ $value }}", "1")
-		words := [2]string{}
-		if check != "" {
-			words = [2]string{checkWords[check][0], checkWords[check][1]}
-		}
-		en = count.Replace(strings.Replace(communeText[r.Alert][0], checkText(false), words[0], 1))
-		vi = count.Replace(strings.Replace(communeText[r.Alert][1], checkText(true), words[1], 1))
+	for _, l := range slices.Sorted(maps.Keys(labels)) {
+		pairs = append(pairs, "{{ $labels."+l+" }}", labels[l])
 	}
-	for key, tmpl := range r.Annotations {
-		switch key {
-		case AnnSummary, AnnSummaryVI, AnnDashboardURL, AnnRunbookURL:
-			exp.ExpAnnotations[key] = tmpl // static: the same for every series
-		case AnnDescription:
-			exp.ExpAnnotations[key] = fx.where(false) + ": " + en
-		case AnnDescriptionVI:
-			exp.ExpAnnotations[key] = fx.where(true) + ": " + vi
-		default:
-			return exp, fmt.Errorf("%s: no expectation for annotation %q", r.Alert, key)
+	r := strings.NewReplacer(pairs...)
+	out := map[string]string{}
+	for key, t := range tmpl {
+		out[key] = r.Replace(t)
+		if strings.Contains(out[key], "{{") {
+			return nil, fmt.Errorf("annotation %s: no expectation for %q", key, out[key])
 		}
 	}
-	return exp, nil
+	return out, nil
 }
-
-// format prints a KPI value as the annotation templates do.
-func (fx *fixture) format(v float64) string { return formatValue(fx.k, v) }
 
 // formatValue prints a value of KPI k as the annotation templates do:
-// ratios through humanizePercentage, anything else humanized with its unit.
+// ratios and milestones through humanizePercentage, anything else
+// humanized with its unit.
 func formatValue(k *catalogue.KPI, v float64) string {
-	if k.Kind == catalogue.KindRatio {
+	if k.Kind == catalogue.KindRatio || k.Kind == catalogue.KindMilestone {
 		return fmt.Sprintf("%.4g%%", v*100)
 	}
 	if k.Unit != "" {

@@ -20,7 +20,7 @@ func collectorHealth(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDCollectors, "Tình trạng thu thập số liệu", "Collector health",
 		"For operators: each source's last refresh (success, when, how long), the series it serves and the rows it rejected.",
 		"now-6h", "1m").
-		WithVariable(queryVariable(c.LabelSource, bi("Nguồn", "Source"), fmt.Sprintf("label_values(%s, %s)", c.CollectorSuccess, c.LabelSource), true).Multi(true))
+		WithVariable(queryVariable(c.LabelSource, bi("Nguồn", "Source"), fmt.Sprintf("label_values(%s, %s)", c.CollectorSuccess, c.LabelSource), ".*").Multi(true))
 	b.WithRow(row("Tổng hợp", "Summary"))
 	b.WithPanel(sourcesFailing())
 	b.WithPanel(newStat(bi("Số liệu cũ nhất", "Oldest data"), "Time since the source refreshed least recently last succeeded.").

@@ -231,6 +231,7 @@ type variableJSON struct {
 	Type       string `json:"type"`
 	Query      string `json:"query"`
 	IncludeAll bool   `json:"includeAll"`
+	AllValue   string `json:"allValue"`
 }
 
 // queryVariables are the board's variables whose values come from a query.
@@ -318,14 +319,16 @@ func substitute(expr string, vars []string, values map[string]string) (string, e
 }
 
 // knownMetrics are the names a query may read: what the exporter serves,
-// what the generated recording rules record (the end-to-end test runs the
-// boards against the rules themselves), and Prometheus's ALERTS.
+// its roll-ups included (the rules record nothing), and Prometheus's ALERTS.
 func knownMetrics() map[string]bool {
 	known := map[string]bool{alertsMetric: true}
 	for name := range conventions.Help {
 		known[name] = true
 	}
-	for _, name := range conventions.Recorded {
+	for _, name := range []string{conventions.RollupValue, conventions.RollupNumerator, conventions.RollupDenominator,
+		conventions.RollupStatus, conventions.RollupUnits, conventions.RollupTarget, conventions.RollupPlan,
+		conventions.RollupTargetDeadline, conventions.RollupAttainment, conventions.RollupReportPeriod,
+		conventions.RollupPlanGap, conventions.RollupForecast} {
 		known[name] = true
 	}
 	return known
@@ -344,7 +347,7 @@ func checkQuery(q query, vars []string, known map[string]bool) error {
 		return err
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("reads %v, which neither the exporter serves nor the rules record", unknown)
+		return fmt.Errorf("reads %v, which the exporter does not serve", unknown)
 	}
 	names, _ := promqlcheck.MetricNames(expr)
 	for _, n := range names {
@@ -386,10 +389,10 @@ func TestQueryCheckFailsOnATypo(t *testing.T) {
 		t.Fatalf("the query to spoil fails already: %v", err)
 	}
 	for _, spoil := range []struct{ what, from, to string }{
-		{"misspelt metric", conventions.KPIStatus, "kpi_statsu"},
-		{"broken syntax", "sum(", "sum(("},
-		{"undefined variable", "kpi_status", "kpi_status{kpi=\"$kpii\"}"},
-		{"per-series recorded series", "kpi_status", perSeriesLevel + "kpi_value:forecast"},
+		{"misspelt metric", conventions.RollupStatus, "kpi_rollup_statsu"},
+		{"broken syntax", "count(", "count(("},
+		{"undefined variable", "kpi_rollup_status{", "kpi_rollup_status{kpi=\"$kpii\", "},
+		{"per-series recorded series", "kpi_rollup_status", perSeriesLevel + "kpi_value:forecast"},
 	} {
 		bad := good
 		bad.expr = strings.Replace(good.expr, spoil.from, spoil.to, 1)
@@ -607,8 +610,8 @@ func TestColoursComeFromTheExportersStatus(t *testing.T) {
 		}) bool {
 			return tg.RefID == "status"
 		})
-		if status < 0 || !strings.Contains(p.Targets[status].Expr, conventions.KPIStatus) {
-			t.Errorf("%s: no status query on the exporter's %s", k.ID, conventions.KPIStatus)
+		if status < 0 || !strings.Contains(p.Targets[status].Expr, conventions.RollupStatus) {
+			t.Errorf("%s: no status query on the exporter's %s", k.ID, conventions.RollupStatus)
 			continue
 		}
 		var maps []mapping
@@ -680,7 +683,7 @@ func TestTimeSeriesShowTheirLegends(t *testing.T) {
 
 // TestDeclaredDimensionsHaveABreakdown: a catalogue that declares a dimension
 // gets a panel per dimension on the KPI detail board, reading the roll-up the
-// rules record for it and passing the linter rules; the sample, which
+// exporter serves at that level and passing the linter rules; the sample, which
 // declares none, gets no such row.
 func TestDeclaredDimensionsHaveABreakdown(t *testing.T) {
 	cat := loadCatalogue(t)
@@ -690,7 +693,7 @@ func TestDeclaredDimensionsHaveABreakdown(t *testing.T) {
 		t.Error("the sample declares no dimension, yet its KPI detail board has a breakdowns row")
 	}
 	data := buildBoards(t, &declared)[conventions.DashboardKPIDetail]
-	want := conventions.RecDimension("channel") + `{kpi=\"$kpi\"}`
+	want := conventions.RollupValue + `{kpi=\"$kpi\", level=\"channel\"}`
 	if !strings.Contains(string(data), want) || !strings.Contains(string(data), "Kênh / Channel") {
 		t.Errorf("no breakdown by channel reading %s on the KPI detail board", want)
 	}

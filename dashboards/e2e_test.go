@@ -29,16 +29,25 @@ import (
 )
 
 // Every panel of every board, run against a real Prometheus that scrapes the
-// real exporter serving the embedded sample data and evaluates the generated
-// rules, shows data: a panel with a query that returns nothing fails, named.
+// real exporter serving the embedded sample data (its main endpoint and its
+// unit endpoint) and evaluates the generated rules, shows data: a panel with
+// a query that returns nothing fails, named. It needs the exporter to serve
+// the kpi_rollup_* families and the unit endpoint (docs/one-model.md).
 func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 	cat := loadCatalogue(t)
-	target := serveSampleData(t, cat, project06.FS)
+	checkBoards(t, cat, serveSampleData(t, cat, project06.FS))
+}
+
+// checkBoards runs every query of every board against a real Prometheus
+// scraping target (its main and unit endpoints) and evaluating the
+// generated rules, and checks what the boards show against what is served.
+func checkBoards(t *testing.T, cat *catalogue.Catalogue, target string) {
 	prom := startPrometheus(t, target, rulesFiring(t, cat))
 	api := promAPI{t: t, base: prom.URL()}
-	// Wait for the last rules to be evaluated (the attainment of every
-	// series, the alerts) and for a few scrapes of history.
-	api.waitFor(c.RecOwnerStatus, 30*time.Second)
+	// Wait for the roll-ups, the unit series and the alerts, and for a few
+	// scrapes of history.
+	api.waitFor(c.RollupStatus, 30*time.Second)
+	api.waitFor(c.KPIStatus, 30*time.Second)
 	api.waitFor(`ALERTS{alertstate="firing"}`, 30*time.Second)
 	time.Sleep(10 * time.Second)
 
@@ -67,17 +76,18 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 }
 
 // detailFigures are the KPI detail board's figures that are the exporter's
-// own per-KPI or per-series numbers, by panel title, with the metric each
-// must show and the factor the board shows it with.
+// own roll-up numbers, by panel title, with the metric each must show and
+// the factor the board shows it with.
 var detailFigures = []struct {
 	title, metric string
 	factor        float64
 }{
-	{bi("Kế hoạch", "Plan"), c.KPIPlan, 1},
-	{bi("Mục tiêu", "Target"), c.KPITarget, 1},
-	{bi("Hạn mốc", "Milestone deadline"), c.KPITargetDeadline, 1000},
-	{bi("Dự báo đến hạn", "Forecast at deadline"), c.KPIForecast, 1},
-	{bi("Chậm so với kế hoạch", "Behind plan by"), c.KPIPlanGap, 1},
+	{bi("Giá trị", "Value"), c.RollupValue, 1},
+	{bi("Kế hoạch", "Plan"), c.RollupPlan, 1},
+	{bi("Mục tiêu", "Target"), c.RollupTarget, 1},
+	{bi("Hạn mốc", "Milestone deadline"), c.RollupTargetDeadline, 1000},
+	{bi("Dự báo đến hạn", "Forecast at deadline"), c.RollupForecast, 1},
+	{bi("Chậm so với kế hoạch", "Behind plan by"), c.RollupPlanGap, 1},
 }
 
 // detailQuery is the query of the KPI detail board's stat panel titled title.
@@ -92,8 +102,8 @@ func detailQuery(t *testing.T, b boardJSON, title string) string {
 	return ""
 }
 
-// boardValue runs a KPI detail query for a KPI and a province (".*" for all)
-// and returns its one value.
+// boardValue runs a KPI detail query for a KPI and a province (wholeChoice
+// for the whole) and returns its one value.
 func (p promAPI) boardValue(b boardJSON, expr, kpi, province string) (float64, bool) {
 	p.t.Helper()
 	var names []string
@@ -112,9 +122,9 @@ func (p promAPI) boardValue(b boardJSON, expr, kpi, province string) (float64, b
 }
 
 // checkTheUnitsOwnFigures: with a KPI and a province chosen, the KPI detail
-// board shows the province's own plan, target, deadline, forecast and gap
-// wherever the exporter serves them (a province with targets of its own, a
-// series with its own forecast), and with all provinces the KPI-wide ones.
+// board shows the province's roll-up: its value, plan, target, deadline,
+// forecast and gap as the exporter serves them, and with all provinces the
+// whole's, to the digit.
 func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
 	for _, f := range detailFigures {
 		expr := detailQuery(t, b, f.title)
@@ -125,7 +135,7 @@ func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
 			if !ok {
 				continue
 			}
-			if province != ".*" {
+			if province != wholeChoice {
 				own++
 			}
 			got, ok := api.boardValue(b, expr, s.Metric[c.LabelKPI], province)
@@ -144,18 +154,16 @@ func checkTheUnitsOwnFigures(t *testing.T, api promAPI, b boardJSON) {
 }
 
 // detailProvince is the KPI detail board's province choice that selects
-// series s: its province, or all (".*") for a national series; false for a
-// unit the board does not choose (a ministry, a commune, a block).
+// roll-up s: its province, or the whole (wholeChoice); false for a level the
+// board does not show (a ministry, a block, a declared dimension).
 func detailProvince(s promSeries) (string, bool) {
-	if p := s.Metric[c.LabelProvince]; p != "" {
-		return p, true
+	switch s.Metric[c.LabelLevel] {
+	case catalogue.DimProvince:
+		return s.Metric[c.LabelProvince], true
+	case c.LevelWhole:
+		return wholeChoice, true
 	}
-	for _, d := range catalogue.Dimensions {
-		if s.Metric[d] != "" {
-			return "", false
-		}
-	}
-	return ".*", true
+	return "", false
 }
 
 // checkDaysLeft: days left count down to each deadline served, the unit's own
@@ -163,7 +171,7 @@ func detailProvince(s promSeries) (string, bool) {
 func checkDaysLeft(t *testing.T, api promAPI, b boardJSON) {
 	expr := detailQuery(t, b, bi("Còn lại (ngày)", "Days left"))
 	passed := 0
-	for _, s := range api.instant(c.KPITargetDeadline) {
+	for _, s := range api.instant(c.RollupTargetDeadline) {
 		province, ok := detailProvince(s)
 		if !ok {
 			continue
@@ -206,8 +214,8 @@ func checkTheForecastIsTheAlerts(t *testing.T, api promAPI, b boardJSON, cat *ca
 				t.Errorf("%s: %v", r.Alert, err)
 				continue
 			}
-			if names, _ := promqlcheck.MetricNames(value); !slices.Equal(names, []string{c.KPIForecast}) {
-				t.Errorf("%s: its value is %s, not the exporter's %s", r.Alert, value, c.KPIForecast)
+			if names, _ := promqlcheck.MetricNames(value); !slices.Equal(names, []string{c.RollupForecast}) {
+				t.Errorf("%s: its value is %s, not the exporter's %s", r.Alert, value, c.RollupForecast)
 				continue
 			}
 			firing += len(api.instant(r.Expr))
@@ -231,16 +239,22 @@ func checkTheForecastIsTheAlerts(t *testing.T, api promAPI, b boardJSON, cat *ca
 		alerts.AlertForecastMiss, compared, firing)
 }
 
-// alertValueQuery is the value side of an alert expression "value and
-// condition": the query whose result is the alert's $value.
+// alertValueQuery is the value side of an alert expression "(value and
+// condition) * on (kpi) group_left (...) info": the query whose result is
+// the alert's $value.
 func alertValueQuery(expr string) (string, error) {
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	if err != nil {
 		return "", err
 	}
+	if named, ok := e.(*parser.BinaryExpr); ok && named.Op == parser.MUL {
+		if p, ok := named.LHS.(*parser.ParenExpr); ok {
+			e = p.Expr
+		}
+	}
 	be, ok := e.(*parser.BinaryExpr)
 	if !ok || be.Op != parser.LAND {
-		return "", fmt.Errorf("expression %q is not <value> and <condition>", expr)
+		return "", fmt.Errorf("expression %q is not (<value> and <condition>) * <info>", expr)
 	}
 	return be.LHS.String(), nil
 }
@@ -339,7 +353,7 @@ func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Prometheus {
 	t.Helper()
 	rulesPath := realserver.WriteFile(t, t.TempDir(), "rules.yml", rules)
-	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, RuleFiles: []string{rulesPath}})
+	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, UnitsPath: c.UnitsPath, RuleFiles: []string{rulesPath}})
 }
 
 type promAPI struct {
@@ -425,19 +439,20 @@ func (p promAPI) waitFor(expr string, timeout time.Duration) {
 	p.t.Fatalf("no %s after %s", expr, timeout)
 }
 
-// labelValues are a variable's choices as Grafana lists them, "All" (.*)
-// first where the variable has it; a variable without "All" must have some.
-func (p promAPI) labelValues(selector, label string, all bool) []string {
+// labelValues are a variable's choices as Grafana lists them, "All" (its
+// value all) first where the variable has it; a variable without "All"
+// must have some.
+func (p promAPI) labelValues(selector, label, all string) []string {
 	p.t.Helper()
 	var values []string
 	if err := p.get("/api/v1/label/"+label+"/values", url.Values{"match[]": {selector}}, &values); err != nil {
 		p.t.Errorf("label values of %s for %s: %v", label, selector, err)
 	}
-	if len(values) == 0 && !all { // "All" stays a choice
+	if len(values) == 0 && all == "" { // "All" stays a choice
 		p.t.Errorf("variable %s (label_values(%s, %s)) has no choices", label, selector, label)
 	}
-	if all {
-		values = append([]string{".*"}, values...)
+	if all != "" {
+		values = append([]string{all}, values...)
 	}
 	return values
 }
@@ -466,7 +481,11 @@ func (p promAPI) showsData(q query, b boardJSON) bool {
 		if err != nil {
 			p.t.Fatal(err)
 		}
-		for _, choice := range p.labelValues(selector, m[2], v.IncludeAll) {
+		all := ""
+		if v.IncludeAll {
+			all = v.AllValue
+		}
+		for _, choice := range p.labelValues(selector, m[2], all) {
 			values[v.Name] = choice
 			if try(i+1, values) {
 				return true

@@ -104,20 +104,21 @@ func blocksIn(cat *catalogue.Catalogue) []string {
 	return out
 }
 
-// kpisInStatus counts the KPIs in status s, each under the worst status
-// among its units, as its title says.
+// kpisInStatus counts the KPIs in status s as a whole, as the exporter
+// judges each KPI's whole against its target.
 func kpisInStatus(s statusStyle) *stat.PanelBuilder {
-	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi)+" (theo đơn vị kém nhất)", "KPIs "+strings.ToLower(s.en)+" (by worst unit)"),
-		"KPIs whose worst reporting unit is "+strings.ToLower(s.en)+", as the exporter judges each unit: a KPI counts under the worst status among the provinces, ministries or communes reporting it, so it counts as achieved only when every unit reporting it has achieved it.").
-		WithTarget(instantSeries("A", countRank(s, byKPI), s.en)).
+	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
+		"KPIs whose whole (national) figure the exporter judges "+strings.ToLower(s.en)+" against the KPI's target: the same judgement as the scorecard's and the alerts'.").
+		WithTarget(instantSeries("A", countRank(s, atWhole), s.en)).
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
 func reportsOverdue() *stat.PanelBuilder {
-	late := sel(c.KPIStatus, re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData))
+	units := sel(c.RollupUnits, atWhole)
+	late := sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData))
 	return newStat(bi("Báo cáo quá hạn / chưa có", "Reports overdue or missing"),
-		"Series (a KPI in a province, ministry or nationally) whose last report is older than its cadence allows, or that never reported.").
-		WithTarget(instantSeries("A", orZero("count("+late+")", "count("+c.KPIStatus+")"), "overdue")).
+		"Units (a KPI's province, ministry, commune, or the KPI nationally) whose last report is older than its cadence allows, or that never reported, as the exporter counts them.").
+		WithTarget(instantSeries("A", orZero("sum("+late+")", "sum("+units+")"), "overdue")).
 		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
 }
 
@@ -129,17 +130,17 @@ func alertsFiringCount() *stat.PanelBuilder {
 		NoValue("0").ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "red"})).Unit("none")
 }
 
-// scope is where a KPI table's values come from: nationally (roll-ups of all
-// series) or one province (its own series, ranked among the provinces).
+// scope is which roll-up a KPI table shows: the whole, or one province
+// (ranked among the provinces).
 type scope struct {
-	unit    string // matcher selecting the unit's series; "" for national
-	ranked  bool   // add the unit's rank among provinces and its last report
-	linkVar string // the variable links to the KPI detail carry
+	rollup  []string // matchers selecting the roll-up
+	ranked  bool     // add the province's rank among provinces and its last report
+	linkVar string   // the variable links to the KPI detail carry
 }
 
-var nationalScope = scope{}
+var nationalScope = scope{rollup: []string{atWhole}}
 
-var provinceScope = scope{unit: eq(c.LabelProvince, "$province"), ranked: true, linkVar: "&var-province=$province"}
+var provinceScope = scope{rollup: []string{atProvince, eq(c.LabelProvince, "$province")}, ranked: true, linkVar: "&var-province=$province"}
 
 // kpiTable is one row per KPI of a kind (rows of them): value, target,
 // plan, attainment, deadline, days left and status, with the kind's unit.
@@ -149,27 +150,22 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 	// queries merge into one row per KPI.
 	inScope := func(expr string, labels ...string) string {
 		return fmt.Sprintf("max by (%s) (%s and on (%s) %s and on (%s) %s)", strings.Join(append([]string{c.LabelKPI}, labels...), ", "),
-			expr, c.LabelKPI, sel(c.KPIStatus, sc.unit), c.LabelKPI, sel(c.KPIInfo, thisBlock))
+			expr, c.LabelKPI, sel(c.RollupStatus, sc.rollup...), c.LabelKPI, sel(c.KPIInfo, thisBlock))
 	}
 	keep := func(expr string) string { return inScope(ofKind(paren(expr), k)) }
-	value := rollupOf(k, byKPI, sc.unit)
-	target, plan, deadline := kpiWide(c.KPITarget), kpiWide(c.KPIPlan), kpiWide(c.KPITargetDeadline)
-	attained := attainment(value)
-	if sc.unit != "" {
-		target, plan, deadline = unitOrWide(c.KPITarget, sc.unit), unitOrWide(c.KPIPlan, sc.unit), unitOrWide(c.KPITargetDeadline, sc.unit)
-		attained = provinceAttainment(sc.unit)
-	}
+	figure := func(metric string) string { return sel(metric, sc.rollup...) }
+	deadline := figure(c.RollupTargetDeadline)
 	t := newTable(bi(kindTitles[k][0], kindTitles[k][1]),
-		"One row per KPI. Value is the latest report rolled up (ratios as the sum of numerators over the sum of denominators); target, plan and deadline are the unit's own where it has targets of its own; attainment is how far the value has come from the baseline to the target (100% = target); status is the exporter's judgement (nationally, the worst among the units reporting the KPI).").
+		"One row per KPI, as the exporter rolls it up and judges it (the same figures as the scorecard's and the alerts'): the value (ratios as the sum of numerators over the sum of denominators), the target, plan and deadline of that level (a province's own where it has targets of its own), attainment (how far the value has come from the baseline to the target, 100% = target) and status.").
 		Height(uint32(min(4+rows, 16))).
 		WithTarget(instantQuery("names", inScope(sel(c.KPIInfo, eq(c.LabelKind, string(k))), c.LabelName, c.LabelNameVI, c.LabelOwner))).
-		WithTarget(instantQuery("value", keep(value))).
-		WithTarget(instantQuery("target", keep(target))).
-		WithTarget(instantQuery("plan", keep(plan))).
-		WithTarget(instantQuery("attainment", keep(attained))).
+		WithTarget(instantQuery("value", keep(figure(c.RollupValue)))).
+		WithTarget(instantQuery("target", keep(figure(c.RollupTarget)))).
+		WithTarget(instantQuery("plan", keep(figure(c.RollupPlan)))).
+		WithTarget(instantQuery("attainment", keep(figure(c.RollupAttainment)))).
 		WithTarget(instantQuery("deadline", keep(millis(deadline)))).
 		WithTarget(instantQuery("days", keep(daysLeft(deadline)))).
-		WithTarget(instantQuery("status", keep(statusRank(byKPI, sc.unit))))
+		WithTarget(instantQuery("status", keep(statusRank(byKPI, sc.rollup...))))
 	columns := [][2]string{
 		{c.LabelNameVI, "Chỉ tiêu"}, {c.LabelName, "KPI"}, {c.LabelKPI, "ID"}, {c.LabelOwner, bi("Chủ trì", "Owner")},
 		{"Value #value", bi("Giá trị", "Value")}, {"Value #target", bi("Mục tiêu", "Target")}, {"Value #plan", bi("Kế hoạch", "Plan")},
@@ -177,12 +173,12 @@ func kpiTable(k catalogue.KPIKind, sc scope, rows int) *table.PanelBuilder {
 		{"Value #days", bi("Còn (ngày)", "Days left")}, {"Value #status", bi("Tình trạng", "Status")},
 	}
 	if sc.ranked {
-		// The exporter serves a gap only while a series is behind plan.
-		gap := orZero(sel(c.KPIPlanGap, sc.unit), sel(c.KPIValue, sc.unit))
+		// The exporter serves a gap only while a roll-up is behind plan.
+		gap := orZero(figure(c.RollupPlanGap), figure(c.RollupValue))
 		t.WithTarget(instantQuery("gap", keep(gap))).
-			WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.unit)))).
-			WithTarget(instantQuery("of", keep(fmt.Sprintf("count by (%s) (%s)", c.LabelKPI, sel(c.KPIValue, ne(c.LabelProvince, "")))))).
-			WithTarget(instantQuery("reported", keep(millis(sel(c.KPIReportPeriod, sc.unit)))))
+			WithTarget(instantQuery("rank", keep(rankAmongProvinces(sc.rollup)))).
+			WithTarget(instantQuery("of", keep(fmt.Sprintf("count by (%s) (%s)", c.LabelKPI, sel(c.RollupValue, atProvince))))).
+			WithTarget(instantQuery("reported", keep(millis(figure(c.RollupReportPeriod)))))
 		columns = append(columns, [2]string{"Value #gap", bi("Chậm so với kế hoạch", "Behind plan by")},
 			[2]string{"Value #rank", bi("Hạng", "Rank")}, [2]string{"Value #of", bi("Số tỉnh báo cáo", "Provinces reporting")},
 			[2]string{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")})
@@ -228,18 +224,19 @@ func kindUnit(k catalogue.KPIKind) string {
 	return "short"
 }
 
-// rankAmongProvinces is the rank, by attainment, of the province selected by
-// unit among all provinces reporting each KPI: 1 plus the number doing better.
-func rankAmongProvinces(unit string) string {
-	all := provinceAttainment(ne(c.LabelProvince, ""))
-	mine := provinceAttainment(unit)
+// rankAmongProvinces is the rank, by the exporter's attainment, of the
+// province roll-up selected among all provinces reporting each KPI: 1 plus
+// the number doing better.
+func rankAmongProvinces(province []string) string {
+	all := sel(c.RollupAttainment, atProvince)
+	mine := sel(c.RollupAttainment, province...)
 	better := fmt.Sprintf("count by (%s) (%s > on (%s) group_left () %s)", c.LabelKPI, paren(all), c.LabelKPI, paren(mine))
 	return fmt.Sprintf("(%s or on (%s) 0 * max by (%s) %s) + 1", better, c.LabelKPI, c.LabelKPI, paren(mine))
 }
 
-// laggingProvinces ranks provinces by their KPI series at risk or missed.
+// laggingProvinces ranks provinces by their KPIs at risk or missed.
 func laggingProvinces() *bargauge.PanelBuilder {
-	behind := sel(c.KPIStatus, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed), ne(c.LabelProvince, ""))
+	behind := sel(c.RollupStatus, atProvince, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed))
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s) %s",
 		c.LabelProvince, behind, c.LabelProvince, c.LabelNameVI, c.ProvinceInfo)
 	return newBarGauge(bi("Tỉnh, thành chậm nhất", "Provinces lagging most"),
@@ -249,14 +246,15 @@ func laggingProvinces() *bargauge.PanelBuilder {
 		DataLinks([]cog.Builder[dashboard.DashboardLink]{link(bi("Thẻ điểm tỉnh", "Province scorecard"), UIDProvince, "var-province=${__field.labels.province}")})
 }
 
-// laggingOwners ranks ministries and agencies by the KPI series they own
-// that are at risk or missed.
+// laggingOwners ranks ministries and agencies by the units of the KPIs they
+// own that are at risk or missed.
 func laggingOwners() *bargauge.PanelBuilder {
-	behind := sel(c.RecOwnerStatus, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed))
+	behind := fmt.Sprintf("%s * on (%s) group_left (%s) %s",
+		sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed)), c.LabelKPI, c.LabelOwner, c.KPIInfo)
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s, %s) %s",
 		c.LabelOwner, behind, c.LabelOwner, c.LabelName, c.LabelNameVI, c.OwnerInfo)
 	return newBarGauge(bi("Bộ, ngành chậm nhất", "Ministries and agencies lagging most"),
-		"The ten owners with the most KPI series (nationally or per unit) at risk or missed.").
+		"The ten owners with the most units (provinces, ministries, communes, or the KPI nationally) of their KPIs at risk or missed, as the exporter counts them.").
 		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}} · {{"+c.LabelName+"}}")).
 		Unit("none").Decimals(0).ColorScheme(fixedColor("orange"))
 }
@@ -273,18 +271,17 @@ func alertsFiring() *table.PanelBuilder {
 }
 
 // kpiNow is one KPI's national value now, in its unit, with its trend over
-// the board's range, beside the exporter's status of it (the worst among its
-// units), which alone carries the colour: an on-track KPI shows green
-// whatever its value.
+// the board's range, beside the exporter's status of the whole, which alone
+// carries the colour: an on-track KPI shows green whatever its value.
 func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {
 	description := k.Description
 	if description == "" {
 		description = bi(k.NameVI, k.Name)
 	}
-	p := newStat(bi(k.NameVI, k.Name), description+" Status: the exporter's judgement, the worst among the units reporting the KPI.").
+	p := newStat(bi(k.NameVI, k.Name), description+" Status: the exporter's judgement of the KPI as a whole.").
 		Span(6).Height(5).
-		WithTarget(rangeQuery("value", rollupOf(k.Kind, byKPI, eq(c.LabelKPI, k.ID)), k.ID)).
-		WithTarget(instantSeries("status", statusRank(byKPI, eq(c.LabelKPI, k.ID)), k.ID+" · status")).
+		WithTarget(rangeQuery("value", sel(c.RollupValue, eq(c.LabelKPI, k.ID), atWhole), k.ID)).
+		WithTarget(instantSeries("status", statusRank(byKPI, eq(c.LabelKPI, k.ID), atWhole), k.ID+" · status")).
 		GraphMode(common.BigValueGraphModeArea).ColorMode(common.BigValueColorModeValue).TextMode(common.BigValueTextModeValue).
 		Unit(kpiUnit(k)).ColorScheme(fixedColor("text")).
 		OverrideByQuery("status", []dashboard.DynamicConfigValue{unitProp("none"), {Id: "mappings", Value: statusMappings()}}).
@@ -314,12 +311,13 @@ func reportingByBlock() *bargauge.PanelBuilder {
 	share := func(num, den string) string {
 		return fmt.Sprintf("sum by (%s) (%s) / sum by (%s) (%s)", c.LabelBlock, sel(num, thisBlock), c.LabelBlock, den)
 	}
-	expected := sel(c.RecBlockReportExpected, thisBlock)
-	dated := fmt.Sprintf("%s and on (%s, %s) %s", expected, c.LabelKPI, c.LabelBlock, sel(c.RecBlockReportOnTime, thisBlock))
+	expected := sel(c.ReportExpected, thisBlock)
+	// The reports expected of the units whose source dates them.
+	dated := fmt.Sprintf("%s and %s", expected, sel(c.ReportOnTime, thisBlock))
 	return newBarGauge(bi("Báo cáo đã nhận và đúng hạn, theo khối", "Reports received and on time, by block"),
 		"For the last period whose report is due (monthly: by the 15th of the next month): the share of the reports expected from each unit that are in, and the share sent by the due day (of the KPIs whose reports carry the date they were sent). Each block separately.").
-		WithTarget(instantSeries("received", share(c.RecBlockReportReceived, expected), "{{"+c.LabelBlock+"}} · "+bi("đã nhận", "received"))).
-		WithTarget(instantSeries("on_time", share(c.RecBlockReportOnTime, dated), "{{"+c.LabelBlock+"}} · "+bi("đúng hạn", "on time"))).
+		WithTarget(instantSeries("received", share(c.ReportReceived, expected), "{{"+c.LabelBlock+"}} · "+bi("đã nhận", "received"))).
+		WithTarget(instantSeries("on_time", share(c.ReportOnTime, dated), "{{"+c.LabelBlock+"}} · "+bi("đúng hạn", "on time"))).
 		Unit("percentunit").Min(0).Max(1).ColorScheme(fixedColor(neutral))
 }
 

@@ -52,7 +52,7 @@ func ptr[T any](v T) *T { return &v }
 // National Assembly, Fatherland Front), all of them by default; thisBlock
 // is the matcher that applies the choice.
 func blockVariable() *dashboard.QueryVariableBuilder {
-	return queryVariable(conventions.LabelBlock, bi("Khối", "Block"), fmt.Sprintf("label_values(%s, %s)", conventions.KPIInfo, conventions.LabelBlock), true).Multi(true)
+	return queryVariable(conventions.LabelBlock, bi("Khối", "Block"), fmt.Sprintf("label_values(%s, %s)", conventions.KPIInfo, conventions.LabelBlock), ".*").Multi(true)
 }
 
 var thisBlock = conventions.LabelBlock + `=~"$block"`

@@ -19,7 +19,7 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		"One province: every KPI it reports against plan and target, its rank among the 34 provinces, its overdue and missing reports.",
 		"now-90d", "5m").
 		WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
-			fmt.Sprintf("label_values(%s, %s)", c.ProvinceInfo, c.LabelProvince), false)).
+			fmt.Sprintf("label_values(%s, %s)", c.ProvinceInfo, c.LabelProvince), "")).
 		WithVariable(blockVariable())
 	b.WithRow(row("Tình trạng chỉ tiêu của tỉnh", "Where the province's KPIs stand"))
 	b.WithPanel(nameHeader(bi("Tỉnh, thành", "Province"), "The province chosen: its Vietnamese name, ASCII name and code.", sel(c.ProvinceInfo, thisProvince),
@@ -48,18 +48,18 @@ var lateReports = re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData)
 
 func provinceKPIsInStatus(s statusStyle) *stat.PanelBuilder {
 	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
-		"KPIs the province reports whose status is "+strings.ToLower(s.en)+".").
+		"KPIs the province reports whose roll-up in the province the exporter judges "+strings.ToLower(s.en)+".").
 		Span(4).
-		WithTarget(instantSeries("A", countRank(s, byKPI, thisProvince), s.en)).
+		WithTarget(instantSeries("A", countRank(s, atProvince, thisProvince), s.en)).
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
 func provinceReportsOverdue() *stat.PanelBuilder {
-	mine := sel(c.KPIStatus, thisProvince)
+	mine := sel(c.RollupStatus, atProvince, thisProvince)
 	return newStat(bi("Báo cáo quá hạn / chưa có", "Reports overdue or missing"),
 		"KPIs for which the province's last report is older than its cadence allows, or that it never reported.").
 		Span(4).
-		WithTarget(instantSeries("A", orZero("count("+sel(c.KPIStatus, thisProvince, lateReports)+")", "count("+mine+")"), "overdue")).
+		WithTarget(instantSeries("A", orZero("count("+sel(c.RollupStatus, atProvince, thisProvince, lateReports)+")", "count("+mine+")"), "overdue")).
 		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
 }
 
@@ -67,8 +67,8 @@ func provinceReportsOverdue() *stat.PanelBuilder {
 func provinceOverdueReports() *table.PanelBuilder {
 	return newTable(bi("Báo cáo quá hạn hoặc chưa có", "Reports overdue or missing"),
 		"Each KPI the province has not reported in time: stale (the last report is older than the cadence and its grace allow) or no data (never reported).").
-		WithTarget(instantQuery("status", withNames(statusRank(byKPI, thisProvince, lateReports)))).
-		WithTarget(instantQuery("reported", fmt.Sprintf("max by (%s) %s", c.LabelKPI, paren(millis(sel(c.KPIReportPeriod, thisProvince)))))).
+		WithTarget(instantQuery("status", withNames(statusRank(byKPI, atProvince, thisProvince, lateReports)))).
+		WithTarget(instantQuery("reported", fmt.Sprintf("max by (%s) %s", c.LabelKPI, paren(millis(sel(c.RollupReportPeriod, atProvince, thisProvince)))))).
 		WithTransformation(merge()).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "filterByValue", Options: map[string]any{
 			"type": "include", "match": "any",
@@ -87,7 +87,7 @@ func provinceOverdueReports() *table.PanelBuilder {
 // KPIs the province reports: tasks carry an owner, not a province, so these
 // are the tasks the province's KPIs wait on.
 func provinceOverdueTasks() *table.PanelBuilder {
-	owners := fmt.Sprintf("%s and on (%s) %s", c.KPIInfo, c.LabelKPI, sel(c.KPIStatus, thisProvince))
+	owners := fmt.Sprintf("%s and on (%s) %s", c.KPIInfo, c.LabelKPI, sel(c.RollupStatus, atProvince, thisProvince))
 	return overdueTasks(fmt.Sprintf("%s and on (%s) %s", c.TaskDue, c.LabelOwner, paren(owners))).
 		Title(bi("Nhiệm vụ quá hạn của các bộ chủ trì chỉ tiêu", "Overdue tasks of the ministries owning these KPIs")).
 		Description("Roadmap tasks past their due date and not done, of the ministries and agencies that own the KPIs this province reports; tasks carry an owner, not a province.")

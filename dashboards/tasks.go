@@ -24,9 +24,9 @@ func roadmapTasks(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDTasks, "Nhiệm vụ theo lộ trình", "Roadmap tasks",
 		"Roadmap tasks by owner and status, the overdue ones and how long they are overdue, per block.",
 		"now-90d", "5m").
-		WithVariable(queryVariable(c.LabelBlock, bi("Khối", "Block"), fmt.Sprintf("label_values(%s, %s)", c.Tasks, c.LabelBlock), true).Multi(true)).
+		WithVariable(queryVariable(c.LabelBlock, bi("Khối", "Block"), fmt.Sprintf("label_values(%s, %s)", c.Tasks, c.LabelBlock), ".*").Multi(true)).
 		WithVariable(queryVariable(c.LabelOwner, bi("Chủ trì", "Owner"),
-			fmt.Sprintf("label_values(%s, %s)", sel(c.Tasks, re(c.LabelBlock, "$block")), c.LabelOwner), true).Multi(true))
+			fmt.Sprintf("label_values(%s, %s)", sel(c.Tasks, re(c.LabelBlock, "$block")), c.LabelOwner), ".*").Multi(true))
 	b.WithRow(row("Tổng hợp", "Summary"))
 	all := "sum(" + sel(c.Tasks, taskFilter...) + ")"
 	b.WithPanel(taskCount(bi("Tổng số nhiệm vụ", "Tasks"), "Every roadmap task of the owners selected.", all, "blue"))

@@ -142,7 +142,7 @@ kpiwatch demo is running (logs in $work):
   Prometheus        http://$PROMETHEUS/graph?g0.expr=kpi_value%7Bkpi%3D%22social_benefit_paid_by_bank%22%7D&g0.range_input=2y
   alerts            http://$PROMETHEUS/alerts  (routed to http://$ALERTMANAGER)
   VictoriaMetrics   http://$VM/vmui/
-Try: kpi:kpi_value:rollup, count by (status) (kpi_status), kpi_push_success.
+Try: kpi_rollup_value{level="whole"}, count by (status) (kpi_rollup_status), kpi_push_success.
 Alerts delivered by Alertmanager are printed below as they arrive (within two
 minutes). Ctrl-C stops everything.
 

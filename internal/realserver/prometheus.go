@@ -16,6 +16,9 @@ type PrometheusConfig struct {
 	// Targets are the host:port addresses scraped (at /metrics) as job
 	// "kpiwatch".
 	Targets []string
+	// UnitsPath, when set, is also scraped on Targets, as job
+	// "kpiwatch_units" (the exporter's unit endpoint).
+	UnitsPath string
 	// ScrapeInterval and EvaluationInterval default to a second, so that a
 	// test sees rules fire in seconds.
 	ScrapeInterval, EvaluationInterval time.Duration
@@ -87,7 +90,11 @@ func (cfg PrometheusConfig) yaml() string {
 	if len(cfg.Alertmanagers) > 0 {
 		fmt.Fprintf(&b, "alerting: {alertmanagers: [{static_configs: [{targets: %s}]}]}\n", list(cfg.Alertmanagers))
 	}
-	fmt.Fprintf(&b, "scrape_configs: [{job_name: kpiwatch, static_configs: [{targets: %s}]}]\n", list(cfg.Targets))
+	units := ""
+	if cfg.UnitsPath != "" {
+		units = fmt.Sprintf(", {job_name: kpiwatch_units, metrics_path: %q, static_configs: [{targets: %s}]}", cfg.UnitsPath, list(cfg.Targets))
+	}
+	fmt.Fprintf(&b, "scrape_configs: [{job_name: kpiwatch, static_configs: [{targets: %s}]}%s]\n", list(cfg.Targets), units)
 	return b.String()
 }
 
