@@ -170,38 +170,6 @@ const (
 	CollectorFilesRejected = "kpi_collector_files_rejected"
 )
 
-// Recorded series: what the generated recording rules record, named
-// level:metric:operations. Only aggregations across series are recorded:
-// the exporter serves each series' judgement itself.
-const (
-	// RecNational and RecBlock roll a KPI up nationally and per block: ratios
-	// as sum(numerator)/sum(denominator), counts as sums; levels and
-	// milestones are not summed.
-	RecNational = "kpi:kpi_value:rollup"
-	RecBlock    = "kpi_block:kpi_value:rollup"
-	// RecOwnerStatus and RecBlockStatus count series by status per owner and
-	// per block.
-	RecOwnerStatus = "owner_status:kpi_status:count"
-	RecBlockStatus = "block_status:kpi_status:count"
-	// Completeness roll-ups per KPI and block, and per KPI and owner:
-	// reports expected, received and received on time.
-	RecBlockReportExpected = "kpi_block:kpi_report_expected:sum"
-	RecBlockReportReceived = "kpi_block:kpi_report_received:sum"
-	RecBlockReportOnTime   = "kpi_block:kpi_report_on_time:sum"
-	RecOwnerReportExpected = "kpi_owner:kpi_report_expected:sum"
-	RecOwnerReportReceived = "kpi_owner:kpi_report_received:sum"
-	RecOwnerReportOnTime   = "kpi_owner:kpi_report_on_time:sum"
-)
-
-// RecDimension is the national roll-up of a KPI by a dimension the catalogue
-// declares (service type, channel, ...), e.g. kpi_channel:kpi_value:rollup.
-func RecDimension(dimension string) string { return "kpi_" + dimension + ":kpi_value:rollup" }
-
-// Recorded lists every recorded series name but the declared dimensions' ones.
-var Recorded = []string{RecNational, RecBlock, RecOwnerStatus, RecBlockStatus,
-	RecBlockReportExpected, RecBlockReportReceived, RecBlockReportOnTime,
-	RecOwnerReportExpected, RecOwnerReportReceived, RecOwnerReportOnTime}
-
 // DashboardKPIDetail is the stable UID of the per-KPI dashboard that alerts
 // link to, with ?var-kpi=<id>.
 const DashboardKPIDetail = "kpiwatch-kpi-detail"

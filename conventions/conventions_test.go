@@ -15,7 +15,7 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := append([]string{}, Recorded...)
+	var names []string
 	for n := range Help {
 		names = append(names, n)
 	}
