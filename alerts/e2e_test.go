@@ -181,7 +181,9 @@ func TestEndToEnd(t *testing.T) {
 	e.RefreshAll(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
-	target := httptest.NewServer(e.Handler(reg))
+	mux := http.NewServeMux()
+	e.Mount(mux, "/metrics", reg)
+	target := httptest.NewServer(mux)
 	defer target.Close()
 	endToEnd(t, cat, strings.TrimPrefix(target.URL, "http://"))
 }

@@ -321,7 +321,9 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 	e.RefreshAll(ctx)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
-	srv := httptest.NewServer(e.Handler(reg))
+	mux := http.NewServeMux()
+	e.Mount(mux, "/metrics", reg)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }

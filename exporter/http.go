@@ -111,6 +111,14 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 	return &metricsHandler{e: e, g: g, from: &e.page}
 }
 
+// Mount serves both of the exporter's endpoints on mux: the main one on
+// metricsPath (self-metrics from g) and the unit endpoint on
+// conventions.UnitsPath.
+func (e *Exporter) Mount(mux *http.ServeMux, metricsPath string, g prometheus.Gatherer) {
+	mux.Handle(metricsPath, e.Handler(g))
+	mux.Handle(conventions.UnitsPath, e.UnitsHandler())
+}
+
 // UnitsHandler serves conventions.UnitsPath: every observed series with its
 // judgement, pre-rendered like /metrics, scraped less often since reports
 // change monthly.

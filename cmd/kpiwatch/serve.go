@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 	kpiweb "github.com/kpiwatch/kpiwatch/web"
 )
@@ -126,8 +125,7 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 // (refused, as by Prometheus, unless reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, exp.Handler(g))
-	mux.Handle(conventions.UnitsPath, exp.UnitsHandler())
+	exp.Mount(mux, metricsPath, g)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy.\n"))
 	})
