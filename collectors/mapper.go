@@ -434,14 +434,7 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 		return false, &RowError{obs.Loc, err}
 	}
 	read := func(col int, s string) (float64, bool, error) {
-		if v, ok := typed(s); ok {
-			return v, false, nil
-		}
-		if !b.guess {
-			v, err := ParseNumber(s, b.nf)
-			return v, false, err
-		}
-		return b.columnNumber(col, s, obs.Loc.Row, final)
+		return b.number(col, s, obs.Loc.Row, final)
 	}
 	if k.Kind != catalogue.KindRatio {
 		v, later, err := read(b.value, d.value)
@@ -467,6 +460,22 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 	}
 	obs.Num, obs.Den, obs.Value = num, den, num/den
 	return false, nil
+}
+
+// number reads the number cell s of column col (an index into the
+// binding's header) as every figure is read: a typed number exactly, text
+// in the declared or the catalogue's format, or where neither is set in
+// the format its column shows. A value that reads two ways in a column that
+// has not shown its format is deferred, or unless final an error.
+func (b *Binding) number(col int, s string, row int, final bool) (float64, bool, error) {
+	if v, ok := typed(s); ok {
+		return v, false, nil
+	}
+	if !b.guess {
+		v, err := ParseNumber(s, b.nf)
+		return v, false, err
+	}
+	return b.columnNumber(col, s, row, final)
 }
 
 // typed reads a number as FormatNumber writes a typed one (an Excel number
