@@ -153,11 +153,14 @@ type Mapper struct {
 
 	mu       sync.Mutex
 	bindings []*Binding // those guessing number formats, for Settle
+
+	// now is the clock the window of report dates is judged by.
+	now func() time.Time
 }
 
 // NewMapper prepares mapping for the source with id source.
 func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
-	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}}
+	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}, now: time.Now}
 	for i, k := range cat.KPIs {
 		for _, n := range []string{k.ID, k.Name, k.NameVI} {
 			if n != "" {
@@ -242,9 +245,11 @@ type dimValue struct {
 	err   error
 }
 
+// dateValue is a read date cell; year is set for a year alone.
 type dateValue struct {
-	t   time.Time
-	err error
+	t    time.Time
+	year bool
+	err  error
 }
 
 // Bind finds the mapping's columns in header. A missing column is an error
@@ -389,18 +394,16 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			obs.Unit = v.unit
 		}
 	}
-	date := b.parseDate(cells[b.date])
-	if date.err != nil {
-		return fail(b.date, date.err)
+	date, err := b.readDate(k, cells[b.date])
+	if err != nil {
+		return fail(b.date, err)
 	}
-	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
+	obs.Period = kpi.PeriodStart(k.Cadence.Period, date)
 	obs.Loc = loc
 	if b.sent >= 0 {
-		sent := b.parseDate(cells[b.sent])
-		if sent.err != nil {
-			return fail(b.sent, sent.err)
+		if obs.ReportedAt, err = b.readDate(k, cells[b.sent]); err != nil {
+			return fail(b.sent, err)
 		}
-		obs.ReportedAt = sent.t
 	}
 	if k.Kind == catalogue.KindRatio && (b.num < 0 || b.den < 0) {
 		return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
@@ -597,14 +600,33 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	return v
 }
 
-func (b *Binding) parseDate(cell string) dateValue {
+// readDate reads a date cell for kpi k: a date as ParseDate reads it, or
+// for a yearly KPI a year alone ("2025", "Năm 2025"). A date outside the
+// window a report of k may be for (kpi.InWindow) is an error.
+func (b *Binding) readDate(k *catalogue.KPI, cell string) (time.Time, error) {
 	v, ok := b.dateCells[cell]
 	if !ok {
 		v.t, v.err = ParseDate(cell, b.mapping.DateFormat)
+		if y := yearAlone.FindStringSubmatch(units.Normalise(cell)); y != nil && b.mapping.DateFormat == "" {
+			year, _ := strconv.Atoi(y[1])
+			v.t, v.year, v.err = time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), true, nil
+		}
 		b.dateCells[strings.Clone(cell)] = v
 	}
-	return v
+	switch {
+	case v.err != nil:
+		return time.Time{}, v.err
+	case v.year && k.Cadence.Period != catalogue.Yearly:
+		return time.Time{}, fmt.Errorf("%q is a year alone, but kpi %q is reported %s: give the %s", cell, k.ID, k.Cadence.Period, periodWord[k.Cadence.Period])
+	}
+	if err := kpi.InWindow(k, v.t, b.m.now()); err != nil {
+		return time.Time{}, fmt.Errorf("%q: %w", cell, err)
+	}
+	return v.t, nil
 }
+
+// periodWord names what a date cell must give for a cadence.
+var periodWord = map[catalogue.Period]string{catalogue.Weekly: "day", catalogue.Monthly: "month (2025-10)", catalogue.Quarterly: "month or day"}
 
 func (m *Mapper) dimension(d, raw string) (string, error) {
 	switch d {
@@ -677,29 +699,45 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 
 // FormatNumber writes a typed number (from a database, a JSON document or an
 // Excel number cell) in the source's number format, so that ParseNumber
-// reads it back exactly. Where no format is declared it writes an exponent
-// (1.71548e+02), which reads one way only, so that a typed number never
-// looks like a thousands group.
+// reads it back exactly. A whole number is written in plain digits, which
+// read alike in every format (and as a year in a date column). Otherwise,
+// where no format is declared, it writes an exponent (1.71548e+02), which
+// reads one way only, so that a typed number never looks like a thousands
+// group.
 func FormatNumber(v float64, f NumberFormat) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
 	if !f.declared() {
 		return strconv.FormatFloat(v, 'e', -1, 64)
 	}
 	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), ".", f.withDefaults().Decimal, 1)
 }
 
+// dateLayouts are the forms of a report date ParseDate reads: ISO days and
+// months, Vietnamese day-month-year with slashes, dashes or dots, and a
+// month with its year either side of a dot (2026.10, 10.2026). A year is
+// always four digits.
 var dateLayouts = []string{
-	"2006-01-02", "2006-01", "2006/01/02", "2006/01", "02/01/2006", "2/1/2006", "01/2006", "1/2006",
-	"02-01-2006", "01-2006", time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05",
+	"2006-01-02", "2006-01", "2006/01/02", "2006/01", "2006.01.02", "2006.01", "02/01/2006", "2/1/2006", "01/2006", "1/2006",
+	"02-01-2006", "2-1-2006", "01-2006", "1-2006", "02.01.2006", "2.1.2006", "01.2006", "1.2006",
+	time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05",
 }
 
 // excelEpoch is day 0 of Excel's 1900 date system (with its 1900 leap bug).
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
-// ParseDate reads a report date. With layout empty it tries the forms
-// reports use (ISO dates and months, dd/mm/yyyy, mm/yyyy, "Tháng 10/2025",
-// Excel serial numbers).
+// yearAlone is a cell, as units.Normalise leaves it, that names a year and
+// nothing else: "2025", "Năm 2025".
+var yearAlone = regexp.MustCompile(`^(?:nam )?(\d{4})$`)
+
+// ParseDate reads a report date. With layout empty it reads the forms
+// reports use: ISO dates and months, dd/mm/yyyy, mm/yyyy, 2026.10 and
+// 10.2026, "Tháng 10/2025", "T10/2025", "tháng 10 năm 2025". A year alone
+// names no date, and a number is not read as an Excel date serial: a
+// workbook's date cells arrive as the dates they show.
 func ParseDate(s, layout string) (time.Time, error) {
-	t := strings.TrimSpace(s)
+	t := strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
 	if layout != "" {
 		d, err := time.Parse(layout, t)
 		if err != nil {
@@ -708,6 +746,9 @@ func ParseDate(s, layout string) (time.Time, error) {
 		return d.UTC(), nil
 	}
 	n := units.Normalise(t)
+	if yearAlone.MatchString(n) {
+		return time.Time{}, fmt.Errorf("%q is a year alone, not a date", s)
+	}
 	for _, p := range []string{"thang ", "th ", "t"} {
 		if strings.HasPrefix(n, p) && len(n) > len(p) && n[len(p)] >= '0' && n[len(p)] <= '9' {
 			t = strings.ReplaceAll(strings.TrimSpace(n[len(p):]), " ", "/")
@@ -719,8 +760,11 @@ func ParseDate(s, layout string) (time.Time, error) {
 			return d.UTC(), nil
 		}
 	}
-	if serial, err := strconv.ParseFloat(t, 64); err == nil && serial >= 1 && serial < 2958466 {
-		return excelEpoch.Add(time.Duration(serial * float64(24*time.Hour))).Truncate(24 * time.Hour), nil
+	if p, ok := headerPeriod(s); ok && strings.Contains(n, "thang ") && p.end.Equal(p.start.AddDate(0, 1, 0)) {
+		return p.start, nil // "tháng 10 năm 2025"
+	}
+	if _, err := strconv.ParseFloat(t, 64); err == nil {
+		return time.Time{}, fmt.Errorf("%q is a number, not a date (an Excel date is read from a cell formatted as a date)", s)
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date", s)
 }
