@@ -437,7 +437,11 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 		return false, &RowError{obs.Loc, err}
 	}
 	read := func(col int, s string) (float64, bool, error) {
-		return b.number(col, s, obs.Loc.Row, final)
+		v, later, err := b.number(col, s, obs.Loc.Row, final)
+		if err == nil && !later {
+			err = kpi.Impossible(k, v)
+		}
+		return v, later, err
 	}
 	if k.Kind != catalogue.KindRatio {
 		v, later, err := read(b.value, d.value)
@@ -507,10 +511,11 @@ func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64,
 		if cf != nil && cf.locale == catalogue.LocaleVI {
 			f = viNumbers
 		}
-		if v, err := ParseNumber(s, f); err == nil {
+		v, err := ParseNumber(s, f)
+		if err == nil {
 			return v, false, nil
 		} else if cf == nil {
-			return 0, false, fmt.Errorf("%q is not a number", s)
+			return 0, false, err
 		}
 	}
 	vi, viErr := ParseNumber(s, viNumbers)
@@ -655,16 +660,22 @@ func (m *Mapper) dimension(d, raw string) (string, error) {
 var dimensionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // ParseNumber reads a number as reports write it: thousands separators,
-// a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces.
+// a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces, a
+// negative in parentheses as accountants write it ((1.000) is -1000) or
+// with a minus sign (U+2212).
 func ParseNumber(s string, f NumberFormat) (float64, error) {
 	f = f.withDefaults()
-	t := strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
+	t := strings.TrimSpace(strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2212", "-").Replace(s))
 	if t == "" {
 		return 0, fmt.Errorf("empty number")
 	}
 	scale := 1.0
+	if len(t) > 2 && t[0] == '(' && t[len(t)-1] == ')' {
+		scale = -1
+		t = strings.TrimSpace(t[1 : len(t)-1])
+	}
 	if strings.HasSuffix(t, "%") {
-		scale = 0.01
+		scale *= 0.01
 		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	}
 	t = strings.ReplaceAll(t, " ", "")
@@ -691,7 +702,12 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		t += "." + frac
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !math.IsInf(v, 0):
+		v = 0 // too small to tell from zero
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%q is too large a number", s)
+	case err != nil || math.IsInf(v, 0) || math.IsNaN(v) || scale < 0 && strings.HasPrefix(t, "-"):
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	return v * scale, nil

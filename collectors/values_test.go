@@ -167,3 +167,139 @@ vneid_accounts;Bắc Ninh;2026.1;1;;
 		`r.csv: row 18, column "period": "2026.1" is a number, not a date`,
 	)
 }
+
+// In a workbook, a date cell is read as the date it shows, and a number
+// cell in the period column is no Excel serial: 2025 is the year of a
+// yearly KPI, 2026.1 (2026.10 typed as a number) is rejected, and a date
+// cell showing 1905 is before any report.
+func TestExcelPeriodCells(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "r.xlsx", map[string][][]any{"S": {
+		{"Chỉ tiêu", "Tỉnh", "Kỳ", "Giá trị"},
+		{"digital_index", "Hà Nội", 2025, 0.5},
+		{"vneid_accounts", "Hà Nội", time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), 1000},
+		{"vneid_accounts", "Huế", 2026.1, 1000},
+		{"vneid_accounts", "Đà Nẵng", time.Date(1905, 7, 17, 0, 0, 0, 0, time.UTC), 1000},
+		{"vneid_accounts", "Cần Thơ", 45961, 1000},
+	}}, []string{"S"})
+	c, m := newCatalogueSource(t, yearlyCatalogue, dir, "collector: excel\nconfig:\n  path: r.xlsx\n  mapping:\n    kpi_column: Chỉ tiêu\n    date: Kỳ\n    value: Giá trị\n    dimensions: {province: Tỉnh}")
+	m.now = func() time.Time { return today }
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["digital_index/Ha Noi/2025-01"].Value != 0.5 || got["vneid_accounts/Ha Noi/2026-10"].Value != 1000 || len(got) != 2 {
+		t.Errorf("read %v", got)
+	}
+	wantRejected(t, b,
+		`r.xlsx: row 4, column "Kỳ": "2026.1" is a number, not a date`,
+		`r.xlsx: row 5, column "Kỳ": "1905-07-17": 1905-07-17 is before 2015-01-01`,
+		`r.xlsx: row 6, column "Kỳ": "45961" is a number, not a date`)
+}
+
+// Figures no report can mean are rejected at their row and column: a count
+// or a ratio's part below zero, beyond the KPI's max_value (1e15 unless the
+// catalogue says), not a finite number. A numerator above its denominator
+// is served, flagged suspect by the judgement.
+func TestImpossibleValues(t *testing.T) {
+	cat := strings.Replace(testCatalogue, "    baseline: {date: 2024-01-01, value: 0.3}", "    baseline: {date: 2024-01-01, value: 0.3}\n    max_value: 100", 1)
+	m, b := readRows(t, cat, `vneid_accounts;Hà Nội;2025-10;-5;;
+vneid_accounts;Huế;2025-10;(1.000);;
+vneid_accounts;Đà Nẵng;2025-10;1e308;;
+vneid_accounts;Cần Thơ;2025-10;1.000.000.000.000.001;;
+vneid_accounts;An Giang;2025-10;999.999.999.999.999;;
+vneid_accounts;Cà Mau;2025-10;NaN;;
+vneid_accounts;Lào Cai;2025-10;Inf;;
+vneid_accounts;Sơn La;2025-10;1e400;;
+benefit_bank_ratio;Hà Nội;2025-10;;-1;10
+benefit_bank_ratio;Huế;2025-10;;12;10
+benefit_bank_ratio;Đà Nẵng;2025-10;;1;0
+digital_index;Hà Nội;2025-10;(12,5);;
+digital_index;Huế;2025-10;100,5;;
+`)
+	got := observed(m, b)
+	for key, want := range map[string]float64{
+		"vneid_accounts/An Giang/2025-10": 999999999999999, "benefit_bank_ratio/Hue/2025-10": 1.2, "digital_index/Ha Noi/2025-10": -12.5,
+	} {
+		if o, ok := got[key]; !ok || o.Value != want {
+			t.Errorf("%s = %v (read: %v), want %v", key, o.Value, ok, want)
+		}
+	}
+	wantRejected(t, b,
+		`r.csv: row 2, column "value": -5 is below zero, and kpi "vneid_accounts" is a count`,
+		`r.csv: row 3, column "value": -1000 is below zero, and kpi "vneid_accounts" is a count`,
+		`r.csv: row 4, column "value": 1e+308 is beyond 1e+15, the largest figure kpi "vneid_accounts" may have (its max_value)`,
+		`r.csv: row 5, column "value": 1.000000000000001e+15 is beyond 1e+15`,
+		`r.csv: row 7, column "value": "NaN" is not a number`,
+		`r.csv: row 8, column "value": "Inf" is not a number`,
+		`r.csv: row 9, column "value": "1e400" is too large a number`,
+		`r.csv: row 10, column "num": -1 is below zero, and kpi "benefit_bank_ratio" is a ratio of counts`,
+		`r.csv: row 12, column "den": denominator 0 is not positive`,
+		`r.csv: row 14, column "value": 100.5 is beyond 100, the largest figure kpi "digital_index" may have (its max_value)`,
+	)
+}
+
+// A JSON number too large for a float64, or too large for the KPI, rejects
+// its row; the document's other rows are read.
+func TestJSONNumberTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "doc.json", `[{"tinh": "Hà Nội", "ky": "2025-10", "so": 1e400},
+{"tinh": "Huế", "ky": "2025-10", "so": 1000000000000000000000000000000},
+{"tinh": "Đà Nẵng", "ky": "2025-10", "so": -3},
+{"tinh": "Cần Thơ", "ky": "2025-10", "so": 1058569}]`)
+	c, m := newTestSource(t, dir, `collector: json
+config:
+  path: doc.json
+  mapping: {kpi: vneid_accounts, date: ky, value: so, dimensions: {province: tinh}}`)
+	b := collect(t, c, m)
+	if got := observed(m, b); got["vneid_accounts/Can Tho/2025-10"].Value != 1058569 || len(got) != 1 {
+		t.Errorf("read %v", got)
+	}
+	wantRejected(t, b,
+		`doc.json: row 1, column "so": "1e400" is too large a number`,
+		`doc.json: row 2, column "so": 1e+30 is beyond 1e+15`,
+		`doc.json: row 3, column "so": -3 is below zero`)
+}
+
+// Numbers as reports write them, each read one way in its format or
+// rejected: the other locale's separators, accountants' negatives, percent
+// cells, spaces and non-breaking spaces.
+func TestHostileNumberCells(t *testing.T) {
+	for _, c := range []struct {
+		in, locale string
+		want       float64
+		err        string
+	}{
+		{"1.000", "vi", 1000, ""},
+		{"1.000", "en", 1, ""},
+		{"1,000.5", "vi", 0, `"1,000.5" is not a number (decimal separator ",", thousands ".")`},
+		{"1.000,5", "en", 0, `"1.000,5" is not a number (decimal separator ".", thousands ",")`},
+		{"1,000.5", "en", 1000.5, ""},
+		{"1.000,5", "vi", 1000.5, ""},
+		{"(1.000)", "vi", -1000, ""},
+		{"(1,5%)", "vi", -0.015, ""},
+		{"(-5)", "vi", 0, `"(-5)" is not a number`},
+		{"\u22125", "en", -5, ""},
+		{"85%", "vi", 0.85, ""},
+		{"85 %", "en", 0.85, ""},
+		{"0,85", "vi", 0.85, ""},
+		{"0.85", "vi", 0, `"0.85" is not a number ("." must separate groups of three digits)`},
+		{"0.85", "en", 0.85, ""},
+		{"1.000 ", "vi", 1000, ""},
+		{"\u00a01.000.000\u00a0", "vi", 1000000, ""},
+		{"1\u00a0000\u202f000", "en", 1000000, ""},
+		{"1.00", "vi", 0, `"1.00" is not a number ("." must separate groups of three digits)`},
+		{"1e-400", "en", 0, ""},
+		{"", "vi", 0, "empty number"},
+	} {
+		f := viNumbers
+		if c.locale == "en" {
+			f = enNumbers
+		}
+		got, err := ParseNumber(c.in, f)
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("%s: ParseNumber(%q) = %v, %v; want %v", c.locale, c.in, got, err, c.want)
+		case c.err != "" && (err == nil || err.Error() != c.err):
+			t.Errorf("%s: ParseNumber(%q) = %v, %v; want the error %s", c.locale, c.in, got, err, c.err)
+		}
+	}
+}

@@ -511,8 +511,12 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 	// catalogue's locale or what the column shows. They cannot wait for a
 	// later row to show the format, so a value reading two ways where
 	// nothing has shown which is rejected.
+	k := &wb.m.cat.KPIs[wk.cols[0].b.kpi]
 	number := func(b *Binding, s string) (float64, error) {
 		v, _, err := b.number(b.value, s, row, true)
+		if err == nil {
+			err = kpi.Impossible(k, v)
+		}
 		return v, err
 	}
 	var carry float64
@@ -554,6 +558,9 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 			case !haveCarry:
 				carry, haveCarry = v, true
 				continue // the base the next period's figure is taken from
+			case v < carry:
+				reject(c.col, fmt.Errorf("%s is below the running total before it, %s: a count's own figure for a period cannot be negative", FormatNumber(v, nf), FormatNumber(carry, nf)))
+				return kept, false
 			default:
 				cell, carry = FormatNumber(v-carry, nf), v
 			}

@@ -360,3 +360,28 @@ func InWindow(k *catalogue.KPI, t, now time.Time) error {
 	}
 	return nil
 }
+
+// Impossible says why a figure a report of k gives (a value, or a ratio's
+// numerator or denominator) cannot be right, or nil: not a finite number,
+// beyond k's max_value, a count or a ratio's part below zero, a milestone
+// outside 0 (not done) to 1 (done). A numerator above its denominator is
+// not impossible here: it is served, flagged as suspect data.
+func Impossible(k *catalogue.KPI, v float64) error {
+	bound := k.MaxValue
+	if bound == 0 {
+		bound = catalogue.DefaultMaxValue
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%g is not a finite number", v)
+	case math.Abs(v) > bound:
+		return fmt.Errorf("%g is beyond %g, the largest figure kpi %q may have (its max_value)", v, bound, k.ID)
+	case v < 0 && k.Kind == catalogue.KindCount:
+		return fmt.Errorf("%g is below zero, and kpi %q is a count", v, k.ID)
+	case v < 0 && k.Kind == catalogue.KindRatio:
+		return fmt.Errorf("%g is below zero, and kpi %q is a ratio of counts", v, k.ID)
+	case (v < 0 || v > 1) && k.Kind == catalogue.KindMilestone:
+		return fmt.Errorf("%g is not a milestone's 0 (not done) to 1 (done)", v)
+	}
+	return nil
+}
