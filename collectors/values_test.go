@@ -303,3 +303,38 @@ func TestHostileNumberCells(t *testing.T) {
 		}
 	}
 }
+
+// Since the merger, a province reported under two names of units merged
+// into it in one period is rejected, every row naming the others; before
+// it, the former units' figures roll up, and a province reported under one
+// former name alone stands for the province.
+func TestMergedUnitsTwice(t *testing.T) {
+	m, b := readRows(t, testCatalogue, `vneid_accounts;Tuyên Quang;2025-10;700;;
+vneid_accounts;Hà Giang;2025-10;300;;
+vneid_accounts;Tuyên Quang;2025-06;650;;
+vneid_accounts;Hà Giang;2025-06;280;;
+vneid_accounts;Hà Nam;2025-10;100;;
+vneid_accounts;Nam Định;2025-10;200;;
+vneid_accounts;Ninh Bình;2025-10;300;;
+vneid_accounts;Bắc Kạn;2025-10;50;;
+vneid_accounts;Tỉnh Tuyên Quang;2025-09;710;;
+benefit_bank_ratio;Hà Giang;2025-10;;1;2
+benefit_bank_ratio;Tuyên Quang;2025-09;;1;2
+`)
+	got := observed(m, b)
+	if len(got) != 5 || got["vneid_accounts/Thai Nguyen/2025-10"].Value != 50 || got["vneid_accounts/Tuyen Quang/2025-09"].Value != 710 ||
+		got["benefit_bank_ratio/Tuyen Quang/2025-10"].Value != 0.5 || got["benefit_bank_ratio/Tuyen Quang/2025-09"].Value != 0.5 {
+		t.Errorf("read %v", got)
+	}
+	if n := len(b.Observations); n != 6 { // Tuyên Quang and Hà Giang in June, rolled up by the exporter
+		t.Errorf("%d observations, want 6", n)
+	}
+	const since = ", names of one province since 2025-07-01: which figure is the province's cannot be told, so none is used"
+	wantRejected(t, b,
+		`r.csv: row 2: Tuyen Quang is reported for 2025-10 under "Tuyen Quang" here and under "Ha Giang" at r.csv row 3`+since,
+		`r.csv: row 3: Tuyen Quang is reported for 2025-10 under "Ha Giang" here and under "Tuyen Quang" at r.csv row 2`+since,
+		`r.csv: row 6: Ninh Binh is reported for 2025-10 under "Ha Nam" here and under "Nam Dinh" at r.csv row 7 and under "Ninh Binh" at r.csv row 8`+since,
+		`r.csv: row 7: Ninh Binh is reported for 2025-10 under "Nam Dinh" here and under "Ha Nam" at r.csv row 6 and under "Ninh Binh" at r.csv row 8`+since,
+		`r.csv: row 8: Ninh Binh is reported for 2025-10 under "Ninh Binh" here and under "Ha Nam" at r.csv row 6 and under "Nam Dinh" at r.csv row 7`+since,
+	)
+}
