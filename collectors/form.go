@@ -165,9 +165,11 @@ func cellRef(ref string) (col, row int, err error) {
 	return col, row, nil
 }
 
-// formGrid is a sheet read whole: a form is small.
+// formGrid is a sheet read whole: a form is small. Cells hold the text
+// they show, number cells their stored number (2026.1, 1058569).
 type formGrid struct {
-	rows [][]string // rows[r] is Excel's row r+1
+	rows    [][]string      // rows[r] is Excel's row r+1
+	numbers map[string]bool // the references of number cells
 }
 
 func (g *formGrid) at(col, row int) string {
@@ -240,7 +242,7 @@ func (c *FormCell) pick(text string) string {
 
 // readForm reads a workbook's sheet as a form.
 func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form, lim Limits) (*Batch, error) {
-	g, err := readGrid(ctx, m, dir, name, spec, 0, f.Numbers, lim)
+	g, err := readGrid(ctx, m, dir, name, spec, 0, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -248,14 +250,14 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 }
 
 // readGrid reads a sheet whole, or its rows up to last (0: all of them).
-func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, nf NumberFormat, lim Limits) (*formGrid, error) {
+func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, lim Limits) (*formGrid, error) {
 	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, last
 	sheet, err := openWorkbook(ctx, m, dir, name, spec, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer sheet.Close()
-	g := &formGrid{rows: [][]string{sheet.Header()}}
+	g := &formGrid{rows: [][]string{sheet.Header()}, numbers: map[string]bool{}}
 	for {
 		cells, row, err := sheet.Next()
 		if errors.Is(err, io.EOF) {
@@ -269,7 +271,7 @@ func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 		}
 		for i := range cells {
 			if sheet.Number(i) {
-				cells[i] = typedNumber(cells[i], nf)
+				g.numbers[ref(i, row)] = true
 			}
 		}
 		for len(g.rows) < row-1 {
@@ -287,7 +289,7 @@ func cellColumns(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sh
 	if len(cells) == 0 {
 		return l, nil
 	}
-	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), NumberFormat{}, lim)
+	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), lim)
 	if err != nil {
 		return nil, err
 	}
@@ -353,6 +355,9 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 				batch.Rejected = append(batch.Rejected, fail(r, valueRow, fmt.Errorf("kpi %q: %w", v.KPI, err)))
 				rejected = true
 				break
+			}
+			if g.numbers[r] {
+				text = typedNumber(text, f.Numbers)
 			}
 			header, record, row = append(header, r), append(record, text), valueRow
 		}

@@ -9,7 +9,7 @@ import (
 // formSheet is a province's monthly form: the authority in A1, the period
 // beside its label, the figures in the column "Kết quả" two cells right of
 // their labels (the unit of measure in between), a ratio's parts.
-func formSheet(authority, period string, accounts, records, paid, recipients any) map[string][][]any {
+func formSheet(authority string, period, accounts, records, paid, recipients any) map[string][][]any {
 	return map[string][][]any{"Biểu mẫu 01": {
 		{authority, nil, nil, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"},
 		{nil, nil, nil, "Độc lập - Tự do - Hạnh phúc"},

@@ -338,3 +338,38 @@ benefit_bank_ratio;Tuyên Quang;2025-09;;1;2
 		`r.csv: row 8: Ninh Binh is reported for 2025-10 under "Ninh Binh" here and under "Ha Nam" at r.csv row 6 and under "Nam Dinh" at r.csv row 7`+since,
 	)
 }
+
+// A form's period cell is read as a person sees it: 2026.10 typed into a
+// number cell holds 2026.1 and names no period (the form is rejected at the
+// cell), 10.2026 typed so is October, and a date cell showing 1969 is no
+// report's.
+func TestFormPeriodCells(t *testing.T) {
+	dir := t.TempDir()
+	folder := filepath.Join(dir, "bieu-mau")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	order := []string{"Biểu mẫu 01"}
+	writeWorkbook(t, folder, "ha-noi.xlsx", formSheet("UBND THÀNH PHỐ HÀ NỘI", 2026.10, "1.000", 1, 1, 2), order)
+	writeWorkbook(t, folder, "hue.xlsx", formSheet("UBND THÀNH PHỐ HUẾ", 10.2026, "2.000", 1, 1, 2), order)
+	writeWorkbook(t, folder, "da-nang.xlsx", formSheet("UBND THÀNH PHỐ ĐÀ NẴNG", time.Date(1969, 7, 1, 0, 0, 0, 0, time.UTC), "3.000", 1, 1, 2), order)
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: bieu-mau
+  form:
+    unit: {cell: A1}
+    period: {label: "Kỳ báo cáo"}
+    numbers: {decimal: ","}
+    values:
+      - {kpi: vneid_accounts, label: Số tài khoản định danh điện tử mức 2, offset: 2}
+`)
+	m.now = func() time.Time { return today }
+	b := collect(t, c, m)
+	if got := observed(m, b); got["vneid_accounts/Hue/2026-10"].Value != 2000 || len(got) != 1 {
+		t.Errorf("read %v", got)
+	}
+	wantRejected(t, b,
+		`bieu-mau/da-nang.xlsx: row 4, column "B4": "1969-07-31": 1969-07-31 is before 2015-01-01`,
+		`bieu-mau/ha-noi.xlsx: row 4, column "B4": period: "2026.1" names no period`)
+}

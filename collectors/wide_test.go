@@ -58,6 +58,10 @@ func TestHeaderPeriod(t *testing.T) {
 		"Tỉnh, thành phố":                {},
 		"T13/2025":                       {},
 		"Quý III":                        {}, // no year
+		"2026.10":                        month(2026, 10, 1),
+		"10.2026":                        month(2026, 10, 1),
+		"2026.1":                         {}, // 2026.10 typed as a number
+		"2026,1":                         {},
 		"So sánh 2024-2025":              {},
 		"31/02/2025":                     {},
 		"Kết quả Tháng 10/2025 Năm 2024": {},
