@@ -26,8 +26,8 @@ type Mapping struct {
 	KPI       string `yaml:"kpi"`
 	KPIColumn string `yaml:"kpi_column"`
 	// Date is the column with the report date or period (2025-10, 10/2025,
-	// 31/10/2025, 2025-10-31, an Excel serial); DateFormat, a Go layout,
-	// overrides the guessing.
+	// 31/10/2025, 2025-10-31, 2026.10; a year alone for a yearly KPI);
+	// DateFormat, a Go layout, overrides the guessing.
 	Date       string `yaml:"date"`
 	DateFormat string `yaml:"date_format"`
 	// ReportedAt, optional, is the column with the day the unit sent its
