@@ -473,8 +473,9 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 // binding's header) as every figure is read: a typed number exactly, text
 // in the declared or the catalogue's format, or where neither is set in
 // the format its column shows. A value that reads two ways in a column that
-// has not shown its format is deferred, or unless final an error.
-func (b *Binding) number(col int, s string, row int, final bool) (float64, bool, error) {
+// has not shown its format is deferred (later is true), or when final an
+// error.
+func (b *Binding) number(col int, s string, row int, final bool) (v float64, later bool, err error) {
 	if v, ok := typed(s); ok {
 		return v, false, nil
 	}
