@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,12 +144,15 @@ vneid_accounts;Lạng Sơn;2025-13;1;;
 vneid_accounts;Thái Nguyên;2025/02/30;1;;
 vneid_accounts;Phú Thọ;10/25;1;;
 vneid_accounts;Bắc Ninh;2026.1;1;;
+vneid_accounts;Hải Phòng; 2026-07 ;15;;
+vneid_accounts;Hưng Yên;Tháng Mười/2025;1;;
+vneid_accounts;Quảng Ninh;T13/2025;1;;
 `)
 	got := observed(m, b)
 	for key, want := range map[string]float64{
 		"digital_index/Ha Noi/2025-01": 0.5, "digital_index/Hue/2024-01": 0.4,
 		"vneid_accounts/Ha Noi/2026-10": 10, "vneid_accounts/Hue/2026-10": 11, "vneid_accounts/Da Nang/2026-09": 12,
-		"vneid_accounts/Can Tho/2026-08": 13, "vneid_accounts/An Giang/2027-01": 14,
+		"vneid_accounts/Can Tho/2026-08": 13, "vneid_accounts/An Giang/2027-01": 14, "vneid_accounts/Hai Phong/2026-07": 15,
 	} {
 		if o, ok := got[key]; !ok || o.Value != want {
 			t.Errorf("%s = %v (read: %v), want %v", key, o.Value, ok, want)
@@ -165,6 +169,8 @@ vneid_accounts;Bắc Ninh;2026.1;1;;
 		`r.csv: row 16, column "period": "2025/02/30" is not a date`,
 		`r.csv: row 17, column "period": "10/25" is not a date`,
 		`r.csv: row 18, column "period": "2026.1" is a number, not a date`,
+		`r.csv: row 20, column "period": "Tháng Mười/2025" is not a date`, // month names are not read
+		`r.csv: row 21, column "period": "T13/2025" is not a date`,
 	)
 }
 
@@ -372,4 +378,42 @@ config:
 	wantRejected(t, b,
 		`bieu-mau/da-nang.xlsx: row 4, column "B4": "1969-07-31": 1969-07-31 is before 2015-01-01`,
 		`bieu-mau/ha-noi.xlsx: row 4, column "B4": period: "2026.1" names no period`)
+}
+
+// A database's figures are held to the same rules as a file's: a negative
+// count, an infinity, a figure beyond max_value, a year typed as a number
+// in the period column of a monthly KPI are rejected at their row and
+// column; the other rows are read.
+func TestSQLImpossibleValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stats.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		`CREATE TABLE report (tinh TEXT, ky TEXT, so REAL)`,
+		`INSERT INTO report VALUES ('Hà Nội', '2025-10', 1058569), ('Huế', '2025-10', -1), ('Đà Nẵng', '2025-10', 9e999),
+		  ('Cần Thơ', '2025-10', 1e300), ('An Giang', 2025, 5), ('Cà Mau', '2025-10', 12.5)`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	t.Setenv("KPIWATCH_TEST_SQLITE", "file:"+path)
+	c, m := newTestSource(t, t.TempDir(), `collector: sql
+config:
+  driver: sqlite
+  dsn: {env: KPIWATCH_TEST_SQLITE}
+  query: SELECT * FROM report
+  mapping: {kpi: vneid_accounts, date: ky, value: so, dimensions: {province: tinh}}`)
+	b := collect(t, c, m)
+	if got := observed(m, b); got["vneid_accounts/Ha Noi/2025-10"].Value != 1058569 || got["vneid_accounts/Ca Mau/2025-10"].Value != 12.5 || len(got) != 2 {
+		t.Errorf("read %v", got)
+	}
+	wantRejected(t, b,
+		`sqlite query: row 2, column "so": -1 is below zero, and kpi "vneid_accounts" is a count`,
+		`sqlite query: row 3, column "so": "+Inf" is not a number`,
+		`sqlite query: row 4, column "so": 1e+300 is beyond 1e+15`,
+		`sqlite query: row 5, column "ky": "2025" is a year alone, but kpi "vneid_accounts" is reported monthly`)
 }
