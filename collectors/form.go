@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -335,7 +336,8 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 		return nil, fail(periodRef, periodRow, fmt.Errorf("period: %w", err))
 	}
 	date := periodText
-	if p, ok := headerPeriod(periodText); ok && f.DateFormat == "" {
+	p, named := headerPeriod(periodText)
+	if named && f.DateFormat == "" {
 		date = p.last().Format("2006-01-02")
 	} else if _, err := ParseDate(periodText, f.DateFormat); err != nil {
 		return nil, fail(periodRef, periodRow, fmt.Errorf("period: %q names no period", periodText))
@@ -376,7 +378,7 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 		}
 		if f.DateFormat == "" {
 			mp.DateFormat = "2006-01-02"
-			if _, ok := headerPeriod(periodText); !ok {
+			if !named {
 				mp.DateFormat = ""
 			}
 		}
@@ -385,6 +387,12 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 			return nil, err
 		}
 		obs, skip, err := b.Row(record, row)
+		if k := &m.cat.KPIs[obs.KPI]; err == nil && named && f.DateFormat == "" && k.Kind == catalogue.KindCount && !k.Cumulative &&
+			!kpi.PeriodStart(k.Cadence.Period, p.last()).Equal(p.start) {
+			// A count of each period reported for a longer one (a quarter's
+			// own figure for a monthly count) is no one period's figure.
+			err = fail(header[len(header)-1], row, fmt.Errorf("kpi %q counts each %s period on its own, but the form's period %q covers %s", k.ID, k.Cadence.Period, periodText, p))
+		}
 		var re *RowError
 		if errors.As(err, &re) {
 			switch re.Loc.Column {

@@ -348,7 +348,7 @@ benefit_bank_ratio;Tuyên Quang;2025-09;;1;2
 // A form's period cell is read as a person sees it: 2026.10 typed into a
 // number cell holds 2026.1 and names no period (the form is rejected at the
 // cell), 10.2026 typed so is October, and a date cell showing 1969 is no
-// report's.
+// report's. A quarter's figure of a count of each month is no month's.
 func TestFormPeriodCells(t *testing.T) {
 	dir := t.TempDir()
 	folder := filepath.Join(dir, "bieu-mau")
@@ -359,6 +359,7 @@ func TestFormPeriodCells(t *testing.T) {
 	writeWorkbook(t, folder, "ha-noi.xlsx", formSheet("UBND THÀNH PHỐ HÀ NỘI", 2026.10, "1.000", 1, 1, 2), order)
 	writeWorkbook(t, folder, "hue.xlsx", formSheet("UBND THÀNH PHỐ HUẾ", 10.2026, "2.000", 1, 1, 2), order)
 	writeWorkbook(t, folder, "da-nang.xlsx", formSheet("UBND THÀNH PHỐ ĐÀ NẴNG", time.Date(1969, 7, 1, 0, 0, 0, 0, time.UTC), "3.000", 1, 1, 2), order)
+	writeWorkbook(t, folder, "hai-phong.xlsx", formSheet("UBND THÀNH PHỐ HẢI PHÒNG", "Quý III/2025", "4.000", 1, 1, 2), order)
 	c, m := newTestSource(t, dir, `
 collector: excel
 config:
@@ -377,7 +378,8 @@ config:
 	}
 	wantRejected(t, b,
 		`bieu-mau/da-nang.xlsx: row 4, column "B4": "1969-07-31": 1969-07-31 is before 2015-01-01`,
-		`bieu-mau/ha-noi.xlsx: row 4, column "B4": period: "2026.1" names no period`)
+		`bieu-mau/ha-noi.xlsx: row 4, column "B4": period: "2026.1" names no period`,
+		`bieu-mau/hai-phong.xlsx: row 7, column "D7": kpi "vneid_accounts" counts each monthly period on its own, but the form's period "Quý III/2025" covers 2025-07-01 to 2025-09-30`)
 }
 
 // A database's figures are held to the same rules as a file's: a negative
