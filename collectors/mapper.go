@@ -154,13 +154,14 @@ type Mapper struct {
 	mu       sync.Mutex
 	bindings []*Binding // those guessing number formats, for Settle
 
-	// now is the clock the window of report dates is judged by.
-	now func() time.Time
+	// now is the time of the read, that the window of report dates is
+	// judged by.
+	now time.Time
 }
 
 // NewMapper prepares mapping for the source with id source.
 func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
-	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}, now: time.Now}
+	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}, now: time.Now()}
 	for i, k := range cat.KPIs {
 		for _, n := range []string{k.ID, k.Name, k.NameVI} {
 			if n != "" {
@@ -211,6 +212,9 @@ type Binding struct {
 	kpiCells  map[string]int // -1 for a KPI not in the catalogue
 	dimCells  map[string]map[string]dimValue
 	dateCells map[string]dateValue
+	// windows are the first and last dates a report of a KPI (by index)
+	// may be for, at the time of the read.
+	windows map[int][2]time.Time
 	// guess is set when no number format is declared: columns holds what
 	// each number column's values have shown of its format, and deferred
 	// the rows with a number that reads two ways until Settle.
@@ -256,7 +260,7 @@ type dateValue struct {
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
 	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, sent: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
-		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, columns: map[int]*columnFormat{}}
+		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, windows: map[int][2]time.Time{}, columns: map[int]*columnFormat{}}
 	switch {
 	case mp.Numbers.declared():
 		b.nf = mp.Numbers.withDefaults()
@@ -394,14 +398,14 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			obs.Unit = v.unit
 		}
 	}
-	date, err := b.readDate(k, cells[b.date])
+	date, err := b.readDate(obs.KPI, cells[b.date])
 	if err != nil {
 		return fail(b.date, err)
 	}
 	obs.Period = kpi.PeriodStart(k.Cadence.Period, date)
 	obs.Loc = loc
 	if b.sent >= 0 {
-		if obs.ReportedAt, err = b.readDate(k, cells[b.sent]); err != nil {
+		if obs.ReportedAt, err = b.readDate(obs.KPI, cells[b.sent]); err != nil {
 			return fail(b.sent, err)
 		}
 	}
@@ -606,10 +610,12 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	return v
 }
 
-// readDate reads a date cell for kpi k: a date as ParseDate reads it, or
-// for a yearly KPI a year alone ("2025", "Năm 2025"). A date outside the
-// window a report of k may be for (kpi.InWindow) is an error.
-func (b *Binding) readDate(k *catalogue.KPI, cell string) (time.Time, error) {
+// readDate reads a date cell for the KPI with index ki: a date as
+// ParseDate reads it, or for a yearly KPI a year alone ("2025", "Năm
+// 2025"). A date outside the window a report of the KPI may be for
+// (kpi.InWindow) is an error.
+func (b *Binding) readDate(ki int, cell string) (time.Time, error) {
+	k := &b.m.cat.KPIs[ki]
 	v, ok := b.dateCells[cell]
 	if !ok {
 		v.t, v.err = ParseDate(cell, b.mapping.DateFormat)
@@ -625,8 +631,13 @@ func (b *Binding) readDate(k *catalogue.KPI, cell string) (time.Time, error) {
 	case v.year && k.Cadence.Period != catalogue.Yearly:
 		return time.Time{}, fmt.Errorf("%q is a year alone, but kpi %q is reported %s: give the %s", cell, k.ID, k.Cadence.Period, periodWord[k.Cadence.Period])
 	}
-	if err := kpi.InWindow(k, v.t, b.m.now()); err != nil {
-		return time.Time{}, fmt.Errorf("%q: %w", cell, err)
+	w, ok := b.windows[ki]
+	if !ok {
+		w = [2]time.Time{kpi.Earliest(k), kpi.Latest(k, b.m.now)}
+		b.windows[ki] = w
+	}
+	if v.t.Before(w[0]) || v.t.After(w[1]) {
+		return time.Time{}, fmt.Errorf("%q: %w", cell, kpi.InWindow(k, v.t, b.m.now))
 	}
 	return v.t, nil
 }

@@ -107,7 +107,7 @@ config:
     denominator: den
     dimensions: {province: province}
     numbers: {decimal: ","}`)
-	m.now = func() time.Time { return today }
+	m.now = today
 	return m, collect(t, c, m)
 }
 
@@ -189,7 +189,7 @@ func TestExcelPeriodCells(t *testing.T) {
 		{"vneid_accounts", "Cần Thơ", 45961, 1000},
 	}}, []string{"S"})
 	c, m := newCatalogueSource(t, yearlyCatalogue, dir, "collector: excel\nconfig:\n  path: r.xlsx\n  mapping:\n    kpi_column: Chỉ tiêu\n    date: Kỳ\n    value: Giá trị\n    dimensions: {province: Tỉnh}")
-	m.now = func() time.Time { return today }
+	m.now = today
 	b := collect(t, c, m)
 	got := observed(m, b)
 	if got["digital_index/Ha Noi/2025-01"].Value != 0.5 || got["vneid_accounts/Ha Noi/2026-10"].Value != 1000 || len(got) != 2 {
@@ -371,7 +371,7 @@ config:
     values:
       - {kpi: vneid_accounts, label: Số tài khoản định danh điện tử mức 2, offset: 2}
 `)
-	m.now = func() time.Time { return today }
+	m.now = today
 	b := collect(t, c, m)
 	if got := observed(m, b); got["vneid_accounts/Hue/2026-10"].Value != 2000 || len(got) != 1 {
 		t.Errorf("read %v", got)
