@@ -671,13 +671,21 @@ func (m *Mapper) dimension(d, raw string) (string, error) {
 // catalogue says which it does.
 var dimensionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// numberSpaces turns the spaces and the minus sign of typeset numbers into
+// ASCII ones.
+var numberSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2212", "-")
+
 // ParseNumber reads a number as reports write it: thousands separators,
 // a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces, a
 // negative in parentheses as accountants write it ((1.000) is -1000) or
 // with a minus sign (U+2212).
 func ParseNumber(s string, f NumberFormat) (float64, error) {
 	f = f.withDefaults()
-	t := strings.TrimSpace(strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2212", "-").Replace(s))
+	t := s
+	if strings.ContainsAny(t, "\u00a0\u202f\u2212") {
+		t = numberSpaces.Replace(t)
+	}
+	t = strings.TrimSpace(t)
 	if t == "" {
 		return 0, fmt.Errorf("empty number")
 	}
