@@ -419,3 +419,22 @@ config:
 		`sqlite query: row 4, column "so": 1e+300 is beyond 1e+15`,
 		`sqlite query: row 5, column "ky": "2025" is a year alone, but kpi "vneid_accounts" is reported monthly`)
 }
+
+// Running totals are held to the same rules as every figure: an impossible
+// one rejects its cell (and the sums after it), the row's earlier periods
+// kept.
+func TestWideSumsOfImpossibleFigures(t *testing.T) {
+	m, b := wideSource(t, "vi", `Tỉnh;TK T8/2025;TK T9/2025;TK T10/2025
+Hà Nội;1.000;(500);2.000
+Huế;1.000;1e308;2.000
+Đà Nẵng;NaN;1;1
+`, `[{kpi: vneid_accounts, under: TK, values: per_period}]`)
+	got := observed(m, b)
+	if got["vneid_accounts/Ha Noi/2025-08"].Value != 1000 || got["vneid_accounts/Hue/2025-08"].Value != 1000 || len(got) != 2 {
+		t.Errorf("read %v", got)
+	}
+	wantRejected(t, b,
+		`w.csv: row 2, column "TK T9/2025": -500 is below zero, and kpi "vneid_accounts" is a count`,
+		`w.csv: row 3, column "TK T9/2025": 1e+308 is beyond 1e+15`,
+		`w.csv: row 4, column "TK T8/2025": "NaN" is not a number`)
+}
