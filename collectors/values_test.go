@@ -438,3 +438,30 @@ Huế;1.000;1e308;2.000
 		`w.csv: row 3, column "TK T9/2025": 1e+308 is beyond 1e+15`,
 		`w.csv: row 4, column "TK T8/2025": "NaN" is not a number`)
 }
+
+// The issue's workbook: a cumulative KPI whose monthly figures are text
+// cells written the Vietnamese way, summed up under metadata.locale: vi
+// with no numbers: in the source, beside number cells.
+func TestExcelWideSumsHonourTheLocale(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "w.xlsx", map[string][][]any{"S": {
+		{"Tỉnh", "T8/2025", "T9/2025", "T10/2025"},
+		{"Hà Nội", "1.000", 2500.5, "1.000.000"},
+		{"Huế", 12, "7", "1.000,5"},
+	}}, []string{"S"})
+	cat := strings.Replace(cumulativeCatalogue, "metadata: {name: collectors-test}", "metadata: {name: collectors-test, locale: vi}", 1)
+	c, m := newCatalogueSource(t, cat, dir, "collector: excel\nconfig:\n  path: w.xlsx\n  wide:\n    dimensions: {province: Tỉnh}\n    kpis: [{kpi: vneid_accounts, values: per_period}]")
+	b := collect(t, c, m)
+	if len(b.Rejected) > 0 {
+		t.Fatalf("rejected: %s", errorTexts(b.Rejected))
+	}
+	got := observed(m, b)
+	for key, want := range map[string]float64{
+		"vneid_accounts/Ha Noi/2025-08": 1000, "vneid_accounts/Ha Noi/2025-09": 3500.5, "vneid_accounts/Ha Noi/2025-10": 1003500.5,
+		"vneid_accounts/Hue/2025-08": 12, "vneid_accounts/Hue/2025-09": 19, "vneid_accounts/Hue/2025-10": 1019.5,
+	} {
+		if o, ok := got[key]; !ok || o.Value != want {
+			t.Errorf("%s = %v (read: %v), want %v", key, o.Value, ok, want)
+		}
+	}
+}
