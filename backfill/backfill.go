@@ -153,7 +153,7 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 			return nil, nil, fmt.Errorf("source %s: %w", src.ID, catalogue.Errors(errs))
 		}
 		sctx, cancel := context.WithTimeout(ctx, src.Timeout.Std())
-		batch, err := c.Collect(sctx, collectors.NewMapper(cat, src.ID))
+		batch, err := collectors.Collect(sctx, c, collectors.NewMapper(cat, src.ID))
 		cancel()
 		if err != nil {
 			return nil, nil, fmt.Errorf("source %s: %w", src.ID, err)

@@ -169,9 +169,13 @@ type KPI struct {
 	Source     string   `yaml:"source"`
 	// Tolerance is how far behind plan a series may be, as a fraction of the
 	// distance from baseline to target, before it is at risk.
-	Tolerance float64  `yaml:"tolerance"`
-	Baseline  Baseline `yaml:"baseline"`
-	Targets   []Target `yaml:"targets"`
+	Tolerance float64 `yaml:"tolerance"`
+	// MaxValue bounds every figure a report of the KPI may give (a value,
+	// or a ratio's numerator and denominator): a larger one is a misread
+	// and rejected. Default DefaultMaxValue.
+	MaxValue float64  `yaml:"max_value"`
+	Baseline Baseline `yaml:"baseline"`
+	Targets  []Target `yaml:"targets"`
 	// UnitBaselines are the baselines of units with targets of their own
 	// whose starting point is not the KPI's (a ministry's own backlog).
 	UnitBaselines []UnitBaseline `yaml:"unit_baselines"`

@@ -113,6 +113,8 @@ func TestCatalogueErrors(t *testing.T) {
 		{"bad rollup of a level", "    kind: ratio\n", "    kind: level\n    rollup: average\n", []string{"kpis[1].rollup: \"average\" is not one of mean, median, min, max"}},
 		{"target not a date", "by: 2024-12-31", "by: 31/12/2024", []string{"kpis[0].targets[0].by: \"31/12/2024\" is not a date (want YYYY-MM-DD)"}},
 		{"target before baseline", "by: 2024-12-31", "by: 2021-12-31", []string{"kpis[0].targets[0].by: 2021-12-31 is not after the baseline date 2022-01-01"}},
+		{"negative max_value", "    unit: accounts\n", "    unit: accounts\n    max_value: -1\n", []string{"kpis[0].max_value: -1 is not a positive finite number"}},
+		{"target above max_value", "    unit: accounts\n", "    unit: accounts\n    max_value: 1000\n", []string{"kpis[0].targets[0].value: 4e+07 is above max_value 1000"}},
 		{"ratio target as percent", "{by: 2025-12-31, value: 1}", "{by: 2025-12-31, value: 100}", []string{"kpis[1].targets[0].value: 100 is not a ratio in 0..1"}},
 		{"unknown province in a unit target", "TP. Hồ Chí Minh", "Sài Gòn Mới", []string{"kpis[1].targets[1].unit.province: unknown province \"Sài Gòn Mới\""}},
 		{"unit target on a dimension the KPI lacks", "unit: {province:", "unit: {commune: x, province:", []string{"kpis[1].targets[1].unit.commune: \"commune\" is not a dimension of this KPI"}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,6 +19,11 @@ const (
 	DefaultInterval  = Duration(time.Hour)
 	DefaultTimeout   = Duration(30 * time.Second)
 	DefaultTolerance = 0.1
+	// DefaultMaxValue is the largest figure a report may give, where a
+	// KPI sets no max_value: a million times Viet Nam's population, a
+	// thousand times the largest yearly count of transactions anyone
+	// reports. 1e308 is a misread, never a figure.
+	DefaultMaxValue = 1e15
 	// DefaultMaxRejectedRatio fails a refresh that rejects more than half
 	// of its rows: a garbled file, not a few bad cells.
 	DefaultMaxRejectedRatio = 0.5
@@ -58,6 +64,9 @@ func (c *Catalogue) applyDefaults() {
 		k := &c.KPIs[i]
 		if k.Tolerance == 0 {
 			k.Tolerance = DefaultTolerance
+		}
+		if k.MaxValue == 0 {
+			k.MaxValue = DefaultMaxValue
 		}
 		if k.Block == "" {
 			if o, ok := c.Owner(k.Owner); ok {
@@ -211,6 +220,14 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 		v.oneOf(p+".rollup", k.Rollup, Rollups)
 	case k.Rollup != "":
 		v.add(p+".rollup", "only a level KPI says how its units roll up (a %s rolls up by its kind)", k.Kind)
+	}
+	if !(k.MaxValue > 0) || math.IsInf(k.MaxValue, 0) {
+		v.add(p+".max_value", "%g is not a positive finite number", k.MaxValue)
+	}
+	for j, t := range k.Targets {
+		if math.Abs(t.Value) > k.MaxValue {
+			v.add(fmt.Sprintf("%s.targets[%d].value", p, j), "%g is above max_value %g", t.Value, k.MaxValue)
+		}
 	}
 	if k.Baseline.Date.IsZero() {
 		v.add(p+".baseline.date", "required")

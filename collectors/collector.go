@@ -76,13 +76,15 @@ type Collector interface {
 
 // Collect reads a source with its collector, as every refresh does: the
 // collector's rows, then those Mapper.Settle could only map once the whole
-// source was read.
+// source was read, less the rows of a province reported under two names of
+// units merged into it (rejectMergedTwice).
 func Collect(ctx context.Context, c Collector, m *Mapper) (*Batch, error) {
 	b, err := c.Collect(ctx, m)
 	if err != nil {
 		return nil, err
 	}
 	m.Settle(b)
+	rejectMergedTwice(b)
 	return b, nil
 }
 

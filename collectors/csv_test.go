@@ -212,8 +212,13 @@ func TestParseDate(t *testing.T) {
 		"31/10/2025":           "2025-10-31",
 		"Tháng 10/2025":        "2025-10-01",
 		"T10/2025":             "2025-10-01",
-		"45961":                "2025-10-31", // Excel serial
 		"2025-10-31T23:00:00Z": "2025-10-31",
+		"2026.10":              "2026-10-01",
+		"10.2026":              "2026-10-01",
+		"31.10.2025":           "2025-10-31",
+		"tháng 10 năm 2025":    "2025-10-01",
+		"T10-2025":             "2025-10-01",
+		" 2025-10\u00a0":       "2025-10-01",
 	}
 	for in, want := range cases {
 		got, err := collectors.ParseDate(in, "")
@@ -221,8 +226,19 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q) = %v, %v; want %s", in, got, err, want)
 		}
 	}
-	if _, err := collectors.ParseDate("13/13/2025", ""); err == nil {
-		t.Error("13/13/2025 is not a date")
+	for in, want := range map[string]string{
+		"13/13/2025": `"13/13/2025" is not a date`,
+		"2025-13":    `"2025-13" is not a date`,
+		"2025/02/30": `"2025/02/30" is not a date`,
+		"10/25":      `"10/25" is not a date`, // a two-digit year
+		"2025":       `"2025" is a year alone, not a date`,
+		"Năm 2025":   `"Năm 2025" is a year alone, not a date`,
+		"45961":      `"45961" is a number, not a date (an Excel date is read from a cell formatted as a date)`,
+		"2026.1":     `"2026.1" is a number, not a date`,
+	} {
+		if _, err := collectors.ParseDate(in, ""); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ParseDate(%q): %v, want %s", in, err, want)
+		}
 	}
 	if got, err := collectors.ParseDate("2025.10", "2006.01"); err != nil || got.Month() != 10 {
 		t.Errorf("an explicit layout is used: %v %v", got, err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -165,9 +166,11 @@ func cellRef(ref string) (col, row int, err error) {
 	return col, row, nil
 }
 
-// formGrid is a sheet read whole: a form is small.
+// formGrid is a sheet read whole: a form is small. Cells hold the text
+// they show, number cells their stored number (2026.1, 1058569).
 type formGrid struct {
-	rows [][]string // rows[r] is Excel's row r+1
+	rows    [][]string      // rows[r] is Excel's row r+1
+	numbers map[string]bool // the references of number cells
 }
 
 func (g *formGrid) at(col, row int) string {
@@ -240,7 +243,7 @@ func (c *FormCell) pick(text string) string {
 
 // readForm reads a workbook's sheet as a form.
 func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, f *Form, lim Limits) (*Batch, error) {
-	g, err := readGrid(ctx, m, dir, name, spec, 0, f.Numbers, lim)
+	g, err := readGrid(ctx, m, dir, name, spec, 0, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -248,14 +251,14 @@ func readForm(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 }
 
 // readGrid reads a sheet whole, or its rows up to last (0: all of them).
-func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, nf NumberFormat, lim Limits) (*formGrid, error) {
+func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheetSpec, last int, lim Limits) (*formGrid, error) {
 	spec.HeaderRow, spec.HeaderRows, spec.FirstRow, spec.LastRow = 1, 1, 2, last
 	sheet, err := openWorkbook(ctx, m, dir, name, spec, lim)
 	if err != nil {
 		return nil, err
 	}
 	defer sheet.Close()
-	g := &formGrid{rows: [][]string{sheet.Header()}}
+	g := &formGrid{rows: [][]string{sheet.Header()}, numbers: map[string]bool{}}
 	for {
 		cells, row, err := sheet.Next()
 		if errors.Is(err, io.EOF) {
@@ -269,7 +272,7 @@ func readGrid(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sheet
 		}
 		for i := range cells {
 			if sheet.Number(i) {
-				cells[i] = typedNumber(cells[i], nf)
+				g.numbers[ref(i, row)] = true
 			}
 		}
 		for len(g.rows) < row-1 {
@@ -287,7 +290,7 @@ func cellColumns(ctx context.Context, m *Mapper, dir fs.FS, name string, spec sh
 	if len(cells) == 0 {
 		return l, nil
 	}
-	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), NumberFormat{}, lim)
+	g, err := readGrid(ctx, m, dir, name, spec, max(spec.HeaderRow-1, 1), lim)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +336,8 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 		return nil, fail(periodRef, periodRow, fmt.Errorf("period: %w", err))
 	}
 	date := periodText
-	if p, ok := headerPeriod(periodText); ok && f.DateFormat == "" {
+	p, named := headerPeriod(periodText)
+	if named && f.DateFormat == "" {
 		date = p.last().Format("2006-01-02")
 	} else if _, err := ParseDate(periodText, f.DateFormat); err != nil {
 		return nil, fail(periodRef, periodRow, fmt.Errorf("period: %q names no period", periodText))
@@ -354,6 +358,9 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 				rejected = true
 				break
 			}
+			if g.numbers[r] {
+				text = typedNumber(text, f.Numbers)
+			}
 			header, record, row = append(header, r), append(record, text), valueRow
 		}
 		if rejected {
@@ -371,7 +378,7 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 		}
 		if f.DateFormat == "" {
 			mp.DateFormat = "2006-01-02"
-			if _, ok := headerPeriod(periodText); !ok {
+			if !named {
 				mp.DateFormat = ""
 			}
 		}
@@ -380,6 +387,12 @@ func (f *Form) observations(m *Mapper, g *formGrid, name string) (*Batch, error)
 			return nil, err
 		}
 		obs, skip, err := b.Row(record, row)
+		if k := &m.cat.KPIs[obs.KPI]; err == nil && named && f.DateFormat == "" && k.Kind == catalogue.KindCount && !k.Cumulative &&
+			!kpi.PeriodStart(k.Cadence.Period, p.last()).Equal(p.start) {
+			// A count of each period reported for a longer one (a quarter's
+			// own figure for a monthly count) is no one period's figure.
+			err = fail(header[len(header)-1], row, fmt.Errorf("kpi %q counts each %s period on its own, but the form's period %q covers %s", k.ID, k.Cadence.Period, periodText, p))
+		}
 		var re *RowError
 		if errors.As(err, &re) {
 			switch re.Loc.Column {

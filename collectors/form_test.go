@@ -9,7 +9,7 @@ import (
 // formSheet is a province's monthly form: the authority in A1, the period
 // beside its label, the figures in the column "Kết quả" two cells right of
 // their labels (the unit of measure in between), a ratio's parts.
-func formSheet(authority, period string, accounts, records, paid, recipients any) map[string][][]any {
+func formSheet(authority string, period, accounts, records, paid, recipients any) map[string][][]any {
 	return map[string][][]any{"Biểu mẫu 01": {
 		{authority, nil, nil, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"},
 		{nil, nil, nil, "Độc lập - Tự do - Hạnh phúc"},
@@ -39,7 +39,7 @@ func TestExcelFolderOfForms(t *testing.T) {
 	writeWorkbook(t, folder, "ha-giang.xlsx", formSheet("UBND TỈNH HÀ GIANG", "Tháng 10/2025", "304.500", 120000, "1.200", "1.500"), order)
 	writeWorkbook(t, folder, "hue.xlsx", formSheet("Ủy ban nhân dân thành phố Huế", "Quý III/2025", 801000, "không rõ", 900, 1000), order)
 	writeWorkbook(t, folder, "khong-ro.xlsx", formSheet("", "Tháng 10/2025", 1, 1, 1, 2), order)
-	c, m := newTestSource(t, dir, `
+	c, m := newCatalogueSource(t, cumulativeCatalogue, dir, `
 collector: excel
 config:
   path: bieu-mau

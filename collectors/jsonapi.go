@@ -188,8 +188,10 @@ func jsonScalar(v any, nf NumberFormat) (string, bool) {
 	case float64:
 		return FormatNumber(v, nf), true
 	case json.Number:
-		f, err := v.Float64()
-		return FormatNumber(f, nf), err == nil
+		if f, err := v.Float64(); err == nil {
+			return FormatNumber(f, nf), true
+		}
+		return v.String(), true // too large for a float64: its row is rejected
 	case *big.Int:
 		return v.String(), true
 	}

@@ -26,8 +26,8 @@ type Mapping struct {
 	KPI       string `yaml:"kpi"`
 	KPIColumn string `yaml:"kpi_column"`
 	// Date is the column with the report date or period (2025-10, 10/2025,
-	// 31/10/2025, 2025-10-31, an Excel serial); DateFormat, a Go layout,
-	// overrides the guessing.
+	// 31/10/2025, 2025-10-31, 2026.10; a year alone for a yearly KPI);
+	// DateFormat, a Go layout, overrides the guessing.
 	Date       string `yaml:"date"`
 	DateFormat string `yaml:"date_format"`
 	// ReportedAt, optional, is the column with the day the unit sent its
@@ -153,11 +153,15 @@ type Mapper struct {
 
 	mu       sync.Mutex
 	bindings []*Binding // those guessing number formats, for Settle
+
+	// now is the time of the read, that the window of report dates is
+	// judged by.
+	now time.Time
 }
 
 // NewMapper prepares mapping for the source with id source.
 func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
-	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}}
+	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}, now: time.Now()}
 	for i, k := range cat.KPIs {
 		for _, n := range []string{k.ID, k.Name, k.NameVI} {
 			if n != "" {
@@ -208,6 +212,9 @@ type Binding struct {
 	kpiCells  map[string]int // -1 for a KPI not in the catalogue
 	dimCells  map[string]map[string]dimValue
 	dateCells map[string]dateValue
+	// windows are the first and last dates a report of a KPI (by index)
+	// may be for, at the time of the read.
+	windows map[int][2]time.Time
 	// guess is set when no number format is declared: columns holds what
 	// each number column's values have shown of its format, and deferred
 	// the rows with a number that reads two ways until Settle.
@@ -242,16 +249,18 @@ type dimValue struct {
 	err   error
 }
 
+// dateValue is a read date cell; year is set for a year alone.
 type dateValue struct {
-	t   time.Time
-	err error
+	t    time.Time
+	year bool
+	err  error
 }
 
 // Bind finds the mapping's columns in header. A missing column is an error
 // that lists the columns the file has.
 func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error) {
 	b := &Binding{m: m, mapping: mp, file: file, header: header, kpi: -1, kpiCol: -1, sent: -1, value: -1, num: -1, den: -1, dims: map[string]int{},
-		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, columns: map[int]*columnFormat{}}
+		kpiCells: map[string]int{}, dimCells: map[string]map[string]dimValue{}, dateCells: map[string]dateValue{}, windows: map[int][2]time.Time{}, columns: map[int]*columnFormat{}}
 	switch {
 	case mp.Numbers.declared():
 		b.nf = mp.Numbers.withDefaults()
@@ -389,18 +398,16 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			obs.Unit = v.unit
 		}
 	}
-	date := b.parseDate(cells[b.date])
-	if date.err != nil {
-		return fail(b.date, date.err)
+	date, err := b.readDate(obs.KPI, cells[b.date])
+	if err != nil {
+		return fail(b.date, err)
 	}
-	obs.Period = kpi.PeriodStart(k.Cadence.Period, date.t)
+	obs.Period = kpi.PeriodStart(k.Cadence.Period, date)
 	obs.Loc = loc
 	if b.sent >= 0 {
-		sent := b.parseDate(cells[b.sent])
-		if sent.err != nil {
-			return fail(b.sent, sent.err)
+		if obs.ReportedAt, err = b.readDate(obs.KPI, cells[b.sent]); err != nil {
+			return fail(b.sent, err)
 		}
-		obs.ReportedAt = sent.t
 	}
 	if k.Kind == catalogue.KindRatio && (b.num < 0 || b.den < 0) {
 		return fail(b.date, fmt.Errorf("kpi %q is a ratio: map numerator and denominator so it rolls up", k.ID))
@@ -434,14 +441,11 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 		return false, &RowError{obs.Loc, err}
 	}
 	read := func(col int, s string) (float64, bool, error) {
-		if v, ok := typed(s); ok {
-			return v, false, nil
+		v, later, err := b.number(col, s, obs.Loc.Row, final)
+		if err == nil && !later {
+			err = kpi.Impossible(k, v)
 		}
-		if !b.guess {
-			v, err := ParseNumber(s, b.nf)
-			return v, false, err
-		}
-		return b.columnNumber(col, s, obs.Loc.Row, final)
+		return v, later, err
 	}
 	if k.Kind != catalogue.KindRatio {
 		v, later, err := read(b.value, d.value)
@@ -467,6 +471,23 @@ func (b *Binding) numbers(obs *Observation, k *catalogue.KPI, d deferredRow, fin
 	}
 	obs.Num, obs.Den, obs.Value = num, den, num/den
 	return false, nil
+}
+
+// number reads the number cell s of column col (an index into the
+// binding's header) as every figure is read: a typed number exactly, text
+// in the declared or the catalogue's format, or where neither is set in
+// the format its column shows. A value that reads two ways in a column that
+// has not shown its format is deferred (later is true), or when final an
+// error.
+func (b *Binding) number(col int, s string, row int, final bool) (v float64, later bool, err error) {
+	if v, ok := typed(s); ok {
+		return v, false, nil
+	}
+	if !b.guess {
+		v, err := ParseNumber(s, b.nf)
+		return v, false, err
+	}
+	return b.columnNumber(col, s, row, final)
 }
 
 // typed reads a number as FormatNumber writes a typed one (an Excel number
@@ -495,10 +516,11 @@ func (b *Binding) columnNumber(col int, s string, row int, final bool) (float64,
 		if cf != nil && cf.locale == catalogue.LocaleVI {
 			f = viNumbers
 		}
-		if v, err := ParseNumber(s, f); err == nil {
+		v, err := ParseNumber(s, f)
+		if err == nil {
 			return v, false, nil
 		} else if cf == nil {
-			return 0, false, fmt.Errorf("%q is not a number", s)
+			return 0, false, err
 		}
 	}
 	vi, viErr := ParseNumber(s, viNumbers)
@@ -588,14 +610,40 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	return v
 }
 
-func (b *Binding) parseDate(cell string) dateValue {
+// readDate reads a date cell for the KPI with index ki: a date as
+// ParseDate reads it, or for a yearly KPI a year alone ("2025", "Năm
+// 2025"). A date outside the window a report of the KPI may be for
+// (kpi.InWindow) is an error.
+func (b *Binding) readDate(ki int, cell string) (time.Time, error) {
+	k := &b.m.cat.KPIs[ki]
 	v, ok := b.dateCells[cell]
 	if !ok {
 		v.t, v.err = ParseDate(cell, b.mapping.DateFormat)
+		if y := yearAlone.FindStringSubmatch(units.Normalise(cell)); y != nil && b.mapping.DateFormat == "" {
+			year, _ := strconv.Atoi(y[1])
+			v.t, v.year, v.err = time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), true, nil
+		}
 		b.dateCells[strings.Clone(cell)] = v
 	}
-	return v
+	switch {
+	case v.err != nil:
+		return time.Time{}, v.err
+	case v.year && k.Cadence.Period != catalogue.Yearly:
+		return time.Time{}, fmt.Errorf("%q is a year alone, but kpi %q is reported %s: give the %s", cell, k.ID, k.Cadence.Period, periodWord[k.Cadence.Period])
+	}
+	w, ok := b.windows[ki]
+	if !ok {
+		w = [2]time.Time{kpi.Earliest(k), kpi.Latest(k, b.m.now)}
+		b.windows[ki] = w
+	}
+	if v.t.Before(w[0]) || v.t.After(w[1]) {
+		return time.Time{}, fmt.Errorf("%q: %w", cell, kpi.InWindow(k, v.t, b.m.now))
+	}
+	return v.t, nil
 }
+
+// periodWord names what a date cell must give for a cadence.
+var periodWord = map[catalogue.Period]string{catalogue.Weekly: "day", catalogue.Monthly: "month (2025-10)", catalogue.Quarterly: "month or day"}
 
 func (m *Mapper) dimension(d, raw string) (string, error) {
 	switch d {
@@ -623,17 +671,31 @@ func (m *Mapper) dimension(d, raw string) (string, error) {
 // catalogue says which it does.
 var dimensionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// numberSpaces turns the spaces and the minus sign of typeset numbers into
+// ASCII ones.
+var numberSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2212", "-")
+
 // ParseNumber reads a number as reports write it: thousands separators,
-// a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces.
+// a decimal comma, a trailing % (59,57% is 0.5957), surrounding spaces, a
+// negative in parentheses as accountants write it ((1.000) is -1000) or
+// with a minus sign (U+2212).
 func ParseNumber(s string, f NumberFormat) (float64, error) {
 	f = f.withDefaults()
-	t := strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
+	t := s
+	if strings.ContainsAny(t, "\u00a0\u202f\u2212") {
+		t = numberSpaces.Replace(t)
+	}
+	t = strings.TrimSpace(t)
 	if t == "" {
 		return 0, fmt.Errorf("empty number")
 	}
 	scale := 1.0
+	if len(t) > 2 && t[0] == '(' && t[len(t)-1] == ')' {
+		scale = -1
+		t = strings.TrimSpace(t[1 : len(t)-1])
+	}
 	if strings.HasSuffix(t, "%") {
-		scale = 0.01
+		scale *= 0.01
 		t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	}
 	t = strings.ReplaceAll(t, " ", "")
@@ -660,7 +722,12 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 		t += "." + frac
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !math.IsInf(v, 0):
+		v = 0 // too small to tell from zero
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%q is too large a number", s)
+	case err != nil || math.IsInf(v, 0) || math.IsNaN(v) || scale < 0 && strings.HasPrefix(t, "-"):
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
 	return v * scale, nil
@@ -668,29 +735,45 @@ func ParseNumber(s string, f NumberFormat) (float64, error) {
 
 // FormatNumber writes a typed number (from a database, a JSON document or an
 // Excel number cell) in the source's number format, so that ParseNumber
-// reads it back exactly. Where no format is declared it writes an exponent
-// (1.71548e+02), which reads one way only, so that a typed number never
-// looks like a thousands group.
+// reads it back exactly. A whole number is written in plain digits, which
+// read alike in every format (and as a year in a date column). Otherwise,
+// where no format is declared, it writes an exponent (1.71548e+02), which
+// reads one way only, so that a typed number never looks like a thousands
+// group.
 func FormatNumber(v float64, f NumberFormat) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
 	if !f.declared() {
 		return strconv.FormatFloat(v, 'e', -1, 64)
 	}
 	return strings.Replace(strconv.FormatFloat(v, 'g', -1, 64), ".", f.withDefaults().Decimal, 1)
 }
 
+// dateLayouts are the forms of a report date ParseDate reads: ISO days and
+// months, Vietnamese day-month-year with slashes, dashes or dots, and a
+// month with its year either side of a dot (2026.10, 10.2026). A year is
+// always four digits.
 var dateLayouts = []string{
-	"2006-01-02", "2006-01", "2006/01/02", "2006/01", "02/01/2006", "2/1/2006", "01/2006", "1/2006",
-	"02-01-2006", "01-2006", time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05",
+	"2006-01-02", "2006-01", "2006/01/02", "2006/01", "2006.01.02", "2006.01", "02/01/2006", "2/1/2006", "01/2006", "1/2006",
+	"02-01-2006", "2-1-2006", "01-2006", "1-2006", "02.01.2006", "2.1.2006", "01.2006", "1.2006",
+	time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05",
 }
 
 // excelEpoch is day 0 of Excel's 1900 date system (with its 1900 leap bug).
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
-// ParseDate reads a report date. With layout empty it tries the forms
-// reports use (ISO dates and months, dd/mm/yyyy, mm/yyyy, "Tháng 10/2025",
-// Excel serial numbers).
+// yearAlone is a cell, as units.Normalise leaves it, that names a year and
+// nothing else: "2025", "Năm 2025".
+var yearAlone = regexp.MustCompile(`^(?:nam )?(\d{4})$`)
+
+// ParseDate reads a report date. With layout empty it reads the forms
+// reports use: ISO dates and months, dd/mm/yyyy, mm/yyyy, 2026.10 and
+// 10.2026, "Tháng 10/2025", "T10/2025", "tháng 10 năm 2025". A year alone
+// names no date, and a number is not read as an Excel date serial: a
+// workbook's date cells arrive as the dates they show.
 func ParseDate(s, layout string) (time.Time, error) {
-	t := strings.TrimSpace(s)
+	t := strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " "))
 	if layout != "" {
 		d, err := time.Parse(layout, t)
 		if err != nil {
@@ -699,6 +782,9 @@ func ParseDate(s, layout string) (time.Time, error) {
 		return d.UTC(), nil
 	}
 	n := units.Normalise(t)
+	if yearAlone.MatchString(n) {
+		return time.Time{}, fmt.Errorf("%q is a year alone, not a date", s)
+	}
 	for _, p := range []string{"thang ", "th ", "t"} {
 		if strings.HasPrefix(n, p) && len(n) > len(p) && n[len(p)] >= '0' && n[len(p)] <= '9' {
 			t = strings.ReplaceAll(strings.TrimSpace(n[len(p):]), " ", "/")
@@ -710,8 +796,11 @@ func ParseDate(s, layout string) (time.Time, error) {
 			return d.UTC(), nil
 		}
 	}
-	if serial, err := strconv.ParseFloat(t, 64); err == nil && serial >= 1 && serial < 2958466 {
-		return excelEpoch.Add(time.Duration(serial * float64(24*time.Hour))).Truncate(24 * time.Hour), nil
+	if p, ok := headerPeriod(s); ok && strings.Contains(n, "thang ") && p.end.Equal(p.start.AddDate(0, 1, 0)) {
+		return p.start, nil // "tháng 10 năm 2025"
+	}
+	if _, err := strconv.ParseFloat(t, 64); err == nil {
+		return time.Time{}, fmt.Errorf("%q is a number, not a date (an Excel date is read from a cell formatted as a date)", s)
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date", s)
 }

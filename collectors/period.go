@@ -38,6 +38,9 @@ var (
 	monthNumRe = regexp.MustCompile(`\b(\d{1,2}) (?:19|20)\d\d\b`)
 	isoMonthRe = regexp.MustCompile(`\b(?:19|20)\d\d (\d{1,2})\b`)
 	yearOnly   = map[string]bool{"": true, "nam": true, "ca nam": true}
+	// decimalYear is a year with one digit after a decimal point or comma:
+	// a number, not a month.
+	decimalYear = regexp.MustCompile(`^(?:19|20)\d\d[.,]\d$`)
 )
 
 var romanQuarters = map[string]int{"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -47,8 +50,12 @@ var romanQuarters = map[string]int{"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "
 // "2025-10", "Quý III/2025", "Q3 2025", "6 tháng đầu năm 2025", "9 tháng
 // 2025", "6 tháng cuối năm 2025", "Năm 2025", "Lũy kế đến 31/10/2025", and
 // with the year above the months in a two-level header, "Năm 2025 T1". A
-// header with no year, or two, names no period.
+// header with no year, or two, names no period, and neither does a number
+// such as 2026.1 (2026.10 typed into a number cell) or 2026,1.
 func headerPeriod(header string) (span, bool) {
+	if decimalYear.MatchString(strings.TrimSpace(header)) {
+		return span{}, false
+	}
 	n := units.Normalise(header)
 	if m := dayRe.FindStringSubmatch(n); m != nil {
 		d, _ := strconv.Atoi(m[1])

@@ -506,10 +506,23 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 		batch.Rejected = append(batch.Rejected, &RowError{Location{Source: wb.m.source, File: wb.file, Row: row, Column: wb.header[col]}, err})
 	}
 	nf := wb.w.Numbers
+	// Figures summed up or differenced are read here, before their
+	// binding sees them, and the same way: in the source's format, the
+	// catalogue's locale or what the column shows. They cannot wait for a
+	// later row to show the format, so a value reading two ways where
+	// nothing has shown which is rejected.
+	k := &wb.m.cat.KPIs[wk.cols[0].b.kpi]
+	number := func(b *Binding, s string) (float64, error) {
+		v, _, err := b.number(b.value, s, row, true)
+		if err == nil {
+			err = kpi.Impossible(k, v)
+		}
+		return v, err
+	}
 	var carry float64
 	haveCarry := wk.opening >= 0 && strings.TrimSpace(cells[wk.opening]) != ""
 	if haveCarry {
-		v, err := ParseNumber(cells[wk.opening], nf)
+		v, err := number(wk.cols[0].b, cells[wk.opening])
 		if err != nil {
 			reject(wk.opening, err)
 			return false, false
@@ -533,7 +546,7 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 			return kept, false
 		}
 		if wk.sum || wk.diff {
-			v, err := ParseNumber(cell, nf)
+			v, err := number(c.b, cell)
 			if err != nil {
 				reject(c.col, err)
 				return kept, false
@@ -545,6 +558,9 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 			case !haveCarry:
 				carry, haveCarry = v, true
 				continue // the base the next period's figure is taken from
+			case v < carry:
+				reject(c.col, fmt.Errorf("%s is below the running total before it, %s: a count's own figure for a period cannot be negative", FormatNumber(v, nf), FormatNumber(carry, nf)))
+				return kept, false
 			default:
 				cell, carry = FormatNumber(v-carry, nf), v
 			}

@@ -5,6 +5,7 @@
 package kpi
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -387,4 +388,60 @@ func Judge(k *catalogue.KPI, plan Plan, obs *Observation, now time.Time) Judgeme
 		j.Status, j.Reason = conventions.StatusAtRisk, conventions.ReasonForecastMiss
 	}
 	return j
+}
+
+// Earliest is the first day a report of k may be for: 2015-01-01, well
+// before Project 06 (2022) and the national e-government figures it builds
+// on, or the first day of the year of k's baseline when that is earlier. A
+// date before it (1969, year 1, an Excel serial read as 1905) is a misread,
+// not a report.
+func Earliest(k *catalogue.KPI) time.Time {
+	floor := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	if b := k.Baseline.Date.Time; !b.IsZero() && b.Year() < floor.Year() {
+		return time.Date(b.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return floor
+}
+
+// Latest is the last instant a report of k may be for at now: one period
+// of its cadence after now (a report may run a little ahead, never a year).
+func Latest(k *catalogue.KPI, now time.Time) time.Time {
+	return nextPeriod(k.Cadence.Period, now)
+}
+
+// InWindow says why a report of k for t cannot be one at now, or nil:
+// before Earliest, or after Latest.
+func InWindow(k *catalogue.KPI, t, now time.Time) error {
+	switch {
+	case t.Before(Earliest(k)):
+		return fmt.Errorf("%s is before %s, the earliest date a report may be for", t.Format(time.DateOnly), Earliest(k).Format(time.DateOnly))
+	case t.After(Latest(k, now)):
+		return fmt.Errorf("%s is after %s, a %s period from today", t.Format(time.DateOnly), Latest(k, now).Format(time.DateOnly), k.Cadence.Period)
+	}
+	return nil
+}
+
+// Impossible says why a figure a report of k gives (a value, or a ratio's
+// numerator or denominator) cannot be right, or nil: not a finite number,
+// beyond k's max_value, a count or a ratio's part below zero, a milestone
+// outside 0 (not done) to 1 (done). A numerator above its denominator is
+// not impossible here: it is served, flagged as suspect data.
+func Impossible(k *catalogue.KPI, v float64) error {
+	bound := k.MaxValue
+	if bound == 0 {
+		bound = catalogue.DefaultMaxValue
+	}
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%g is not a finite number", v)
+	case math.Abs(v) > bound:
+		return fmt.Errorf("%g is beyond %g, the largest figure kpi %q may have (its max_value)", v, bound, k.ID)
+	case v < 0 && k.Kind == catalogue.KindCount:
+		return fmt.Errorf("%g is below zero, and kpi %q is a count", v, k.ID)
+	case v < 0 && k.Kind == catalogue.KindRatio:
+		return fmt.Errorf("%g is below zero, and kpi %q is a ratio of counts", v, k.ID)
+	case (v < 0 || v > 1) && k.Kind == catalogue.KindMilestone:
+		return fmt.Errorf("%g is not a milestone's 0 (not done) to 1 (done)", v)
+	}
+	return nil
 }

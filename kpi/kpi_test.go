@@ -327,3 +327,52 @@ func TestJudgementGapAndForecast(t *testing.T) {
 		t.Error("a forecast without a trend is served")
 	}
 }
+
+func TestImpossible(t *testing.T) {
+	count := &catalogue.KPI{ID: "c", Kind: catalogue.KindCount}
+	ratio := &catalogue.KPI{ID: "r", Kind: catalogue.KindRatio}
+	level := &catalogue.KPI{ID: "l", Kind: catalogue.KindLevel, MaxValue: 10}
+	done := &catalogue.KPI{ID: "m", Kind: catalogue.KindMilestone}
+	for _, c := range []struct {
+		k    *catalogue.KPI
+		v    float64
+		want string
+	}{
+		{count, 0, ""}, {count, 1e15, ""}, {ratio, 0, ""}, {level, -10, ""}, {done, 0, ""}, {done, 1, ""}, {done, 0.5, ""},
+		{count, -1, `-1 is below zero, and kpi "c" is a count`},
+		{ratio, -0.5, `-0.5 is below zero, and kpi "r" is a ratio of counts`},
+		{count, 1.5e15, `1.5e+15 is beyond 1e+15, the largest figure kpi "c" may have (its max_value)`},
+		{level, -11, `-11 is beyond 10, the largest figure kpi "l" may have (its max_value)`},
+		{count, math.Inf(1), "+Inf is not a finite number"},
+		{level, math.NaN(), "NaN is not a finite number"},
+		{done, 2, "2 is not a milestone's 0 (not done) to 1 (done)"},
+		{done, -1, "-1 is not a milestone's 0 (not done) to 1 (done)"},
+	} {
+		err := Impossible(c.k, c.v)
+		if (err == nil) != (c.want == "") || err != nil && err.Error() != c.want {
+			t.Errorf("Impossible(%s, %g) = %v, want %q", c.k.ID, c.v, err, c.want)
+		}
+	}
+}
+
+func TestInWindow(t *testing.T) {
+	now := time.Date(2026, 12, 3, 13, 0, 0, 0, time.UTC)
+	monthly := &catalogue.KPI{Cadence: catalogue.Cadence{Period: catalogue.Monthly}}
+	old := &catalogue.KPI{Cadence: catalogue.Cadence{Period: catalogue.Yearly}, Baseline: catalogue.Baseline{Date: catalogue.Date{Time: time.Date(2010, 6, 1, 0, 0, 0, 0, time.UTC)}}}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		k    *catalogue.KPI
+		t    time.Time
+		want string
+	}{
+		{monthly, day(2015, 1, 1), ""}, {monthly, day(2027, 1, 3), ""}, {old, day(2010, 1, 1), ""}, {old, day(2027, 12, 3), ""},
+		{monthly, day(2014, 12, 31), "2014-12-31 is before 2015-01-01, the earliest date a report may be for"},
+		{monthly, day(2027, 1, 4), "2027-01-04 is after 2027-01-03, a monthly period from today"},
+		{old, day(2009, 12, 31), "2009-12-31 is before 2010-01-01, the earliest date a report may be for"},
+	} {
+		err := InWindow(c.k, c.t, now)
+		if (err == nil) != (c.want == "") || err != nil && err.Error() != c.want {
+			t.Errorf("InWindow(%s) = %v, want %q", c.t.Format(time.DateOnly), err, c.want)
+		}
+	}
+}

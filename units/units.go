@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -24,6 +25,11 @@ var (
 	//go:embed data/provinces_2008.csv
 	provinces2008CSV string
 )
+
+// MergedOn is the day the 34 units came into force (Resolution
+// 202/2025/QH15): from then on a current unit's name means the whole of
+// it, and the former units merged into it report no more on their own.
+var MergedOn = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
 // Province is one of the 34 provincial units in force since 2025-07-01.
 type Province struct {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/units"
 )
@@ -24,6 +26,42 @@ func ParsePeriod(s string) (time.Time, error) {
 		return time.Time{}, &httpError{400, msg{"Kỳ báo cáo phải có dạng YYYY-MM, ví dụ 2026-10: " + strconv.Quote(s), "the period must be YYYY-MM, e.g. 2026-10: " + strconv.Quote(s)}}
 	}
 	return t, nil
+}
+
+// BriefingPeriod reads the month a briefing on snap is asked for, YYYY-MM,
+// and refuses a month no briefing can be about: before the earliest date a
+// report of any KPI may be for (kpi.Earliest), after the month of the
+// snapshot's now, or by whose briefing day no KPI had a report. A briefing
+// on such a month would show the snapshot's own figures under its name.
+func BriefingPeriod(snap *exporter.Snapshot, s string) (time.Time, error) {
+	period, err := ParsePeriod(s)
+	if err != nil {
+		return period, err
+	}
+	now := snap.Now.UTC()
+	earliest := now
+	for _, k := range snap.Catalogue.KPIs {
+		earliest = minTime(earliest, kpi.Earliest(&k))
+	}
+	const month = "2006-01"
+	switch {
+	case period.Before(earliest):
+		return period, &httpError{400, msg{"Không có báo cáo nào trước " + earliest.Format(month) + ": " + strconv.Quote(s),
+			"no report can be for a month before " + earliest.Format(month) + ": " + strconv.Quote(s)}}
+	case period.After(now):
+		return period, &httpError{400, msg{"Tháng " + strconv.Quote(s) + " chưa bắt đầu (hôm nay là " + now.Format(time.DateOnly) + ")",
+			"the month " + strconv.Quote(s) + " has not begun (today is " + now.Format(time.DateOnly) + ")"}}
+	}
+	at := briefingAt(period, now)
+	for _, jk := range snap.KPIs {
+		for _, sr := range jk.Series {
+			if len(sr.History) > 0 && !kpi.PeriodEnd(jk.KPI.Cadence.Period, sr.History[0].Period).After(at) {
+				return period, nil
+			}
+		}
+	}
+	return period, &httpError{404, msg{"Chưa có chỉ tiêu nào có báo cáo đến tháng " + strconv.Quote(s),
+		"no KPI has a report for " + strconv.Quote(s) + " or any month before it"}}
 }
 
 // LastPeriod is the latest month whose reports were due by now.
@@ -52,7 +90,7 @@ func reportPage(r *request) (*page, error) {
 	period := LastPeriod(r.now())
 	if s := r.q.Get("period"); s != "" {
 		var err error
-		if period, err = ParsePeriod(s); err != nil {
+		if period, err = BriefingPeriod(r.snap, s); err != nil {
 			return nil, err
 		}
 	}

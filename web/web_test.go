@@ -316,6 +316,20 @@ func TestReportPeriods(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(body, "YYYY-MM") {
 		t.Errorf("a bad period: %d", code)
 	}
+	// A month no briefing can be about is refused, not briefed on with the
+	// snapshot's own figures.
+	for target, want := range map[string]struct {
+		code int
+		msg  string
+	}{
+		"/report?period=9999-12&lang=en": {http.StatusBadRequest, `the month &#34;9999-12&#34; has not begun (today is ` + judgedAt.Format(time.DateOnly) + `)`},
+		"/report?period=2014-12&lang=en": {http.StatusBadRequest, `no report can be for a month before 2015-01: &#34;2014-12&#34;`},
+		"/report?period=2016-01&lang=en": {http.StatusNotFound, `no KPI has a report for &#34;2016-01&#34; or any month before it`},
+	} {
+		if code, body := get(t, h, target); code != want.code || !strings.Contains(body, want.msg) {
+			t.Errorf("%s: %d, want %d and %s in:\n%.2000s", target, code, want.code, want.msg, body)
+		}
+	}
 	// The briefing on October 2026 as judged on 15 November.
 	_, body = get(t, h, "/report?period=2026-10")
 	if !strings.Contains(body, "15/11/2026") {

@@ -52,6 +52,12 @@ func (c *reportCommand) run(ctx context.Context, logger log.Logger, stdout, stde
 		return logFatal(logger, "building collectors", err)
 	}
 	exp.RefreshAll(ctx)
+	if *c.period != "" {
+		if _, err := web.BriefingPeriod(exp.Snapshot(), *c.period); err != nil {
+			fmt.Fprintln(stderr, "kpiwatch report: --period:", err)
+			return 2
+		}
+	}
 	pages := web.New(exp.Snapshot, web.Options{})
 	if *c.out == "" {
 		if err := pages.Write(stdout, target); err != nil {

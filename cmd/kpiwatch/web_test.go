@@ -409,4 +409,10 @@ func TestReportCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"report", "--period", "10/2026"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("a bad period: exit %d, want 2", code)
 	}
+	stderr.Reset()
+	out.Reset()
+	if code := run(context.Background(), []string{"report", "--period", "9999-12"}, &out, &stderr); code != 2 || out.Len() > 0 ||
+		!strings.Contains(stderr.String(), `kpiwatch report: --period: the month "9999-12" has not begun`) {
+		t.Errorf("a month not begun: exit %d, %d bytes written, stderr:\n%s", code, out.Len(), stderr.String())
+	}
 }
