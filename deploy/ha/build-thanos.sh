@@ -2,7 +2,7 @@
 # Print the path of a thanos binary of THANOS_VERSION, building it first if
 # $(go env GOPATH)/bin has none. Thanos is not in Debian; the Go module proxy
 # serves its source. `go install ...@version` refuses it (its go.mod has
-# replace directives), so the module is downloaded and built in place, with
+# replace directives), so the module is downloaded and built where it is, with
 # the Go toolchain its go.mod asks for (GOTOOLCHAIN, fetched through the
 # module proxy like any module). The binary is never committed.
 #
@@ -18,15 +18,13 @@ if [[ -x $bin ]] && "$bin" --version 2>&1 | grep -q "version ${version#v} "; the
 	exit 0
 fi
 
-export GOFLAGS=-mod=mod GOTOOLCHAIN=$toolchain
+# The module's own folder in the module cache: read-only, but the build
+# writes nothing there, and its fixed path keeps the build cache valid.
+export GOTOOLCHAIN=$toolchain GOFLAGS=-mod=readonly
 src=$(go mod download -json "github.com/thanos-io/thanos@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 [[ -n $src ]] || { echo "build-thanos: go mod download github.com/thanos-io/thanos@$version failed" >&2; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/thanos-src.XXXXXX")
-trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-cp -r "$src/." "$work"
-chmod -R u+w "$work"
 echo "build-thanos: building thanos $version with $toolchain (several minutes the first time)" >&2
 start=$SECONDS
-(cd "$work" && go build -ldflags "-X github.com/prometheus/common/version.Version=${version#v}" -o "$bin" ./cmd/thanos)
+(cd "$src" && go build -ldflags "-X github.com/prometheus/common/version.Version=${version#v}" -o "$bin" ./cmd/thanos)
 echo "build-thanos: built $bin in $((SECONDS - start)) s" >&2
 echo "$bin"
