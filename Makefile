@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: run test lint generate check-generated fuzz bench bench-go bench-sidebyside bench-stack build demo
+.PHONY: run test test-ha lint generate check-generated fuzz bench bench-go bench-sidebyside bench-stack build demo
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
@@ -27,6 +27,13 @@ build:
 ## prometheus-alertmanager, victoria-metrics and postgresql: see .ci/run)
 test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test-ha: the high-availability layout (deploy/ha) under faults: two exporters, two
+## Prometheus replicas with Thanos sidecars, a store gateway and a query over a
+## filesystem bucket, three Alertmanager peers; kills one of each and loses a data
+## folder (builds Thanos into GOPATH/bin the first time: see deploy/ha)
+test-ha:
+	KPIWATCH_TEST_HA=1 $(GO) test -race -count=1 -v -timeout 60m -run '^TestHAUnderFaults$$' ./internal/hatest/
 
 ## lint: gofmt and go vet
 lint:

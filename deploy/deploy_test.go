@@ -143,7 +143,7 @@ type composeFile struct {
 }
 
 // composeFiles are the compose files in deploy/.
-var composeFiles = []string{"docker-compose.yml", "victoriametrics-cluster/docker-compose.yml"}
+var composeFiles = []string{"docker-compose.yml", "victoriametrics-cluster/docker-compose.yml", "ha/docker-compose.yml"}
 
 // mounts lists a compose file's bind mounts: container path -> host path
 // (relative to deploy/).
