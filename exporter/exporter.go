@@ -59,6 +59,10 @@ type Exporter struct {
 	judged    atomic.Pointer[judged] // what page was rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
+	// waiting, when a test sets it before Start, is called each time a
+	// source's refresh loop has refreshed (or skipped its first refresh
+	// after a reload) and waits for its interval.
+	waiting func()
 }
 
 // rendered is one exposition of the KPI metrics, plain and gzipped, in
@@ -246,6 +250,9 @@ func (e *Exporter) loop(ctx context.Context, s *source, read bool) {
 			e.requestRender()
 		}
 		read = false
+		if e.waiting != nil {
+			e.waiting()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -434,7 +441,7 @@ func (e *Exporter) renderLocked() {
 	page.complete = complete
 	e.judged.Store(&judged{v: v})
 	if old := e.page.Swap(page); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
-		go debug.FreeOSMemory()
+		freeOSMemory()
 	}
 }
 
@@ -444,6 +451,10 @@ func (e *Exporter) renderLocked() {
 var releaseAbove = 64 << 20
 
 func (p *rendered) worthReleasing() bool { return p.plainSize+p.gzippedSize >= releaseAbove }
+
+// freeOSMemory returns freed memory to the system in the background; tests
+// replace it to count the calls.
+var freeOSMemory = func() { go debug.FreeOSMemory() }
 
 // acquire returns the exposition to serve, counted as read until release.
 func (e *Exporter) acquire() *rendered {
@@ -459,7 +470,7 @@ func (e *Exporter) acquire() *rendered {
 // it to the system at once, in the background.
 func (e *Exporter) release(p *rendered) {
 	if p.readers.Add(-1) == 0 && e.page.Load() != p && p.worthReleasing() {
-		go debug.FreeOSMemory()
+		freeOSMemory()
 	}
 }
 
