@@ -157,7 +157,7 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 		}
 	}()
 	base := "http://" + addr
-	realserver.WaitFor(t, 30*time.Second, "serve ready", func() bool {
+	realserver.WaitFor(t, time.Minute, "serve ready", func() bool {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return false
@@ -176,7 +176,7 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 	}
 	// Ready says every source was read; the page follows a moment later.
 	var missing []string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(base + "/metrics")
 		if err != nil {
