@@ -274,7 +274,7 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 		}
 	}
 	var got, behind, forecast webhookAlert
-	if !realserver.Eventually(45*time.Second, func() bool {
+	if !realserver.Eventually(2*time.Minute, func() bool {
 		var missedOK, behindOK, forecastOK bool
 		got, missedOK = hook.find(k.Owner, map[string]string{c.LabelAlertName: AlertTargetMissed, c.LabelKPI: k.ID})
 		behind, behindOK = hook.findAny(map[string]string{c.LabelAlertName: AlertBehindPlan})
@@ -313,7 +313,7 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 		}
 	}
 	// A ministry behind on its own roadmap tasks gets a copy of the alert.
-	if !realserver.Eventually(15*time.Second, func() bool {
+	if !realserver.Eventually(time.Minute, func() bool {
 		for receiver, alerts := range hook.all() {
 			for _, a := range alerts {
 				if a.Labels[c.LabelMinistry] == receiver && a.Labels[c.LabelOwner] != receiver {
@@ -328,7 +328,7 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 	// A unit that has not sent its report on the last due period: the
 	// exporter serves it as not received, and the alert reaches the owner.
 	var missing webhookAlert
-	if !realserver.Eventually(15*time.Second, func() (ok bool) {
+	if !realserver.Eventually(time.Minute, func() (ok bool) {
 		missing, ok = hook.findAny(map[string]string{c.LabelAlertName: AlertReportMissing})
 		return ok
 	}) {
@@ -397,7 +397,7 @@ func sameSeries(series, alert map[string]string) bool {
 func waitEvaluated(t *testing.T, prom *realserver.Prometheus, group string, at time.Time) {
 	t.Helper()
 	var g ruleGroupState
-	if !realserver.Eventually(15*time.Second, func() bool {
+	if !realserver.Eventually(time.Minute, func() bool {
 		g = ruleGroup(t, prom, group)
 		healthy := slices.IndexFunc(g.Rules, func(r ruleState) bool { return r.Health != "ok" }) < 0
 		return g.LastEvaluation.After(at) && healthy
@@ -478,7 +478,7 @@ func TestMissedTargetInhibits(t *testing.T) {
 		AlertBehindPlan + "/Da Nang": false, AlertReportOverdue + "/Ha Noi": false,
 	}
 	var got map[string]bool
-	if !realserver.Eventually(10*time.Second, func() bool {
+	if !realserver.Eventually(time.Minute, func() bool {
 		got = inhibited(t, am)
 		return maps.Equal(got, want)
 	}) {

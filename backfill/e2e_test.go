@@ -3,12 +3,14 @@ package backfill_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ func TestVictoriaMetricsImportIsIdempotent(t *testing.T) {
 	importAll()
 	all := `{__name__=~"kpi_.*"}`
 	var stored int
-	realserver.WaitFor(t, 20*time.Second, "the imported samples", func() bool { stored = vm.ExportedSamples(t, all); return stored == r.Samples })
+	realserver.WaitFor(t, time.Minute, "the imported samples", func() bool { stored = vm.ExportedSamples(t, all); return stored == r.Samples })
 
 	check := func() {
 		t.Helper()
@@ -55,7 +57,19 @@ func TestVictoriaMetricsImportIsIdempotent(t *testing.T) {
 	}
 	check()
 	importAll()
-	time.Sleep(1500 * time.Millisecond) // past -search.latencyOffset, so a duplicate would show
+	// A sample imported after the second import is searchable only once
+	// that import is too: then a duplicate would show.
+	marker := `{__name__="kpiwatch_test_marker"}`
+	resp, err := http.Post(vm.ImportURL(), "text/plain", strings.NewReader(fmt.Sprintf("kpiwatch_test_marker 1 %d\n", end.UnixMilli())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("importing the marker: %s", resp.Status)
+	}
+	vm.Flush(t)
+	realserver.WaitFor(t, time.Minute, "the marker imported after the second import", func() bool { return vm.ExportedSamples(t, marker) == 1 })
 	if again := vm.ExportedSamples(t, all); again != stored {
 		t.Errorf("a second import changed the stored samples from %d to %d", stored, again)
 	}

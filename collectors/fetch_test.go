@@ -23,7 +23,7 @@ func TestCSVFromURL(t *testing.T) {
 	source := func(url, extra string) string {
 		return fmt.Sprintf(`
 collector: csv
-timeout: 2s
+timeout: 1m
 config:
   url: %s
   headers: {X-Client: kpiwatch}

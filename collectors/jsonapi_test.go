@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 const portalToken = "s3cr3t-portal-token"
@@ -62,7 +61,7 @@ func jsonSource(url, extra string) string {
 	return fmt.Sprintf(`
 collector: json
 interval: 5m
-timeout: 2s
+timeout: 1m
 config:
   url: %s
   headers: {X-Client: kpiwatch}
@@ -191,13 +190,11 @@ func TestJSONTimeout(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	dir := t.TempDir()
 	writeFile(t, dir, "token", portalToken)
-	c, m := newTestSource(t, dir, strings.Replace(jsonSource(slow.URL, ""), "timeout: 2s", "timeout: 300ms", 1))
-	start := time.Now()
+	c, m := newTestSource(t, dir, strings.Replace(jsonSource(slow.URL, ""), "timeout: 1m", "timeout: 300ms", 1))
+	// The server answers only once the test ends: Collect returns only if it
+	// gives up at its timeout.
 	_, err := c.Collect(context.Background(), m)
 	wantContains(t, fmt.Sprint(err), "source src: GET "+slow.URL+": timed out after 300ms")
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("gave up after %s, want about 300ms", d)
-	}
 }
 
 func TestJSONRedirectElsewhereRefused(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
@@ -81,13 +80,11 @@ func TestSQLPostgres(t *testing.T) {
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		c, m := newTestSource(t, dir, sqlSource("postgres", "{file: pg.dsn}", "1s", `SELECT pg_sleep(30), * FROM benefit_report`))
-		start := time.Now()
+		// The query would run for an hour: Collect returns only if it gives
+		// up at its timeout.
+		c, m := newTestSource(t, dir, sqlSource("postgres", "{file: pg.dsn}", "1s", `SELECT pg_sleep(3600), * FROM benefit_report`))
 		_, err := c.Collect(context.Background(), m)
 		wantContains(t, fmt.Sprint(err), "source src: postgres query: timed out after 1s")
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("returned after %s, want about 1s", d)
-		}
 	})
 	t.Run("password never in errors", func(t *testing.T) {
 		for _, dsn := range []string{

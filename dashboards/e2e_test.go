@@ -42,14 +42,13 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 // scraping target (its main and unit endpoints) and evaluating the
 // generated rules, and checks what the boards show against what is served.
 func checkBoards(t *testing.T, cat *catalogue.Catalogue, target string) {
-	prom := startPrometheus(t, target, rulesFiring(t, cat))
+	groups := rulesFiring(t, cat)
+	prom := startPrometheus(t, target, groups)
 	api := promAPI{t: t, base: prom.URL()}
-	// Wait for the roll-ups, the unit series and the alerts, and for a few
-	// scrapes of history.
-	api.waitFor(c.RollupStatus, 30*time.Second)
-	api.waitFor(c.KPIStatus, 30*time.Second)
-	api.waitFor(`ALERTS{alertstate="firing"}`, 30*time.Second)
-	time.Sleep(10 * time.Second)
+	// Wait until the unit series are in and every rule agrees with its
+	// expression on what was scraped.
+	api.waitFor(c.KPIStatus, 2*time.Minute)
+	api.waitForRules(groups, 2*time.Minute)
 
 	for uid, data := range buildBoards(t, cat) {
 		var b boardJSON
@@ -316,9 +315,7 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	e.RefreshAll(ctx)
+	e.RefreshAll(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
 	mux := http.NewServeMux()
@@ -328,10 +325,10 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// rulesFiring is the generated rule file with every alert's `for` cut to
-// zero and every group evaluated at Prometheus's own interval (a second), so
-// that alerts fire within the test's seconds rather than hours.
-func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
+// rulesFiring are the generated rules with every alert's `for` cut to zero
+// and every group evaluated at Prometheus's own interval (a second), so that
+// alerts fire within the test's seconds rather than hours.
+func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []alerts.RuleGroup {
 	t.Helper()
 	groups, err := alerts.Rules(cat)
 	if err != nil {
@@ -343,17 +340,17 @@ func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 			groups[i].Rules[j].For = 0
 		}
 	}
-	data, err := yaml.Marshal(alerts.RuleFile{Groups: groups})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return groups
 }
 
 // startPrometheus runs Debian's Prometheus scraping target and evaluating
-// rules every second.
-func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Prometheus {
+// the rule groups every second.
+func startPrometheus(t *testing.T, target string, groups []alerts.RuleGroup) *realserver.Prometheus {
 	t.Helper()
+	rules, err := yaml.Marshal(alerts.RuleFile{Groups: groups})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rulesPath := realserver.WriteFile(t, t.TempDir(), "rules.yml", rules)
 	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, UnitsPath: c.UnitsPath, RuleFiles: []string{rulesPath}})
 }
@@ -426,19 +423,72 @@ func (p promAPI) queryRange(expr string) []promSeries {
 	return data.Result
 }
 
+// waitFor waits until expr returns a series: a generous deadline that only
+// a server that never scrapes reaches.
 func (p promAPI) waitFor(expr string, timeout time.Duration) {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	if !realserver.Eventually(timeout, func() bool {
 		var data struct {
 			Result []promSeries `json:"result"`
 		}
-		if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err == nil && len(data.Result) > 0 {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
+		return p.get("/api/v1/query", url.Values{"query": {expr}}, &data) == nil && len(data.Result) > 0
+	}) {
+		p.t.Fatalf("no %s after %s", expr, timeout)
 	}
-	p.t.Fatalf("no %s after %s", expr, timeout)
+}
+
+// waitForRules waits until Prometheus has scraped the exporter and every
+// rule's output holds what its expression selects from that scrape: as many
+// series recorded, or firing alerts (every `for` is zero), as the expression
+// returns. The rules read only the exporter's series, so they settle at the
+// first evaluation after the scrape, whenever the load lets it come.
+func (p promAPI) waitForRules(groups []alerts.RuleGroup, timeout time.Duration) {
+	p.t.Helper()
+	pending := map[string]string{} // output count -> expression count
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			name, matchers := r.Record, []string{}
+			if r.Alert != "" {
+				name, matchers = "ALERTS", []string{c.LabelAlertName + "=" + strconv.Quote(r.Alert), `alertstate="firing"`}
+			}
+			for k, v := range r.Labels {
+				matchers = append(matchers, k+"="+strconv.Quote(v))
+			}
+			slices.Sort(matchers)
+			pending["count("+name+"{"+strings.Join(matchers, ",")+"})"] = "count(" + r.Expr + ")"
+		}
+	}
+	count := func(expr string) float64 {
+		var data struct {
+			Result []promSeries `json:"result"`
+		}
+		if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
+			p.t.Fatalf("Prometheus refused %s: %v", expr, err)
+		}
+		if len(data.Result) == 0 {
+			return 0
+		}
+		return data.Result[0].value()
+	}
+	settled := realserver.Eventually(timeout, func() bool {
+		if count("count("+c.KPIInfo+")") == 0 {
+			return false // not scraped yet
+		}
+		for output, expr := range pending {
+			if count(output) == count(expr) {
+				delete(pending, output)
+			}
+		}
+		return len(pending) == 0
+	})
+	if !settled {
+		var disagree []string
+		for output, expr := range pending {
+			disagree = append(disagree, fmt.Sprintf("%s = %v, %s = %v", output, count(output), expr, count(expr)))
+		}
+		slices.Sort(disagree)
+		p.t.Fatalf("after %s, %d rules still disagree with their expressions:\n%s", timeout, len(disagree), strings.Join(disagree[:min(5, len(disagree))], "\n"))
+	}
 }
 
 // labelValues are a variable's choices as Grafana lists them, "All" (its

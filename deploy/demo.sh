@@ -56,13 +56,14 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 # start NAME URL CMD...: run CMD in the background, logging to $work/NAME.log,
-# and wait until URL answers.
+# and wait until URL answers (for two minutes at most: a loaded machine is
+# slow, only a server that hangs or dies takes longer).
 start() {
 	local name=$1 url=$2
 	shift 2
 	"$@" >"$work/$name.log" 2>&1 &
 	pids+=($!)
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		curl -fsS -o /dev/null "$url" 2>/dev/null && return
 		kill -0 "${pids[-1]}" 2>/dev/null || break
 		sleep 0.3
@@ -118,7 +119,8 @@ echo "demo: backfilling history into VictoriaMetrics"
 "$work/kpiwatch" backfill --format=vm --vm.url="http://$VM/api/v1/import/prometheus" "${LABELS[@]}"
 
 if [[ ${1:-} == --check ]]; then
-	"$work/webhook" -listen="$WEBHOOK" -until="$EXPECTED" -timeout=150s >"$work/webhook.log" 2>&1 &
+	# The alerts come within two minutes; five bound a hang, not the load.
+	"$work/webhook" -listen="$WEBHOOK" -until="$EXPECTED" -timeout=5m >"$work/webhook.log" 2>&1 &
 	webhook=$!
 	pids+=($webhook)
 else

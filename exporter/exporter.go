@@ -63,6 +63,10 @@ type Exporter struct {
 	judged    atomic.Pointer[judged]   // what the pages were rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
+	// waiting, when a test sets it before Start, is called each time a
+	// source's refresh loop has refreshed (or skipped its first refresh
+	// after a reload) and waits for its interval.
+	waiting func()
 }
 
 // rendered is one exposition of the KPI metrics, plain and gzipped, in
@@ -250,6 +254,9 @@ func (e *Exporter) loop(ctx context.Context, s *source, read bool) {
 			e.requestRender()
 		}
 		read = false
+		if e.waiting != nil {
+			e.waiting()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -442,7 +449,7 @@ func (e *Exporter) renderLocked() {
 		new *rendered
 	}{{&e.page, page}, {&e.unitsPage, unitsPage}} {
 		if old := p.to.Swap(p.new); old != nil && old.worthReleasing() && old.readers.Load() == 0 {
-			go debug.FreeOSMemory()
+			freeOSMemory()
 		}
 	}
 }
@@ -453,6 +460,10 @@ func (e *Exporter) renderLocked() {
 var releaseAbove = 64 << 20
 
 func (p *rendered) worthReleasing() bool { return p.plainSize+p.gzippedSize >= releaseAbove }
+
+// freeOSMemory returns freed memory to the system in the background; tests
+// replace it to count the calls.
+var freeOSMemory = func() { go debug.FreeOSMemory() }
 
 // acquire returns the exposition of from to serve, counted as read until
 // release.
@@ -469,7 +480,7 @@ func acquire(from *atomic.Pointer[rendered]) *rendered {
 // it to the system at once, in the background.
 func release(from *atomic.Pointer[rendered], p *rendered) {
 	if p.readers.Add(-1) == 0 && from.Load() != p && p.worthReleasing() {
-		go debug.FreeOSMemory()
+		freeOSMemory()
 	}
 }
 

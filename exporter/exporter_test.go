@@ -49,7 +49,6 @@ sources:
   - id: national
     collector: scripted
     interval: 1h
-    timeout: 200ms
     config: {}
 kpis:
   - id: paid_by_bank
@@ -154,6 +153,19 @@ func newTestExporter(t *testing.T, files map[string]string) *Exporter {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// hangAndTimeOut makes the scripted source's next refreshes hang until
+// release is closed, and cuts its timeout to a moment: they time out because
+// the collector hangs, whatever the load. Other tests keep the default
+// timeout, which only a hang reaches.
+func hangAndTimeOut(e *Exporter, release chan struct{}) {
+	script.set(accounts(7), nil, release)
+	for _, s := range e.rt.sources {
+		if s.cfg.ID == "national" {
+			s.cfg.Timeout = catalogue.Duration(10 * time.Millisecond)
+		}
+	}
 }
 
 func accounts(v float64) []collectors.Observation {
@@ -397,7 +409,7 @@ func TestHungSourceNeverBlocksAScrape(t *testing.T) {
 	e.RefreshAll(context.Background())
 	release := make(chan struct{})
 	defer close(release)
-	script.set(accounts(7), nil, release)
+	hangAndTimeOut(e, release)
 	refreshed := make(chan struct{})
 	go func() { e.RefreshAll(context.Background()); close(refreshed) }()
 	// While the source hangs, scrapes are answered from the last good data.

@@ -44,7 +44,7 @@ owners:
 sources:
   - id: s
     interval: 1h
-    timeout: %s
+    timeout: 1m
 %s
 kpis:
   - id: accounts
@@ -174,8 +174,9 @@ type hostileCase struct {
 	place []string
 	// secret must not appear anywhere in the log or the scrape.
 	secret string
-	// timeout is the source's (default 5s: the race detector is slow).
-	timeout string
+	// timeout, when set, is the source's for the hostile refresh only: the
+	// good one has a timeout only a hang reaches.
+	timeout time.Duration
 }
 
 // writeFile replaces name in dir (a link or a FIFO a case left there too).
@@ -346,7 +347,7 @@ func TestHostileInputs(t *testing.T) {
 		{
 			name: "a response that never comes", good: good,
 			hostile: set(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }),
-			success: 0, series: 34, place: []string{"timed out after 400ms reading " + srv.URL + "/stats?api_key=xxxxx"}, secret: "SECRETKEY", timeout: "400ms",
+			success: 0, series: 34, place: []string{"timed out after 400ms reading " + srv.URL + "/stats?api_key=xxxxx"}, secret: "SECRETKEY", timeout: 400 * time.Millisecond,
 		},
 		{
 			name: "an API answering 500", good: good,
@@ -396,7 +397,7 @@ func measure() resources {
 func settled(t *testing.T, base resources) {
 	t.Helper()
 	var now resources
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if now = measure(); now.goroutines <= base.goroutines+2 && now.heap <= base.heap+16<<20 {
 			return
 		}
@@ -409,10 +410,7 @@ func settled(t *testing.T, base resources) {
 func runHostile(t *testing.T, promtool string, c hostileCase) {
 	dir := t.TempDir()
 	c.good(t, dir)
-	if c.timeout == "" {
-		c.timeout = "5s"
-	}
-	cat, err := catalogue.Parse("kpis.yaml", []byte(fmt.Sprintf(hostileCatalogue, c.timeout, c.source)), os.DirFS(dir), collectors.Check)
+	cat, err := catalogue.Parse("kpis.yaml", []byte(fmt.Sprintf(hostileCatalogue, c.source)), os.DirFS(dir), collectors.Check)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,6 +426,9 @@ func runHostile(t *testing.T, promtool string, c hostileCase) {
 	}
 	base := measure()
 	c.hostile(t, dir)
+	if c.timeout != 0 {
+		e.rt.sources[0].cfg.Timeout = catalogue.Duration(c.timeout)
+	}
 	e.RefreshAll(context.Background())
 	after := hostileScrape(t, promtool, e)
 	if after.success != c.success || after.series != c.series {

@@ -29,7 +29,7 @@ func TestReloadCarriesOverAFailingSource(t *testing.T) {
 		serveRows(w, 34)
 	}))
 	defer srv.Close()
-	text := fmt.Sprintf(hostileCatalogue, "5s", fmt.Sprintf(jsonSource, srv.URL))
+	text := fmt.Sprintf(hostileCatalogue, fmt.Sprintf(jsonSource, srv.URL))
 	load := func(text string) *catalogue.Catalogue {
 		cat, err := catalogue.Parse("kpis.yaml", []byte(text), os.DirFS("."), collectors.Check)
 		if err != nil {
@@ -99,7 +99,7 @@ func TestNoSecondCopyOfARunningCollector(t *testing.T) {
 		script.started = nil
 		script.mu.Unlock()
 	}()
-	script.set(accounts(7), nil, release)
+	hangAndTimeOut(e, release)
 	e.RefreshAll(context.Background()) // times out, the collector still hangs
 	e.RefreshAll(context.Background()) // must not start another
 	close(release)

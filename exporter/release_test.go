@@ -2,15 +2,17 @@ package exporter
 
 import (
 	"context"
-	"runtime/metrics"
+	"sync/atomic"
 	"testing"
-	"time"
 )
 
-func forcedCollections() uint64 {
-	s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
+// countFrees replaces freeOSMemory, for the test, by a counter of its calls.
+func countFrees(t *testing.T) *atomic.Int32 {
+	var n atomic.Int32
+	saved := freeOSMemory
+	freeOSMemory = func() { n.Add(1) }
+	t.Cleanup(func() { freeOSMemory = saved })
+	return &n
 }
 
 // A scrape still writing out an exposition that a render has replaced
@@ -21,41 +23,38 @@ func forcedCollections() uint64 {
 func TestLastScrapeOfAReplacedExpositionFreesIt(t *testing.T) {
 	defer func(v int) { releaseAbove = v }(releaseAbove)
 	releaseAbove = 0 // the test's exposition is small
+	frees := countFrees(t)
 	script.set(accounts(1), nil, nil)
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
-	// Let the collections the refresh started finish.
-	for n := forcedCollections(); ; n = forcedCollections() {
-		time.Sleep(200 * time.Millisecond)
-		if forcedCollections() == n {
-			break
-		}
+	// The render after the refresh replaced both endpoints' expositions,
+	// which no scrape reads.
+	if n := frees.Load(); n != 2 {
+		t.Fatalf("the render after the refresh replaced expositions no scrape reads: %d frees, want 2", n)
 	}
 	page := acquire(&e.page)
 	e.render()
-	before := forcedCollections()
+	if n := frees.Load(); n != 3 {
+		t.Fatalf("want only the unit endpoint's replaced exposition freed, not the one a scrape still reads (%d frees, want 3)", n)
+	}
 	release(&e.page, page)
-	for deadline := time.Now().Add(5 * time.Second); forcedCollections() == before; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the replaced exposition was not returned after its last scrape")
-		}
+	if n := frees.Load(); n != 4 {
+		t.Errorf("the replaced exposition was not returned after its last scrape (%d frees, want 4)", n)
 	}
 }
 
 // Small expositions are left to the ordinary collector: rendering many of
 // them (a backfill renders one per day of history) forces no collection.
 func TestSmallExpositionsForceNoCollection(t *testing.T) {
+	frees := countFrees(t)
 	script.set(accounts(1), nil, nil)
 	e := newTestExporter(t, map[string]string{"provinces.csv": provincesCSV})
 	e.RefreshAll(context.Background())
-	time.Sleep(200 * time.Millisecond)
-	before := forcedCollections()
 	for range 20 {
 		e.render()
 		release(&e.page, acquire(&e.page))
 	}
-	time.Sleep(200 * time.Millisecond)
-	if n := forcedCollections() - before; n != 0 {
+	if n := frees.Load(); n != 0 {
 		t.Errorf("%d forced collections for small expositions", n)
 	}
 }

@@ -43,21 +43,41 @@ func TestReloadReadsEachSourceOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each refresh loop says when it waits for its interval: after its
+	// refresh, or after skipping the first one (the reload read it).
+	waiting := make(chan struct{}, 2*len(cat.Sources))
+	e.waiting = func() { waiting <- struct{}{} }
+	loopsWaiting := func() {
+		t.Helper()
+		for range cat.Sources {
+			select {
+			case <-waiting:
+			case <-time.After(time.Minute):
+				t.Fatal("a refresh loop did not reach its wait within a minute")
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
-	for deadline := time.Now().Add(10 * time.Second); !e.Ready(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not ready after 10s")
-		}
+	loopsWaiting()
+	if n := fsys.opens.Load(); n != 1 {
+		t.Fatalf("the CSV was read %d times at start, want once", n)
 	}
+	// An unchanged catalogue leaves the running sources and their loops as
+	// they are: nothing is started that could read.
+	rt := e.rt
 	if err := e.Reload(ctx, cat, fsys); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // time enough for a needless read
+	if e.rt != rt {
+		t.Error("a reload of an unchanged catalogue replaced the running sources")
+	}
 	if n := fsys.opens.Load(); n != 1 {
 		t.Errorf("the CSV was read %d times, want once: an unchanged source is carried over", n)
 	}
+	// A changed source is read by the reload; the loops started after it
+	// do not read it again.
 	changed, err := catalogue.Parse("kpis.yaml", []byte(strings.Replace(testCatalogue, "interval: 1h", "interval: 2h", 1)), fsys, collectors.Check)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +85,7 @@ func TestReloadReadsEachSourceOnce(t *testing.T) {
 	if err := e.Reload(ctx, changed, fsys); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	loopsWaiting()
 	if n := fsys.opens.Load(); n != 2 {
 		t.Errorf("the CSV was read %d times, want twice: at start and when its source changed", n)
 	}

@@ -115,7 +115,7 @@ func (c *backfillCommand) options(logger log.Logger, stderr io.Writer) (backfill
 		}
 	}
 	if isTerminal(stderr) {
-		opts.Progress = progressBar(stderr)
+		opts.Progress = progressBar(stderr, time.Now)
 	}
 	return opts, nil
 }
@@ -153,14 +153,14 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progressBar redraws one line, at most ten times a second.
-func progressBar(w io.Writer) func(done, total int) {
+// progressBar redraws one line, at most ten times a second by the clock now.
+func progressBar(w io.Writer, now func() time.Time) func(done, total int) {
 	var last time.Time
 	return func(done, total int) {
-		if done < total && time.Since(last) < 100*time.Millisecond {
+		if done < total && now().Sub(last) < 100*time.Millisecond {
 			return
 		}
-		last = time.Now()
+		last = now()
 		const width = 40
 		filled := width * done / total
 		fmt.Fprintf(w, "\r[%s%s] %3d%% %d/%d sample times", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), 100*done/total, done, total)

@@ -62,14 +62,18 @@ func TestServeRefusesABadPushURL(t *testing.T) {
 
 func TestProgressBar(t *testing.T) {
 	var b bytes.Buffer
-	bar := progressBar(&b)
-	bar(1, 4)
-	bar(2, 4) // within 100 ms of the last draw: skipped
-	bar(4, 4) // the last is always drawn
-	if got := strings.Count(b.String(), "\r"); got != 2 {
-		t.Errorf("%d redraws, want 2: %q", got, b.String())
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bar := progressBar(&b, func() time.Time { return clock })
+	bar(1, 5)
+	clock = clock.Add(99 * time.Millisecond)
+	bar(2, 5) // within 100 ms of the last draw: skipped
+	clock = clock.Add(time.Millisecond)
+	bar(3, 5) // 100 ms after it: drawn
+	bar(5, 5) // the last is always drawn
+	if got := strings.Count(b.String(), "\r"); got != 3 {
+		t.Errorf("%d redraws, want 3: %q", got, b.String())
 	}
-	if !strings.HasSuffix(b.String(), "] 100% 4/4 sample times") {
+	if !strings.HasSuffix(b.String(), "] 100% 5/5 sample times") {
 		t.Errorf("final line %q", b.String())
 	}
 	if isTerminal(&b) {

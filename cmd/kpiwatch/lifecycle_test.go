@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func TestReloadNeedsTheLifecycleFlag(t *testing.T) {
 	cfg := write(t, dir, "kpis.yaml", testCatalogue)
 	write(t, dir, "data.csv", "province,period,num,den\nHà Nội,2026-10,90,100\n")
 	base := "http://" + serve(t, "--config.file="+cfg)
-	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, http.DefaultClient, base+"/-/ready"); return code == 200 })
+	realserver.WaitFor(t, time.Minute, "ready", func() bool { code, _ := get(t, http.DefaultClient, base+"/-/ready"); return code == 200 })
 	resp, err := http.Post(base+"/-/reload", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +50,7 @@ func TestBadURLIsRedactedEverywhere(t *testing.T) {
 		t.Fatalf("validate exit %d, want 1", code)
 	}
 	base := "http://" + serve(t, "--config.file="+good, "--web.enable-lifecycle")
-	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, http.DefaultClient, base+"/-/ready"); return code == 200 })
+	realserver.WaitFor(t, time.Minute, "ready", func() bool { code, _ := get(t, http.DefaultClient, base+"/-/ready"); return code == 200 })
 	write(t, dir, "kpis.yaml", bad)
 	resp, err := http.Post(base+"/-/reload", "", nil)
 	if err != nil {
@@ -76,31 +75,33 @@ func TestBadURLIsRedactedEverywhere(t *testing.T) {
 // the result of a reload that started after it asked.
 func TestReloadsCoalesce(t *testing.T) {
 	var runs, running, overlap atomic.Int32
-	gate := make(chan struct{})
+	started, gate := make(chan struct{}), make(chan struct{})
 	c := newCoalescer(func() error {
 		if running.Add(1) > 1 {
 			overlap.Add(1)
 		}
 		defer running.Add(-1)
 		if runs.Add(1) == 1 {
+			close(started)
 			<-gate
 		}
 		return nil
 	})
-	first := make(chan error)
-	go func() { first <- c.Do() }()
-	for runs.Load() == 0 {
-		time.Sleep(time.Millisecond)
+	first := c.request()
+	<-started
+	// The burst comes while the first reload runs.
+	burst := make([]*reloadCall, 100)
+	for i := range burst {
+		burst[i] = c.request()
 	}
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = c.Do() }()
-	}
-	time.Sleep(50 * time.Millisecond) // let the burst queue up behind the first
 	close(gate)
-	<-first
-	wg.Wait()
+	<-first.done
+	for _, call := range burst {
+		<-call.done
+		if call != burst[0] || call == first {
+			t.Fatal("a request of the burst did not share the one reload after the running one")
+		}
+	}
 	if n := runs.Load(); n != 2 {
 		t.Errorf("%d reloads for a burst of 100 behind a running one, want 2", n)
 	}

@@ -122,7 +122,7 @@ func serve(t *testing.T, args ...string) string {
 
 func get(t *testing.T, c *http.Client, url string) (int, string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := c.Get(url)
 		if err == nil {
@@ -144,7 +144,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	base := "http://" + serve(t, "--config.file="+cfg, "--web.enable-lifecycle")
 	c := http.DefaultClient
 
-	realserver.WaitFor(t, 20*time.Second, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })
+	realserver.WaitFor(t, time.Minute, "ready", func() bool { code, _ := get(t, c, base+"/-/ready"); return code == 200 })
 	if code, body := get(t, c, base+"/"); code != 200 || !strings.Contains(body, `<a href="/metrics">Metrics</a>`) || !strings.Contains(body, `data-kpi="paid_by_bank"`) {
 		t.Errorf("scorecard: %d %q", code, body)
 	}
@@ -185,7 +185,7 @@ func TestServeEndpointsAndReload(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	realserver.WaitFor(t, 20*time.Second, "the SIGHUP reload", func() bool {
+	realserver.WaitFor(t, time.Minute, "the SIGHUP reload", func() bool {
 		_, m := get(t, c, base+"/metrics")
 		return strings.Contains(m, `name="Paid through a bank account"`) && strings.Contains(m, "kpi_catalogue_reload_success 1")
 	})
@@ -227,7 +227,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.SetBasicAuth("leader", "s3cret")
-	realserver.WaitFor(t, 20*time.Second, "an authorised scrape", func() bool {
+	realserver.WaitFor(t, time.Minute, "an authorised scrape", func() bool {
 		resp, err := c.Do(req)
 		if err != nil {
 			return false

@@ -158,7 +158,7 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 		}
 	}()
 	base := "http://" + addr
-	realserver.WaitFor(t, 30*time.Second, "serve ready", func() bool {
+	realserver.WaitFor(t, time.Minute, "serve ready", func() bool {
 		resp, err := http.Get(base + "/-/ready")
 		if err != nil {
 			return false
@@ -177,7 +177,7 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 	}
 	// Ready says every source was read; the page follows a moment later.
 	var missing []string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		var body []byte
 		for _, path := range []string{"/metrics", conventions.UnitsPath} {

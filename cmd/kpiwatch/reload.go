@@ -23,16 +23,20 @@ func newCoalescer(run func() error) *coalescer { return &coalescer{run: run} }
 
 // Do requests a reload and returns its result.
 func (c *coalescer) Do() error {
-	c.mu.Lock()
-	call := c.pending
-	if call == nil {
-		call = &reloadCall{done: make(chan struct{})}
-		c.pending = call
-		go c.start(call)
-	}
-	c.mu.Unlock()
+	call := c.request()
 	<-call.done
 	return call.err
+}
+
+// request joins the pending reload, or makes one pending, and returns it.
+func (c *coalescer) request() *reloadCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = &reloadCall{done: make(chan struct{})}
+		go c.start(c.pending)
+	}
+	return c.pending
 }
 
 // start waits for the reload in progress, then runs call's, which requests
