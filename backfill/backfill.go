@@ -148,7 +148,7 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 	var all []model.Series
 	var rejected []error
 	for _, src := range cat.Sources {
-		c, errs := collectors.New(collectors.Env{Source: src, Dir: dir, Logger: log.With(logger, "source", src.ID)})
+		c, errs := collectors.New(collectors.Env{Source: src, Dir: dir, Root: cat.Dir, Logger: log.With(logger, "source", src.ID)})
 		if len(errs) > 0 {
 			return nil, nil, fmt.Errorf("source %s: %w", src.ID, catalogue.Errors(errs))
 		}

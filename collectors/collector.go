@@ -92,6 +92,9 @@ func Collect(ctx context.Context, c Collector, m *Mapper) (*Batch, error) {
 type Env struct {
 	Source catalogue.Source
 	Dir    fs.FS // where relative paths resolve
+	// Root is the folder Dir is, for settings that libraries read by path
+	// (http_config's files); "" for the working directory.
+	Root   string
 	Logger log.Logger
 	// Limits bound every read; zero fields take DefaultLimits.
 	Limits Limits

@@ -3,8 +3,6 @@ package collectors
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +10,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/version"
+	yamlv2 "go.yaml.in/yaml/v2"
+	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/internal/redact"
@@ -25,33 +30,32 @@ const defaultMaxBytes = 16 << 20
 // HTTPFile is a document behind a URL: a portal's statistics endpoint, a
 // report's download link. Every collector that fetches one takes these
 // settings, inline in its config, and the same guards: a timeout (the
-// source's), a size limit, no redirect to another URL, credentials from a
-// file or the environment that never appear in errors.
+// source's), a size limit, no redirect to another URL. Credentials and TLS
+// are Prometheus' own http_config (prometheus/common), as every Prometheus
+// user writes it for a scrape job: secrets from files, or from environment
+// variables through the *_ref fields, and never in errors.
 type HTTPFile struct {
 	URL     string            `yaml:"url"`
 	Method  string            `yaml:"method"` // GET (default) or POST
 	Headers map[string]string `yaml:"headers"`
 	Body    string            `yaml:"body"` // sent with POST
-	// BearerToken and BasicAuth are the credentials, read at each fetch.
-	BearerToken Secret    `yaml:"bearer_token"`
-	BasicAuth   basicAuth `yaml:"basic_auth"`
-	// CAFile holds the PEM certificates that sign the server's, for
-	// portals on a private CA.
-	CAFile   string `yaml:"ca_file"`
-	MaxBytes int64  `yaml:"max_bytes"`
-}
-
-type basicAuth struct {
-	Username string `yaml:"username"`
-	Password Secret `yaml:"password"`
+	// HTTPConfig is decoded by prometheus/common's own YAML rules, strictly.
+	HTTPConfig yaml.Node `yaml:"http_config"`
+	MaxBytes   int64     `yaml:"max_bytes"`
 }
 
 // fetcher fetches an HTTPFile.
 type fetcher struct {
 	HTTPFile
 	env    Env
-	accept string       // the Accept header
-	client *http.Client // one per collector, so keep-alive connections are reused; nil for a file
+	accept string // the Accept header
+	url    bool   // fetched, rather than read from a file
+	http   promconfig.HTTPClientConfig
+	mu     sync.Mutex
+	// client is built at the first fetch, when http_config's files are
+	// read (a catalogue is checked without them), and kept, so keep-alive
+	// connections are reused across refreshes.
+	client *http.Client
 }
 
 // newFetcher checks f for a source that reads path instead when it is set
@@ -71,7 +75,7 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 			set bool
 		}{
 			{"method", f.Method != ""}, {"headers", len(f.Headers) > 0}, {"body", f.Body != ""},
-			{"bearer_token", !f.BearerToken.IsZero()}, {"basic_auth", f.BasicAuth != (basicAuth{})}, {"ca_file", f.CAFile != ""},
+			{"http_config", !f.HTTPConfig.IsZero()},
 		} {
 			if o.set {
 				add(o.key, "only for a url, not a path")
@@ -82,7 +86,7 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 	case f.URL == "":
 		add("url", "required (or path, for a file)")
 	case err == nil && u.User != nil:
-		add("url", "credentials do not belong in the URL: use basic_auth with a password file or env")
+		add("url", "credentials do not belong in the URL: use http_config.basic_auth with a password_file (or password_ref, an environment variable)")
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		add("url", fmt.Sprintf("%q is not an http or https URL", redact.URL(f.URL)))
 	}
@@ -96,16 +100,6 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 	if f.Body != "" && f.Method != http.MethodPost && path == "" {
 		add("body", "only a POST sends a body")
 	}
-	errs = append(errs, f.BearerToken.Check(prefix+".bearer_token", false)...)
-	if f.BasicAuth.Username != "" || !f.BasicAuth.Password.IsZero() {
-		if f.BasicAuth.Username == "" {
-			add("basic_auth.username", "required")
-		}
-		errs = append(errs, f.BasicAuth.Password.Check(prefix+".basic_auth.password", true)...)
-		if !f.BearerToken.IsZero() {
-			add("basic_auth", "set one of bearer_token and basic_auth, not both")
-		}
-	}
 	if f.MaxBytes < 0 {
 		add("max_bytes", "must not be negative")
 	}
@@ -113,57 +107,73 @@ func newFetcher(f HTTPFile, env Env, path, main, accept, prefix string) (*fetche
 		f.MaxBytes = defaultMaxBytes
 	}
 	f.MaxBytes = min(f.MaxBytes, env.Limits.WithDefaults().MaxBytes)
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
-	if f.CAFile != "" {
-		if pool, err := readCAFile(env, f.CAFile); err != nil {
-			add("ca_file", err.Error())
-		} else {
-			tlsConfig.RootCAs = pool
-		}
+	hc, err := decodeHTTPConfig(&f.HTTPConfig, env.Root)
+	if err != nil {
+		errs = append(errs, catalogue.FieldError{Path: prefix + ".http_config", Line: f.HTTPConfig.Line, Msg: err.Error()})
 	}
-	ft := &fetcher{HTTPFile: f, env: env, accept: accept}
-	if len(errs) > 0 || path != "" {
-		return ft, errs
-	}
-	transport := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConfig,
-		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConnsPerHost: 2,
-		// Idle connections outlive the refresh interval, so each refresh
-		// reuses the last one's.
-		IdleConnTimeout: env.Source.Interval.Std() + time.Minute,
-	}
-	ft.client = &http.Client{
-		Transport: transport,
-		Timeout:   env.Source.Timeout.Std(),
-		CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-			return fmt.Errorf("redirected to %s: only the configured URL is fetched", redact.URL(req.URL.String()))
-		},
-	}
-	return ft, nil
+	return &fetcher{HTTPFile: f, env: env, accept: accept, url: path == "", http: hc}, errs
 }
 
-func readCAFile(env Env, path string) (*x509.CertPool, error) {
-	f, err := OpenFile(env.Dir, path)
+// httpClient is the fetcher's client, built on first use. A file that
+// http_config names and that cannot be read (a CA bundle) fails this
+// refresh, named, and is tried again at the next.
+func (f *fetcher) httpClient() (*http.Client, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.client != nil {
+		return f.client, nil
+	}
+	client, err := promconfig.NewClientFromConfig(f.http, "kpiwatch_"+f.env.Source.ID,
+		promconfig.WithSecretManager(envSecrets{}),
+		promconfig.WithUserAgent("kpiwatch/"+version.Version),
+		// Idle connections outlive the refresh interval, so each refresh
+		// reuses the last one's.
+		promconfig.WithIdleConnTimeout(f.env.Source.Interval.Std()+time.Minute))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("http_config: %w", err)
 	}
-	defer f.Close()
-	pem, err := io.ReadAll(io.LimitReader(f, 1<<20)) // a bundle of certificates, not more
-	if err != nil {
-		return nil, err
+	client.Timeout = f.env.Source.Timeout.Std()
+	f.client = client
+	return client, nil
+}
+
+// decodeHTTPConfig reads an http_config node as Prometheus reads its own
+// configuration (strictly, with its defaults), its relative files resolving
+// against root, and refuses redirects: only the configured URL is fetched.
+func decodeHTTPConfig(n *yaml.Node, root string) (promconfig.HTTPClientConfig, error) {
+	hc := promconfig.DefaultHTTPClientConfig
+	if !n.IsZero() {
+		raw, err := yaml.Marshal(n)
+		if err != nil {
+			return hc, err
+		}
+		if err := yamlv2.UnmarshalStrict(raw, &hc); err != nil {
+			return hc, err
+		}
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	hc.SetDirectory(root)
+	hc.FollowRedirects = false
+	return hc, hc.Validate()
+}
+
+// envSecrets resolves http_config's *_ref fields (password_ref,
+// credentials_ref, ...) to environment variables, read at each request so
+// that a rotated credential is picked up.
+type envSecrets struct{}
+
+func (envSecrets) Fetch(_ context.Context, name string) (string, error) {
+	v, ok := os.LookupEnv(name)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("environment variable %s is not set", name)
+	case strings.TrimSpace(v) == "":
+		return "", fmt.Errorf("environment variable %s is empty", name)
 	}
-	return pool, nil
+	return strings.TrimSpace(v), nil
 }
 
 // remote is true when the document is fetched rather than read from a file.
-func (f *fetcher) remote() bool { return f.client != nil }
+func (f *fetcher) remote() bool { return f.url }
 
 // where names the URL in errors, without credentials or query values.
 func (f *fetcher) where() string { return redact.URL(f.URL) }
@@ -171,6 +181,8 @@ func (f *fetcher) where() string { return redact.URL(f.URL) }
 // Close drops the idle keep-alive connections, for a collector replaced on
 // a catalogue reload.
 func (f *fetcher) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.client != nil {
 		f.client.CloseIdleConnections()
 	}
@@ -203,30 +215,20 @@ func (f *fetcher) do(ctx context.Context) ([]byte, error) {
 	for k, v := range f.Headers {
 		req.Header.Set(k, v)
 	}
-	var secrets []string
-	switch {
-	case !f.BearerToken.IsZero():
-		token, err := f.BearerToken.Read(f.env.Dir)
-		if err != nil {
-			return nil, fmt.Errorf("bearer token: %w", err)
-		}
-		secrets = append(secrets, token)
-		req.Header.Set("Authorization", "Bearer "+token)
-	case f.BasicAuth.Username != "":
-		password, err := f.BasicAuth.Password.Read(f.env.Dir)
-		if err != nil {
-			return nil, fmt.Errorf("basic auth password: %w", err)
-		}
-		secrets = append(secrets, password)
-		req.SetBasicAuth(f.BasicAuth.Username, password)
-	}
-	resp, err := f.client.Do(req)
+	client, err := f.httpClient()
 	if err != nil {
-		return nil, f.failed(err, secrets)
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, f.failed(err)
 	}
 	defer resp.Body.Close()
 	// Drained, so that the connection goes back to the pool for the next refresh.
 	defer func() { _, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, f.MaxBytes)) }()
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode/100 == 3 {
+		return nil, fmt.Errorf("redirected to %s: only the configured URL is fetched", redact.URL(loc))
+	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %s", resp.Status)
 	}
@@ -235,7 +237,7 @@ func (f *fetcher) do(ctx context.Context) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
 	if err != nil {
-		return nil, f.failed(err, secrets)
+		return nil, f.failed(err)
 	}
 	if int64(len(data)) > f.MaxBytes {
 		return nil, fmt.Errorf("response is larger than max_bytes %d", f.MaxBytes)
@@ -243,8 +245,8 @@ func (f *fetcher) do(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
-// failed explains a failed request without its secrets.
-func (f *fetcher) failed(err error, secrets []string) error {
+// failed explains a failed request: a timeout as such, the URL once.
+func (f *fetcher) failed(err error) error {
 	var ne net.Error
 	timeout := errors.As(err, &ne) && ne.Timeout()
 	var ue *url.Error
@@ -254,7 +256,7 @@ func (f *fetcher) failed(err error, secrets []string) error {
 	if timeout {
 		err = fmt.Errorf("timed out after %s: %w", f.env.Source.Timeout, err)
 	}
-	return withoutSecrets(err, secrets...)
+	return err
 }
 
 // fetchedFS holds one fetched document as a file named by its URL, so that

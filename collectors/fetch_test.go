@@ -27,7 +27,7 @@ timeout: 1m
 config:
   url: %s
   headers: {X-Client: kpiwatch}
-  bearer_token: {file: token}
+  http_config: {authorization: {credentials_file: token}}
   delimiter: ";"
 %s
   mapping: {kpi: vneid_accounts, date: Kỳ báo cáo, value: Số tài khoản, dimensions: {province: Tỉnh/thành phố}, numbers: {decimal: ","}}
@@ -85,7 +85,7 @@ func TestExcelFromURL(t *testing.T) {
 collector: excel
 config:
   url: %s/tai-ve/tk.xlsx
-  basic_auth: {username: c06, password: {env: KPIWATCH_TEST_PORTAL_PASSWORD}}
+  http_config: {basic_auth: {username: c06, password_ref: KPIWATCH_TEST_PORTAL_PASSWORD}}
   sheet: {header_row: 2, header_rows: 2}
   wide:
     dimensions: {province: "Tỉnh, thành phố"}
@@ -129,8 +129,8 @@ config:
 collector: csv
 config:
   path: x.csv
-  bearer_token: {env: TOKEN}
+  http_config: {authorization: {credentials_ref: TOKEN}}
   mapping: {kpi: vneid_accounts, date: d, value: v}
 `)
-	wantContains(t, got, "config.bearer_token: only for a url, not a path")
+	wantContains(t, got, "config.http_config: only for a url, not a path")
 }

@@ -75,7 +75,7 @@ func newTestSource(t testing.TB, dir, source string) (Collector, *Mapper) {
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
-	c, errs := New(Env{Source: cat.Sources[0], Dir: os.DirFS(dir)})
+	c, errs := New(Env{Source: cat.Sources[0], Dir: os.DirFS(dir), Root: dir})
 	if errs != nil {
 		t.Fatal(errs)
 	}

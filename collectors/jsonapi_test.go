@@ -66,7 +66,7 @@ config:
   url: %s
   headers: {X-Client: kpiwatch}
   query: .data.items
-  bearer_token: {file: token}
+  http_config: {authorization: {credentials_file: token}}
 %s
   mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}, numbers: {decimal: ","}}
 `, url, extra)
@@ -99,9 +99,9 @@ func TestJSONSecretsNeverInErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HTTP status 401 Unauthorized") || strings.Contains(err.Error(), portalToken) {
 		t.Errorf("error %v: want the status and no token", err)
 	}
-	c, m = newTestSource(t, dir, strings.Replace(jsonSource(srv.URL, "  basic_auth: {username: c06, password: {env: KPIWATCH_TEST_UNSET}}"), "  bearer_token: {file: token}\n", "", 1))
+	c, m = newTestSource(t, dir, strings.Replace(jsonSource(srv.URL, ""), "authorization: {credentials_file: token}", "basic_auth: {username: c06, password_ref: KPIWATCH_TEST_UNSET}", 1))
 	_, err = c.Collect(context.Background(), m)
-	if want := "source src: GET " + srv.URL + ": basic auth password: environment variable KPIWATCH_TEST_UNSET is not set"; fmt.Sprint(err) != want {
+	if want := "source src: GET " + srv.URL + ": unable to read basic auth password: environment variable KPIWATCH_TEST_UNSET is not set"; fmt.Sprint(err) != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }
@@ -126,7 +126,7 @@ config:
   url: %s
   method: post
   body: '{"ky": "2025-10"}'
-  basic_auth: {username: c06, password: {env: KPIWATCH_TEST_PORTAL_PASSWORD}}
+  http_config: {basic_auth: {username: c06, password_ref: KPIWATCH_TEST_PORTAL_PASSWORD}}
   mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}}
 `, srv.URL))
 	b := collect(t, c, m)
@@ -140,7 +140,7 @@ func TestJSONTLSWithCAFile(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "token", portalToken)
 	writeFile(t, dir, "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
-	c, m := newTestSource(t, dir, jsonSource(srv.URL, "  ca_file: ca.pem"))
+	c, m := newTestSource(t, dir, withCA(jsonSource(srv.URL, ""), "ca.pem"))
 	if b := collect(t, c, m); len(b.Observations) != 2 {
 		t.Errorf("over TLS: %d observations, want 2", len(b.Observations))
 	}
@@ -150,8 +150,16 @@ func TestJSONTLSWithCAFile(t *testing.T) {
 	if requests.Load() != 1 {
 		t.Errorf("%d requests reached the server, want 1 (none without trusting its CA)", requests.Load())
 	}
-	got := configErrors(t, dir, jsonSource(srv.URL, "  ca_file: token"))
-	wantContains(t, got, "sources[0].config.ca_file: token holds no PEM certificate")
+	// A CA file is read as Prometheus reads it, when fetching: one that
+	// holds no certificate fails the refresh, named.
+	c, m = newTestSource(t, dir, withCA(jsonSource(srv.URL, ""), "token"))
+	_, err = c.Collect(context.Background(), m)
+	wantContains(t, fmt.Sprint(err), "source src: GET "+srv.URL+": http_config: ", filepath.Join(dir, "token"))
+}
+
+// withCA makes a source trust the CA in file, beside its credentials.
+func withCA(source, file string) string {
+	return strings.Replace(source, "http_config: {", "http_config: {tls_config: {ca_file: "+file+"}, ", 1)
 }
 
 func TestJSONSizeLimit(t *testing.T) {
@@ -242,16 +250,15 @@ config:
   url: https://user:pw@portal.example/api
   method: DELETE
   query: .data[
-  bearer_token: {file: t, env: T}
-  basic_auth: {username: u, password: {env: P}}
+  http_config: {authorization: {credentials_file: t, credentials_ref: T}, tls_config: {ca_fil: x}}
   mapping: {kpi: vneid_accounts, date: d, value: v}
 `)
 	wantContains(t, got,
 		"config.url: credentials do not belong in the URL",
 		`config.method: "DELETE" is not GET or POST`,
 		"config.query: not a jq expression",
-		"config.bearer_token: set one of file and env, not both",
-		"config.basic_auth: set one of bearer_token and basic_auth, not both")
+		"config.http_config: ",
+		"field ca_fil not found")
 	if strings.Contains(got, "pw@") {
 		t.Errorf("the URL's password is in the errors:\n%s", got)
 	}
@@ -289,10 +296,10 @@ config:
 	_, err = c.Collect(context.Background(), m)
 	wantContains(t, fmt.Sprint(err), "source src: missing.json: stat missing.json: ")
 
-	problems := configErrors(t, dir, source("thong-ke.json", "  url: https://portal.example/api\n  bearer_token: {file: token}"))
+	problems := configErrors(t, dir, source("thong-ke.json", "  url: https://portal.example/api\n  http_config: {authorization: {credentials_file: token}}"))
 	wantContains(t, problems, "config.path: set one of url and path, not both")
-	problems = configErrors(t, dir, source("thong-ke.json", "  method: POST\n  headers: {X-Client: kpiwatch}\n  bearer_token: {file: token}"))
-	wantContains(t, problems, "config.method: only for a url, not a path", "config.headers: only for a url, not a path", "config.bearer_token: only for a url, not a path")
+	problems = configErrors(t, dir, source("thong-ke.json", "  method: POST\n  headers: {X-Client: kpiwatch}\n  http_config: {authorization: {credentials_file: token}}"))
+	wantContains(t, problems, "config.method: only for a url, not a path", "config.headers: only for a url, not a path", "config.http_config: only for a url, not a path")
 	problems = configErrors(t, dir, `
 collector: json
 config:

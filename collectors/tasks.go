@@ -43,15 +43,27 @@ var taskStatusWords = map[string]string{
 	"cancelled": TaskCancelled, "canceled": TaskCancelled, "da huy": TaskCancelled, "dung thuc hien": TaskCancelled,
 }
 
-// tasksConfig is a roadmap: a CSV file, a workbook or a YAML list of tasks.
+// tasksConfig is a roadmap: a CSV file, a workbook, or a YAML or JSON list
+// of tasks.
 type tasksConfig struct {
 	Path string `yaml:"path"`
-	// Format is csv, excel or yaml; by default the file's extension says.
-	Format    string    `yaml:"format"`
-	Delimiter string    `yaml:"delimiter"` // csv
-	Sheet     sheetSpec `yaml:"sheet"`     // excel
-	// Columns names the header of each field in a CSV file or a sheet;
-	// YAML tasks use the field names themselves.
+	// Format is csv, excel, yaml or json; by default the file's extension
+	// says.
+	Format    string `yaml:"format"`
+	Delimiter string `yaml:"delimiter"` // csv
+	// HeaderRow is the CSV line that holds the header (1 by default): the
+	// lines above it are a form's title, not data.
+	HeaderRow int       `yaml:"header_row"`
+	Sheet     sheetSpec `yaml:"sheet"` // excel
+	// Items is the dotted path of keys to the list of tasks in a YAML or
+	// JSON document (data.items); by default the document itself, or its
+	// "tasks" key.
+	Items string `yaml:"items"`
+	// Columns names the header of each field in a CSV file or a sheet, or
+	// the key of each field in a YAML or JSON task. Without it, YAML and
+	// JSON tasks use the field names themselves and any other key is an
+	// error (a misspelt field is not dropped in silence); with it, keys it
+	// does not name are left alone, as APIs send more than tasks need.
 	Columns    taskColumns `yaml:"columns"`
 	DateFormat string      `yaml:"date_format"`
 	// Statuses maps a roadmap's own status words to a task status.
@@ -106,10 +118,18 @@ func newTasks(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 			cfg.Format = "excel"
 		case ".yaml", ".yml":
 			cfg.Format = "yaml"
+		case ".json":
+			cfg.Format = "json"
 		}
 	}
-	if !slices.Contains([]string{"csv", "excel", "yaml"}, cfg.Format) {
-		add("format", fmt.Sprintf("%q is not csv, excel or yaml (nor can the file's extension say)", cfg.Format))
+	if !slices.Contains([]string{"csv", "excel", "yaml", "json"}, cfg.Format) {
+		add("format", fmt.Sprintf("%q is not csv, excel, yaml or json (nor can the file's extension say)", cfg.Format))
+	}
+	if cfg.HeaderRow < 0 || cfg.HeaderRow > 0 && cfg.Format != "csv" {
+		add("header_row", "must be a line number of a CSV file (a sheet's is sheet.header_row)")
+	}
+	if cfg.Items != "" && cfg.Format != "yaml" && cfg.Format != "json" {
+		add("items", "only a YAML or JSON roadmap has a path to its list")
 	}
 	sep, ok := csvDelimiter(cfg.Delimiter)
 	if !ok {
@@ -154,10 +174,10 @@ func (c *tasksCollector) open(ctx context.Context) (table, error) {
 	switch c.cfg.Format {
 	case "excel":
 		return openSheet(ctx, c.env.Dir, c.cfg.Path, c.cfg.Sheet, c.env.Limits)
-	case "yaml":
-		return openYAMLTasks(ctx, c.env.Dir, c.cfg.Path, c.env.Limits)
+	case "yaml", "json":
+		return openDocTasks(ctx, c.env.Dir, c.cfg, c.env.Limits)
 	}
-	return openCSVTable(ctx, c.env.Dir, c.cfg.Path, c.sep, c.env.Limits)
+	return openCSVTable(ctx, c.env.Dir, c.cfg.Path, c.sep, max(c.cfg.HeaderRow, 1), c.env.Limits)
 }
 
 func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
@@ -168,9 +188,6 @@ func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	defer t.Close()
 	header := t.Header()
 	cols := c.cfg.Columns.list()
-	if c.cfg.Format == "yaml" {
-		cols = taskFields
-	}
 	index := make([]int, len(cols)) // per field, its column or -1
 	var missing []string
 	for i, col := range cols {
@@ -181,7 +198,7 @@ func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &RowError{Location{Source: m.Source(), File: c.cfg.Path, Row: c.cfg.Sheet.HeaderRow}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
+		return nil, &RowError{Location{Source: m.Source(), File: c.cfg.Path, Row: max(c.cfg.Sheet.HeaderRow, c.cfg.HeaderRow)}, fmt.Errorf("no column %q (the header has %q)", missing, header)}
 	}
 	batch := &Batch{}
 	seen := map[string]int{}
@@ -260,16 +277,22 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	if t.Due, err = ParseDate(f[4], c.cfg.DateFormat); err != nil {
 		return fail(4, "due date: %v", err)
 	}
-	if f[6] != "" {
+	// The done field is a date, or a yes/no flag where a roadmap does not
+	// keep the date.
+	flag, isFlag := doneFlags[units.Normalise(f[6])]
+	if f[6] != "" && !isFlag {
 		if t.Done, err = ParseDate(f[6], c.cfg.DateFormat); err != nil {
-			return fail(6, "date done: %v", err)
+			return fail(6, "date done: %v (or a flag: true, false, yes, no, x)", err)
 		}
 	}
+	done := !t.Done.IsZero() || flag
 	switch status, known := c.statuses[units.Normalise(f[5])]; {
-	case f[5] == "" && t.Done.IsZero():
+	case f[5] == "" && !done:
 		t.Status = TaskNotStarted
 	case f[5] == "":
 		t.Status = TaskDone
+	case isFlag && flag != (status == TaskDone):
+		return fail(6, "done is %q, but the status is %q", f[6], f[5])
 	case !known:
 		return fail(5, "unknown status %q (have %v, or map it under config.statuses)", f[5], TaskStatuses)
 	case status != TaskDone && !t.Done.IsZero():
@@ -280,6 +303,10 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	return t, nil
 }
 
+// doneFlags are the yes/no words a roadmap may give for done, normalised as
+// units.Normalise does.
+var doneFlags = map[string]bool{"true": true, "yes": true, "x": true, "co": true, "false": false, "no": false, "khong": false}
+
 // csvTable streams a CSV file.
 type csvTable struct {
 	file   fs.File
@@ -288,7 +315,8 @@ type csvTable struct {
 	header []string
 }
 
-func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, lim Limits) (*csvTable, error) {
+// openCSVTable opens a CSV file whose header is on line headerRow.
+func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, headerRow int, lim Limits) (*csvTable, error) {
 	f, err := OpenFile(dir, path)
 	if err != nil {
 		return nil, err
@@ -301,10 +329,13 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, lim Lim
 	r := csv.NewReader(br)
 	r.Comma = sep
 	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: reading the header: %w", path, err)
+	var header []string
+	for line := 0; line < headerRow; {
+		if header, err = r.Read(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: reading the header on line %d: %w", path, headerRow, err)
+		}
+		line, _ = r.FieldPos(0)
 	}
 	return &csvTable{file: f, r: r, name: path, header: header}, nil
 }
@@ -326,21 +357,26 @@ func (t *csvTable) Next() ([]string, int, error) {
 
 func (t *csvTable) Close() error { return t.file.Close() }
 
-// yamlTable is a YAML list of tasks (the document itself, or under a
-// "tasks" key); a task's row is the line it starts on.
-type yamlTable struct {
+// docTable is a YAML or JSON list of tasks (the document itself, under a
+// "tasks" key, or under the dotted path in items); a task's row is the line
+// it starts on, its columns the keys of its fields.
+type docTable struct {
+	header  []string
 	rows    [][]string
 	lines   []int
 	invalid []error // per row, a problem found while reading it
 	next    int
 }
 
-func openYAMLTasks(ctx context.Context, dir fs.FS, path string, lim Limits) (*yamlTable, error) {
+func openDocTasks(ctx context.Context, dir fs.FS, cfg tasksConfig, lim Limits) (*docTable, error) {
+	path := cfg.Path
 	f, err := OpenFile(dir, path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	// JSON is YAML's flow style: one decoder reads both, and says on which
+	// line each task starts; it refuses a key given twice in one object.
 	var doc yaml.Node
 	if err := yaml.NewDecoder(NewBoundedReader(ctx, f, path, min(lim.WithDefaults().MaxBytes, maxHeldXML), 0)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -349,30 +385,51 @@ func openYAMLTasks(ctx context.Context, dir fs.FS, path string, lim Limits) (*ya
 	if list.Kind == yaml.DocumentNode && len(list.Content) == 1 {
 		list = list.Content[0]
 	}
-	if list.Kind == yaml.MappingNode && len(list.Content) == 2 && list.Content[0].Value == "tasks" {
-		list = list.Content[1]
+	keys := []string{"tasks"}
+	if cfg.Items != "" {
+		keys = strings.Split(cfg.Items, ".")
+	}
+	for i, key := range keys {
+		if list.Kind != yaml.MappingNode {
+			break
+		}
+		next := mappingValue(list, key)
+		if next == nil && (cfg.Items != "" || i > 0) {
+			return nil, fmt.Errorf("%s:%d: no key %q on the way to the list of tasks (items: %s)", path, list.Line, key, cfg.Items)
+		}
+		if next == nil {
+			break
+		}
+		list = next
 	}
 	if list.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s:%d: want a list of tasks, or a list under \"tasks\"", path, list.Line)
+		return nil, fmt.Errorf("%s:%d: want a list of tasks, or a list under \"tasks\" (or say where in items)", path, list.Line)
 	}
-	t := &yamlTable{}
+	cols := cfg.Columns.list()
+	strict := cfg.Columns == taskColumns{}
+	t := &docTable{header: cols}
 	for _, item := range list.Content {
-		row := make([]string, len(taskFields))
+		row := make([]string, len(cols))
 		var problem error
 		if item.Kind != yaml.MappingNode {
-			problem = &RowError{Location{File: path, Row: item.Line}, errors.New("a task must be a mapping of " + strings.Join(taskFields, ", "))}
+			problem = &RowError{Location{File: path, Row: item.Line}, errors.New("a task must be a mapping of " + strings.Join(cols, ", "))}
 		}
+		seen := map[string]int{}
 		for i := 0; problem == nil && i+1 < len(item.Content); i += 2 {
 			key, val := item.Content[i], item.Content[i+1]
-			field := slices.Index(taskFields, key.Value)
+			field := slices.Index(cols, key.Value)
 			switch {
+			case seen[key.Value] > 0:
+				problem = &RowError{Location{File: path, Row: key.Line, Column: key.Value}, fmt.Errorf("given twice in one task (first on line %d): which one holds is not for kpiwatch to guess", seen[key.Value])}
+			case field < 0 && strict:
+				problem = &RowError{Location{File: path, Row: item.Line, Column: key.Value}, fmt.Errorf("unknown field (have %v, or name the keys under config.columns)", cols)}
 			case field < 0:
-				problem = &RowError{Location{File: path, Row: item.Line, Column: key.Value}, fmt.Errorf("unknown field (have %v)", taskFields)}
 			case val.Kind != yaml.ScalarNode:
 				problem = &RowError{Location{File: path, Row: item.Line, Column: key.Value}, errors.New("must be a single value")}
-			default:
+			case val.Tag != "!!null":
 				row[field] = val.Value
 			}
+			seen[key.Value] = key.Line
 		}
 		t.rows = append(t.rows, row)
 		t.lines = append(t.lines, item.Line)
@@ -381,9 +438,19 @@ func openYAMLTasks(ctx context.Context, dir fs.FS, path string, lim Limits) (*ya
 	return t, nil
 }
 
-func (t *yamlTable) Header() []string { return taskFields }
+// mappingValue is the value of key in a mapping node, nil when it has none.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
 
-func (t *yamlTable) Next() ([]string, int, error) {
+func (t *docTable) Header() []string { return t.header }
+
+func (t *docTable) Next() ([]string, int, error) {
 	if t.next >= len(t.rows) {
 		return nil, 0, io.EOF
 	}
@@ -395,7 +462,7 @@ func (t *yamlTable) Next() ([]string, int, error) {
 	return t.rows[i], t.lines[i], nil
 }
 
-func (t *yamlTable) Close() error { return nil }
+func (t *docTable) Close() error { return nil }
 
 // TaskCount counts tasks of one owner and block (and status, in ByStatus).
 type TaskCount struct {

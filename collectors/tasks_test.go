@@ -111,7 +111,7 @@ config: {path: roadmap.yaml}
 	}
 	wantContains(t, errorTexts(b.Rejected),
 		`source src: roadmap.yaml: row 14, column "due": due date: "sắp tới" is not a date`,
-		`source src: roadmap.yaml: row 17, column "deadline": unknown field (have [id title owner block due status done])`)
+		`source src: roadmap.yaml: row 17, column "deadline": unknown field (have [id title owner block due status done], or name the keys under config.columns)`)
 }
 
 func TestTasksBadRows(t *testing.T) {
@@ -139,7 +139,7 @@ config: {path: roadmap.csv}
 		`source src: roadmap.csv: row 4, column "status": unknown status "tạm dừng" (have [not_started in_progress done cancelled], or map it under config.statuses)`,
 		`source src: roadmap.csv: row 5, column "done": a date done, but the status is "đang thực hiện"`,
 		`source src: roadmap.csv: row 7, column "id": task "T5" is also in row 6`,
-		`source src: roadmap.csv: row 8, column "done": date done: "hôm qua" is not a date`,
+		`source src: roadmap.csv: row 8, column "done": date done: "hôm qua" is not a date (or a flag: true, false, yes, no, x)`,
 		`source src: roadmap.csv: row 9, column "id": "T7\xff" is not valid UTF-8 text`,
 	}
 	if got := errorTexts(b.Rejected); got != errorTexts(toErrors(want)) {
@@ -168,7 +168,88 @@ config: {path: roadmap.csv, statuses: {Tạm dừng: cancelled}}
 collector: tasks
 config: {path: roadmap.txt2, statuses: {Tạm dừng: paused}}
 `)
-	wantContains(t, got, `config.format: "" is not csv, excel or yaml`, `config.statuses.Tạm dừng: "paused" is not a task status`)
+	wantContains(t, got, `config.format: "" is not csv, excel, yaml or json`, `config.statuses.Tạm dừng: "paused" is not a task status`)
+}
+
+// A roadmap as a portal's API returns it: JSON, the list nested in its
+// envelope, the operator's own key names, keys the tasks do not need, done as
+// a yes/no flag; the same tasks as every other shape.
+func TestTasksJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "roadmap.json", `{
+	"status": "ok",
+	"data": {"total": 5, "items": [
+		{"ma": "NV-01", "ten": "Kết nối CSDL dân cư với CSDL bảo hiểm", "don_vi": "mps", "han": "2025-06-30",
+		 "hoan_thanh": "2025-06-20", "ghi_chu": {"nguoi_nhap": "A"}},
+		{"ma": "NV-02", "ten": "Sổ sức khỏe điện tử trên VNeID", "don_vi": "Bộ Y tế", "han": "2025-09-30", "trang_thai": "Đang thực hiện", "hoan_thanh": null},
+		{"ma": "NV-03", "ten": "Báo cáo Quốc hội", "don_vi": "mps", "khoi": "national_assembly", "han": "2025-12-31", "hoan_thanh": false},
+		{"ma": "NV-04", "don_vi": "mps", "han": "2025-03-31", "hoan_thanh": true},
+		{"ma": "NV-05", "don_vi": "mps", "han": "2025-03-31", "trang_thai": "done", "hoan_thanh": false}
+	]}
+}`)
+	c, m := newTestSource(t, dir, `
+collector: tasks
+config:
+  path: roadmap.json
+  items: data.items
+  columns: {id: ma, title: ten, owner: don_vi, block: khoi, due: han, status: trang_thai, done: hoan_thanh}
+`)
+	b := collect(t, c, m)
+	want := append(append([]Task(nil), wantRoadmap...), Task{ID: "NV-04", Owner: "mps", Block: "government", Status: TaskDone, Due: date("2025-03-31")})
+	if !reflect.DeepEqual(b.Tasks, want) {
+		t.Errorf("got  %+v\nwant %+v", b.Tasks, want)
+	}
+	wantContains(t, errorTexts(b.Rejected), `source src: roadmap.json: row 9, column "hoan_thanh": done is "false", but the status is "done"`)
+	if len(b.Rejected) != 1 {
+		t.Errorf("rejected %s, want one row", errorTexts(b.Rejected))
+	}
+
+	// A key given twice in one task is refused with its line, not last-wins.
+	writeFile(t, dir, "twice.json", `[{"id": "T1", "owner": "mps",
+ "due": "2025-01-01", "due": "2026-01-01"}]`)
+	c, m = newTestSource(t, dir, `
+collector: tasks
+config: {path: twice.json}
+`)
+	b = collect(t, c, m)
+	if len(b.Tasks) != 0 {
+		t.Errorf("a task with a key given twice was taken: %+v", b.Tasks)
+	}
+	wantContains(t, errorTexts(b.Rejected), `source src: twice.json: row 2, column "due": given twice in one task (first on line 2)`)
+
+	// A path that leads nowhere is named.
+	c, m = newTestSource(t, dir, `
+collector: tasks
+config: {path: roadmap.json, items: data.tasks}
+`)
+	_, err := c.Collect(context.Background(), m)
+	wantContains(t, fmt.Sprint(err), `roadmap.json:3: no key "tasks" on the way to the list of tasks (items: data.tasks)`)
+}
+
+// A CSV roadmap under a form's title lines: header_row says where the header
+// is, and rows keep the file's line numbers.
+func TestTasksCSVHeaderRow(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "roadmap.csv", "UBND TỈNH TÂY NINH,,\nLộ trình nhiệm vụ năm 2025,,\n\nid,owner,due,done\nT1,mps,2025-09-30,có\nT2,mps,30/13/2025,\n")
+	c, m := newTestSource(t, dir, `
+collector: tasks
+config: {path: roadmap.csv, header_row: 4}
+`)
+	b := collect(t, c, m)
+	if want := []Task{{ID: "T1", Owner: "mps", Block: "government", Status: TaskDone, Due: date("2025-09-30")}}; !reflect.DeepEqual(b.Tasks, want) {
+		t.Errorf("got  %+v\nwant %+v", b.Tasks, want)
+	}
+	wantContains(t, errorTexts(b.Rejected), `source src: roadmap.csv: row 6, column "due"`)
+	got := configErrors(t, dir, `
+collector: tasks
+config: {path: roadmap.yaml, header_row: 3, items: x}
+`)
+	wantContains(t, got, `config.header_row: must be a line number of a CSV file`)
+	got = configErrors(t, dir, `
+collector: tasks
+config: {path: roadmap.csv, items: data}
+`)
+	wantContains(t, got, `config.items: only a YAML or JSON roadmap has a path to its list`)
 }
 
 func TestSummariseTasks(t *testing.T) {

@@ -24,7 +24,7 @@ func newCatalogueSource(t testing.TB, cat, dir, source string) (Collector, *Mapp
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
-	col, errs := New(Env{Source: c.Sources[0], Dir: os.DirFS(dir)})
+	col, errs := New(Env{Source: c.Sources[0], Dir: os.DirFS(dir), Root: dir})
 	if errs != nil {
 		t.Fatal(errs)
 	}

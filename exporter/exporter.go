@@ -161,7 +161,7 @@ func newRuntime(cat *catalogue.Catalogue, dir fs.FS, opts Options, old *runtime)
 			rt.sources = append(rt.sources, s)
 			continue
 		}
-		c, ferrs := collectors.New(collectors.Env{Source: sc, Dir: dir, Logger: log.With(opts.Logger, "source", sc.ID), Limits: opts.Limits})
+		c, ferrs := collectors.New(collectors.Env{Source: sc, Dir: dir, Root: cat.Dir, Logger: log.With(opts.Logger, "source", sc.ID), Limits: opts.Limits})
 		for _, fe := range ferrs {
 			fe.Path = "sources[" + sc.ID + "]." + fe.Path
 			errs = append(errs, fe)

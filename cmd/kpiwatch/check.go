@@ -72,11 +72,11 @@ func (c *checkCommand) current(dir string) error {
 	if err != nil {
 		return err
 	}
-	files, err := alerts.Files(cat, nil)
+	files, err := c.out.alertFiles(cat)
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{alerts.RulesFile, alerts.RulesTestFile} {
+	for _, f := range []string{alerts.RulesFile, alerts.RulesTestFile, alerts.AlertmanagerFile} {
 		have, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			return err

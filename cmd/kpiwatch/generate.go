@@ -21,6 +21,9 @@ type outputFlags struct {
 	alertsDir     *string
 	dashboardsDir *string
 	deployDir     *string
+	// receiversFile is the operator's receivers file; check takes it too, so
+	// that it compares with what generate wrote from it.
+	receiversFile *string
 }
 
 func addOutputFlags(cmd *kingpin.CmdClause) *outputFlags {
@@ -31,7 +34,21 @@ func addOutputFlags(cmd *kingpin.CmdClause) *outputFlags {
 		alertsDir:     cmd.Flag("alerts.dir", "Where the rules, rule tests and Alertmanager configuration go (overrides --output.dir).").String(),
 		dashboardsDir: cmd.Flag("dashboards.dir", "Where the dashboards and Grafana provisioning go (overrides --output.dir).").String(),
 		deployDir:     cmd.Flag("deploy.dir", "Where the deployment files go, the Kubernetes PrometheusRule and dashboard ConfigMaps under kubernetes/generated (overrides --output.dir).").String(),
+		receiversFile: cmd.Flag("alertmanager.receivers-file", "The operator's receivers file (addresses per owner); without it receivers have no addresses.").String(),
 	}
+}
+
+// alertFiles are the rules, rule tests and Alertmanager configuration that
+// the catalogue and the receivers file give.
+func (o *outputFlags) alertFiles(cat *catalogue.Catalogue) (map[string][]byte, error) {
+	var rcv *alerts.Receivers
+	if *o.receiversFile != "" {
+		var err error
+		if rcv, err = alerts.LoadReceivers(*o.receiversFile, cat); err != nil {
+			return nil, err
+		}
+	}
+	return alerts.Files(cat, rcv)
 }
 
 // dirs are the folders the generated files go in. An operator's catalogue
@@ -57,15 +74,13 @@ func (o *outputFlags) dirs() (alertsDir, dashboardsDir, deployDir string) {
 }
 
 type generateCommand struct {
-	cmd       *kingpin.CmdClause
-	out       *outputFlags
-	receivers *string
+	cmd *kingpin.CmdClause
+	out *outputFlags
 }
 
 func newGenerateCommand(app *kingpin.Application) *generateCommand {
 	c := &generateCommand{cmd: app.Command("generate", "Write the alert rules, their tests, the Alertmanager configuration and the Grafana dashboards for a catalogue.")}
 	c.out = addOutputFlags(c.cmd)
-	c.receivers = c.cmd.Flag("alertmanager.receivers-file", "The operator's receivers file (addresses per owner); without it receivers have no addresses.").String()
 	return c
 }
 
@@ -81,16 +96,9 @@ func (c *generateCommand) run(stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	var rcv *alerts.Receivers
-	if *c.receivers != "" {
-		if rcv, err = alerts.LoadReceivers(*c.receivers, cat); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-	}
 	alertsDir, dashboardsDir, deployDir := c.out.dirs()
 	for _, a := range []artifact{
-		{alertsDir, func(cat *catalogue.Catalogue) (map[string][]byte, error) { return alerts.Files(cat, rcv) }},
+		{alertsDir, c.out.alertFiles},
 		{dashboardsDir, dashboards.Files},
 		{deployDir, deploy.Files},
 	} {

@@ -121,6 +121,24 @@ func TestCheck(t *testing.T) {
 	}
 	write(t, dir, "kpis.yaml", testCatalogue)
 
+	// check takes generate's receivers flag and compares the Alertmanager
+	// configuration written from it; forgetting the flag is named.
+	receivers := write(t, dir, "receivers.yml", "owners:\n  mps:\n    webhook_configs:\n      - url: https://alerts.example.gov.vn/hooks/mps\n")
+	withReceivers := []string{"--config.file=" + cfg, "--alertmanager.receivers-file=" + receivers}
+	if code := run(context.Background(), append([]string{"generate"}, withReceivers...), io.Discard, io.Discard); code != 0 {
+		t.Fatalf("generate with receivers: exit %d", code)
+	}
+	var rcvOut bytes.Buffer
+	if code := run(context.Background(), append([]string{"check"}, withReceivers...), &rcvOut, &rcvOut); code != 0 {
+		t.Errorf("check with generate's receivers flag: exit %d\n%s", code, rcvOut.String())
+	}
+	if code, out := check(); code != 1 || !strings.Contains(out, "alertmanager.yml is not what the catalogue generates today") {
+		t.Errorf("check without the receivers generate used: exit %d\n%s", code, out)
+	}
+	if code := run(context.Background(), []string{"generate", "--config.file=" + cfg}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("generate: exit %d", code)
+	}
+
 	// Without the tools, check names the packages to install.
 	t.Setenv("PATH", t.TempDir())
 	code, out = check()
