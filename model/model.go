@@ -208,8 +208,14 @@ func (p *plans) unit(labels []string) *kpi.Plan {
 
 // rollup is the plan of a roll-up below the whole: a target the catalogue
 // sets for that unit (province=Ha Noi), or the one each unit follows but
-// for a count, whose units' sum is not held to what each must reach.
+// for a count, whose units' sum is not held to what each must reach; a
+// roll-up of one unit follows that unit's plan.
 func (p *plans) rollup(level, name string) *kpi.Plan {
+	if len(p.k.Dimensions) == 1 && level == p.k.Dimensions[0] {
+		// A KPI's only dimension: each roll-up is one unit (its former
+		// units merged in), judged as that unit is.
+		return p.unit([]string{name})
+	}
 	if plan, ok := p.own[level+"="+name]; ok {
 		return plan
 	}

@@ -159,17 +159,18 @@ func TestAttainmentOfATargetAtTheBaseline(t *testing.T) {
 	}
 }
 
-// The levels below the whole: every dimension of a KPI broken down by
-// several but commune, the finest; block for a KPI by ministry; none for a
-// KPI by province alone, whose provinces are its units.
+// The levels below the whole: every dimension of a KPI but commune, the
+// finest (a KPI by province alone is served per province too, so that its
+// per-province alerts read the main endpoint); block for a KPI by ministry.
 func TestLevels(t *testing.T) {
 	cat := &catalogue.Catalogue{}
 	for _, c := range []struct {
 		dims, want []string
 	}{
 		{[]string{catalogue.DimProvince, catalogue.DimCommune}, []string{catalogue.DimProvince}},
-		{[]string{catalogue.DimMinistry}, []string{catalogue.DimBlock}},
-		{[]string{catalogue.DimProvince}, nil},
+		{[]string{catalogue.DimMinistry}, []string{catalogue.DimMinistry, catalogue.DimBlock}},
+		{[]string{catalogue.DimProvince}, []string{catalogue.DimProvince}},
+		{[]string{catalogue.DimCommune}, nil},
 		{[]string{catalogue.DimProvince, "service"}, []string{catalogue.DimProvince, "service"}},
 	} {
 		k := catalogue.KPI{Dimensions: c.dims}

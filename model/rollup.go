@@ -17,9 +17,12 @@ type level struct {
 }
 
 // Levels are the levels, below the whole, that a KPI's units roll up to:
-// each of its dimensions coarser than its unit (every one but commune, the
-// finest, for a KPI broken down by several: province for a commune KPI),
-// and block for a KPI broken down by ministry (each ministry's block).
+// each of its dimensions but commune, the finest (province for a commune
+// KPI; for a KPI by province alone, each province, its former provinces
+// merged in, judged against its own target), and block for a KPI broken
+// down by ministry (each ministry's block). Every level is served on the
+// main endpoint, so that the alerts and boards about a province or a
+// ministry read minute-fresh series of a few dozen, never the unit endpoint.
 func Levels(cat *catalogue.Catalogue, k *catalogue.KPI) []string {
 	var out []string
 	for _, l := range levelsOf(cat, k) {
@@ -30,11 +33,9 @@ func Levels(cat *catalogue.Catalogue, k *catalogue.KPI) []string {
 
 func levelsOf(cat *catalogue.Catalogue, k *catalogue.KPI) []level {
 	var out []level
-	if len(k.Dimensions) > 1 {
-		for i, d := range k.Dimensions {
-			if d != catalogue.DimCommune {
-				out = append(out, level{d, func(labels []string) string { return labels[i] }})
-			}
+	for i, d := range k.Dimensions {
+		if d != catalogue.DimCommune {
+			out = append(out, level{d, func(labels []string) string { return labels[i] }})
 		}
 	}
 	if i := slices.Index(k.Dimensions, catalogue.DimMinistry); i >= 0 && !slices.Contains(k.Dimensions, catalogue.DimBlock) {
