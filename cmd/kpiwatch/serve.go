@@ -126,8 +126,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 // (refused, as by Prometheus, unless reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(metricsPath, exp.Handler(g))
-	mux.Handle(conventions.UnitsPath, exp.UnitsHandler())
+	metrics := exp.Handler(g)
+	mux.Handle(metricsPath, metrics)
+	mux.Handle(conventions.UnitsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy.\n"))
 	})
