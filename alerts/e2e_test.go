@@ -181,9 +181,7 @@ func TestEndToEnd(t *testing.T) {
 	e.RefreshAll(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
-	mux := http.NewServeMux()
-	e.Mount(mux, "/metrics", reg)
-	target := httptest.NewServer(mux)
+	target := httptest.NewServer(e.Handler(reg))
 	defer target.Close()
 	endToEnd(t, cat, strings.TrimPrefix(target.URL, "http://"))
 }
@@ -248,7 +246,6 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 	amSrv := realserver.StartAlertmanager(t, amPath)
 	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
 		Targets:       []string{target},
-		UnitsPath:     c.UnitsPath,
 		RuleFiles:     []string{rulesPath},
 		Alertmanagers: []string{amSrv.Addr},
 	})

@@ -318,9 +318,7 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 	e.RefreshAll(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(e.Collector())
-	mux := http.NewServeMux()
-	e.Mount(mux, "/metrics", reg)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(e.Handler(reg))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }
@@ -352,7 +350,7 @@ func startPrometheus(t *testing.T, target string, groups []alerts.RuleGroup) *re
 		t.Fatal(err)
 	}
 	rulesPath := realserver.WriteFile(t, t.TempDir(), "rules.yml", rules)
-	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, UnitsPath: c.UnitsPath, RuleFiles: []string{rulesPath}})
+	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, RuleFiles: []string{rulesPath}})
 }
 
 type promAPI struct {

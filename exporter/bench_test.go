@@ -20,6 +20,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
 // benchSizes are the observed-series counts the benchmarks run at; a quick
@@ -119,12 +120,9 @@ func BenchmarkRender(b *testing.B) {
 // response.
 func BenchmarkServe(b *testing.B) {
 	eachSize(b, func(b *testing.B, e *Exporter, n int) {
-		for _, ep := range []struct {
-			name string
-			h    http.Handler
-		}{{"metrics", e.Handler(prometheus.NewRegistry())}, {"units", e.UnitsHandler()}} {
-			srv := httptest.NewServer(ep.h)
-			defer srv.Close()
+		srv := httptest.NewServer(e.Handler(prometheus.NewRegistry()))
+		defer srv.Close()
+		for _, ep := range []struct{ name, path string }{{"metrics", "/metrics"}, {"units", conventions.UnitsPath}} {
 			for _, enc := range []string{"identity", "gzip"} {
 				for _, clients := range []int{1, 10} {
 					b.Run(ep.name+"/"+enc+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
@@ -137,7 +135,7 @@ func BenchmarkServe(b *testing.B) {
 									wg.Add(1)
 									go func() {
 										defer wg.Done()
-										size.Store(getAll(b, srv.URL, enc))
+										size.Store(getAll(b, srv.URL+ep.path, enc))
 									}()
 								}
 								wg.Wait()

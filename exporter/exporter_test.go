@@ -183,7 +183,7 @@ func scrape(t *testing.T, e *Exporter, header http.Header) (string, http.Header)
 // scrapeUnits reads the units endpoint.
 func scrapeUnits(t *testing.T, e *Exporter) string {
 	t.Helper()
-	text, _ := get(t, e.UnitsHandler(), conventions.UnitsPath, nil)
+	text, _ := get(t, e.Handler(prometheus.NewRegistry()), conventions.UnitsPath, nil)
 	return text
 }
 

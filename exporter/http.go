@@ -105,32 +105,19 @@ func writePlain(w io.Writer, from *atomic.Pointer[rendered]) error {
 
 // Handler serves /metrics: the self-metrics gathered from g, then the
 // pre-rendered KPI exposition (roll-ups and their judgement, plans, tasks,
-// completeness). It negotiates the text format or OpenMetrics and gzip as
-// promhttp does, but the KPI part costs one write of ready bytes.
+// completeness); and, at conventions.UnitsPath, every observed series with
+// its judgement, scraped less often since reports change monthly (without
+// the self-metrics, which the first serves). It negotiates the text format
+// or OpenMetrics and gzip as promhttp does, but the KPI part costs one write
+// of ready bytes.
 func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
-	return &metricsHandler{e: e, g: g, from: &e.page}
-}
-
-// Mount serves both of the exporter's endpoints on mux: the main one on
-// metricsPath (self-metrics from g) and the unit endpoint on
-// conventions.UnitsPath.
-func (e *Exporter) Mount(mux *http.ServeMux, metricsPath string, g prometheus.Gatherer) {
-	mux.Handle(metricsPath, e.Handler(g))
-	mux.Handle(conventions.UnitsPath, e.UnitsHandler())
-}
-
-// UnitsHandler serves conventions.UnitsPath: every observed series with its
-// judgement, pre-rendered like /metrics, scraped less often since reports
-// change monthly.
-func (e *Exporter) UnitsHandler() http.Handler {
-	return &metricsHandler{e: e, g: prometheus.Gatherers{}, from: &e.unitsPage}
+	return &metricsHandler{e: e, g: g}
 }
 
 type metricsHandler struct {
-	e    *Exporter
-	g    prometheus.Gatherer
-	from *atomic.Pointer[rendered]
-	zw   sync.Pool
+	e  *Exporter
+	g  prometheus.Gatherer
+	zw sync.Pool
 }
 
 // servedFormats are the formats /metrics writes: the pre-rendered KPI part is
@@ -140,9 +127,13 @@ var servedFormats = slices.DeleteFunc(expfmt.DefaultOpenMetricsAcceptedFormats()
 })
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	page := acquire(h.from)
-	defer release(h.from, page)
-	mfs, err := h.g.Gather()
+	from, g := &h.e.page, h.g
+	if r.URL.Path == conventions.UnitsPath {
+		from, g = &h.e.unitsPage, prometheus.Gatherers{}
+	}
+	page := acquire(from)
+	defer release(from, page)
+	mfs, err := g.Gather()
 	if err != nil {
 		level.Error(h.e.logger).Log("msg", "gathering self-metrics", "err", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/conventions"
 )
@@ -23,11 +25,11 @@ func TestSegmentedExpositionIsOneExposition(t *testing.T) {
 		t.Fatalf("%d segments: the test needs several per family", segs)
 	}
 	get := func(header http.Header) (string, http.Header) {
-		text, hdr := get(t, e.UnitsHandler(), conventions.UnitsPath, header)
+		text, hdr := get(t, e.Handler(prometheus.NewRegistry()), conventions.UnitsPath, header)
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, conventions.UnitsPath, nil)
 		req.Header = header
-		e.UnitsHandler().ServeHTTP(rec, req)
+		e.Handler(prometheus.NewRegistry()).ServeHTTP(rec, req)
 		if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
 			t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
 		}

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 )
 
@@ -175,7 +176,7 @@ func (h *Handler) render(w io.Writer, r *request, p *page) error {
 		{r.url("/sources"), r.l.t(msg{"Nguồn dữ liệu", "Sources"})},
 		{r.url("/report"), r.l.t(msg{"Báo cáo tháng", "Monthly briefing"})},
 	}
-	p.Footer = []link{{h.opts.MetricsPath, "Metrics"}, {"/-/healthy", "Health"}, {"/-/ready", "Ready"}}
+	p.Footer = []link{{h.opts.MetricsPath, "Metrics"}, {conventions.UnitsPath, "Unit metrics"}, {"/-/healthy", "Health"}, {"/-/ready", "Ready"}}
 	p.Programme = r.l.pick(r.snap.Catalogue.Metadata.TitleVI, r.snap.Catalogue.Metadata.Title)
 	p.AsOf = r.l.t(msg{"Số liệu đánh giá lúc ", "Judged at "}) + r.snap.Now.UTC().Format("2006-01-02 15:04") + " UTC"
 	for _, t := range p.tables() {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
 	kpiweb "github.com/kpiwatch/kpiwatch/web"
 )
@@ -125,7 +126,9 @@ func (c *serveCommand) run(ctx context.Context, logger log.Logger, slogger *slog
 // (refused, as by Prometheus, unless reload is set: --web.enable-lifecycle).
 func routes(exp *exporter.Exporter, g prometheus.Gatherer, metricsPath string, reload func() error) http.Handler {
 	mux := http.NewServeMux()
-	exp.Mount(mux, metricsPath, g)
+	metrics := exp.Handler(g)
+	mux.Handle(metricsPath, metrics)
+	mux.Handle(conventions.UnitsPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy.\n"))
 	})

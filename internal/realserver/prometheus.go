@@ -9,16 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kpiwatch/kpiwatch/conventions"
 )
 
 // PrometheusConfig is what StartPrometheus writes into prometheus.yml.
 type PrometheusConfig struct {
-	// Targets are the host:port addresses scraped (at /metrics) as job
-	// "kpiwatch".
+	// Targets are the host:port addresses scraped at /metrics as job
+	// "kpiwatch", and at conventions.UnitsPath as job "kpiwatch_units"
+	// whose series keep the job label "kpiwatch", as deploy/ has it.
 	Targets []string
-	// UnitsPath, when set, is also scraped on Targets, as job
-	// "kpiwatch_units" (the exporter's unit endpoint).
-	UnitsPath string
+	// UnitsScrapeInterval is how often the units endpoint is scraped; zero
+	// takes ScrapeInterval (deployments take 10m).
+	UnitsScrapeInterval time.Duration
 	// ScrapeInterval and EvaluationInterval default to a second, so that a
 	// test sees rules fire in seconds.
 	ScrapeInterval, EvaluationInterval time.Duration
@@ -90,11 +93,13 @@ func (cfg PrometheusConfig) yaml() string {
 	if len(cfg.Alertmanagers) > 0 {
 		fmt.Fprintf(&b, "alerting: {alertmanagers: [{static_configs: [{targets: %s}]}]}\n", list(cfg.Alertmanagers))
 	}
-	units := ""
-	if cfg.UnitsPath != "" {
-		units = fmt.Sprintf(", {job_name: kpiwatch_units, metrics_path: %q, static_configs: [{targets: %s}]}", cfg.UnitsPath, list(cfg.Targets))
+	units := cfg.UnitsScrapeInterval
+	if units == 0 {
+		units = cfg.ScrapeInterval
 	}
-	fmt.Fprintf(&b, "scrape_configs: [{job_name: kpiwatch, static_configs: [{targets: %s}]}%s]\n", list(cfg.Targets), units)
+	fmt.Fprintf(&b, "scrape_configs:\n- {job_name: kpiwatch, static_configs: [{targets: %s}]}\n", list(cfg.Targets))
+	fmt.Fprintf(&b, "- {job_name: kpiwatch_units, scrape_interval: %s, metrics_path: %s, static_configs: [{targets: %s}], metric_relabel_configs: [{target_label: job, replacement: kpiwatch}]}\n",
+		units, conventions.UnitsPath, list(cfg.Targets))
 	return b.String()
 }
 
