@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/backfill"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/internal/redact"
 	"github.com/kpiwatch/kpiwatch/push"
 )
@@ -124,15 +125,7 @@ func writeOpenMetrics(path string, stdout io.Writer, r *backfill.Result) error {
 	if path == "-" {
 		return backfill.WriteOpenMetrics(stdout, r)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := backfill.WriteOpenMetrics(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return genfile.WriteFile(path, 0o644, func(w io.Writer) error { return backfill.WriteOpenMetrics(w, r) })
 }
 
 func redactedDest(dest string) string {
