@@ -9,8 +9,11 @@ import (
 	"io"
 	"maps"
 	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
 	"gopkg.in/yaml.v3"
@@ -156,18 +159,138 @@ func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 	return decodeJSON(data)
 }
 
-// decodeJSON decodes one JSON document, numbers kept exact.
+// decodeJSON decodes one JSON document, numbers kept exact. An object
+// with a key twice is refused, naming the key, the object's path and the
+// key's line and column: encoding/json would keep the last silently, and
+// which of two figures a portal meant is not for a reader to guess.
 func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // gojq keeps integers exact
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	d := &jsonDecoder{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
+	d.dec.UseNumber() // gojq keeps integers exact
+	doc, err := d.value()
+	if err != nil {
 		return nil, fmt.Errorf("not a JSON document: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := d.dec.Token(); err != io.EOF {
 		return nil, errors.New("not a JSON document: data after the first value")
 	}
 	return doc, nil
+}
+
+// maxJSONDepth bounds the nesting of a document, as encoding/json does.
+const maxJSONDepth = 10000
+
+// jsonDecoder builds a document token by token, as encoding/json would
+// decode it into an any, keeping the path to the value being read.
+type jsonDecoder struct {
+	dec  *json.Decoder
+	data []byte
+	path []any // keys and indexes from the root
+}
+
+// token is the next token; the document may not end before its value does.
+func (d *jsonDecoder) token() (json.Token, error) {
+	tok, err := d.dec.Token()
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return tok, err
+}
+
+func (d *jsonDecoder) value() (any, error) {
+	tok, err := d.token()
+	if err != nil {
+		return nil, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil // a string, json.Number, bool or nil
+	}
+	if len(d.path) >= maxJSONDepth {
+		return nil, fmt.Errorf("%s: nested deeper than %d: %w", d.where(), maxJSONDepth, ErrLimit)
+	}
+	var v any
+	if delim == '{' {
+		obj := map[string]any{}
+		for d.dec.More() {
+			tok, err := d.token()
+			if err != nil {
+				return nil, err
+			}
+			key := tok.(string) // the decoder allows nothing else here
+			if _, dup := obj[key]; dup {
+				line, col := d.keyPlace()
+				return nil, fmt.Errorf("%s has the key %q twice (the second at line %d, column %d): which figure is meant is unknown", d.where(), key, line, col)
+			}
+			d.path = append(d.path, key)
+			if obj[key], err = d.value(); err != nil {
+				return nil, err
+			}
+			d.path = d.path[:len(d.path)-1]
+		}
+		v = obj
+	} else {
+		list := []any{}
+		for i := 0; d.dec.More(); i++ {
+			d.path = append(d.path, i)
+			item, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			d.path = d.path[:len(d.path)-1]
+			list = append(list, item)
+		}
+		v = list
+	}
+	if _, err := d.token(); err != nil { // the closing delimiter
+		return nil, err
+	}
+	return v, nil
+}
+
+// jqKey is a key jq writes after a dot.
+var jqKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// where is the path of the value being read, as jq writes it: .data[3].
+func (d *jsonDecoder) where() string {
+	if len(d.path) == 0 {
+		return "the document"
+	}
+	var b strings.Builder
+	for _, p := range d.path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case string:
+			if jqKey.MatchString(p) {
+				b.WriteString("." + p)
+			} else {
+				fmt.Fprintf(&b, "[%q]", p)
+			}
+		}
+	}
+	return b.String()
+}
+
+// keyPlace is the line and column (in characters, from 1, as an editor
+// shows them) where the key just read opens.
+func (d *jsonDecoder) keyPlace() (line, col int) {
+	end := int(d.dec.InputOffset()) - 1 // the key's closing quote
+	start := end - 1
+	for ; start > 0; start-- {
+		if d.data[start] != '"' {
+			continue
+		}
+		escapes := 0
+		for i := start - 1; i >= 0 && d.data[i] == '\\'; i-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			break
+		}
+	}
+	before := d.data[:max(start, 0)]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	return line, utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
 }
 
 // jsonScalar turns a value into a cell for the mapper: numbers in the
