@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -82,11 +81,7 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 // with it.
 func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper, lim Limits) (*Batch, error) {
 	lim = lim.WithDefaults()
-	br := bufio.NewReaderSize(NewBoundedReader(ctx, r, name, lim.MaxBytes, lim.MaxLineBytes), 1<<16)
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(textReader(ctx, r, name, lim))
 	cr.Comma = sep
 	cr.FieldsPerRecord = -1 // short rows are reported by the mapper, not fatal
 	cr.ReuseRecord = true
@@ -95,6 +90,9 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 		return nil, fmt.Errorf("source %s: %s: reading the header: %w", m.Source(), name, err)
 	}
 	header = append([]string(nil), header...)
+	if col, err := checkText(header); err != nil {
+		return nil, &RowError{Location{Source: m.Source(), File: name, Row: 1, Column: fmt.Sprintf("%d", col+1)}, err}
+	}
 	b, err := mp.bind(m, header, name)
 	if err != nil {
 		return nil, err
@@ -133,6 +131,9 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 				}
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, pe.Err})
 				continue
+			}
+			if col, err := checkText(rec.fields); err != nil {
+				return nil, &RowError{Location{Source: m.Source(), File: name, Row: rec.row, Column: header[min(col, len(header)-1)]}, err}
 			}
 			if rec.row > lim.MaxRows+1 {
 				return nil, fmt.Errorf("source %s: %s: more than %d rows: %w", m.Source(), name, lim.MaxRows, ErrLimit)

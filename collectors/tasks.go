@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -294,17 +293,17 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, lim Lim
 		return nil, err
 	}
 	lim = lim.WithDefaults()
-	br := bufio.NewReader(NewBoundedReader(ctx, f, path, lim.MaxBytes, lim.MaxLineBytes))
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-	}
-	r := csv.NewReader(br)
+	r := csv.NewReader(textReader(ctx, f, path, lim))
 	r.Comma = sep
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: reading the header: %w", path, err)
+	}
+	if col, err := checkText(header); err != nil {
+		f.Close()
+		return nil, &RowError{Location{File: path, Row: 1, Column: fmt.Sprintf("%d", col+1)}, err}
 	}
 	return &csvTable{file: f, r: r, name: path, header: header}, nil
 }
@@ -321,6 +320,9 @@ func (t *csvTable) Next() ([]string, int, error) {
 		return nil, 0, err
 	}
 	line, _ := t.r.FieldPos(0)
+	if col, err := checkText(rec); err != nil {
+		return nil, line, &RowError{Location{File: t.name, Row: line, Column: t.header[min(col, len(t.header)-1)]}, err}
+	}
 	return rec, line, nil
 }
 

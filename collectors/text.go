@@ -1,0 +1,82 @@
+package collectors
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// textReader reads a text file (a CSV report) as UTF-8, bounded by lim and
+// stopping once ctx ends: a UTF-8 byte-order mark is dropped, and a file
+// that opens with a UTF-16 one (Excel's "Unicode text", little- or
+// big-endian) is decoded. Anything else is read as it is; checkText then
+// refuses what is not UTF-8, naming the encoding it looks like.
+func textReader(ctx context.Context, r io.Reader, name string, lim Limits) *bufio.Reader {
+	const size = 1 << 16
+	br := bufio.NewReaderSize(NewBoundedReader(ctx, r, name, lim.MaxBytes, lim.MaxLineBytes), size)
+	bom, _ := br.Peek(3)
+	var order unicode.Endianness
+	switch {
+	case bytes.HasPrefix(bom, []byte("\ufeff")):
+		_, _ = br.Discard(3)
+		return br
+	case bytes.HasPrefix(bom, []byte{0xff, 0xfe}):
+		order = unicode.LittleEndian
+	case bytes.HasPrefix(bom, []byte{0xfe, 0xff}):
+		order = unicode.BigEndian
+	default:
+		return br
+	}
+	return bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(order, unicode.ExpectBOM).NewDecoder()), size)
+}
+
+// checkText finds the first field that is not UTF-8 text (or holds a NUL,
+// which no report writes) and explains it: -1 and nil when all are.
+func checkText(fields []string) (int, error) {
+	for i, f := range fields {
+		if !utf8.ValidString(f) {
+			return i, fmt.Errorf("not UTF-8 text: %s", legacyEncoding(f))
+		}
+		if strings.IndexByte(f, 0) >= 0 {
+			return i, fmt.Errorf("a NUL byte in %.40q: the file looks like UTF-16 without a byte-order mark; save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f UTF-16LE -t UTF-8", f)
+		}
+	}
+	return -1, nil
+}
+
+// vietnamese1258 are the bytes Windows-1258 gives Vietnamese's own
+// letters (ă â đ ê ô ơ ư, upper and lower case) and its five tone marks,
+// which it writes as combining characters after the letter.
+var vietnamese1258 = []byte{0xc3, 0xe3, 0xc2, 0xe2, 0xd0, 0xf0, 0xca, 0xea, 0xd4, 0xf4, 0xd5, 0xf5, 0xdd, 0xfd, 0xcc, 0xec, 0xde, 0xd2, 0xf2}
+
+// legacyEncoding names the 8-bit encoding text that is not UTF-8 most
+// likely is, and how to convert it: Windows-1258 (Vietnamese ANSI, what
+// Excel's plain "CSV" writes on a Vietnamese Windows) when a third of its
+// bytes above ASCII are Vietnamese letters or tone marks there, showing the
+// text read that way; another 8-bit encoding otherwise.
+func legacyEncoding(s string) string {
+	high, viet := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			high++
+			if bytes.IndexByte(vietnamese1258, s[i]) >= 0 {
+				viet++
+			}
+		}
+	}
+	if high > 0 && viet*3 >= high {
+		if as1258, err := charmap.Windows1258.NewDecoder().String(s); err == nil {
+			return fmt.Sprintf("it looks like Windows-1258 (Vietnamese ANSI: it reads %.40q); save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f CP1258 -t UTF-8", norm.NFC.String(as1258))
+		}
+	}
+	return "it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as \"CSV UTF-8\" in Excel, or convert it with iconv -f ENCODING -t UTF-8"
+}
