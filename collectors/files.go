@@ -116,8 +116,17 @@ func (f *fileSet) list() (names []string, single bool, err error) {
 // collect reads every file with read, giving it the layout of that file
 // (the source's, with the file name's columns). A file that cannot be read
 // is rejected, named, and the others' data kept; a glob or folder with no
-// file, or none that could be read, fails the refresh.
-func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, read func(name string, l Layout) (*Batch, error)) (*Batch, error) {
+// file, or none that could be read, fails the refresh, and so does a file
+// that changed while it was read (readUnchanged): the refresh would serve
+// the folder without that file's rows.
+func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, readFile func(name string, l Layout) (*Batch, error)) (*Batch, error) {
+	read := func(name string, l Layout) (*Batch, error) {
+		b, err := readUnchanged(f.dir, name, func() (*Batch, error) { return readFile(name, l) })
+		if errors.Is(err, ErrChanged) {
+			return nil, fmt.Errorf("source %s: %s: %w", m.Source(), name, err)
+		}
+		return b, err
+	}
 	names, single, err := f.list()
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
@@ -142,6 +151,12 @@ func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, read func(na
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if merr := m.Err(); merr != nil {
+			return nil, merr
+		}
+		if errors.Is(err, ErrChanged) {
+			return nil, err
 		}
 		if err != nil {
 			if !strings.Contains(err.Error(), name) {

@@ -100,7 +100,7 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 			}
 		}
 		batch.Add(b.Row(cells, row))
-		return nil
+		return m.Err()
 	}
 	iter := c.query.RunWithContext(ctx, doc)
 	for n := 0; ; n++ {
@@ -152,7 +152,9 @@ func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(NewBoundedReader(ctx, f, "", c.MaxBytes, 0))
+	data, err := readUnchanged(c.env.Dir, c.cfg.Path, func() ([]byte, error) {
+		return io.ReadAll(NewBoundedReader(ctx, f, "", c.MaxBytes, 0))
+	})
 	if err != nil {
 		return nil, err
 	}

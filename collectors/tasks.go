@@ -159,7 +159,17 @@ func (c *tasksCollector) open(ctx context.Context) (table, error) {
 	return openCSVTable(ctx, c.env.Dir, c.cfg.Path, c.sep, c.env.Limits)
 }
 
+// Collect reads the task list, accepted only if the file did not change
+// while it was read (readUnchanged).
 func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
+	b, err := readUnchanged(c.env.Dir, c.cfg.Path, func() (*Batch, error) { return c.collect(ctx, m) })
+	if errors.Is(err, ErrChanged) {
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), c.cfg.Path, err)
+	}
+	return b, err
+}
+
+func (c *tasksCollector) collect(ctx context.Context, m *Mapper) (*Batch, error) {
 	t, err := c.open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)

@@ -57,6 +57,7 @@ const (
 	FailureMaxSeries = "max_series"    // more series than max_series
 	FailureNoRows    = "no_rows"       // no row accepted
 	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+	FailureChanged   = "file_changed"  // a file changed while it was read
 )
 
 // Values of LabelCheck.
