@@ -133,7 +133,8 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 				continue
 			}
 			if col, err := checkText(rec.fields); err != nil {
-				return nil, &RowError{Location{Source: m.Source(), File: name, Row: rec.row, Column: header[min(col, len(header)-1)]}, err}
+				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: rec.row, Column: header[min(col, len(header)-1)]}, err})
+				continue
 			}
 			if rec.row > lim.MaxRows+1 {
 				return nil, fmt.Errorf("source %s: %s: more than %d rows: %w", m.Source(), name, lim.MaxRows, ErrLimit)
@@ -141,6 +142,9 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 			if b.AddRow(batch, rec.fields, rec.row) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
 				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
+			}
+			if err := m.Err(); err != nil {
+				return nil, err
 			}
 		}
 	}

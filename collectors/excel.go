@@ -159,6 +159,9 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 			}
 		}
 		b.AddRow(batch, cells, row)
+		if err := m.Err(); err != nil {
+			return nil, err
+		}
 	}
 }
 

@@ -94,6 +94,9 @@ func (m Mapping) Columns() []string {
 	for _, d := range catalogue.Dimensions {
 		cols = append(cols, m.Dimensions[d])
 	}
+	for _, d := range slices.Sorted(maps.Keys(m.Dimensions)) { // declared ones
+		cols = append(cols, m.Dimensions[d])
+	}
 	var out []string
 	for _, c := range cols {
 		if c != "" && !slices.Contains(out, c) {
@@ -153,11 +156,17 @@ type Mapper struct {
 
 	mu       sync.Mutex
 	bindings []*Binding // those guessing number formats, for Settle
+	series   *seriesCount
 }
 
 // NewMapper prepares mapping for the source with id source.
 func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
 	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}}
+	for _, s := range cat.Sources {
+		if s.ID == source {
+			m.series = newSeriesCount(s.MaxSeries)
+		}
+	}
 	for i, k := range cat.KPIs {
 		for _, n := range []string{k.ID, k.Name, k.NameVI} {
 			if n != "" {
@@ -416,6 +425,9 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	}
 	d := deferredRow{value: cell(b.value), num: cell(b.num), den: cell(b.den)}
 	deferred, err := b.numbers(&obs, k, d, false)
+	if err == nil {
+		b.m.countSeries(&obs)
+	}
 	if deferred {
 		d.obs = obs
 		d.value, d.num, d.den = strings.Clone(d.value), strings.Clone(d.num), strings.Clone(d.den)

@@ -40,11 +40,14 @@ func textReader(ctx context.Context, r io.Reader, name string, lim Limits) *bufi
 }
 
 // checkText finds the first field that is not UTF-8 text (or holds a NUL,
-// which no report writes) and explains it: -1 and nil when all are.
+// which no report writes) and explains it: -1 and nil when all are. A
+// header that is not refuses the file; a row, only that row (a file in an
+// 8-bit encoding then fails on its share of rejected rows, each naming the
+// encoding).
 func checkText(fields []string) (int, error) {
 	for i, f := range fields {
 		if !utf8.ValidString(f) {
-			return i, fmt.Errorf("not UTF-8 text: %s", legacyEncoding(f))
+			return i, fmt.Errorf("not valid UTF-8 text: %s", legacyEncoding(f))
 		}
 		if strings.IndexByte(f, 0) >= 0 {
 			return i, fmt.Errorf("a NUL byte in %.40q: the file looks like UTF-16 without a byte-order mark; save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f UTF-16LE -t UTF-8", f)

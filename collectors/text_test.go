@@ -40,30 +40,36 @@ func TestCSVUTF16WithBOM(t *testing.T) {
 	}
 }
 
-// TestCSVLegacyEncodingRefused: a CSV that is not UTF-8 is refused whole,
-// naming the place, the encoding it most likely is (with the text read that
-// way) and how to convert it, never with byte escapes.
+// TestCSVLegacyEncodingRefused: a CSV whose header is not UTF-8 is refused
+// whole, a row that is not is rejected, each naming the place, the encoding
+// it most likely is (with the text read that way) and how to convert it,
+// never with byte escapes.
 func TestCSVLegacyEncodingRefused(t *testing.T) {
 	for data, want := range map[string]string{
 		// Windows-1258, as Excel's plain "CSV" writes on a Vietnamese
 		// Windows: ă â đ ê ô ơ ư by themselves, tone marks after the letter.
-		"Ti\xd2nh;Ky\xcc ba\xeco ca\xeco;S\xf4\xec ta\xcci khoa\xd2n\r\nHa\xcc N\xf4\xf2i;10/2025;1\r\n": `source src: r.csv: row 1, column "1": not UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Tỉnh"); save it as "CSV UTF-8" in Excel, or convert it: iconv -f CP1258 -t UTF-8`,
+		"Ti\xd2nh;Ky\xcc ba\xeco ca\xeco;S\xf4\xec ta\xcci khoa\xd2n\r\nHa\xcc N\xf4\xf2i;10/2025;1\r\n": `source src: r.csv: row 1, column "1": not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Tỉnh"); save it as "CSV UTF-8" in Excel, or convert it: iconv -f CP1258 -t UTF-8`,
 		// A UTF-8 header over rows someone pasted in Windows-1258.
-		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\n\xd0a\xcc N\xe3\xdeng;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Đà Nẵng")`,
+		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\n\xd0a\xcc N\xe3\xdeng;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Đà Nẵng")`,
 		// Windows-1252 (Western European): no Vietnamese in it.
-		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\nM\xfcnchen;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it with iconv -f ENCODING -t UTF-8`,
+		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\nM\xfcnchen;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it with iconv -f ENCODING -t UTF-8`,
 		// UTF-16 that lost its byte-order mark.
 		"T\x00i\x00n\x00h\x00;\x00": `source src: r.csv: row 1, column "1": a NUL byte in "T\x00i\x00n\x00h\x00": the file looks like UTF-16 without a byte-order mark`,
 	} {
 		dir := t.TempDir()
 		writeFile(t, dir, "r.csv", data)
 		c, m := newTestSource(t, dir, fmt.Sprintf(csvEncodingSource, "r.csv"))
-		_, err := c.Collect(context.Background(), m)
-		wantContains(t, fmt.Sprint(err), want)
-		if strings.Contains(want, "8-bit") || strings.Contains(want, "1258") {
-			if strings.Contains(fmt.Sprint(err), `\x`) {
-				t.Errorf("the error shows byte escapes: %v", err)
+		b, err := c.Collect(context.Background(), m)
+		got := fmt.Sprint(err)
+		if err == nil {
+			got = errorTexts(b.Rejected)
+			if len(b.Observations) != 1 {
+				t.Errorf("the good row is not kept: %+v", b.Observations)
 			}
+		}
+		wantContains(t, got, want)
+		if (strings.Contains(want, "8-bit") || strings.Contains(want, "1258")) && strings.Contains(got, `\x`) {
+			t.Errorf("the error shows byte escapes: %v", got)
 		}
 	}
 }

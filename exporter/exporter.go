@@ -370,7 +370,7 @@ func (s *source) collect(ctx context.Context) (series []Series, tasks []collecto
 		return nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
 	}
 	if r.err != nil {
-		return nil, nil, nil, conventions.FailureError, r.err
+		return nil, nil, nil, failureReason(r.err), r.err
 	}
 	series, rejected = Aggregate(cat, r.b.Observations)
 	accepted := len(r.b.Observations) + len(r.b.Tasks) - len(rejected)
@@ -382,6 +382,18 @@ func (s *source) collect(ctx context.Context) (series []Series, tasks []collecto
 		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
 	}
 	return series, r.b.Tasks, rejected, "", nil
+}
+
+// failureReason is why a collector's read failed, as
+// kpi_collector_failures_total counts it.
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, collectors.ErrMaxSeries):
+		return conventions.FailureMaxSeries
+	case errors.Is(err, collectors.ErrChanged):
+		return conventions.FailureChanged
+	}
+	return conventions.FailureError
 }
 
 // where names what a source reads, from the usual keys of its config (a
