@@ -72,10 +72,14 @@ func TestReadWhileRewritten(t *testing.T) {
 	csvSource := "collector: csv\nconfig:\n  path: r.csv\n  delimiter: \";\"\n  mapping: {kpi: vneid_accounts, date: Kỳ, value: Số, dimensions: {province: Tỉnh}}"
 	later := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for name, rewrite := range map[string]func(dir string) func(){
-		"truncated": func(dir string) func() { return overwrite(t, dir, "r.csv", "Tỉnh;Kỳ;Số\nHà Nội;10/2025;1\n", later) },
-		"grown":     func(dir string) func() { return overwrite(t, dir, "r.csv", tenProvinces+"Lào Cai;10/2025;11\n", later) },
-		"touched":   func(dir string) func() { return overwrite(t, dir, "r.csv", tenProvinces, later) },
-		"deleted":   func(dir string) func() { return func() { _ = os.Remove(filepath.Join(dir, "r.csv")) } },
+		"truncated": func(dir string) func() {
+			return overwrite(t, dir, "r.csv", "Tỉnh;Kỳ;Số\nHà Nội;10/2025;1\n", later)
+		},
+		"grown": func(dir string) func() {
+			return overwrite(t, dir, "r.csv", tenProvinces+"Lào Cai;10/2025;11\n", later)
+		},
+		"touched": func(dir string) func() { return overwrite(t, dir, "r.csv", tenProvinces, later) },
+		"deleted": func(dir string) func() { return func() { _ = os.Remove(filepath.Join(dir, "r.csv")) } },
 	} {
 		dir := t.TempDir()
 		writeFile(t, dir, "r.csv", tenProvinces)
