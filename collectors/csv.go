@@ -72,7 +72,7 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 	}
 	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
 		return read(c.dir, name, l)
-	})
+	}, func(name string) int { return countLines(ctx, c.dir, name, c.sep, c.lim) - 1 })
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"unicode/utf8"
 
@@ -82,4 +83,27 @@ func legacyEncoding(s string) string {
 		}
 	}
 	return "it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as \"CSV UTF-8\" in Excel, or convert it with iconv -f ENCODING -t UTF-8"
+}
+
+// countLines counts the lines of a text file that hold more than
+// delimiters and spaces (for a file that cannot be parsed: a stray quote,
+// an encoding), read as textReader reads it; the count so far if the file
+// cannot be read to its end.
+func countLines(ctx context.Context, dir fs.FS, name string, sep rune, lim Limits) int {
+	f, err := OpenFile(dir, name)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	lim = lim.WithDefaults()
+	sc := bufio.NewScanner(textReader(ctx, f, name, lim))
+	sc.Buffer(nil, int(lim.MaxLineBytes)+1)
+	blank := " \t\r" + string(sep)
+	n := 0
+	for sc.Scan() {
+		if strings.Trim(sc.Text(), blank) != "" {
+			n++
+		}
+	}
+	return n
 }

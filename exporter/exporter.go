@@ -319,7 +319,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempted, s.duration, s.rejected = true, took, len(rejected)
+	s.attempted, s.duration, s.rejected = true, took, collectors.RejectedRows(rejected)
 	if err != nil {
 		s.success = false
 		s.failures[reason]++
@@ -378,7 +378,7 @@ func (s *source) collect(ctx context.Context) (series []Series, tasks []collecto
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
 		return nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
-	if reason, err := s.cfg.CheckRefresh(accepted, len(rejected)); err != nil {
+	if reason, err := s.cfg.CheckRefresh(accepted, collectors.RejectedRows(rejected)); err != nil {
 		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
 	}
 	return series, r.b.Tasks, rejected, "", nil
