@@ -66,4 +66,16 @@ func TestWriteFileWholeOrNothing(t *testing.T) {
 	if err := WriteFile(filepath.Join(dir, "missing", "x"), 0o644, func(io.Writer) error { return nil }); err == nil {
 		t.Error("a write into a missing folder succeeded")
 	}
+	// A folder where the file belongs: the rename fails, the folder and
+	// its content stay, no temporary file is left.
+	sub := filepath.Join(dir, "dashboards")
+	if err := os.MkdirAll(filepath.Join(sub, "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytes(sub, 0o644, []byte("{}")); err == nil {
+		t.Error("a file written over a folder")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("a failed rename left files behind: %v", entries)
+	}
 }
