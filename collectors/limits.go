@@ -163,19 +163,22 @@ var ErrChanged = errors.New("changed while it was read")
 // data stays, and the next refresh reads the file as it then is.
 func readUnchanged[T any](dir fs.FS, name string, read func() (T, error)) (T, error) {
 	var zero T
-	before, err := statFile(dir, name)
+	fi, err := statFile(dir, name)
 	if err != nil {
 		return zero, err
 	}
+	// Kept as values: an fs.FS may give a FileInfo that reads the file's
+	// current state (fstest.MapFS does).
+	size, mtime := fi.Size(), fi.ModTime()
 	v, err := read()
 	after, serr := statFile(dir, name)
 	switch {
 	case serr != nil:
 		return zero, fmt.Errorf("%w (%v): it is read again at the next refresh", ErrChanged, serr)
-	case after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
+	case after.Size() != size || !after.ModTime().Equal(mtime):
 		return zero, fmt.Errorf("%w (%d bytes modified %s, then %d bytes modified %s): a file being written is read at the next refresh; "+
 			"writers should write to a temporary name and rename it", ErrChanged,
-			before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+			size, mtime.Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
 	}
 	return v, err
 }
