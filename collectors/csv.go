@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 
@@ -91,7 +92,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 	}
 	header = append([]string(nil), header...)
 	if col, err := checkText(header); err != nil {
-		return nil, &RowError{Location{Source: m.Source(), File: name, Row: 1, Column: fmt.Sprintf("%d", col+1)}, err}
+		return nil, &RowError{Location{Source: m.Source(), File: name, Row: 1, Column: strconv.Itoa(col + 1)}, err}
 	}
 	b, err := mp.bind(m, header, name)
 	if err != nil {

@@ -165,7 +165,16 @@ func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 // with a key twice is refused, naming the key, the object's path and the
 // key's line and column: encoding/json would keep the last silently, and
 // which of two figures a portal meant is not for a reader to guess.
+//
+// The text is UTF-8, as JSON must be: a byte-order mark (UTF-8, or UTF-16,
+// which Windows tools still write) is read as textReader reads a CSV's, and
+// text that is not UTF-8 is refused naming the encoding it looks like,
+// where encoding/json would turn each bad byte into U+FFFD unseen.
 func decodeJSON(data []byte) (any, error) {
+	data, err := utf8Text(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON document: %w", err)
+	}
 	d := &jsonDecoder{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
 	d.dec.UseNumber() // gojq keeps integers exact
 	doc, err := d.value()

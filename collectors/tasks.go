@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -313,7 +314,7 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, lim Lim
 	}
 	if col, err := checkText(header); err != nil {
 		f.Close()
-		return nil, &RowError{Location{File: path, Row: 1, Column: fmt.Sprintf("%d", col+1)}, err}
+		return nil, &RowError{Location{File: path, Row: 1, Column: strconv.Itoa(col + 1)}, err}
 	}
 	return &csvTable{file: f, r: r, name: path, header: header}, nil
 }

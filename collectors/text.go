@@ -107,3 +107,33 @@ func countLines(ctx context.Context, dir fs.FS, name string, sep rune, lim Limit
 	}
 	return n
 }
+
+// utf8Text is a whole document as UTF-8: its byte-order mark handled as
+// textReader handles it, and an error naming the line and the likely
+// encoding if it is not UTF-8.
+func utf8Text(data []byte) ([]byte, error) {
+	text, err := io.ReadAll(textReader(context.Background(), bytes.NewReader(data), "", Limits{MaxBytes: int64(len(data))}))
+	if err != nil {
+		return nil, err
+	}
+	if utf8.Valid(text) {
+		return text, nil
+	}
+	bad := 0
+	for bad < len(text) {
+		r, n := utf8.DecodeRune(text[bad:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		bad += n
+	}
+	// The string that holds the bad byte: from the quote or line break
+	// before it to the one after it.
+	start := bytes.LastIndexAny(text[:bad], "\"\n") + 1
+	end := bytes.IndexAny(text[bad:], "\"\n")
+	if end < 0 {
+		end = len(text) - bad
+	}
+	line := bytes.Count(text[:bad], []byte{'\n'}) + 1
+	return nil, fmt.Errorf("line %d is not valid UTF-8 text: %s", line, legacyEncoding(string(text[start:bad+end])))
+}

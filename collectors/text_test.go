@@ -73,3 +73,27 @@ func TestCSVLegacyEncodingRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONEncodings: a JSON file or response with a byte-order mark (UTF-8
+// as Notepad writes it, UTF-16) reads as plain UTF-8 does; one that is not
+// UTF-8 is refused naming the line and the likely encoding, where
+// encoding/json would silently turn each bad byte into U+FFFD.
+func TestJSONEncodings(t *testing.T) {
+	doc := "[\n{\"tinh\": \"Hà Nội\", \"ky\": \"2025-10\", \"so\": 5}\n]"
+	le, _ := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(doc)
+	be, _ := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().String(doc)
+	source := "collector: json\nconfig:\n  path: d.json\n  mapping: {kpi: vneid_accounts, date: ky, value: so, dimensions: {province: tinh}}"
+	for name, data := range map[string]string{"utf-8 bom": "\ufeff" + doc, "utf-16le": le, "utf-16be": be} {
+		dir := t.TempDir()
+		writeFile(t, dir, "d.json", data)
+		c, m := newTestSource(t, dir, source)
+		if b := collect(t, c, m); len(b.Observations) != 1 || b.Observations[0].Value != 5 {
+			t.Errorf("%s: %+v %v", name, b.Observations, b.Rejected)
+		}
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "d.json", "[\n{\"tinh\": \"Ha\xcc N\xf4\xf2i\", \"ky\": \"2025-10\", \"so\": 5}\n]")
+	c, m := newTestSource(t, dir, source)
+	_, err := c.Collect(context.Background(), m)
+	wantContains(t, fmt.Sprint(err), `source src: d.json: not a JSON document: line 2 is not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Hà Nội")`)
+}
