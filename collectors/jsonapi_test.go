@@ -315,7 +315,7 @@ func TestJSONDuplicateKeys(t *testing.T) {
 		`{"data": {"items": [{"tinh": "Huế", "t\u1ec9nh": 1, "ti\u0300nh": 2, "tinh": "Hà Nội"}]}}`: `.data.items[0] has the key "tinh" twice (the second at line 1, column 70)`,
 		`{"data": {"items": [{"a b": {"x\"y": 1, "x\"y": 2}}]}}`:                                    `.data.items[0]["a b"] has the key "x\"y" twice (the second at line 1, column 41)`,
 		`{"data": {"value": 1, "\u0076alue": 2}}`:                                                   `.data has the key "value" twice (the second at line 1, column 23)`,
-		strings.Repeat("[", 20000) + strings.Repeat("]", 20000):                                     `nested deeper than 10000: over the limit`,
+		strings.Repeat("[", 20000) + strings.Repeat("]", 20000):                                     `exceeded max depth`,
 		`{"data": {"items": [{"tinh": "Huế"`:                                                        `not a JSON document: unexpected EOF`,
 	} {
 		dir := t.TempDir()
