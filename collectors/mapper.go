@@ -586,7 +586,8 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	var v dimValue
 	if !utf8.ValidString(raw) {
 		// A label value must be UTF-8, or the whole exposition is invalid.
-		v.err = fmt.Errorf("%s %q is not valid UTF-8 text", d, raw)
+		desc, _ := legacyEncoding(raw)
+		v.err = fmt.Errorf("%s is not valid UTF-8 text: %s", d, desc)
 	} else if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
 	} else if d == catalogue.DimProvince {

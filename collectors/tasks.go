@@ -249,7 +249,8 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	// Served as label values, which must be UTF-8.
 	for i, v := range f {
 		if !utf8.ValidString(v) {
-			return fail(i, "%q is not valid UTF-8 text", v)
+			desc, _ := legacyEncoding(v)
+			return fail(i, "not valid UTF-8 text: %s", desc)
 		}
 	}
 	owner, ok := m.Owner(f[2])

@@ -48,7 +48,7 @@ func textReader(ctx context.Context, r io.Reader, name string, lim Limits) *bufi
 func checkText(fields []string) (int, error) {
 	for i, f := range fields {
 		if !utf8.ValidString(f) {
-			return i, fmt.Errorf("not valid UTF-8 text: %s", legacyEncoding(f))
+			return i, fmt.Errorf("not valid UTF-8 text: %s", fileEncoding(f, true))
 		}
 		if strings.IndexByte(f, 0) >= 0 {
 			return i, fmt.Errorf("a NUL byte in %.40q: the file looks like UTF-16 without a byte-order mark; save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f UTF-16LE -t UTF-8", f)
@@ -63,11 +63,11 @@ func checkText(fields []string) (int, error) {
 var vietnamese1258 = []byte{0xc3, 0xe3, 0xc2, 0xe2, 0xd0, 0xf0, 0xca, 0xea, 0xd4, 0xf4, 0xd5, 0xf5, 0xdd, 0xfd, 0xcc, 0xec, 0xde, 0xd2, 0xf2}
 
 // legacyEncoding names the 8-bit encoding text that is not UTF-8 most
-// likely is, and how to convert it: Windows-1258 (Vietnamese ANSI, what
+// likely is, and its name for iconv: Windows-1258 (Vietnamese ANSI, what
 // Excel's plain "CSV" writes on a Vietnamese Windows) when a third of its
 // bytes above ASCII are Vietnamese letters or tone marks there, showing the
 // text read that way; another 8-bit encoding otherwise.
-func legacyEncoding(s string) string {
+func legacyEncoding(s string) (desc, iconv string) {
 	high, viet := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -79,10 +79,22 @@ func legacyEncoding(s string) string {
 	}
 	if high > 0 && viet*3 >= high {
 		if as1258, err := charmap.Windows1258.NewDecoder().String(s); err == nil {
-			return fmt.Sprintf("it looks like Windows-1258 (Vietnamese ANSI: it reads %.40q); save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f CP1258 -t UTF-8", norm.NFC.String(as1258))
+			return fmt.Sprintf("it looks like Windows-1258 (Vietnamese ANSI: it reads %.40q)", norm.NFC.String(as1258)), "CP1258"
 		}
 	}
-	return "it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as \"CSV UTF-8\" in Excel, or convert it with iconv -f ENCODING -t UTF-8"
+	return "it is in an 8-bit encoding (Windows-1252, TCVN3 or another)", "ENCODING"
+}
+
+// fileEncoding is legacyEncoding's word on a file's text, with how to
+// convert the file: in Excel for a CSV, with iconv for any.
+func fileEncoding(s string, csv bool) string {
+	desc, iconv := legacyEncoding(s)
+	if csv {
+		desc += `; save it as "CSV UTF-8" in Excel, or convert it`
+	} else {
+		desc += "; convert it"
+	}
+	return desc + ": iconv -f " + iconv + " -t UTF-8"
 }
 
 // countLines counts the lines of a text file that hold more than
@@ -135,5 +147,5 @@ func utf8Text(data []byte) ([]byte, error) {
 		end = len(text) - bad
 	}
 	line := bytes.Count(text[:bad], []byte{'\n'}) + 1
-	return nil, fmt.Errorf("line %d is not valid UTF-8 text: %s", line, legacyEncoding(string(text[start:bad+end])))
+	return nil, fmt.Errorf("line %d is not valid UTF-8 text: %s", line, fileEncoding(string(text[start:bad+end]), false))
 }

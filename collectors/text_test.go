@@ -2,7 +2,9 @@ package collectors
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,7 +54,7 @@ func TestCSVLegacyEncodingRefused(t *testing.T) {
 		// A UTF-8 header over rows someone pasted in Windows-1258.
 		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\n\xd0a\xcc N\xe3\xdeng;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Đà Nẵng")`,
 		// Windows-1252 (Western European): no Vietnamese in it.
-		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\nM\xfcnchen;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it with iconv -f ENCODING -t UTF-8`,
+		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\nM\xfcnchen;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it: iconv -f ENCODING -t UTF-8`,
 		// UTF-16 that lost its byte-order mark.
 		"T\x00i\x00n\x00h\x00;\x00": `source src: r.csv: row 1, column "1": a NUL byte in "T\x00i\x00n\x00h\x00": the file looks like UTF-16 without a byte-order mark`,
 	} {
@@ -96,4 +98,27 @@ func TestJSONEncodings(t *testing.T) {
 	c, m := newTestSource(t, dir, source)
 	_, err := c.Collect(context.Background(), m)
 	wantContains(t, fmt.Sprint(err), `source src: d.json: not a JSON document: line 2 is not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Hà Nội")`)
+}
+
+// TestSQLLegacyEncodingNamed: a database column holding Windows-1258 bytes
+// (an old application's table) is a rejected row naming the encoding, not
+// byte escapes.
+func TestSQLLegacyEncodingNamed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE r AS SELECT CAST(X'4861cc204ef4f269' AS TEXT) AS tinh, '2025-10' AS ky, 1 AS so UNION ALL SELECT 'Huế', '2025-10', 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	t.Setenv("KPIWATCH_TEST_SQLITE", path)
+	c, m := newTestSource(t, t.TempDir(), "collector: sql\nconfig:\n  driver: sqlite\n  dsn: {env: KPIWATCH_TEST_SQLITE}\n  query: SELECT * FROM r\n  mapping: {kpi: vneid_accounts, date: ky, value: so, dimensions: {province: tinh}}")
+	b := collect(t, c, m)
+	got := errorTexts(b.Rejected)
+	wantContains(t, got, `source src: sqlite query: row 1, column "tinh": province is not valid UTF-8 text: it looks like Windows-1258 (Vietnamese ANSI: it reads "Hà Nội")`)
+	if strings.Contains(got, `\x`) || len(b.Observations) != 1 {
+		t.Errorf("rejected %s, %d observations", got, len(b.Observations))
+	}
 }
