@@ -51,7 +51,7 @@ func checkText(fields []string) (int, error) {
 			return i, fmt.Errorf("not valid UTF-8 text: %s", fileEncoding(f, true))
 		}
 		if strings.IndexByte(f, 0) >= 0 {
-			return i, fmt.Errorf("a NUL byte in %.40q: the file looks like UTF-16 without a byte-order mark; save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f UTF-16LE -t UTF-8", f)
+			return i, fmt.Errorf("NUL bytes (without them it reads %.40q): the file looks like UTF-16 without a byte-order mark; save it as \"CSV UTF-8\" in Excel, or convert it: iconv -f UTF-16LE -t UTF-8", strings.ReplaceAll(f, "\x00", ""))
 		}
 	}
 	return -1, nil

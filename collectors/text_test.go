@@ -56,7 +56,7 @@ func TestCSVLegacyEncodingRefused(t *testing.T) {
 		// Windows-1252 (Western European): no Vietnamese in it.
 		"Tỉnh;Kỳ báo cáo;Số tài khoản\nHà Nội;10/2025;1\nM\xfcnchen;10/2025;2\n": `source src: r.csv: row 3, column "Tỉnh": not valid UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it: iconv -f ENCODING -t UTF-8`,
 		// UTF-16 that lost its byte-order mark.
-		"T\x00i\x00n\x00h\x00;\x00": `source src: r.csv: row 1, column "1": a NUL byte in "T\x00i\x00n\x00h\x00": the file looks like UTF-16 without a byte-order mark`,
+		"T\x00i\x00n\x00h\x00;\x00": `source src: r.csv: row 1, column "1": NUL bytes (without them it reads "Tinh"): the file looks like UTF-16 without a byte-order mark`,
 	} {
 		dir := t.TempDir()
 		writeFile(t, dir, "r.csv", data)
@@ -70,7 +70,7 @@ func TestCSVLegacyEncodingRefused(t *testing.T) {
 			}
 		}
 		wantContains(t, got, want)
-		if (strings.Contains(want, "8-bit") || strings.Contains(want, "1258")) && strings.Contains(got, `\x`) {
+		if strings.Contains(got, `\x`) {
 			t.Errorf("the error shows byte escapes: %v", got)
 		}
 	}
