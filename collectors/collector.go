@@ -77,9 +77,14 @@ type Collector interface {
 // Collect reads a source with its collector, as every refresh does: the
 // collector's rows, then those Mapper.Settle could only map once the whole
 // source was read, less the rows of a province reported under two names of
-// units merged into it (rejectMergedTwice).
+// units merged into it (rejectMergedTwice). A read whose rows made more
+// series than the source's max_series fails (Mapper.Err), even from a
+// collector that did not stop at it.
 func Collect(ctx context.Context, c Collector, m *Mapper) (*Batch, error) {
 	b, err := c.Collect(ctx, m)
+	if err == nil {
+		err = m.Err()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 
@@ -73,7 +73,7 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 	}
 	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
 		return read(c.dir, name, l)
-	})
+	}, func(name string) int { return countLines(ctx, c.dir, name, c.sep, c.lim) - 1 })
 }
 
 // ReadCSV maps every row of a CSV stream. Rows that cannot be used are
@@ -82,11 +82,7 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 // with it.
 func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper, lim Limits) (*Batch, error) {
 	lim = lim.WithDefaults()
-	br := bufio.NewReaderSize(NewBoundedReader(ctx, r, name, lim.MaxBytes, lim.MaxLineBytes), 1<<16)
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
+	cr := csv.NewReader(textReader(ctx, r, name, lim))
 	cr.Comma = sep
 	cr.FieldsPerRecord = -1 // short rows are reported by the mapper, not fatal
 	cr.ReuseRecord = true
@@ -95,6 +91,9 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 		return nil, fmt.Errorf("source %s: %s: reading the header: %w", m.Source(), name, err)
 	}
 	header = append([]string(nil), header...)
+	if col, err := checkText(header); err != nil {
+		return nil, &RowError{Location{Source: m.Source(), File: name, Row: 1, Column: strconv.Itoa(col + 1)}, err}
+	}
 	b, err := mp.bind(m, header, name)
 	if err != nil {
 		return nil, err
@@ -134,12 +133,19 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: pe.StartLine}, pe.Err})
 				continue
 			}
+			if col, err := checkText(rec.fields); err != nil {
+				batch.Rejected = append(batch.Rejected, &RowError{Location{Source: m.Source(), File: name, Row: rec.row, Column: header[min(col, len(header)-1)]}, err})
+				continue
+			}
 			if rec.row > lim.MaxRows+1 {
 				return nil, fmt.Errorf("source %s: %s: more than %d rows: %w", m.Source(), name, lim.MaxRows, ErrLimit)
 			}
 			if b.AddRow(batch, rec.fields, rec.row) && len(batch.Observations) == sample && size > 0 {
 				expect := int(float64(size) / float64(rec.offset) * sample * 1.05)
 				batch.Observations = slices.Grow(batch.Observations, max(expect-sample, 0))
+			}
+			if err := m.Err(); err != nil {
+				return nil, err
 			}
 		}
 	}

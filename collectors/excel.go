@@ -120,7 +120,31 @@ func (c *excelCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error)
 	}
 	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
 		return read(c.env.Dir, name, l)
-	})
+	}, func(name string) int { return c.dataRows(ctx, name) })
+}
+
+// dataRows counts what a rejected workbook held: a form's figures, or the
+// rows of its table's sheet that are not blank (none when even the sheet
+// cannot be read).
+func (c *excelCollector) dataRows(ctx context.Context, name string) int {
+	if c.cfg.Form != nil {
+		return len(c.cfg.Form.Values)
+	}
+	sheet, err := openSheet(ctx, c.env.Dir, name, c.cfg.Sheet, c.env.Limits)
+	if err != nil {
+		return 0
+	}
+	defer sheet.Close()
+	n := 0
+	for {
+		cells, _, err := sheet.Next()
+		if err != nil {
+			return n
+		}
+		if strings.TrimSpace(strings.Join(cells, "")) != "" {
+			n++
+		}
+	}
 }
 
 // readFile reads one workbook's table.
@@ -159,6 +183,9 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 			}
 		}
 		b.AddRow(batch, cells, row)
+		if err := m.Err(); err != nil {
+			return nil, err
+		}
 	}
 }
 

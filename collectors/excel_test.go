@@ -164,7 +164,7 @@ func TestExcelMissingSheet(t *testing.T) {
 	writeWorkbook(t, dir, "r.xlsx", map[string][][]any{"A": {{"x"}}, "B": {{"y"}}}, []string{"A", "B"})
 	for cfg, want := range map[string]string{
 		"{name: Tháng 10}": `source src: r.xlsx: no sheet "Tháng 10" (the workbook has ["A" "B"])`,
-		"{index: 3}":       `source src: r.xlsx: no sheet 3 (the workbook has 2: ["A" "B"])`,
+		"{index: 3}":       `source src: r.xlsx: no sheet 3: the workbook shows 2 (["A" "B"])`,
 	} {
 		c, m := newTestSource(t, dir, fmt.Sprintf(`
 collector: excel
@@ -177,6 +177,50 @@ config:
 		if err == nil || err.Error() != want {
 			t.Errorf("sheet %s: error %v, want %s", cfg, err, want)
 		}
+	}
+}
+
+// TestExcelHiddenSheets: a sheet no tab shows (hidden, or "very hidden",
+// which only a macro can show) is never read unless named: a workbook whose
+// first sheet keeps last year's figures hidden is read from the first sheet
+// a person sees, and sheet.index counts the tabs a person sees.
+func TestExcelHiddenSheets(t *testing.T) {
+	dir := t.TempDir()
+	table := func(figure int) [][]any {
+		return [][]any{{"Tỉnh", "Tháng", "Giá trị"}, {"Hà Nội", "10/2025", figure}}
+	}
+	writeWorkbook(t, dir, "r.xlsx", map[string][][]any{"Cũ": table(1), "Rất cũ": table(2), "Báo cáo": table(3), "Ghi chú": table(4)}, []string{"Cũ", "Rất cũ", "Báo cáo", "Ghi chú"})
+	f, err := excelize.OpenFile(filepath.Join(dir, "r.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetActiveSheet(2) // Excel hides no active sheet
+	if err := errors.Join(f.SetSheetVisible("Cũ", false), f.SetSheetVisible("Rất cũ", false, true), f.Save(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	for sheet, want := range map[string]float64{"{}": 3, "{index: 1}": 3, "{index: 2}": 4, "{name: cũ}": 1, "{name: Rất cũ}": 2} {
+		c, m := newTestSource(t, dir, fmt.Sprintf(`
+collector: excel
+config:
+  path: r.xlsx
+  sheet: %s
+  mapping: {kpi: vneid_accounts, date: Tháng, value: Giá trị, dimensions: {province: Tỉnh}}
+`, sheet))
+		b := collect(t, c, m)
+		if len(b.Observations) != 1 || b.Observations[0].Value != want {
+			t.Errorf("sheet %s: read %+v, want the figure %g", sheet, b.Observations, want)
+		}
+	}
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: r.xlsx
+  sheet: {index: 3}
+  mapping: {kpi: vneid_accounts, date: Tháng, value: Giá trị, dimensions: {province: Tỉnh}}
+`)
+	_, err = c.Collect(context.Background(), m)
+	if want := `source src: r.xlsx: no sheet 3: the workbook shows 2 (["Cũ (hidden)" "Rất cũ (hidden)" "Báo cáo" "Ghi chú"])`; err == nil || err.Error() != want {
+		t.Errorf("index 3 of 2 visible sheets: %v, want %s", err, want)
 	}
 }
 

@@ -116,8 +116,22 @@ func (f *fileSet) list() (names []string, single bool, err error) {
 // collect reads every file with read, giving it the layout of that file
 // (the source's, with the file name's columns). A file that cannot be read
 // is rejected, named, and the others' data kept; a glob or folder with no
-// file, or none that could be read, fails the refresh.
-func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, read func(name string, l Layout) (*Batch, error)) (*Batch, error) {
+// file, or none that could be read, fails the refresh, and so does a file
+// that changed while it was read (readUnchanged): the refresh would serve
+// the folder without that file's rows.
+//
+// A rejected file counts as the data rows it held (rows, which reads the
+// file again only to count them; at least one): a month of 95 communes
+// dropped with its file weighs as 95 rejected rows against the source's
+// max_rejected_ratio, not as one.
+func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, readFile func(name string, l Layout) (*Batch, error), rows func(name string) int) (*Batch, error) {
+	read := func(name string, l Layout) (*Batch, error) {
+		b, err := readUnchanged(f.dir, name, func() (*Batch, error) { return readFile(name, l) })
+		if errors.Is(err, ErrChanged) {
+			return nil, fmt.Errorf("source %s: %s: %w", m.Source(), name, err)
+		}
+		return b, err
+	}
 	names, single, err := f.list()
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
@@ -143,11 +157,17 @@ func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, read func(na
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if merr := m.Err(); merr != nil {
+			return nil, merr
+		}
+		if errors.Is(err, ErrChanged) {
+			return nil, err
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), name) {
 				err = &RowError{Location{Source: m.Source(), File: name}, err}
 			}
-			rejected = append(rejected, fmt.Errorf("file rejected: %w", err))
+			rejected = append(rejected, &FileError{Err: err, Rows: max(rows(name), 1)})
 			continue
 		}
 		batch.Observations = append(batch.Observations, b.Observations...)
@@ -158,10 +178,35 @@ func (f *fileSet) collect(ctx context.Context, m *Mapper, l Layout, read func(na
 	f.reject.Store(int64(len(rejected)))
 	f.counted.Store(true)
 	if len(rejected) == len(names) {
-		return nil, fmt.Errorf("source %s: every one of %d files rejected, the first: %w", m.Source(), len(names), errors.Unwrap(rejected[0]))
+		return nil, fmt.Errorf("source %s: every one of %d files rejected, the first: %w", m.Source(), len(names), rejected[0].(*FileError).Err)
 	}
 	batch.Rejected = append(batch.Rejected, rejected...)
 	return batch, nil
+}
+
+// FileError is a file of a folder or a glob rejected whole, with the data
+// rows it held.
+type FileError struct {
+	Err  error
+	Rows int
+}
+
+func (e *FileError) Error() string { return "file rejected: " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// RejectedRows counts the rows errs rejected: one each, but a file rejected
+// whole (a FileError) counts the data rows it held.
+func RejectedRows(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			n += fe.Rows
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 // layout is l with the columns the file's name gives.

@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +178,86 @@ config:
 	wantContains(t, errorTexts(b.Rejected), `file rejected: source src: c.xlsx: cells.ky: no cell holds the label "Kỳ báo cáo"`)
 	if len(b.Rejected) != 1 {
 		t.Errorf("rejected %v", b.Rejected)
+	}
+}
+
+// TestRejectedFileCountsItsRows: a file of a folder rejected whole counts
+// the data rows it held, however it failed: a lost column, a stray quote,
+// an encoding (CSV lines that hold more than delimiters), a workbook's
+// missing column (its sheet's rows that are not blank, under the header),
+// a form's unit (its figures); a file that cannot be opened as what it
+// should be counts as one.
+func TestRejectedFileCountsItsRows(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(n int, line string) string { return strings.Repeat(line, n) }
+	writeFile(t, dir, "csv/a-good.csv", "Tỉnh;Kỳ;Số\nHà Nội;10/2025;1\n")
+	writeFile(t, dir, "csv/b-lost-column.csv", "Tỉnh;Kỳ\n"+rows(95, "Huế;10/2025\n")+";;\n\n")
+	writeFile(t, dir, "csv/c-stray-quote.csv", "Tỉnh;Kỳ;Số\n"+rows(10, "Huế;10/2025;1\n")+"\"Huế;10/2025;1\n"+rows(20, "Huế;10/2025;1\n"))
+	writeFile(t, dir, "csv/d-cp1258.csv", "Ti\xd2nh;Ky\xcc;S\xf4\xec\n"+rows(7, "Hu\xea\xec;10/2025;1\n"))
+	c, m := newTestSource(t, dir, "collector: csv\nconfig:\n  path: csv\n  delimiter: \";\"\n  mapping: {kpi: vneid_accounts, date: Kỳ, value: Số, dimensions: {province: Tỉnh}}")
+	b := collect(t, c, m)
+	want := map[string]int{"b-lost-column.csv": 95, "c-stray-quote.csv": 31, "d-cp1258.csv": 7}
+	checkFileRows(t, b.Rejected, want)
+	if RejectedRows(b.Rejected) != 95+31+7 {
+		t.Errorf("RejectedRows = %d, want %d", RejectedRows(b.Rejected), 95+31+7)
+	}
+
+	table := [][]any{{"Báo cáo"}, {"Tỉnh", "Kỳ", "Giá trị"}}
+	for range 12 {
+		table = append(table, []any{"Huế", "10/2025", 1})
+	}
+	table = append(table, []any{nil}, []any{"Người lập biểu"})
+	if err := os.MkdirAll(filepath.Join(dir, "xlsx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeWorkbook(t, dir, "xlsx/a-lost-column.xlsx", map[string][][]any{"S": table}, []string{"S"})
+	writeWorkbook(t, dir, "xlsx/b-good.xlsx", map[string][][]any{"S": {{"Báo cáo"}, {"Tỉnh", "Kỳ", "Số"}, {"Hà Nội", "10/2025", 1}}}, []string{"S"})
+	writeFile(t, dir, "xlsx/c-not-a-workbook.xlsx", "Huế;10/2025;1\nHuế;10/2025;1\n")
+	c, m = newTestSource(t, dir, "collector: excel\nconfig:\n  path: xlsx\n  sheet: {header_row: 2}\n  mapping: {kpi: vneid_accounts, date: Kỳ, value: Số, dimensions: {province: Tỉnh}}")
+	b = collect(t, c, m)
+	checkFileRows(t, b.Rejected, map[string]int{"a-lost-column.xlsx": 13, "c-not-a-workbook.xlsx": 1}) // the signature's row is a row
+
+	if err := os.MkdirAll(filepath.Join(dir, "forms"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeWorkbook(t, dir, "forms/a.xlsx", map[string][][]any{"S": {{"UBND TỈNH HÀ GIANG"}, {"Kỳ báo cáo:", "Tháng 10/2025"}, {"Số tài khoản", 1}, {"Hồ sơ sức khỏe", 2}}}, []string{"S"})
+	writeWorkbook(t, dir, "forms/b.xlsx", map[string][][]any{"S": {{nil}, {"Kỳ báo cáo:", "Tháng 10/2025"}, {"Số tài khoản", 1}, {"Hồ sơ sức khỏe", 2}}}, []string{"S"})
+	c, m = newTestSource(t, dir, `
+collector: excel
+config:
+  path: forms
+  form:
+    unit: {cell: A1}
+    period: {label: Kỳ báo cáo}
+    values:
+      - {kpi: vneid_accounts, label: Số tài khoản}
+      - {kpi: ehealth_records, label: Hồ sơ sức khỏe}
+`)
+	b = collect(t, c, m)
+	checkFileRows(t, b.Rejected, map[string]int{"b.xlsx": 2})
+}
+
+// checkFileRows checks that rejected holds exactly the files of want,
+// rejected whole, each with its count of rows.
+func checkFileRows(t *testing.T, rejected []error, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	for _, err := range rejected {
+		var fe *FileError
+		if !errors.As(err, &fe) {
+			t.Errorf("not a file rejected whole: %v", err)
+			continue
+		}
+		for name := range want {
+			if strings.Contains(fe.Error(), "/"+name+":") {
+				got[name] = fe.Rows
+			}
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("rows of the rejected files: %v, want %v\n%s", got, want, errorTexts(rejected))
 	}
 }

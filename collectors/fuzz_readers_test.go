@@ -116,6 +116,8 @@ func FuzzJSONFile(f *testing.F) {
 	f.Add([]byte(`{"data":{"rows":[{"tinh":"\u00ff","ky":null,"value":true}]}}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`))
 	f.Add([]byte(`[{"tinh":"Hà Nội","ky":"2025-10","value":1e400}] trailing`))
+	f.Add([]byte(`[{"tinh":"Huế","ky":"2025-10","value":1,"v\u0061lue":2,"x\"y":{"[":"}","{":[]}}]`))
+	f.Add([]byte("\xef\xbb\xbf[{\"tinh\":\"Hu\xea\xec\"}]"))
 	_, m := newTestSource(f, f.TempDir(), `
 collector: json
 config:

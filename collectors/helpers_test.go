@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -70,12 +71,19 @@ kpis:
 // builds its collector; relative paths resolve in dir.
 func newTestSource(t testing.TB, dir, source string) (Collector, *Mapper) {
 	t.Helper()
+	return newTestSourceFS(t, os.DirFS(dir), dir, source)
+}
+
+// newTestSourceFS is newTestSource with relative paths resolving in fsys,
+// and files that libraries read by path (http_config's) in root.
+func newTestSourceFS(t testing.TB, fsys fs.FS, root, source string) (Collector, *Mapper) {
+	t.Helper()
 	src := "    " + strings.ReplaceAll(strings.TrimSpace(source), "\n", "\n    ")
-	cat, err := catalogue.Parse("catalogue.yaml", []byte(strings.Replace(testCatalogue, "%s", src, 1)), os.DirFS(dir), Check)
+	cat, err := catalogue.Parse("catalogue.yaml", []byte(strings.Replace(testCatalogue, "%s", src, 1)), fsys, Check)
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
-	c, errs := New(Env{Source: cat.Sources[0], Dir: os.DirFS(dir), Root: dir})
+	c, errs := New(Env{Source: cat.Sources[0], Dir: fsys, Root: root})
 	if errs != nil {
 		t.Fatal(errs)
 	}

@@ -9,8 +9,11 @@ import (
 	"io"
 	"maps"
 	"math/big"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
 	"gopkg.in/yaml.v3"
@@ -97,7 +100,7 @@ func (c *jsonCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) 
 			}
 		}
 		batch.Add(b.Row(cells, row))
-		return nil
+		return m.Err()
 	}
 	iter := c.query.RunWithContext(ctx, doc)
 	for n := 0; ; n++ {
@@ -149,15 +152,29 @@ func (c *jsonCollector) readFile(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(NewBoundedReader(ctx, f, "", c.MaxBytes, 0))
+	data, err := readUnchanged(c.env.Dir, c.cfg.Path, func() ([]byte, error) {
+		return io.ReadAll(NewBoundedReader(ctx, f, "", c.MaxBytes, 0))
+	})
 	if err != nil {
 		return nil, err
 	}
 	return decodeJSON(data)
 }
 
-// decodeJSON decodes one JSON document, numbers kept exact.
+// decodeJSON decodes one JSON document, numbers kept exact. An object
+// with a key twice is refused, naming the key, the object's path and the
+// key's line and column: encoding/json would keep the last silently, and
+// which of two figures a portal meant is not for a reader to guess.
+//
+// The text is UTF-8, as JSON must be: a byte-order mark (UTF-8, or UTF-16,
+// which Windows tools still write) is read as textReader reads a CSV's, and
+// text that is not UTF-8 is refused naming the encoding it looks like,
+// where encoding/json would turn each bad byte into U+FFFD unseen.
 func decodeJSON(data []byte) (any, error) {
+	data, err := utf8Text(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON document: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // gojq keeps integers exact
 	var doc any
@@ -167,7 +184,105 @@ func decodeJSON(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("not a JSON document: data after the first value")
 	}
+	if err := duplicateKey(data[:dec.InputOffset()]); err != nil {
+		return nil, fmt.Errorf("not a JSON document: %w", err)
+	}
 	return doc, nil
+}
+
+// jsonFrame is an object or an array being scanned: the keys of an object
+// so far (raw, or decoded when escaped) and the one being read, or an
+// array's index.
+type jsonFrame struct {
+	object    bool
+	expectKey bool
+	keys      [][]byte
+	key       []byte
+	index     int
+}
+
+// duplicateKey scans a well-formed JSON document for an object with a key
+// twice, and names the key, the object's path (as jq writes it) and the
+// line and column of the second. It is a scan of the bytes apart from
+// decoding (three times faster than building the document token by
+// token): keys are compared without copying unless escaped ("\u0076alue"
+// is "value").
+func duplicateKey(data []byte) error {
+	var stack []jsonFrame
+	depth := 0 // frames in use; stack keeps the rest for reuse
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			if depth == len(stack) {
+				stack = append(stack, jsonFrame{})
+			}
+			f := &stack[depth]
+			f.object, f.expectKey, f.keys, f.key, f.index = data[i] == '{', data[i] == '{', f.keys[:0], nil, 0
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			if f := &stack[depth-1]; f.object {
+				f.expectKey = true
+			} else {
+				f.index++
+			}
+		case '"':
+			start := i
+			escaped := false
+			for i++; data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if depth == 0 || !stack[depth-1].object || !stack[depth-1].expectKey {
+				continue
+			}
+			f := &stack[depth-1]
+			key := data[start+1 : i]
+			if escaped {
+				var s string
+				if err := json.Unmarshal(data[start:i+1], &s); err != nil {
+					return err
+				}
+				key = []byte(s)
+			}
+			for _, k := range f.keys {
+				if bytes.Equal(k, key) {
+					line := bytes.Count(data[:start], []byte{'\n'}) + 1
+					col := utf8.RuneCount(data[bytes.LastIndexByte(data[:start], '\n')+1:start]) + 1
+					return fmt.Errorf("%s has the key %q twice (the second at line %d, column %d): which figure is meant is unknown", jsonPath(stack[:depth-1]), key, line, col)
+				}
+			}
+			f.keys = append(f.keys, key)
+			f.key, f.expectKey = key, false
+		}
+	}
+	return nil
+}
+
+// jqKey is a key jq writes after a dot.
+var jqKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// jsonPath is the path of the value the frames lead to, as jq writes it
+// (.data[3]), or "the document" for the root.
+func jsonPath(frames []jsonFrame) string {
+	if len(frames) == 0 {
+		return "the document"
+	}
+	var b strings.Builder
+	for _, f := range frames {
+		switch {
+		case !f.object:
+			fmt.Fprintf(&b, "[%d]", f.index)
+		case jqKey.Match(f.key):
+			b.WriteString("." + string(f.key))
+		default:
+			fmt.Fprintf(&b, "[%q]", f.key)
+		}
+	}
+	return b.String()
 }
 
 // jsonScalar turns a value into a cell for the mapper: numbers in the

@@ -307,3 +307,37 @@ config:
 `)
 	wantContains(t, problems, "config.url: required (or path, for a file)")
 }
+
+// TestJSONDuplicateKeys: an object that has a key twice is refused whole,
+// naming the key, the object's path (as jq writes it) and where the second
+// one stands, rather than served with the last value, as encoding/json
+// would; the same key in different objects is no duplicate.
+func TestJSONDuplicateKeys(t *testing.T) {
+	for doc, want := range map[string]string{
+		"{\"data\": {\"items\": [\n  {\"tinh\": \"Hà Nội\", \"ky\": \"2025-10\", \"so_tai_khoan\": 1},\n  {\"tinh\": \"Huế\", \"ky\": \"2025-10\",\n   \"so_tai_khoan\": 1, \"so_tai_khoan\": 900}\n]}}": `.data.items[1] has the key "so_tai_khoan" twice (the second at line 4, column 23)`,
+		`{"data": {"items": []}, "data": {"items": []}}`:                                            `the document has the key "data" twice (the second at line 1, column 25)`,
+		`{"data": {"items": [{"tinh": "Huế", "t\u1ec9nh": 1, "ti\u0300nh": 2, "tinh": "Hà Nội"}]}}`: `.data.items[0] has the key "tinh" twice (the second at line 1, column 70)`,
+		`{"data": {"items": [{"a b": {"x\"y": 1, "x\"y": 2}}]}}`:                                    `.data.items[0]["a b"] has the key "x\"y" twice (the second at line 1, column 41)`,
+		`{"data": {"value": 1, "\u0076alue": 2}}`:                                                   `.data has the key "value" twice (the second at line 1, column 23)`,
+		strings.Repeat("[", 20000) + strings.Repeat("]", 20000):                                     `exceeded max depth`,
+		`{"data": {"items": [{"tinh": "Huế"`:                                                        `not a JSON document: unexpected EOF`,
+	} {
+		dir := t.TempDir()
+		writeFile(t, dir, "d.json", doc)
+		c, m := newTestSource(t, dir, `
+collector: json
+config:
+  path: d.json
+  query: .data.items
+  mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}}
+`)
+		_, err := c.Collect(context.Background(), m)
+		wantContains(t, fmt.Sprint(err), "source src: d.json: not a JSON document: ", want)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "d.json", `{"data": {"items": [{"tinh": "Hà Nội", "ky": "2025-10", "so_tai_khoan": 1}, {"tinh": "Huế", "ky": "2025-10", "so_tai_khoan": 2}]}}`)
+	c, m := newTestSource(t, dir, "collector: json\nconfig:\n  path: d.json\n  query: .data.items\n  mapping: {kpi: vneid_accounts, date: ky, value: so_tai_khoan, dimensions: {province: tinh}}")
+	if b := collect(t, c, m); len(b.Observations) != 2 {
+		t.Errorf("the same keys in two objects: %+v, %v", b.Observations, b.Rejected)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Limits bound what one refresh of a source may read, so that no file,
@@ -128,22 +129,56 @@ func (b *BoundedReader) fail(format string, args ...any) error {
 // device such as /dev/zero never ends, and a FIFO with no writer blocks the
 // opening thread for ever.
 func OpenFile(dir fs.FS, name string) (fs.File, error) {
-	var fi fs.FileInfo
-	var err error
-	abs := filepath.IsAbs(name) || dir == nil
-	if abs {
-		fi, err = os.Stat(name)
-	} else {
-		fi, err = fs.Stat(dir, name)
-	}
+	fi, err := statFile(dir, name)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s)", name, fi.Mode().Type())
 	}
-	if abs {
+	if filepath.IsAbs(name) || dir == nil {
 		return os.Open(name)
 	}
 	return dir.Open(name)
+}
+
+// statFile stats a path from a source's config, resolved as OpenFile does.
+func statFile(dir fs.FS, name string) (fs.FileInfo, error) {
+	if filepath.IsAbs(name) || dir == nil {
+		return os.Stat(name)
+	}
+	return fs.Stat(dir, name)
+}
+
+// ErrChanged is wrapped by the error of a read during which its file
+// changed; the error does not name the file, its caller does.
+var ErrChanged = errors.New("changed while it was read")
+
+// readUnchanged runs read, which reads the file name, and accepts what it
+// read only if the file has the same size and modification time after the
+// read as before it: a report being written in place (copied in, saved
+// over, uploaded) is read half-written otherwise, and its first rows would
+// be served as the whole. A file that changed is an error wrapping
+// ErrChanged, whatever read made of it; the refresh fails, the last good
+// data stays, and the next refresh reads the file as it then is.
+func readUnchanged[T any](dir fs.FS, name string, read func() (T, error)) (T, error) {
+	var zero T
+	fi, err := statFile(dir, name)
+	if err != nil {
+		return zero, err
+	}
+	// Kept as values: an fs.FS may give a FileInfo that reads the file's
+	// current state (fstest.MapFS does).
+	size, mtime := fi.Size(), fi.ModTime()
+	v, err := read()
+	after, serr := statFile(dir, name)
+	switch {
+	case serr != nil:
+		return zero, fmt.Errorf("%w (%v): it is read again at the next refresh", ErrChanged, serr)
+	case after.Size() != size || !after.ModTime().Equal(mtime):
+		return zero, fmt.Errorf("%w (%d bytes modified %s, then %d bytes modified %s): a file being written is read at the next refresh; "+
+			"writers should write to a temporary name and rename it", ErrChanged,
+			size, mtime.Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+	}
+	return v, err
 }

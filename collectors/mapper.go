@@ -94,6 +94,9 @@ func (m Mapping) Columns() []string {
 	for _, d := range catalogue.Dimensions {
 		cols = append(cols, m.Dimensions[d])
 	}
+	for _, d := range slices.Sorted(maps.Keys(m.Dimensions)) { // declared ones
+		cols = append(cols, m.Dimensions[d])
+	}
 	var out []string
 	for _, c := range cols {
 		if c != "" && !slices.Contains(out, c) {
@@ -153,6 +156,7 @@ type Mapper struct {
 
 	mu       sync.Mutex
 	bindings []*Binding // those guessing number formats, for Settle
+	series   *seriesCount
 
 	// now is the time of the read, that the window of report dates is
 	// judged by.
@@ -162,6 +166,11 @@ type Mapper struct {
 // NewMapper prepares mapping for the source with id source.
 func NewMapper(cat *catalogue.Catalogue, source string) *Mapper {
 	m := &Mapper{cat: cat, source: source, kpis: map[string]int{}, owners: map[string]string{}, now: time.Now()}
+	for _, s := range cat.Sources {
+		if s.ID == source {
+			m.series = newSeriesCount(s.MaxSeries)
+		}
+	}
 	for i, k := range cat.KPIs {
 		for _, n := range []string{k.ID, k.Name, k.NameVI} {
 			if n != "" {
@@ -423,6 +432,9 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 	}
 	d := deferredRow{value: cell(b.value), num: cell(b.num), den: cell(b.den)}
 	deferred, err := b.numbers(&obs, k, d, false)
+	if err == nil {
+		b.m.countSeries(&obs)
+	}
 	if deferred {
 		d.obs = obs
 		d.value, d.num, d.den = strings.Clone(d.value), strings.Clone(d.num), strings.Clone(d.den)
@@ -596,7 +608,8 @@ func (b *Binding) dimension(d, raw string) dimValue {
 	var v dimValue
 	if !utf8.ValidString(raw) {
 		// A label value must be UTF-8, or the whole exposition is invalid.
-		v.err = fmt.Errorf("%s %q is not valid UTF-8 text", d, raw)
+		desc, _ := legacyEncoding(raw)
+		v.err = fmt.Errorf("%s is not valid UTF-8 text: %s", d, desc)
 	} else if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
 	} else if d == catalogue.DimProvince {

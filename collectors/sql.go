@@ -150,11 +150,17 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 			return nil, err
 		}
 	}
-	rows, err := tx.QueryContext(ctx, c.cfg.Query)
+	query, cancel := context.WithCancel(ctx)
+	rows, err := tx.QueryContext(query, c.cfg.Query)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	defer rows.Close()
+	// Run before rows.Close: a read stopped early (max_series, a limit)
+	// cancels the query on the server rather than reading the rest of a
+	// result of millions of rows to close it.
+	defer cancel()
 	header, err := rows.Columns()
 	if err != nil {
 		return nil, err
@@ -202,6 +208,9 @@ func (c *sqlCollector) query(ctx context.Context, db *sql.DB, m *Mapper, where s
 			return nil, fmt.Errorf("row %d: more than %d bytes of results: %w", row, c.env.Limits.MaxBytes, ErrLimit)
 		}
 		b.AddRow(batch, cells, row)
+		if err := m.Err(); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

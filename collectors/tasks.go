@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -180,7 +180,17 @@ func (c *tasksCollector) open(ctx context.Context) (table, error) {
 	return openCSVTable(ctx, c.env.Dir, c.cfg.Path, c.sep, max(c.cfg.HeaderRow, 1), c.env.Limits)
 }
 
+// Collect reads the task list, accepted only if the file did not change
+// while it was read (readUnchanged).
 func (c *tasksCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
+	b, err := readUnchanged(c.env.Dir, c.cfg.Path, func() (*Batch, error) { return c.collect(ctx, m) })
+	if errors.Is(err, ErrChanged) {
+		return nil, fmt.Errorf("source %s: %s: %w", m.Source(), c.cfg.Path, err)
+	}
+	return b, err
+}
+
+func (c *tasksCollector) collect(ctx context.Context, m *Mapper) (*Batch, error) {
 	t, err := c.open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
@@ -256,7 +266,8 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	// Served as label values, which must be UTF-8.
 	for i, v := range f {
 		if !utf8.ValidString(v) {
-			return fail(i, "%q is not valid UTF-8 text", v)
+			desc, _ := legacyEncoding(v)
+			return fail(i, "not valid UTF-8 text: %s", desc)
 		}
 	}
 	owner, ok := m.Owner(f[2])
@@ -322,11 +333,7 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, headerR
 		return nil, err
 	}
 	lim = lim.WithDefaults()
-	br := bufio.NewReader(NewBoundedReader(ctx, f, path, lim.MaxBytes, lim.MaxLineBytes))
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-	}
-	r := csv.NewReader(br)
+	r := csv.NewReader(textReader(ctx, f, path, lim))
 	r.Comma = sep
 	r.FieldsPerRecord = -1
 	var header []string
@@ -336,6 +343,10 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, headerR
 			return nil, fmt.Errorf("%s: reading the header on line %d: %w", path, headerRow, err)
 		}
 		line, _ = r.FieldPos(0)
+	}
+	if col, err := checkText(header); err != nil {
+		f.Close()
+		return nil, &RowError{Location{File: path, Row: 1, Column: strconv.Itoa(col + 1)}, err}
 	}
 	return &csvTable{file: f, r: r, name: path, header: header}, nil
 }
@@ -352,6 +363,9 @@ func (t *csvTable) Next() ([]string, int, error) {
 		return nil, 0, err
 	}
 	line, _ := t.r.FieldPos(0)
+	if col, err := checkText(rec); err != nil {
+		return nil, line, &RowError{Location{File: t.name, Row: line, Column: t.header[min(col, len(t.header)-1)]}, err}
+	}
 	return rec, line, nil
 }
 

@@ -140,7 +140,7 @@ config: {path: roadmap.csv}
 		`source src: roadmap.csv: row 5, column "done": a date done, but the status is "đang thực hiện"`,
 		`source src: roadmap.csv: row 7, column "id": task "T5" is also in row 6`,
 		`source src: roadmap.csv: row 8, column "done": date done: "hôm qua" is not a date (or a flag: true, false, yes, no, x)`,
-		`source src: roadmap.csv: row 9, column "id": "T7\xff" is not valid UTF-8 text`,
+		`source src: roadmap.csv: row 9, column "id": not valid UTF-8 text: it is in an 8-bit encoding (Windows-1252, TCVN3 or another); save it as "CSV UTF-8" in Excel, or convert it: iconv -f ENCODING -t UTF-8`,
 	}
 	if got := errorTexts(b.Rejected); got != errorTexts(toErrors(want)) {
 		t.Errorf("got\n%s\nwant\n%s", got, errorTexts(toErrors(want)))

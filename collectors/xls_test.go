@@ -12,13 +12,20 @@ import (
 // with Debian's python3-xlwt: a title, a header over two rows in merged
 // cells, a date cell, numbers as numbers and as Vietnamese text, strings
 // stored as Latin-1 ("Tháng 10/2025") and as UTF-16 ("Hà Nội"), a totals
-// row with a formula.
+// row with a formula; before it, a hidden sheet with last year's figures in
+// the same layout, which no reader may take.
 func legacyXLS(t *testing.T, path string) {
 	t.Helper()
 	const script = `
 import sys, datetime, xlwt
 wb = xlwt.Workbook(encoding="utf-8")
+old = wb.add_sheet("Năm trước")
+old.write(2, 1, "Tỉnh, thành phố"); old.write(2, 2, "Kỳ báo cáo"); old.write(2, 3, "Chi trả an sinh xã hội")
+old.write(3, 3, "Qua tài khoản"); old.write(3, 4, "Tổng số người nhận")
+old.write(4, 1, "Hà Nội"); old.write(4, 2, "Tháng 10/2025"); old.write(4, 3, 1); old.write(4, 4, 2)
+old.visibility = 1
 ws = wb.add_sheet("Báo cáo")
+wb.active_sheet = 1
 ws.write_merge(0, 0, 0, 4, "BÁO CÁO KẾT QUẢ CHI TRẢ AN SINH XÃ HỘI")
 ws.write_merge(2, 3, 0, 0, "STT")
 ws.write_merge(2, 3, 1, 1, "Tỉnh, thành phố")
@@ -70,11 +77,13 @@ func TestExcelLegacyWorkbookConverted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "chi-tra.xlsx")); err != nil {
 		t.Fatal(err)
 	}
-	c, m := newTestSource(t, dir, `
+	// The hidden sheet is kept hidden by the conversion, and left unread.
+	for _, sheet := range []string{"{name: Báo cáo, header_row: 3, header_rows: 2}", "{header_row: 3, header_rows: 2}"} {
+		c, m := newTestSource(t, dir, `
 collector: excel
 config:
   path: xlsx/chi-tra.xlsx
-  sheet: {name: Báo cáo, header_row: 3, header_rows: 2}
+  sheet: `+sheet+`
   mapping:
     kpi: benefit_bank_ratio
     date: Kỳ báo cáo
@@ -83,15 +92,16 @@ config:
     dimensions: {province: "Tỉnh, thành phố"}
     numbers: {decimal: ","}
 `)
-	b := collect(t, c, m)
-	got := observed(m, b)
-	if o := got["benefit_bank_ratio/Ha Noi/2025-10"]; o.Num != 1058569 || o.Den != 1200000 {
-		t.Errorf("Ha Noi: %+v", o)
-	}
-	if o := got["benefit_bank_ratio/Hue/2025-10"]; o.Num != 850000 || o.Den != 1000000 {
-		t.Errorf("Hue: %+v", o)
-	}
-	if len(b.Observations) != 2 || len(b.Rejected) != 0 {
-		t.Errorf("%d observations, rejected %v", len(b.Observations), b.Rejected)
+		b := collect(t, c, m)
+		got := observed(m, b)
+		if o := got["benefit_bank_ratio/Ha Noi/2025-10"]; o.Num != 1058569 || o.Den != 1200000 {
+			t.Errorf("%s: Ha Noi: %+v", sheet, o)
+		}
+		if o := got["benefit_bank_ratio/Hue/2025-10"]; o.Num != 850000 || o.Den != 1000000 {
+			t.Errorf("%s: Hue: %+v", sheet, o)
+		}
+		if len(b.Observations) != 2 || len(b.Rejected) != 0 {
+			t.Errorf("%s: %d observations, rejected %v", sheet, len(b.Observations), b.Rejected)
+		}
 	}
 }

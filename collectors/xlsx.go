@@ -77,22 +77,9 @@ func (t *sheetTable) open() error {
 		return fmt.Errorf("not a workbook (.xlsx): %w", err)
 	}
 	t.date1904 = date1904
-	names := make([]string, len(sheets))
-	for i, s := range sheets {
-		names[i] = s.name
-	}
-	var sheet xlsxSheet
-	switch {
-	case t.spec.Name != "":
-		i := indexFold(names, t.spec.Name)
-		if i < 0 {
-			return fmt.Errorf("no sheet %q (the workbook has %q)", t.spec.Name, names)
-		}
-		sheet = sheets[i]
-	case t.spec.Index > len(sheets):
-		return fmt.Errorf("no sheet %d (the workbook has %d: %q)", t.spec.Index, len(sheets), names)
-	default:
-		sheet = sheets[max(t.spec.Index, 1)-1]
+	sheet, err := pickSheet(sheets, t.spec)
+	if err != nil {
+		return err
 	}
 	if t.strings, err = t.sharedStrings(); err != nil {
 		return fmt.Errorf("shared strings: %w", err)
@@ -428,7 +415,42 @@ func (t *sheetTable) part(name string, max int64) (io.ReadCloser, error) {
 	}{NewBoundedReader(t.ctx, rc, name+" (unzipped)", max, 0), rc}, nil
 }
 
-type xlsxSheet struct{ name, path string }
+type xlsxSheet struct {
+	name, path string
+	hidden     bool // hidden or very hidden: no tab shows it
+}
+
+// pickSheet is the sheet a source reads: the one sheet.name names (hidden
+// or not: the operator asked for it), else the sheet.index-th of the
+// visible sheets, else the first visible one. A hidden sheet is never read
+// unless named: workbooks keep last year's figures or lookup tables in
+// them, and a person opening the file sees only the tabs.
+func pickSheet(sheets []xlsxSheet, spec sheetSpec) (xlsxSheet, error) {
+	var visible []xlsxSheet
+	var names []string
+	for _, s := range sheets {
+		if s.hidden {
+			names = append(names, s.name+" (hidden)")
+		} else {
+			names = append(names, s.name)
+			visible = append(visible, s)
+		}
+	}
+	switch {
+	case spec.Name != "":
+		for _, s := range sheets {
+			if strings.EqualFold(s.name, spec.Name) {
+				return s, nil
+			}
+		}
+		return xlsxSheet{}, fmt.Errorf("no sheet %q (the workbook has %q)", spec.Name, names)
+	case len(visible) == 0:
+		return xlsxSheet{}, fmt.Errorf("every sheet is hidden (%q): name the one to read in sheet.name", names)
+	case spec.Index > len(visible):
+		return xlsxSheet{}, fmt.Errorf("no sheet %d: the workbook shows %d (%q)", spec.Index, len(visible), names)
+	}
+	return visible[max(spec.Index, 1)-1], nil
+}
 
 // workbookSheets lists the sheets in order with the path of each one's XML,
 // and says whether the workbook counts dates from 1904.
@@ -438,8 +460,9 @@ func (t *sheetTable) workbookSheets() ([]xlsxSheet, bool, error) {
 			Date1904 string `xml:"date1904,attr"`
 		} `xml:"workbookPr"`
 		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"id,attr"` // r:id, in a namespace that differs between transitional and strict files
+			Name  string `xml:"name,attr"`
+			State string `xml:"state,attr"` // hidden, veryHidden, or visible (the default)
+			RID   string `xml:"id,attr"`    // r:id, in a namespace that differs between transitional and strict files
 		} `xml:"sheets>sheet"`
 	}
 	var rels struct {
@@ -465,7 +488,7 @@ func (t *sheetTable) workbookSheets() ([]xlsxSheet, bool, error) {
 	var sheets []xlsxSheet
 	for _, s := range wb.Sheets {
 		if p, ok := targets[s.RID]; ok {
-			sheets = append(sheets, xlsxSheet{s.Name, p})
+			sheets = append(sheets, xlsxSheet{s.Name, p, s.State == "hidden" || s.State == "veryHidden"})
 		}
 	}
 	if len(sheets) == 0 {
@@ -574,13 +597,4 @@ func (t *sheetTable) readXML(name string, v any) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
-}
-
-func indexFold(list []string, s string) int {
-	for i, l := range list {
-		if strings.EqualFold(l, s) {
-			return i
-		}
-	}
-	return -1
 }

@@ -69,6 +69,29 @@ func writeZip(t *testing.T, path string, parts map[string]string) {
 	}
 }
 
+// TestSheetReaderAllHidden: a workbook whose every sheet is hidden (Excel
+// refuses to write one, other tools do not) is read only by a sheet's name.
+func TestSheetReaderAllHidden(t *testing.T) {
+	parts := maps.Clone(handWorkbook)
+	parts["xl/workbook.xml"] = strings.NewReplacer(`r:id="rId1"`, `r:id="rId1" state="hidden"`, `r:id="rId2"`, `r:id="rId2" state="veryHidden"`).Replace(parts["xl/workbook.xml"])
+	path := filepath.Join(t.TempDir(), "r.xlsx")
+	writeZip(t, path, parts)
+	spec := sheetSpec{HeaderRow: 1, HeaderRows: 1, FirstRow: 2}
+	_, err := openSheet(context.Background(), nil, path, spec, Limits{})
+	if want := `every sheet is hidden (["Bìa (hidden)" "Số liệu (hidden)"]): name the one to read in sheet.name`; err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("all hidden: %v, want %s", err, want)
+	}
+	spec.Name = "Số liệu"
+	sheet, err := openSheet(context.Background(), nil, path, spec, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sheet.Close()
+	if got := sheet.Header(); len(got) != 4 || got[0] != "Tỉnh" {
+		t.Errorf("the named hidden sheet's header: %q", got)
+	}
+}
+
 func TestSheetReaderCellTypes(t *testing.T) {
 	dir := t.TempDir()
 	writeZip(t, filepath.Join(dir, "hand.xlsx"), handWorkbook)

@@ -57,6 +57,7 @@ const (
 	FailureMaxSeries = "max_series"    // more series than max_series
 	FailureNoRows    = "no_rows"       // no row accepted
 	FailureRejected  = "rejected_rows" // more rows rejected than max_rejected_ratio allows
+	FailureChanged   = "file_changed"  // a file changed while it was read
 )
 
 // Values of LabelCheck.
@@ -230,7 +231,7 @@ var Help = map[string]string{
 	CollectorDuration:            "Duration of the last refresh of a source, in seconds.",
 	CollectorLastSuccess:         "When a source last refreshed successfully, in seconds since the epoch.",
 	CollectorSeries:              "Observed series, or roadmap tasks, held from a source's last good data.",
-	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input.",
+	CollectorRejectedRows:        "Rows the last refresh of a source rejected as bad input; a file rejected whole counts the rows it held.",
 	CollectorConsecutiveFailures: "Refreshes of a source that have failed in a row (0 after a success).",
 	CollectorFailures:            "Refreshes of a source that failed, and so kept its last good data, by reason.",
 	CatalogueReloadSuccess:       "Whether the last catalogue reload succeeded (1) or was refused (0).",

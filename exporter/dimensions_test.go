@@ -48,6 +48,9 @@ func TestDeclaredDimensionServedAsLabel(t *testing.T) {
 	if got[`kpi_collector_success{collector="csv", source="provinces"}`] != 0 {
 		t.Error("two series from a source with max_series 1 accepted")
 	}
+	if got[`kpi_collector_failures_total{collector="csv", reason="max_series", source="provinces"}`] != 1 {
+		t.Error("a read stopped at max_series is not counted as a max_series failure")
+	}
 	if _, ok := got[`kpi_value{kpi="paid_by_bank", province="Hue", service_type="Tiêm chủng"}`]; ok {
 		t.Error("served beyond max_series")
 	}

@@ -330,7 +330,7 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempted, s.duration, s.rejected = true, took, len(rejected)
+	s.attempted, s.duration, s.rejected = true, took, collectors.RejectedRows(rejected)
 	if err != nil {
 		s.success = false
 		s.failures[reason]++
@@ -381,7 +381,7 @@ func (s *source) collect(ctx context.Context) (series []model.Series, tasks []co
 		return nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
 	}
 	if r.err != nil {
-		return nil, nil, nil, conventions.FailureError, r.err
+		return nil, nil, nil, failureReason(r.err), r.err
 	}
 	series, rejected = Aggregate(cat, r.b.Observations)
 	accepted := len(r.b.Observations) + len(r.b.Tasks) - len(rejected)
@@ -389,10 +389,22 @@ func (s *source) collect(ctx context.Context) (series []model.Series, tasks []co
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
 		return nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
-	if reason, err := s.cfg.CheckRefresh(accepted, len(rejected)); err != nil {
+	if reason, err := s.cfg.CheckRefresh(accepted, collectors.RejectedRows(rejected)); err != nil {
 		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
 	}
 	return series, r.b.Tasks, rejected, "", nil
+}
+
+// failureReason is why a collector's read failed, as
+// kpi_collector_failures_total counts it.
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, collectors.ErrMaxSeries):
+		return conventions.FailureMaxSeries
+	case errors.Is(err, collectors.ErrChanged):
+		return conventions.FailureChanged
+	}
+	return conventions.FailureError
 }
 
 // where names what a source reads, from the usual keys of its config (a

@@ -19,7 +19,8 @@ type SourceReport struct {
 	Source catalogue.Source
 	// Accepted, Skipped and Rejected are the rows kept (observations and
 	// tasks), passed over (blank and totals rows) and refused, each
-	// refusal with its location.
+	// refusal with its location (a file refused whole is one, counting the
+	// rows it held: RejectedRows).
 	Accepted, Skipped int
 	Rejected          []error
 	// Series are the series the source would serve.
@@ -31,7 +32,11 @@ type SourceReport struct {
 }
 
 // Read is the number of rows the source yielded.
-func (r SourceReport) Read() int { return r.Accepted + r.Skipped + len(r.Rejected) }
+func (r SourceReport) Read() int { return r.Accepted + r.Skipped + r.RejectedRows() }
+
+// RejectedRows is the number of rows refused, a file refused whole counting
+// the rows it held.
+func (r SourceReport) RejectedRows() int { return collectors.RejectedRows(r.Rejected) }
 
 // Probe reads every source of cat once, in parallel, as a refresh reads
 // it (the same collectors, limits, aggregation and the source's rule on

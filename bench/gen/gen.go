@@ -9,13 +9,14 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
+	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -113,7 +114,7 @@ func communes(n int) []Commune {
 // Write writes the catalogue and its CSV into dir and returns the
 // catalogue's path.
 func (c Catalogue) Write(dir string) (string, error) {
-	if err := os.WriteFile(filepath.Join(dir, CatalogueFile), []byte(c.yaml()), 0o644); err != nil {
+	if err := genfile.WriteBytes(filepath.Join(dir, CatalogueFile), 0o644, []byte(c.yaml())); err != nil {
 		return "", err
 	}
 	if err := c.writeCSV(filepath.Join(dir, DataFile)); err != nil {
@@ -167,10 +168,10 @@ kpis:
 // writeCSV writes one row per KPI and commune, KPI by KPI, as a ministry's
 // export lists them; provinces are spelled as in official documents.
 func (c Catalogue) writeCSV(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
+	return genfile.WriteFile(path, 0o644, func(f io.Writer) error { return c.csv(f) })
+}
+
+func (c Catalogue) csv(f io.Writer) error {
 	w := bufio.NewWriterSize(f, 1<<20)
 	rng := rand.New(rand.NewPCG(6, 2026))
 	_, _ = w.WriteString("province,commune,kpi,period,value,num,den\n")
@@ -198,12 +199,10 @@ func (c Catalogue) writeCSV(path string) error {
 				line = append(line, ",,"...)
 			}
 			line = append(line, '\n')
-			_, _ = w.Write(line)
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return w.Flush()
 }

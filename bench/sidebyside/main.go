@@ -40,6 +40,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
@@ -125,7 +126,7 @@ func run(ctx context.Context) error {
 	}
 	printScaling(w, results)
 	if *out != "" {
-		return os.WriteFile(*out, report.Bytes(), 0o644)
+		return genfile.WriteBytes(*out, 0o644, report.Bytes())
 	}
 	return nil
 }
@@ -357,7 +358,7 @@ func (r *sizeResult) measureReload(t *target, catFile string) error {
 	if bytes.Equal(changed, cat) {
 		return fmt.Errorf("%s: no source timeout to change", catFile)
 	}
-	if err := os.WriteFile(catFile, changed, 0o644); err != nil {
+	if err := genfile.WriteBytes(catFile, 0o644, changed); err != nil {
 		return err
 	}
 	// Writing 5 to clear_refs resets the peak resident set (VmHWM).
@@ -472,15 +473,7 @@ func saveScrape(url string, gzip bool, name string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return genfile.WriteFile(name, 0o644, func(f io.Writer) error { _, err := io.Copy(f, resp.Body); return err })
 }
 
 // writeKPIExposition renders the catalogue's KPI exposition in this process,
@@ -496,18 +489,13 @@ func writeKPIExposition(catFile, name string) error {
 		return err
 	}
 	e.RefreshAll(context.Background())
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = e.WriteKPIMetrics(bw)
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err = genfile.WriteFile(name, 0o644, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := e.WriteKPIMetrics(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	debug.FreeOSMemory() // the exporter is gone; so is its memory
 	return err
 }

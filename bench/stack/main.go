@@ -43,6 +43,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/bench/host"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
@@ -91,7 +92,7 @@ func main() {
 		os.Exit(1)
 	}
 	if *out != "" {
-		if err := os.WriteFile(*out, []byte(report.String()), 0o644); err != nil {
+		if err := genfile.WriteBytes(*out, 0o644, []byte(report.String())); err != nil {
 			fmt.Fprintln(os.Stderr, "stack:", err)
 			os.Exit(1)
 		}
@@ -303,8 +304,8 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		return res, "", err
 	}
 	scrapeConfig := filepath.Join(dir, "vmscrape.yml")
-	if err := os.WriteFile(scrapeConfig, []byte(fmt.Sprintf("scrape_configs: [{job_name: kpiwatch, scrape_interval: %s, static_configs: [{targets: [%q]}]}]\n",
-		model.Duration(cfg.Interval), addr)), 0o644); err != nil {
+	if err := genfile.WriteBytes(scrapeConfig, 0o644, []byte(fmt.Sprintf("scrape_configs: [{job_name: kpiwatch, scrape_interval: %s, static_configs: [{targets: [%q]}]}]\n",
+		model.Duration(cfg.Interval), addr))); err != nil {
 		return res, "", err
 	}
 	if s.vm, err = s.run(realserver.VictoriaMetricsSpec("-promscrape.config="+scrapeConfig, "-search.maxUniqueTimeseries=100000000")); err != nil {

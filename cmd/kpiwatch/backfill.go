@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kpiwatch/kpiwatch/backfill"
+	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/internal/redact"
 	"github.com/kpiwatch/kpiwatch/push"
 )
@@ -90,7 +92,7 @@ func (c *backfillCommand) run(ctx context.Context, logger log.Logger, stdout, st
 	}
 	fmt.Fprintf(stderr, "backfilled %d samples of %d series, %s to %s every %s, into %s in %s; %d source rows rejected\n",
 		r.Samples, len(r.Series), r.Start.Format(time.DateOnly), r.End.Format(time.DateOnly), model.Duration(r.Step),
-		redactedDest(dest), time.Since(started).Round(time.Millisecond), len(r.Rejected))
+		redactedDest(dest), time.Since(started).Round(time.Millisecond), collectors.RejectedRows(r.Rejected))
 	if *c.format == formatOpenMetrics && *c.output != "-" {
 		fmt.Fprintf(stderr, "next: promtool tsdb create-blocks-from openmetrics --max-block-duration=4374h %s <prometheus data dir>\n", *c.output)
 	}
@@ -124,15 +126,7 @@ func writeOpenMetrics(path string, stdout io.Writer, r *backfill.Result) error {
 	if path == "-" {
 		return backfill.WriteOpenMetrics(stdout, r)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := backfill.WriteOpenMetrics(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return genfile.WriteFile(path, 0o644, func(w io.Writer) error { return backfill.WriteOpenMetrics(w, r) })
 }
 
 func redactedDest(dest string) string {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 )
 
 // starter is the catalogue and sample data `kpiwatch init` writes.
@@ -68,7 +69,7 @@ func writeNew(src fs.FS, dir string) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
+		if err := genfile.WriteBytes(dst, 0o644, data); err != nil {
 			return err
 		}
 	}

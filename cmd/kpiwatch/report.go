@@ -14,6 +14,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/web"
 )
 
@@ -23,6 +24,7 @@ type reportCommand struct {
 	period     *string
 	out        *string
 	lang       *string
+	noSandbox  *bool
 }
 
 func newReportCommand(app *kingpin.Application) *reportCommand {
@@ -31,6 +33,7 @@ func newReportCommand(app *kingpin.Application) *reportCommand {
 	c.period = c.cmd.Flag("period", "Month to brief on, YYYY-MM (default: the latest whose reports were due).").String()
 	c.out = c.cmd.Flag("out", "Output file: .pdf for a PDF (needs Debian's chromium; HTML beside it otherwise), anything else for HTML (default: standard output).").String()
 	c.lang = c.cmd.Flag("lang", "Language of the briefing.").Default("vi").Enum("vi", "en")
+	c.noSandbox = c.cmd.Flag("web.chromium-no-sandbox", "Run Chromium without its sandbox, which it refuses to root (a CI container); never needed by an ordinary user.").Bool()
 	return c
 }
 
@@ -70,15 +73,7 @@ func (c *reportCommand) run(ctx context.Context, logger log.Logger, stdout, stde
 	if pdf {
 		htmlPath = strings.TrimSuffix(*c.out, filepath.Ext(*c.out)) + ".html"
 	}
-	f, err := os.Create(htmlPath)
-	if err != nil {
-		return logFatal(logger, "writing the briefing", err)
-	}
-	err = pages.Write(f, target)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := genfile.WriteFile(htmlPath, 0o644, func(w io.Writer) error { return pages.Write(w, target) }); err != nil {
 		return logFatal(logger, "writing the briefing", err)
 	}
 	if !pdf {
@@ -88,7 +83,7 @@ func (c *reportCommand) run(ctx context.Context, logger log.Logger, stdout, stde
 	if err != nil {
 		return logFatal(logger, "writing the briefing", err)
 	}
-	switch err := web.PrintPDF(ctx, "file://"+abs, *c.out); {
+	switch err := web.PrintPDF(ctx, "file://"+abs, *c.out, *c.noSandbox); {
 	case errors.Is(err, web.ErrNoChromium):
 		level.Warn(logger).Log("msg", "no PDF: the briefing is written as HTML", "file", htmlPath, "err", err)
 		return 0

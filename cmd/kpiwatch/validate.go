@@ -86,7 +86,7 @@ func printReport(w io.Writer, cat *catalogue.Catalogue, r exporter.SourceReport)
 		verdict = "FAILED: " + r.Err.Error()
 	}
 	fmt.Fprintf(w, "source %s (%s): %s\n", r.Source.ID, r.Source.Collector, verdict)
-	fmt.Fprintf(w, "  rows: %d read, %d accepted, %d skipped, %d rejected\n", r.Read(), r.Accepted, r.Skipped, len(r.Rejected))
+	fmt.Fprintf(w, "  rows: %d read, %d accepted, %d skipped, %d rejected\n", r.Read(), r.Accepted, r.Skipped, r.RejectedRows())
 	for i, e := range r.Rejected {
 		if i == shown {
 			fmt.Fprintf(w, "  ... and %d more rejected\n", len(r.Rejected)-shown)

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -142,6 +145,38 @@ func TestValidateSourceTimingOut(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, w := range []string{"source portal (json): FAILED: ", "timed out after 1s", "source provinces (csv): ok", "1 of 2 source(s) failed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// TestValidateCountsARejectedFileByItsRows: in a folder, a month's file
+// rejected whole (its header lost a column) counts as the 95 rows it held,
+// not as one: validate fails it against max_rejected_ratio, where the
+// good month alone would pass.
+func TestValidateCountsARejectedFileByItsRows(t *testing.T) {
+	dir := t.TempDir()
+	path := write(t, dir, "kpis.yaml", strings.Replace(testCatalogue, "path: data.csv", "path: bao-cao", 1))
+	if err := os.Mkdir(filepath.Join(dir, "bao-cao"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "bao-cao/2026-09.csv", "province,period,num,den\nHà Nội,2026-09,90,100\nHuế,2026-09,45,50\nĐà Nẵng,2026-09,10,20\nCần Thơ,2026-09,3,4\nHải Phòng,2026-09,5,6\n")
+	var month strings.Builder
+	month.WriteString("province,period,num\n") // the denominator's column is gone
+	for i := range 95 {
+		fmt.Fprintf(&month, "Hà Nội,2026-10,%d\n", i)
+	}
+	write(t, dir, "bao-cao/2026-10.csv", month.String())
+	code, out := validate(t, "--config.file="+path)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range []string{
+		"FAILED: bao-cao: 95 of 100 rows rejected, more than max_rejected_ratio 0.5",
+		"rows: 100 read, 5 accepted, 0 skipped, 95 rejected",
+		`rejected: file rejected: source provinces: bao-cao/2026-10.csv: row 1: no column ["den"]`,
+	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}

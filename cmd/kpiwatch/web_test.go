@@ -32,6 +32,19 @@ type browser struct {
 	out string // where screenshots and the PDF are kept
 }
 
+// asRoot is true where Chromium refuses its sandbox: a test run as root
+// (CI's container) runs it with --no-sandbox; any other runs it sandboxed,
+// as production does.
+func asRoot() bool { return os.Geteuid() == 0 }
+
+// noSandboxFlag is what kpiwatch report needs to print a PDF here.
+func noSandboxFlag() []string {
+	if asRoot() {
+		return []string{"--web.chromium-no-sandbox"}
+	}
+	return nil
+}
+
 func newBrowser(t *testing.T) *browser {
 	bin, err := web.Chromium()
 	if err != nil {
@@ -50,7 +63,7 @@ func (b *browser) run(args ...string) string {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, b.bin, web.ChromiumArgs(b.t.TempDir(), args...)...)
+	cmd := exec.CommandContext(ctx, b.bin, web.ChromiumArgs(b.t.TempDir(), asRoot(), args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -271,7 +284,7 @@ func TestPagesInChromium(t *testing.T) {
 	}
 	pdf := filepath.Join(b.out, "briefing-"+period+".pdf")
 	var stderr strings.Builder
-	if code := run(context.Background(), []string{"report", "--period", period, "--out", pdf}, io.Discard, &stderr); code != 0 {
+	if code := run(context.Background(), append([]string{"report", "--period", period, "--out", pdf}, noSandboxFlag()...), io.Discard, &stderr); code != 0 {
 		t.Fatalf("kpiwatch report: exit %d\n%s", code, stderr.String())
 	}
 	data, err := os.ReadFile(pdf)
@@ -406,5 +419,53 @@ func TestReportCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"report", "--period", "9999-12"}, &out, &stderr); code != 2 || out.Len() > 0 ||
 		!strings.Contains(stderr.String(), `kpiwatch report: --period: the month "9999-12" has not begun`) {
 		t.Errorf("a month not begun: exit %d, %d bytes written, stderr:\n%s", code, out.Len(), stderr.String())
+	}
+}
+
+// TestReportChromiumSandbox: kpiwatch report runs Chromium in its sandbox
+// unless --web.chromium-no-sandbox says otherwise (a stand-in chromium on
+// the PATH records how it was run), writes the PDF it printed whole, and,
+// run as root without the flag, fails saying which flag to pass (the real
+// Chromium refuses its sandbox to root).
+func TestReportChromiumSandbox(t *testing.T) {
+	real, realErr := web.Chromium()
+	dir := t.TempDir()
+	args := filepath.Join(dir, "args")
+	script := "#!/bin/sh\necho \"$@\" > " + args + "\nfor a; do case $a in --print-to-pdf=*) printf '%%PDF-1.4 stand-in' > \"${a#--print-to-pdf=}\";; esac; done\n"
+	if err := os.WriteFile(filepath.Join(dir, "chromium"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	pdf := filepath.Join(dir, "briefing.pdf")
+	for _, flags := range [][]string{nil, {"--web.chromium-no-sandbox"}} {
+		var stderr strings.Builder
+		if code := run(context.Background(), append([]string{"report", "--period", "2026-10", "--out", pdf}, flags...), io.Discard, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", flags, code, stderr.String())
+		}
+		got, _ := os.ReadFile(args)
+		if sandboxed := !strings.Contains(string(got), "--no-sandbox"); sandboxed != (flags == nil) {
+			t.Errorf("%v: chromium ran with %s", flags, got)
+		}
+		if b, err := os.ReadFile(pdf); err != nil || string(b) != "%PDF-1.4 stand-in" {
+			t.Errorf("%v: the PDF is %q, %v", flags, b, err)
+		}
+	}
+	if !asRoot() {
+		return
+	}
+	if realErr != nil {
+		t.Fatal(realErr)
+	}
+	t.Setenv("PATH", filepath.Dir(real))
+	out := filepath.Join(t.TempDir(), "briefing.pdf")
+	var stderr strings.Builder
+	if code := run(context.Background(), []string{"report", "--period", "2026-10", "--out", out}, io.Discard, &stderr); code == 0 {
+		t.Fatal("as root without --web.chromium-no-sandbox, the report was printed: Chromium ran without its sandbox")
+	}
+	if !strings.Contains(stderr.String(), "--web.chromium-no-sandbox") {
+		t.Errorf("the failure does not name the flag:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed print left a PDF")
 	}
 }

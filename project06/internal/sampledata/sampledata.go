@@ -12,8 +12,6 @@ import (
 	"hash/fnv"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -185,16 +184,7 @@ func Write(cat *catalogue.Catalogue, dir string) error {
 	if err != nil {
 		return err
 	}
-	for name, data := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return genfile.Write(dir, files)
 }
 
 // writers make each source's file, by source id.
