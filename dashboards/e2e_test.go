@@ -34,10 +34,9 @@ import (
 func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 	cat := loadCatalogue(t)
 	target := serveSampleData(t, cat, project06.FS)
-	groups := rulesFiring(t, cat)
-	prom := startPrometheus(t, target, groups)
+	prom := startPrometheus(t, target, rulesFiring(t, cat))
 	api := promAPI{t: t, base: prom.URL()}
-	api.waitForRules(groups, 2*time.Minute)
+	api.waitForRules(2 * time.Minute)
 
 	for uid, data := range buildBoards(t, cat) {
 		var b boardJSON
@@ -307,10 +306,10 @@ func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string 
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// rulesFiring are the generated rules with every alert's `for` cut to zero
-// and every group evaluated at Prometheus's own interval (a second), so that
-// alerts fire within the test's seconds rather than hours.
-func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []alerts.RuleGroup {
+// rulesFiring is the generated rule file with every alert's `for` cut to
+// zero and every group evaluated at Prometheus's own interval (a second), so
+// that alerts fire within the test's seconds rather than hours.
+func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []byte {
 	t.Helper()
 	groups, err := alerts.Rules(cat)
 	if err != nil {
@@ -322,17 +321,17 @@ func rulesFiring(t *testing.T, cat *catalogue.Catalogue) []alerts.RuleGroup {
 			groups[i].Rules[j].For = 0
 		}
 	}
-	return groups
-}
-
-// startPrometheus runs Debian's Prometheus scraping target and evaluating
-// the rule groups every second.
-func startPrometheus(t *testing.T, target string, groups []alerts.RuleGroup) *realserver.Prometheus {
-	t.Helper()
-	rules, err := yaml.Marshal(alerts.RuleFile{Groups: groups})
+	data, err := yaml.Marshal(alerts.RuleFile{Groups: groups})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// startPrometheus runs Debian's Prometheus scraping target and evaluating
+// rules every second.
+func startPrometheus(t *testing.T, target string, rules []byte) *realserver.Prometheus {
+	t.Helper()
 	rulesPath := realserver.WriteFile(t, t.TempDir(), "rules.yml", rules)
 	return realserver.StartPrometheus(t, realserver.PrometheusConfig{Targets: []string{target}, RuleFiles: []string{rulesPath}})
 }
@@ -405,57 +404,46 @@ func (p promAPI) queryRange(expr string) []promSeries {
 	return data.Result
 }
 
-// waitForRules waits until Prometheus has scraped the exporter and every
-// rule's output holds what its expression selects from that scrape: as many
-// series recorded, or firing alerts (every `for` is zero), as the expression
-// returns. The rules read only the exporter's series, so they settle at the
-// first evaluation after the scrape, whenever the load lets it come.
-func (p promAPI) waitForRules(groups []alerts.RuleGroup, timeout time.Duration) {
+// waitForRules waits until Prometheus has evaluated every rule group on the
+// exporter's data: once the data is seen queryable, each group must have
+// begun (and finished) an evaluation more than its interval later, so the
+// time it evaluated at, at most an interval before it began, is after the
+// data came. The rules read only the exporter's series, so that evaluation
+// settles them, whenever the load lets it come.
+func (p promAPI) waitForRules(timeout time.Duration) {
 	p.t.Helper()
-	pending := map[string]string{} // output count -> expression count
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			name, matchers := r.Record, []string{}
-			if r.Alert != "" {
-				name, matchers = "ALERTS", []string{c.LabelAlertName + "=" + strconv.Quote(r.Alert), `alertstate="firing"`}
-			}
-			for k, v := range r.Labels {
-				matchers = append(matchers, k+"="+strconv.Quote(v))
-			}
-			slices.Sort(matchers)
-			pending["count("+name+"{"+strings.Join(matchers, ",")+"})"] = "count(" + r.Expr + ")"
-		}
-	}
-	count := func(expr string) float64 {
+	var seen time.Time
+	if !realserver.Eventually(timeout, func() bool {
 		var data struct {
 			Result []promSeries `json:"result"`
 		}
-		if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
-			p.t.Fatalf("Prometheus refused %s: %v", expr, err)
-		}
-		if len(data.Result) == 0 {
-			return 0
-		}
-		return data.Result[0].value()
+		err := p.get("/api/v1/query", url.Values{"query": {c.KPIInfo}}, &data)
+		seen = time.Now()
+		return err == nil && len(data.Result) > 0
+	}) {
+		p.t.Fatalf("Prometheus holds no %s after %s", c.KPIInfo, timeout)
 	}
-	settled := realserver.Eventually(timeout, func() bool {
-		if count("count("+c.KPIInfo+")") == 0 {
-			return false // not scraped yet
-		}
-		for output, expr := range pending {
-			if count(output) == count(expr) {
-				delete(pending, output)
+	var late []string
+	if !realserver.Eventually(timeout, func() bool {
+		var data struct {
+			Groups []struct {
+				Name           string
+				Interval       float64
+				LastEvaluation time.Time
 			}
 		}
-		return len(pending) == 0
-	})
-	if !settled {
-		var disagree []string
-		for output, expr := range pending {
-			disagree = append(disagree, fmt.Sprintf("%s = %v, %s = %v", output, count(output), expr, count(expr)))
+		if err := p.get("/api/v1/rules", nil, &data); err != nil {
+			p.t.Fatalf("Prometheus' rules: %v", err)
 		}
-		slices.Sort(disagree)
-		p.t.Fatalf("after %s, %d rules still disagree with their expressions:\n%s", timeout, len(disagree), strings.Join(disagree[:min(5, len(disagree))], "\n"))
+		late = late[:0]
+		for _, g := range data.Groups {
+			if !g.LastEvaluation.After(seen.Add(time.Duration(g.Interval * float64(time.Second)))) {
+				late = append(late, g.Name)
+			}
+		}
+		return len(data.Groups) > 0 && len(late) == 0
+	}) {
+		p.t.Fatalf("rule groups not evaluated on the data %s after it came: %v", timeout, late)
 	}
 }
 
