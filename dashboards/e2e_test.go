@@ -42,13 +42,12 @@ func TestEveryPanelShowsDataFromARealPrometheus(t *testing.T) {
 // scraping target (its main and unit endpoints) and evaluating the
 // generated rules, and checks what the boards show against what is served.
 func checkBoards(t *testing.T, cat *catalogue.Catalogue, target string) {
-	groups := rulesFiring(t, cat)
-	prom := startPrometheus(t, target, groups)
+	prom := startPrometheus(t, target, rulesFiring(t, cat))
 	api := promAPI{t: t, base: prom.URL()}
-	// Wait until the unit series are in and every rule agrees with its
-	// expression on what was scraped.
+	// Wait until the unit series are in, then for every rule group to have
+	// evaluated on the data.
 	api.waitFor(c.KPIStatus, 2*time.Minute)
-	api.waitForRules(groups, 2*time.Minute)
+	api.waitForRules(2 * time.Minute)
 
 	for uid, data := range buildBoards(t, cat) {
 		var b boardJSON
@@ -435,57 +434,46 @@ func (p promAPI) waitFor(expr string, timeout time.Duration) {
 	}
 }
 
-// waitForRules waits until Prometheus has scraped the exporter and every
-// rule's output holds what its expression selects from that scrape: as many
-// series recorded, or firing alerts (every `for` is zero), as the expression
-// returns. The rules read only the exporter's series, so they settle at the
-// first evaluation after the scrape, whenever the load lets it come.
-func (p promAPI) waitForRules(groups []alerts.RuleGroup, timeout time.Duration) {
+// waitForRules waits until Prometheus has evaluated every rule group on the
+// exporter's data: once the data is seen queryable, each group must have
+// begun (and finished) an evaluation more than its interval later, so the
+// time it evaluated at, at most an interval before it began, is after the
+// data came. The rules read only the exporter's series, so that evaluation
+// settles them, whenever the load lets it come.
+func (p promAPI) waitForRules(timeout time.Duration) {
 	p.t.Helper()
-	pending := map[string]string{} // output count -> expression count
-	for _, g := range groups {
-		for _, r := range g.Rules {
-			name, matchers := r.Record, []string{}
-			if r.Alert != "" {
-				name, matchers = "ALERTS", []string{c.LabelAlertName + "=" + strconv.Quote(r.Alert), `alertstate="firing"`}
-			}
-			for k, v := range r.Labels {
-				matchers = append(matchers, k+"="+strconv.Quote(v))
-			}
-			slices.Sort(matchers)
-			pending["count("+name+"{"+strings.Join(matchers, ",")+"})"] = "count(" + r.Expr + ")"
-		}
-	}
-	count := func(expr string) float64 {
+	var seen time.Time
+	if !realserver.Eventually(timeout, func() bool {
 		var data struct {
 			Result []promSeries `json:"result"`
 		}
-		if err := p.get("/api/v1/query", url.Values{"query": {expr}}, &data); err != nil {
-			p.t.Fatalf("Prometheus refused %s: %v", expr, err)
-		}
-		if len(data.Result) == 0 {
-			return 0
-		}
-		return data.Result[0].value()
+		err := p.get("/api/v1/query", url.Values{"query": {c.KPIInfo}}, &data)
+		seen = time.Now()
+		return err == nil && len(data.Result) > 0
+	}) {
+		p.t.Fatalf("Prometheus holds no %s after %s", c.KPIInfo, timeout)
 	}
-	settled := realserver.Eventually(timeout, func() bool {
-		if count("count("+c.KPIInfo+")") == 0 {
-			return false // not scraped yet
-		}
-		for output, expr := range pending {
-			if count(output) == count(expr) {
-				delete(pending, output)
+	var late []string
+	if !realserver.Eventually(timeout, func() bool {
+		var data struct {
+			Groups []struct {
+				Name           string
+				Interval       float64
+				LastEvaluation time.Time
 			}
 		}
-		return len(pending) == 0
-	})
-	if !settled {
-		var disagree []string
-		for output, expr := range pending {
-			disagree = append(disagree, fmt.Sprintf("%s = %v, %s = %v", output, count(output), expr, count(expr)))
+		if err := p.get("/api/v1/rules", nil, &data); err != nil {
+			p.t.Fatalf("Prometheus' rules: %v", err)
 		}
-		slices.Sort(disagree)
-		p.t.Fatalf("after %s, %d rules still disagree with their expressions:\n%s", timeout, len(disagree), strings.Join(disagree[:min(5, len(disagree))], "\n"))
+		late = late[:0]
+		for _, g := range data.Groups {
+			if !g.LastEvaluation.After(seen.Add(time.Duration(g.Interval * float64(time.Second)))) {
+				late = append(late, g.Name)
+			}
+		}
+		return len(data.Groups) > 0 && len(late) == 0
+	}) {
+		p.t.Fatalf("rule groups not evaluated on the data %s after it came: %v", timeout, late)
 	}
 }
 
