@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -174,15 +172,7 @@ func pickKPIs(t *testing.T, cat *catalogue.Catalogue, served string) (missed map
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	cat := project06Catalogue(t)
-	e, err := exporter.New(cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.RefreshAll(context.Background())
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
-	target := httptest.NewServer(e.Handler(reg))
-	defer target.Close()
+	target := contract.ServeExporter(t, cat, project06.FS, exporter.Options{Now: func() time.Time { return judgedAt }})
 	endToEnd(t, cat, strings.TrimPrefix(target.URL, "http://"))
 }
 

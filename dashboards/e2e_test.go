@@ -1,13 +1,11 @@
 package dashboards
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	"github.com/kpiwatch/kpiwatch/internal/contract"
 	"github.com/kpiwatch/kpiwatch/internal/promqlcheck"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 	"github.com/kpiwatch/kpiwatch/project06"
@@ -310,16 +308,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // refreshed once, on a loopback test server.
 func serveSampleData(t *testing.T, cat *catalogue.Catalogue, fsys fs.FS) string {
 	t.Helper()
-	e, err := exporter.New(cat, fsys, exporter.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.RefreshAll(context.Background())
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
-	srv := httptest.NewServer(e.Handler(reg))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return strings.TrimPrefix(contract.ServeExporter(t, cat, fsys, exporter.Options{}).URL, "http://")
 }
 
 // rulesFiring are the generated rules with every alert's `for` cut to zero

@@ -43,6 +43,23 @@ func Serve(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// ServeExporter serves the real exporter with cat and the data in fsys,
+// refreshed once, on a loopback test server (both endpoints), and returns
+// the server's address.
+func ServeExporter(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS, opts exporter.Options) *httptest.Server {
+	t.Helper()
+	e, err := exporter.New(cat, fsys, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RefreshAll(t.Context())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(e.Collector())
+	srv := httptest.NewServer(e.Handler(reg))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // unitFamilies are what the unit endpoint serves (docs/one-model.md).
 var unitFamilies = []string{c.KPIValue, c.KPINumerator, c.KPIDenominator, c.KPIReportPeriod, c.KPIStatus,
 	c.KPIPlanGap, c.KPIForecast, c.KPIDataSuspect}
@@ -52,15 +69,7 @@ var unitFamilies = []string{c.KPIValue, c.KPINumerator, c.KPIDenominator, c.KPIR
 // says, its own roll-ups (if it serves any yet) left out.
 func exporterFamilies(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS) (main, unitSeries string) {
 	t.Helper()
-	e, err := exporter.New(cat, fsys, exporter.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.RefreshAll(t.Context())
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(e.Collector())
-	srv := httptest.NewServer(e.Handler(reg))
-	defer srv.Close()
+	srv := ServeExporter(t, cat, fsys, exporter.Options{})
 	var mainText, unitText bytes.Buffer
 	seen := map[string]bool{}
 	for _, path := range []string{"/metrics", c.UnitsPath} {
