@@ -420,14 +420,18 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		}
 	}
 
-	warmup := time.Duration(cfg.Warmup) * cfg.Interval
-	if res.Units {
-		// Each TSDB's first scrape of the unit endpoint falls anywhere in
-		// its first interval.
-		warmup = max(warmup, cfg.UnitsInterval+cfg.Interval)
+	// On a busy machine a TSDB's first scrape of a few hundred thousand
+	// series can take minutes to append: the warm-up counts from the end
+	// of the first scrape of every job at every TSDB (each job's first
+	// scrape falls anywhere in its first interval).
+	progress("waiting for every TSDB's first scrape of every job")
+	first := time.Now()
+	if err := s.firstScrapes(ctx, js); err != nil {
+		return res, "", err
 	}
-	progress("warming up for %s", warmup)
-	if err := sleep(ctx, warmup); err != nil {
+	notes = append(notes, fmt.Sprintf("the first scrape of every job was stored %s after the TSDBs started", time.Since(first).Round(time.Second)))
+	progress("warming up for %d cycles of %s", cfg.Warmup, cfg.Interval)
+	if err := sleep(ctx, time.Duration(cfg.Warmup)*cfg.Interval); err != nil {
 		return res, "", err
 	}
 	pids := s.pids()
@@ -674,6 +678,36 @@ func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target st
 		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.vmAM.URL(), EvaluationInterval: cfg.Interval,
 	}))
 	return err
+}
+
+// firstScrapes waits until every TSDB has stored a scrape of every job
+// (its up series exists), for at most the longest job interval and 15
+// minutes more.
+func (s *stack) firstScrapes(ctx context.Context, js []job) error {
+	var longest time.Duration
+	for _, j := range js {
+		longest = max(longest, j.interval)
+	}
+	deadline := time.Now().Add(longest + 15*time.Minute)
+	for _, srv := range []*realserver.Server{s.prom, s.bare, s.vm} {
+		if srv == nil {
+			continue
+		}
+		for _, j := range js {
+			for {
+				if v, err := scalar(srv.URL(), fmt.Sprintf(`count(up{job=%q})`, j.name)); err == nil && v >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("%s stored no scrape of %s in %s", srv.Addr, j.path, longest+15*time.Minute)
+				}
+				if err := sleep(ctx, 5*time.Second); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // appended reads each TSDB's count of samples written so far: Prometheus'
