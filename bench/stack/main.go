@@ -59,6 +59,7 @@ type Config struct {
 	Warmup        int           // cycles before the first reading
 	Cycles        int           // cycles between the two readings
 	Deliver       time.Duration // how long to wait for the missed target's notification
+	FirstScrape   time.Duration // how long, beyond the longest job interval, a TSDB may take to store its first scrape
 	MissedAlert   string        // the alert a missed target raises
 	HistoryDays   int           // days of backfilled history at HistoryStep
 	HistoryStep   time.Duration
@@ -103,6 +104,7 @@ func main() {
 	flag.IntVar(&cfg.Warmup, "warmup", 2, "evaluation cycles before the first reading (at least a unit scrape)")
 	flag.IntVar(&cfg.Cycles, "cycles", 2, "evaluation cycles between the two readings (CPU rates)")
 	flag.DurationVar(&cfg.Deliver, "deliver", 6*time.Minute, "how long to wait for a missed target's notification")
+	flag.DurationVar(&cfg.FirstScrape, "first-scrape.timeout", 15*time.Minute, "how long, beyond the longest scrape interval, a TSDB may take to store its first scrape")
 	flag.StringVar(&cfg.MissedAlert, "missed.alert", "KPITargetMissed", "the alert a missed target raises")
 	flag.IntVar(&cfg.HistoryDays, "history.days", 1, "days of history backfilled into Prometheus before it starts (0: none)")
 	flag.DurationVar(&cfg.HistoryStep, "history.step", time.Minute, "time between backfilled samples")
@@ -426,7 +428,7 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	// scrape falls anywhere in its first interval).
 	progress("waiting for every TSDB's first scrape of every job")
 	first := time.Now()
-	if err := s.firstScrapes(ctx, js); err != nil {
+	if err := s.firstScrapes(ctx, js, cfg.FirstScrape); err != nil {
 		return res, "", err
 	}
 	notes = append(notes, fmt.Sprintf("the first scrape of every job was stored %s after the TSDBs started", time.Since(first).Round(time.Second)))
@@ -681,14 +683,14 @@ func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target st
 }
 
 // firstScrapes waits until every TSDB has stored a scrape of every job
-// (its up series exists), for at most the longest job interval and 15
-// minutes more.
-func (s *stack) firstScrapes(ctx context.Context, js []job) error {
+// (its up series exists), for at most the longest job interval and
+// allowance more.
+func (s *stack) firstScrapes(ctx context.Context, js []job, allowance time.Duration) error {
 	var longest time.Duration
 	for _, j := range js {
 		longest = max(longest, j.interval)
 	}
-	deadline := time.Now().Add(longest + 15*time.Minute)
+	deadline := time.Now().Add(longest + allowance)
 	for _, srv := range []*realserver.Server{s.prom, s.bare, s.vm} {
 		if srv == nil {
 			continue
@@ -699,7 +701,7 @@ func (s *stack) firstScrapes(ctx context.Context, js []job) error {
 					break
 				}
 				if time.Now().After(deadline) {
-					return fmt.Errorf("%s stored no scrape of %s in %s", srv.Addr, j.path, longest+15*time.Minute)
+					return fmt.Errorf("%s stored no scrape of %s in %s (-first-scrape.timeout)", srv.Addr, j.path, longest+allowance)
 				}
 				if err := sleep(ctx, 5*time.Second); err != nil {
 					return err

@@ -241,7 +241,7 @@ func TestTinyStack(t *testing.T) {
 	var out, log bytes.Buffer
 	res, err := Run(context.Background(), Config{
 		Sizes: []int{1000}, Interval: 15 * time.Second, UnitsInterval: 30 * time.Second, Warmup: 1, Cycles: 1,
-		Stacks: []string{StackPrometheus, StackVictoriaMetrics}, Deliver: 4 * time.Minute, MissedAlert: "KPITargetMissed",
+		Stacks: []string{StackPrometheus, StackVictoriaMetrics}, Deliver: 4 * time.Minute, FirstScrape: time.Minute, MissedAlert: "KPITargetMissed",
 		HistoryDays: 1, HistoryStep: time.Hour, HistoryMax: 1000, Target: 1e6,
 	}, &out, &log)
 	if err != nil {
