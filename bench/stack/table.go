@@ -47,7 +47,7 @@ type Result struct {
 	PromDelivery     float64 // from the exporter judging the target missed to the webhook
 	SamplesRead      float64 // samples all rules read in one cycle, measured (NaN: not measured)
 
-	VMSeries            float64 // count({__name__!=""})
+	VMSeries            float64 // series written in the current hour
 	VMAppended          float64
 	VMScrape            float64
 	VMScrapeFailed      float64
@@ -121,7 +121,7 @@ func rows(interval time.Duration) []row {
 		{label: "… with an error", stack: p, value: func(r Result) float64 { return r.PromQueryErrors }, unit: "count"},
 		{label: "missed target: exporter's judgement to webhook (Prometheus)", stack: p, value: func(r Result) float64 { return r.PromDelivery }, unit: "s"},
 
-		{label: "VictoriaMetrics series", stack: v, value: func(r Result) float64 { return r.VMSeries }, unit: "series"},
+		{label: "VictoriaMetrics series (written this hour)", stack: v, value: func(r Result) float64 { return r.VMSeries }, unit: "series"},
 		{label: "… per observed series", stack: v, value: func(r Result) float64 { return r.VMSeries }, per: observed, unit: "ratio"},
 		{label: "VictoriaMetrics samples ingested a minute", stack: v, value: func(r Result) float64 { return r.VMAppended }, unit: "rate"},
 		{label: "VictoriaMetrics longest scrape of /metrics / interval", stack: v, value: func(r Result) float64 { return r.VMScrape / cycle }, unit: "interval"},
