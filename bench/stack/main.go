@@ -683,7 +683,7 @@ func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target st
 }
 
 // firstScrapes waits until every TSDB has stored a scrape of every job
-// (its up series exists), for at most the longest job interval and
+// (its up series has a sample), for at most the longest job interval and
 // allowance more.
 func (s *stack) firstScrapes(ctx context.Context, js []job, allowance time.Duration) error {
 	var longest time.Duration
@@ -697,7 +697,10 @@ func (s *stack) firstScrapes(ctx context.Context, js []job, allowance time.Durat
 		}
 		for _, j := range js {
 			for {
-				if v, err := scalar(srv.URL(), fmt.Sprintf(`count(up{job=%q})`, j.name)); err == nil && v >= 1 {
+				// A scrape's samples carry the time it began: a slow
+				// append commits them older than an instant query's
+				// 5-minute lookback.
+				if v, err := scalar(srv.URL(), fmt.Sprintf(`count(last_over_time(up{job=%q}[1h]))`, j.name)); err == nil && v >= 1 {
 					break
 				}
 				if time.Now().After(deadline) {
