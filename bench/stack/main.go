@@ -1,13 +1,19 @@
 // Command stack measures the whole monitoring stack on a generated
 // national-scale catalogue: kpiwatch serving it, Prometheus scraping it and
-// evaluating the rules kpiwatch generates for it, firing into Alertmanager,
-// and side by side VictoriaMetrics single-node scraping the same exporter
-// with vmalert evaluating the same rules. After a warm-up it prints head
-// series per observed series, rule evaluation per cycle, each server's CPU
-// and resident memory, the exporter's peak during a reload, how much
-// history the widest rule reads, and a projection to a million series.
+// evaluating the rules kpiwatch generates for it (beside a rule-free
+// Prometheus, so the rules' CPU is the difference), and VictoriaMetrics
+// single-node scraping the same exporter with vmalert evaluating the same
+// rules, each stack firing into its own Alertmanager. It scrapes /metrics
+// every cycle and, when kpiwatch serves it, the unit endpoint every
+// -units.interval. After a warm-up it prints head series per observed
+// series, samples ingested, scrape and rule-group durations against the
+// interval, each server's and each stack's CPU and resident memory, the
+// exporter's peak during a reload; then it reloads kpiwatch with a target
+// whose deadline has passed and times the missed alert from the exporter's
+// judgement to a webhook, while it runs the generated boards' queries and
+// counts their errors.
 //
-//	go run ./bench/stack [-sizes=10000,100000] [-interval=1m]
+//	go run ./bench/stack [-sizes=10000,100000] [-interval=1m] [-stacks=prometheus,victoriametrics]
 //
 // It needs Debian's prometheus, prometheus-alertmanager and
 // victoria-metrics, and builds kpiwatch unless -kpiwatch names a binary.
@@ -254,15 +260,14 @@ type stack struct {
 	// bare is a second Prometheus scraping the same exporter without the
 	// rules (nor the backfilled history, which rules do not read): the
 	// difference in CPU between the two is what the rules cost.
-	bare             *realserver.Server
-	promAM           *realserver.Server
-	vm, vmalert      *realserver.Server
-	vmAM             *realserver.Server
-	started          map[string]time.Time // when each TSDB started
-	stopped          []func()
-	hook             *webhook
-	hookURL          string
-	promJobs, vmJobs []job
+	bare        *realserver.Server
+	promAM      *realserver.Server
+	vm, vmalert *realserver.Server
+	vmAM        *realserver.Server
+	started     map[string]time.Time // when each TSDB started
+	stopped     []func()
+	hook        *webhook
+	hookURL     string
 }
 
 func (s *stack) stop() {
@@ -652,7 +657,6 @@ func (s *stack) startPrometheus(cfg Config, dir string, js []job, target string,
 	if s.prom, err = s.run(spec(ruleFiles, s.promAM.Addr, blocks, "--enable-feature=promql-per-step-stats")); err != nil {
 		return err
 	}
-	s.promJobs = js
 	s.bare, err = s.run(spec(nil, "", ""))
 	return err
 }
@@ -675,7 +679,6 @@ func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target st
 	if s.vm, err = s.run(realserver.VictoriaMetricsSpec(append([]string{"-promscrape.config=" + scrapeConfig}, VMFlags...)...)); err != nil {
 		return err
 	}
-	s.vmJobs = js
 	s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{
 		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.vmAM.URL(), EvaluationInterval: cfg.Interval,
 	}))

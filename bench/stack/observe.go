@@ -105,7 +105,6 @@ type webhook struct {
 	alert, kpi string
 	mu         sync.Mutex
 	first      map[string]time.Time
-	posts      int
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +122,6 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.posts++
 	for _, a := range body.Alerts {
 		if a.Status == "firing" && a.Labels["alertname"] == h.alert && a.Labels[conventions.LabelKPI] == h.kpi {
 			if _, ok := h.first[evaluator]; !ok {
