@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -X github.com/prometheus/common/version.Version=$(VERSION) -X github.com/prometheus/common/version.Revision=$(REVISION)
 
-.PHONY: run test test-ha lint generate check-generated fuzz bench bench-go bench-sidebyside bench-stack build demo
+.PHONY: run test test-ha lint generate check-generated fuzz bench bench-go bench-sidebyside bench-stack bench-stack-332k bench-stack-1m build demo
 
 ## run: serve the embedded Project 06 catalogue and sample data on :10606
 run:
@@ -80,5 +80,21 @@ bench-sidebyside:
 ## prometheus-alertmanager and victoria-metrics; about 20 minutes)
 STACKSIZES ?= 10000,100000
 STACKINTERVAL ?= 1m
+# STACKFLAGS: more flags, e.g. -first-scrape.timeout=35m on a busy machine
+STACKFLAGS ?=
 bench-stack:
-	$(GO) run ./bench/stack -sizes=$(STACKSIZES) -interval=$(STACKINTERVAL)
+	$(GO) run ./bench/stack -sizes=$(STACKSIZES) -interval=$(STACKINTERVAL) $(STACKFLAGS)
+
+## bench-stack-332k: the national commune scale, 332,100 observed series (100 KPIs x
+## 3,321 communes): Prometheus (and a rule-free second one), then VictoriaMetrics +
+## vmalert, one stack at a time (side by side they pass 20 GiB); each with its own
+## Alertmanager and a missed target delivered to a webhook; about 25 minutes
+bench-stack-332k:
+	$(GO) run ./bench/stack -sizes=332100 -stacks=prometheus -interval=$(STACKINTERVAL) $(STACKFLAGS)
+	$(GO) run ./bench/stack -sizes=332100 -stacks=victoriametrics -interval=$(STACKINTERVAL) $(STACKFLAGS)
+
+## bench-stack-1m: 1,000,000 observed series on VictoriaMetrics single-node + vmalert +
+## Alertmanager (the flags of deploy/systemd/victoria-metrics.default); about 15 minutes,
+## needs some 12 GiB free
+bench-stack-1m:
+	$(GO) run ./bench/stack -sizes=1000000 -stacks=victoriametrics -interval=$(STACKINTERVAL) $(STACKFLAGS)

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/units"
@@ -23,6 +24,9 @@ import (
 // KPIs is how many KPIs the catalogue has, whatever its size: per-KPI costs
 // stay fixed while the series grow with the communes.
 const KPIs = 100
+
+// Owner is the one owner of every KPI: the alerts' route.
+const Owner = "mps"
 
 // Period is the month every row reports on.
 const Period = "2026-10"
@@ -49,7 +53,23 @@ type KPI struct {
 type Catalogue struct {
 	KPIs     []KPI
 	Communes []Commune
+	// MissedBy, when set, is the date the first KPI's target was due
+	// instead of the end of 2026 (see Miss).
+	MissedBy time.Time
 }
+
+// Miss returns the catalogue with the first KPI's target due the day before
+// now: its deadline has passed and no commune meets it (a ratio of at most
+// 100% against a target of 1, all but a few short of it), so the exporter
+// judges it missed, nationally, in every province and nearly every commune.
+// It is the state a benchmark waits to see delivered as an alert.
+func (c Catalogue) Miss(now time.Time) Catalogue {
+	c.MissedBy = now.UTC().AddDate(0, 0, -1)
+	return c
+}
+
+// Missed is the KPI whose target Miss puts in the past.
+func (c Catalogue) Missed() string { return c.KPIs[0].ID }
 
 // New lays out a catalogue with series observed series (rounded down to a
 // multiple of KPIs, at least one commune).
@@ -129,7 +149,7 @@ func (c Catalogue) yaml() string {
 kind: Catalogue
 metadata: {name: bench, title: Generated commune-level KPIs for benchmarks}
 owners:
-  - {id: mps, name: Ministry of Public Security, name_vi: Bộ Công an, block: government}
+  - {id: ` + Owner + `, name: Ministry of Public Security, name_vi: Bộ Công an, block: government}
 sources:
   - id: communes
     collector: csv
@@ -148,19 +168,23 @@ kpis:
 `)
 	for i, k := range c.KPIs {
 		target := map[string]string{"ratio": "1", "count": "2000", "level": "100"}[k.Kind]
+		by := "2026-12-31"
+		if i == 0 && !c.MissedBy.IsZero() {
+			by = c.MissedBy.Format(time.DateOnly)
+		}
 		fmt.Fprintf(&b, `  - id: %s
     name: Commune KPI %d
     name_vi: Chỉ tiêu cấp xã %d
     unit: %s
     kind: %s
     direction: higher_is_better
-    owner: mps
+    owner: %s
     dimensions: [province, commune]
     cadence: {period: monthly, due_day: 15, grace: 5d}
     source: communes
     baseline: {date: 2025-01-01, value: 0}
-    targets: [{by: 2026-12-31, value: %s, decision: "Illustrative target for benchmarks"}]
-`, k.ID, i+1, i+1, map[string]string{"ratio": "ratio", "count": "records", "level": "score"}[k.Kind], k.Kind, target)
+    targets: [{by: %s, value: %s, scope: each, decision: "Illustrative target for benchmarks (each commune)"}]
+`, k.ID, i+1, i+1, map[string]string{"ratio": "ratio", "count": "records", "level": "score"}[k.Kind], k.Kind, Owner, by, target)
 	}
 	return b.String()
 }

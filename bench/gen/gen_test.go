@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -49,5 +50,27 @@ func TestGeneratedCatalogueIsDeterministicAndLoads(t *testing.T) {
 	}
 	if rows := bytes.Count(files[0], []byte("\n")); rows != c.Series()+1 {
 		t.Errorf("%d lines, want a header and %d rows", rows, c.Series())
+	}
+}
+
+func TestMissPutsOneTargetInThePast(t *testing.T) {
+	now := time.Date(2026, 12, 3, 13, 0, 0, 0, time.UTC)
+	c := gen.New(1000).Miss(now)
+	path, err := c.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalogue.LoadFile(path, collectors.Check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cat.KPIs {
+		by := k.Targets[len(k.Targets)-1].By.Time
+		if missed := k.ID == c.Missed(); missed != by.Before(now.AddDate(0, 0, -1).Add(time.Second)) {
+			t.Errorf("%s: target due %s (missed KPI %s)", k.ID, by.Format(time.DateOnly), c.Missed())
+		}
+	}
+	if c.Missed() != gen.New(1000).Missed() {
+		t.Error("Miss changed which KPI is the first")
 	}
 }

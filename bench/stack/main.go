@@ -1,13 +1,19 @@
 // Command stack measures the whole monitoring stack on a generated
 // national-scale catalogue: kpiwatch serving it, Prometheus scraping it and
-// evaluating the rules kpiwatch generates for it, firing into Alertmanager,
-// and side by side VictoriaMetrics single-node scraping the same exporter
-// with vmalert evaluating the same rules. After a warm-up it prints head
-// series per observed series, rule evaluation per cycle, each server's CPU
-// and resident memory, the exporter's peak during a reload, how much
-// history the widest rule reads, and a projection to a million series.
+// evaluating the rules kpiwatch generates for it (beside a rule-free
+// Prometheus, so the rules' CPU is the difference), and VictoriaMetrics
+// single-node scraping the same exporter with vmalert evaluating the same
+// rules, each stack firing into its own Alertmanager. It scrapes /metrics
+// every cycle and, when kpiwatch serves it, the unit endpoint every
+// -units.interval. After a warm-up it prints head series per observed
+// series, samples ingested, scrape and rule-group durations against the
+// interval, each server's and each stack's CPU and resident memory, the
+// exporter's peak during a reload; then it reloads kpiwatch with a target
+// whose deadline has passed and times the missed alert from the exporter's
+// judgement to a webhook, while it runs the generated boards' queries and
+// counts their errors.
 //
-//	go run ./bench/stack [-sizes=10000,100000] [-interval=1m]
+//	go run ./bench/stack [-sizes=10000,100000] [-interval=1m] [-stacks=prometheus,victoriametrics]
 //
 // It needs Debian's prometheus, prometheus-alertmanager and
 // victoria-metrics, and builds kpiwatch unless -kpiwatch names a binary.
@@ -24,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,8 +39,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,32 +52,67 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/bench/host"
+	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/genfile"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 )
 
 // Config is one run's settings.
 type Config struct {
-	Sizes       []int
-	Interval    time.Duration // scrape and evaluation
-	Warmup      int           // cycles before the first reading
-	Cycles      int           // cycles between the two readings
-	HistoryDays int           // days of backfilled history at HistoryStep
-	HistoryStep time.Duration
-	HistoryMax  int // largest size that gets the history
-	Kpiwatch    string
-	Target      float64 // observed series to project to
+	Sizes         []int
+	Interval      time.Duration // scrape of the main endpoint, and evaluation
+	UnitsInterval time.Duration // scrape of the unit endpoint, when kpiwatch serves one
+	Stacks        []string      // StackPrometheus, StackVictoriaMetrics
+	Warmup        int           // cycles before the first reading
+	Cycles        int           // cycles between the two readings
+	Deliver       time.Duration // how long to wait for the missed target's notification
+	FirstScrape   time.Duration // how long, beyond the longest job interval, a TSDB may take to store its first scrape
+	MissedAlert   string        // the alert a missed target raises
+	HistoryDays   int           // days of backfilled history at HistoryStep
+	HistoryStep   time.Duration
+	HistoryMax    int // largest size that gets the history
+	Kpiwatch      string
+	Target        float64 // observed series to project to
+}
+
+// The stacks a run can measure; each has its own Alertmanager, so that the
+// delivery of each evaluator's alert is timed apart.
+const (
+	// StackPrometheus is Prometheus with the generated rules, and a second
+	// Prometheus without them (the difference in CPU is the rules').
+	StackPrometheus = "prometheus"
+	// StackVictoriaMetrics is VictoriaMetrics single-node scraping with
+	// vmalert evaluating the same rules.
+	StackVictoriaMetrics = "victoriametrics"
+)
+
+// VMFlags are the VictoriaMetrics flags a million observed series need,
+// as deploy/systemd/victoria-metrics.default sets them (a test keeps the
+// two the same; the why of each is in deploy/README.md). The scrape jobs
+// also set stream_parse.
+var VMFlags = []string{
+	"-promscrape.maxScrapeSize=2GiB",
+	"-search.maxUniqueTimeseries=10000000",
+	"-search.maxSamplesPerQuery=1000000000",
+	"-search.maxQueryDuration=1m",
+	"-search.maxQueueDuration=1m",
+	"-memory.allowedPercent=40",
 }
 
 func main() {
 	var (
-		cfg   Config
-		sizes = flag.String("sizes", "10000,100000", "comma-separated observed-series counts")
-		out   = flag.String("out", "", "also write the report (Markdown) to this file")
+		cfg    Config
+		sizes  = flag.String("sizes", "10000,100000", "comma-separated observed-series counts (332100: 100 KPIs x 3,321 communes)")
+		stacks = flag.String("stacks", StackPrometheus+","+StackVictoriaMetrics, "the stacks to run side by side")
+		out    = flag.String("out", "", "also write the report (Markdown) to this file")
 	)
 	flag.DurationVar(&cfg.Interval, "interval", time.Minute, "scrape and rule evaluation interval (15s for a quick run)")
-	flag.IntVar(&cfg.Warmup, "warmup", 2, "evaluation cycles before the first reading")
+	flag.DurationVar(&cfg.UnitsInterval, "units.interval", 10*time.Minute, "scrape interval of kpiwatch's unit endpoint, when it serves one")
+	flag.IntVar(&cfg.Warmup, "warmup", 2, "evaluation cycles before the first reading (at least a unit scrape)")
 	flag.IntVar(&cfg.Cycles, "cycles", 2, "evaluation cycles between the two readings (CPU rates)")
+	flag.DurationVar(&cfg.Deliver, "deliver", 6*time.Minute, "how long to wait for a missed target's notification")
+	flag.DurationVar(&cfg.FirstScrape, "first-scrape.timeout", 15*time.Minute, "how long, beyond the longest scrape interval, a TSDB may take to store its first scrape")
+	flag.StringVar(&cfg.MissedAlert, "missed.alert", "KPITargetMissed", "the alert a missed target raises")
 	flag.IntVar(&cfg.HistoryDays, "history.days", 1, "days of history backfilled into Prometheus before it starts (0: none)")
 	flag.DurationVar(&cfg.HistoryStep, "history.step", time.Minute, "time between backfilled samples")
 	flag.IntVar(&cfg.HistoryMax, "history.max-series", 10000, "backfill history only up to this many observed series")
@@ -78,6 +122,10 @@ func main() {
 	var err error
 	if cfg.Sizes, err = parseSizes(*sizes); err != nil {
 		fmt.Fprintln(os.Stderr, "stack: -sizes:", err)
+		os.Exit(2)
+	}
+	if cfg.Stacks, err = parseStacks(*stacks); err != nil {
+		fmt.Fprintln(os.Stderr, "stack: -stacks:", err)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -111,6 +159,20 @@ func parseSizes(s string) ([]int, error) {
 	return ns, nil
 }
 
+func parseStacks(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f != StackPrometheus && f != StackVictoriaMetrics {
+			return nil, fmt.Errorf("%q is neither %s nor %s", f, StackPrometheus, StackVictoriaMetrics)
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // Run measures every size, writes the report to w and progress to logw,
 // and returns what it measured.
 func Run(ctx context.Context, cfg Config, w, logw io.Writer) ([]Result, error) {
@@ -128,7 +190,8 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) ([]Result, error) {
 		}
 	}
 	fmt.Fprintf(w, "%s\n\n", machine())
-	fmt.Fprintf(w, "scrape and evaluation every %s; readings after %d cycles, CPU over the next %d\n\n", cfg.Interval, cfg.Warmup, cfg.Cycles)
+	fmt.Fprintf(w, "stacks: %s; main endpoint scraped and rules evaluated every %s, the unit endpoint (when served) every %s; readings after %d cycles, CPU over the next %d\n\n",
+		strings.Join(cfg.Stacks, ", "), cfg.Interval, cfg.UnitsInterval, cfg.Warmup, cfg.Cycles)
 	var results []Result
 	var notes []string
 	for _, n := range cfg.Sizes {
@@ -149,15 +212,24 @@ func Run(ctx context.Context, cfg Config, w, logw io.Writer) ([]Result, error) {
 	return results, nil
 }
 
-// machine describes where the numbers come from.
+// machine describes where the numbers come from, and how busy the machine
+// was when the run began (it is shared).
 func machine() string {
 	model := host.CPUModel()
 	mem := "? GiB"
 	if rss, ok := meminfo("MemTotal"); ok {
 		mem = size(rss)
 	}
-	return fmt.Sprintf("%s; %d CPUs (%s), %s memory; %s; Debian's %s", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		runtime.NumCPU(), model, mem, runtime.Version(), versions("prometheus", "prometheus-alertmanager", "victoria-metrics"))
+	used := "?"
+	if total, ok := meminfo("MemTotal"); ok {
+		if avail, ok := meminfo("MemAvailable"); ok {
+			used = size(total - avail)
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	return fmt.Sprintf("%s; %d CPUs (%s), %s memory (%s in use at the start, load average %s); %s; Debian's %s", time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		runtime.NumCPU(), model, mem, used, strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "),
+		runtime.Version(), versions("prometheus", "prometheus-alertmanager", "victoria-metrics"))
 }
 
 // versions lists the installed Debian packages' versions (victoria-metrics
@@ -181,16 +253,22 @@ func meminfo(key string) (float64, bool) {
 	return 0, false
 }
 
-// stack is the servers of one size.
+// stack is the servers of one size; those of a stack not run stay nil.
 type stack struct {
-	kpiwatch              *realserver.Process
-	kpiwatchURL           string
-	am, prom, vm, vmalert *realserver.Server
+	kpiwatch    *realserver.Process
+	kpiwatchURL string
+	prom        *realserver.Server
 	// bare is a second Prometheus scraping the same exporter without the
 	// rules (nor the backfilled history, which rules do not read): the
 	// difference in CPU between the two is what the rules cost.
-	bare    *realserver.Server
-	stopped []func()
+	bare        *realserver.Server
+	promAM      *realserver.Server
+	vm, vmalert *realserver.Server
+	vmAM        *realserver.Server
+	started     map[string]time.Time // when each TSDB started
+	stopped     []func()
+	hook        *webhook
+	hookURL     string
 }
 
 func (s *stack) stop() {
@@ -208,15 +286,39 @@ func (s *stack) run(spec realserver.Spec) (*realserver.Server, error) {
 	return srv, nil
 }
 
+// Process names, for CPU and memory.
+const (
+	procKpiwatch = "kpiwatch"
+	procProm     = "prometheus"
+	procBare     = "prometheus-bare"
+	procPromAM   = "alertmanager-prometheus"
+	procVM       = "victoria-metrics"
+	procVMAlert  = "vmalert"
+	procVMAM     = "alertmanager-victoriametrics"
+)
+
+// pids are the started servers' process ids.
 func (s *stack) pids() map[string]int {
-	return map[string]int{
-		"kpiwatch": s.kpiwatch.Cmd.Process.Pid, "prometheus": s.prom.Cmd.Process.Pid, "alertmanager": s.am.Cmd.Process.Pid,
-		"victoria-metrics": s.vm.Cmd.Process.Pid, "vmalert": s.vmalert.Cmd.Process.Pid, "prometheus-bare": s.bare.Cmd.Process.Pid,
+	out := map[string]int{procKpiwatch: s.kpiwatch.Cmd.Process.Pid}
+	for name, srv := range map[string]*realserver.Server{procProm: s.prom, procBare: s.bare, procPromAM: s.promAM, procVM: s.vm, procVMAlert: s.vmalert, procVMAM: s.vmAM} {
+		if srv != nil {
+			out[name] = srv.Cmd.Process.Pid
+		}
 	}
+	return out
 }
+
+// The processes each stack is made of, as a deployment runs it (the bare
+// Prometheus is the bench's, not the deployment's).
+var (
+	promStack = []string{procKpiwatch, procProm, procPromAM}
+	vmStack   = []string{procKpiwatch, procVM, procVMAlert, procVMAM}
+)
 
 func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Writer) (Result, string, error) {
 	var res Result
+	runProm, runVM := slices.Contains(cfg.Stacks, StackPrometheus), slices.Contains(cfg.Stacks, StackVictoriaMetrics)
+	res.Prom, res.VM = runProm, runVM
 	progress := func(format string, args ...any) {
 		fmt.Fprintf(logw, "%s %d series: %s\n", time.Now().UTC().Format("15:04:05"), n, fmt.Sprintf(format, args...))
 	}
@@ -224,15 +326,27 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		return res, "", err
 	}
 	defer os.RemoveAll(dir)
-	catFile, err := gen.New(n).Write(dir)
+	bench := gen.New(n)
+	catFile, err := bench.Write(dir)
 	if err != nil {
 		return res, "", err
 	}
-	// The rules and Alertmanager configuration kpiwatch generates for
-	// this catalogue, whatever they are.
+	s := &stack{started: map[string]time.Time{}}
+	defer s.stop()
+	if err := s.listen(cfg, bench.Missed()); err != nil {
+		return res, "", err
+	}
+	// The rules, Alertmanager configuration and boards kpiwatch generates
+	// for this catalogue, whatever they are, with every route posting to
+	// the bench's webhook.
 	alertsDir := filepath.Join(dir, "alerts")
+	receivers := filepath.Join(dir, "receivers.yml")
+	if err := receiversFile(receivers, s.hookURL, []string{gen.Owner}); err != nil {
+		return res, "", err
+	}
 	if out, err := exec.CommandContext(ctx, cfg.Kpiwatch, "generate", "--config.file="+catFile, "--alerts.dir="+alertsDir,
-		"--dashboards.dir="+filepath.Join(dir, "dashboards"), "--deploy.dir="+filepath.Join(dir, "deploy")).CombinedOutput(); err != nil {
+		"--alertmanager.receivers-file="+receivers, "--dashboards.dir="+filepath.Join(dir, "dashboards"),
+		"--deploy.dir="+filepath.Join(dir, "deploy")).CombinedOutput(); err != nil {
 		return res, "", fmt.Errorf("kpiwatch generate: %v\n%s", err, out)
 	}
 	ruleFiles, err := filepath.Glob(filepath.Join(alertsDir, "*.rules.yml"))
@@ -256,13 +370,22 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		widestNote = fmt.Sprintf("no rule reads a range: each reads the latest sample of each series (%d rules)", len(rules))
 	}
 	notes := []string{widestNote}
+	queries, err := boardQueries(filepath.Join(dir, "dashboards", "dashboards"), map[string]string{
+		// One KPI and one province as a leader picks them; every block,
+		// owner and source (Grafana's "All" as a regular expression).
+		"kpi": bench.Missed(), "province": bench.Communes[0].Province.Name, "block": ".*", "owner": ".*", "source": ".*",
+		"__rate_interval": "5m", "__interval": shortDuration(cfg.Interval), "__range": "15m",
+	})
+	if err != nil {
+		return res, "", err
+	}
 
 	addr, err := realserver.LoopbackAddr()
 	if err != nil {
 		return res, "", err
 	}
 	var blocks string
-	if cfg.HistoryDays > 0 && n <= cfg.HistoryMax {
+	if runProm && cfg.HistoryDays > 0 && n <= cfg.HistoryMax {
 		progress("backfilling %d days at %s", cfg.HistoryDays, cfg.HistoryStep)
 		h, err := backfill(ctx, cfg, dir, catFile, addr)
 		if err != nil {
@@ -272,8 +395,6 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		notes = append(notes, h.String(cfg))
 	}
 
-	s := &stack{}
-	defer s.stop()
 	progress("starting kpiwatch")
 	p, err := realserver.Launch(exec.CommandContext(ctx, cfg.Kpiwatch, "serve", "--config.file="+catFile, "--web.listen-address="+addr, "--web.enable-lifecycle", "--log.level=warn"))
 	if err != nil {
@@ -282,59 +403,79 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 	s.stopped = append(s.stopped, p.Stop)
 	s.kpiwatch, s.kpiwatchURL = p, "http://"+addr
 	if !realserver.Eventually(5*time.Minute, func() bool {
-		v, err := scrapeSum(s.kpiwatchURL+"/metrics", "kpi_collector_series")
+		v, err := scrapeSum(s.kpiwatchURL+"/metrics", conventions.CollectorSeries)
 		return err == nil && v > 0 || p.Exited()
 	}) || p.Exited() {
 		return res, "", fmt.Errorf("kpiwatch did not serve its series:\n%s", p.Log())
 	}
-	if s.am, err = s.run(realserver.AlertmanagerSpec(filepath.Join(alertsDir, "alertmanager.yml"))); err != nil {
-		return res, "", err
+	res.Units = serves(s.kpiwatchURL + conventions.UnitsPath)
+	js := scrapeJobs(cfg, res.Units)
+	if res.Units {
+		notes = append(notes, fmt.Sprintf("kpiwatch serves %s: scraped every %s as job %s", conventions.UnitsPath, cfg.UnitsInterval, unitsJob))
+	} else {
+		notes = append(notes, fmt.Sprintf("kpiwatch serves no %s: every series is on /metrics, scraped every %s", conventions.UnitsPath, cfg.Interval))
 	}
-	progress("starting Prometheus, VictoriaMetrics, vmalert")
-	if s.prom, err = s.run(realserver.PrometheusSpec(realserver.PrometheusConfig{
-		Targets: []string{addr}, ScrapeInterval: cfg.Interval, EvaluationInterval: cfg.Interval,
-		RuleFiles: ruleFiles, Alertmanagers: []string{s.am.Addr}, Blocks: blocks,
-		Args: []string{"--enable-feature=promql-per-step-stats"},
-	})); err != nil {
-		return res, "", err
+	if runProm {
+		progress("starting Alertmanager, Prometheus and a Prometheus without rules")
+		if err := s.startPrometheus(cfg, dir, js, addr, ruleFiles, blocks, filepath.Join(alertsDir, "alertmanager.yml")); err != nil {
+			return res, "", err
+		}
 	}
-	if s.bare, err = s.run(realserver.PrometheusSpec(realserver.PrometheusConfig{
-		Targets: []string{addr}, ScrapeInterval: cfg.Interval, EvaluationInterval: cfg.Interval,
-	})); err != nil {
-		return res, "", err
-	}
-	scrapeConfig := filepath.Join(dir, "vmscrape.yml")
-	if err := genfile.WriteBytes(scrapeConfig, 0o644, []byte(fmt.Sprintf("scrape_configs: [{job_name: kpiwatch, scrape_interval: %s, static_configs: [{targets: [%q]}]}]\n",
-		model.Duration(cfg.Interval), addr))); err != nil {
-		return res, "", err
-	}
-	if s.vm, err = s.run(realserver.VictoriaMetricsSpec("-promscrape.config="+scrapeConfig, "-search.maxUniqueTimeseries=100000000")); err != nil {
-		return res, "", err
-	}
-	if s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{
-		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.am.URL(), EvaluationInterval: cfg.Interval,
-	})); err != nil {
-		return res, "", err
+	if runVM {
+		progress("starting Alertmanager, VictoriaMetrics and vmalert")
+		if err := s.startVictoriaMetrics(cfg, dir, js, addr, ruleFiles, filepath.Join(alertsDir, "alertmanager.yml")); err != nil {
+			return res, "", err
+		}
 	}
 
+	// On a busy machine a TSDB's first scrape of a few hundred thousand
+	// series can take minutes to append: the warm-up counts from the end
+	// of the first scrape of every job at every TSDB (each job's first
+	// scrape falls anywhere in its first interval).
+	progress("waiting for every TSDB's first scrape of every job")
+	first := time.Now()
+	if err := s.firstScrapes(ctx, js, cfg.FirstScrape); err != nil {
+		return res, "", err
+	}
+	notes = append(notes, fmt.Sprintf("the first scrape of every job was stored %s after the TSDBs started", time.Since(first).Round(time.Second)))
 	progress("warming up for %d cycles of %s", cfg.Warmup, cfg.Interval)
 	if err := sleep(ctx, time.Duration(cfg.Warmup)*cfg.Interval); err != nil {
 		return res, "", err
 	}
-	cpu0, t0 := cpuSeconds(s.pids()), time.Now()
+	pids := s.pids()
+	cpu0, t0 := cpuSeconds(pids), time.Now()
+	appended0 := s.appended()
 	progress("measuring for %d cycles", cfg.Cycles)
 	if err := sleep(ctx, time.Duration(cfg.Cycles)*cfg.Interval); err != nil {
 		return res, "", err
 	}
-	cpu1, t1 := cpuSeconds(s.pids()), time.Now()
+	cpu1, t1 := cpuSeconds(pids), time.Now()
+	appended1 := s.appended()
+	minutes := t1.Sub(t0).Minutes()
 	rate := func(name string) float64 { return (cpu1[name] - cpu0[name]) / t1.Sub(t0).Seconds() }
-	res.PromCPU, res.AMCPU, res.VMCPU, res.VMAlertCPU = rate("prometheus"), rate("alertmanager"), rate("victoria-metrics"), rate("vmalert")
-	res.BarePromCPU = rate("prometheus-bare")
-	rss := map[string]float64{}
-	for name, pid := range s.pids() {
-		rss[name], _ = memory(pid)
+	res.ExporterCPU = rate(procKpiwatch)
+	res.PromCPU, res.BarePromCPU, res.AMCPU = rate(procProm), rate(procBare), rate(procPromAM)
+	res.VMCPU, res.VMAlertCPU, res.VMAMCPU = rate(procVM), rate(procVMAlert), rate(procVMAM)
+	rss, peak := map[string]float64{}, map[string]float64{}
+	for name, pid := range pids {
+		rss[name], peak[name] = memory(pid)
 	}
-	res.PromRSS, res.AMRSS, res.VMRSS, res.VMAlertRSS, res.ExporterRSS = rss["prometheus"], rss["alertmanager"], rss["victoria-metrics"], rss["vmalert"], rss["kpiwatch"]
+	res.ExporterRSS = rss[procKpiwatch]
+	res.PromRSS, res.BarePromRSS, res.AMRSS = rss[procProm], rss[procBare], rss[procPromAM]
+	res.VMRSS, res.VMAlertRSS, res.VMAMRSS = rss[procVM], rss[procVMAlert], rss[procVMAM]
+	for _, p := range promStack {
+		res.PromStackCPU += rate(p)
+		res.PromStackRSS += rss[p]
+		res.PromStackPeak += peak[p]
+	}
+	for _, p := range vmStack {
+		res.VMStackCPU += rate(p)
+		res.VMStackRSS += rss[p]
+		res.VMStackPeak += peak[p]
+	}
+	res.PromAppended = (appended1[procProm] - appended0[procProm]) / minutes
+	res.BareAppended = (appended1[procBare] - appended0[procBare]) / minutes
+	res.VMAppended = (appended1[procVM] - appended0[procVM]) / minutes
 
 	// A server too busy to answer loses its reading, not the run.
 	read := func(what string, into *float64, f func() (float64, error)) {
@@ -345,53 +486,286 @@ func measureSize(ctx context.Context, cfg Config, dir string, n int, logw io.Wri
 		}
 		*into = v
 	}
-	for _, m := range []struct {
-		server, url, name string
-		into              *float64
-	}{
-		{"kpiwatch", s.kpiwatchURL, "kpi_collector_series", &res.Observed},
-		{"Prometheus", s.prom.URL(), "prometheus_tsdb_head_series", &res.PromHeadSeries},
-		{"Prometheus", s.prom.URL(), "prometheus_rule_group_last_duration_seconds", &res.PromRuleSeconds},
-		{"Prometheus", s.prom.URL(), "prometheus_rule_group_iterations_missed_total", &res.PromMissed},
-	} {
-		read(m.server+"'s "+m.name, m.into, func() (float64, error) { return scrapeSum(m.url+"/metrics", m.name) })
-	}
-	read("vmalert's vmalert_iteration_duration_seconds", &res.VMAlertSeconds, func() (float64, error) { return vmalertCycle(s.vmalert.URL() + "/metrics") })
-	read("VictoriaMetrics' series", &res.VMSeries, func() (float64, error) { return vmCount(s.vm.URL()) })
-	var pending, firing, held float64
-	read("Prometheus' alerts", &pending, func() (float64, error) {
-		var err error
-		pending, firing, err = promAlerts(s.prom.URL())
-		return pending, err
+	read("kpiwatch's "+conventions.CollectorSeries, &res.Observed, func() (float64, error) {
+		return scrapeSum(s.kpiwatchURL+"/metrics", conventions.CollectorSeries)
 	})
-	read("Alertmanager's alerts", &held, func() (float64, error) { return alertCount(s.am.URL()) })
-	notes = append(notes, fmt.Sprintf("Prometheus has %s alerts pending and %s firing; Alertmanager holds %s from both evaluators", count(pending), count(firing), count(held)))
-
-	progress("querying every rule's expression with its sample statistics")
-	qctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Cycles+1)*cfg.Interval)
-	samples, done, err := querySamples(qctx, s.prom.URL(), rules)
-	cancel()
-	switch {
-	case err != nil && ctx.Err() != nil:
-		return res, "", ctx.Err()
-	case err != nil:
-		res.SamplesRead = math.NaN()
-		notes = append(notes, fmt.Sprintf("reading the rules' sample statistics stopped after %d of %d rules: %v", done, len(rules), err))
-	default:
-		res.SamplesRead = samples
+	if runProm {
+		for _, m := range []struct {
+			name string
+			into *float64
+			f    func(io.Reader, string) (float64, error)
+		}{
+			{"prometheus_tsdb_head_series", &res.PromHeadSeries, sumFamily},
+			{"prometheus_rule_group_last_duration_seconds", &res.PromRuleSeconds, sumFamily},
+			{"prometheus_rule_group_last_duration_seconds", &res.PromLongestGroup, maxFamily},
+			{"prometheus_rule_group_iterations_missed_total", &res.PromMissed, sumFamily},
+		} {
+			read("Prometheus' "+m.name, m.into, func() (float64, error) { return readFamily(s.prom.URL()+"/metrics", m.name, m.f) })
+		}
+		read("the bare Prometheus' head series", &res.BareHeadSeries, func() (float64, error) {
+			return scrapeSum(s.bare.URL()+"/metrics", "prometheus_tsdb_head_series")
+		})
+		notes = append(notes, s.scrapeNotes(&res, "Prometheus", s.prom.URL(), s.started[procProm], js)...)
+	}
+	if runVM {
+		read("vmalert's vmalert_iteration_duration_seconds", &res.VMAlertSeconds, func() (float64, error) {
+			total, longest, err := vmalertCycle(s.vmalert.URL() + "/metrics")
+			res.VMAlertLongestGroup = longest
+			return total, err
+		})
+		read("VictoriaMetrics' series", &res.VMSeries, func() (float64, error) { return vmActiveSeries(s.vm.URL()) })
+		notes = append(notes, s.scrapeNotes(&res, "VictoriaMetrics", s.vm.URL(), s.started[procVM], js)...)
 	}
 
-	progress("reloading kpiwatch")
+	progress("reading the expositions' sizes")
 	if res.Exposition, err = bodySize(s.kpiwatchURL + "/metrics"); err != nil {
 		return res, "", err
 	}
-	took, peak, err := reloadPeak(s.kpiwatchURL, s.kpiwatch.Cmd.Process.Pid)
+	if res.Units {
+		if res.UnitsExposition, err = bodySize(s.kpiwatchURL + conventions.UnitsPath); err != nil {
+			return res, "", err
+		}
+	}
+
+	// The state that fires: the first KPI's deadline passes (the catalogue
+	// is reloaded with its target due yesterday), so the exporter judges it
+	// missed at this reload's render. From the end of the reload to each
+	// evaluator's first webhook notification is the delivery.
+	progress("reloading kpiwatch with %s's deadline passed; waiting up to %s for %s, running the boards' %d queries meanwhile", bench.Missed(), cfg.Deliver, cfg.MissedAlert, len(queries))
+	if _, err := bench.Miss(time.Now()).Write(dir); err != nil {
+		return res, "", err
+	}
+	reloadStart := time.Now()
+	took, reloadPeak, err := reloadPeak(s.kpiwatchURL, s.kpiwatch.Cmd.Process.Pid)
 	if err != nil {
 		return res, "", err
 	}
-	res.ReloadPeak = peak
+	judged := reloadStart.Add(took)
+	res.ReloadPeak = reloadPeak
 	notes = append(notes, fmt.Sprintf("kpiwatch reloaded in %s", took.Round(time.Millisecond)))
+	dctx, cancel := context.WithDeadline(ctx, judged.Add(cfg.Deliver))
+	var wg sync.WaitGroup
+	var promQ, vmQ queryStats
+	if runProm {
+		wg.Go(func() { promQ = runBoardQueries(dctx, s.prom.URL(), queries, 15*time.Minute, cfg.Interval) })
+	}
+	if runVM {
+		wg.Go(func() { vmQ = runBoardQueries(dctx, s.vm.URL(), queries, 15*time.Minute, cfg.Interval) })
+	}
+	for dctx.Err() == nil {
+		_, promDone := s.hook.received(StackPrometheus)
+		_, vmDone := s.hook.received(StackVictoriaMetrics)
+		if (promDone || !runProm) && (vmDone || !runVM) {
+			break
+		}
+		_ = sleep(dctx, time.Second)
+	}
+	wg.Wait()
+	cancel()
+	if ctx.Err() != nil {
+		return res, "", ctx.Err()
+	}
+	delivery := func(evaluator string) float64 {
+		if t, ok := s.hook.received(evaluator); ok {
+			return t.Sub(judged).Seconds()
+		}
+		notes = append(notes, fmt.Sprintf("%s: no %s{kpi=%q} reached the webhook within %s of the exporter judging it", evaluator, cfg.MissedAlert, bench.Missed(), cfg.Deliver))
+		return math.NaN()
+	}
+	queryNote := func(name string, q queryStats) {
+		note := fmt.Sprintf("%s answered %d of the boards' %d queries (slowest %s) with %d errors", name, q.run, len(queries), q.slowest.Round(time.Millisecond), q.errors)
+		if q.firstError != "" {
+			note += ", the first: " + q.firstError
+		}
+		notes = append(notes, note)
+	}
+	if runProm {
+		res.PromDelivery = delivery(StackPrometheus)
+		res.PromQueries, res.PromQueryErrors = float64(promQ.run), float64(promQ.errors)
+		queryNote("Prometheus", promQ)
+		var pending, firing, held float64
+		read("Prometheus' alerts", &pending, func() (float64, error) {
+			var err error
+			pending, firing, err = promAlerts(s.prom.URL())
+			return pending, err
+		})
+		read("Alertmanager's alerts", &held, func() (float64, error) { return alertCount(s.promAM.URL()) })
+		notes = append(notes, fmt.Sprintf("Prometheus has %s alerts pending and %s firing; its Alertmanager holds %s", count(pending), count(firing), count(held)))
+	}
+	if runVM {
+		res.VMDelivery = delivery(StackVictoriaMetrics)
+		res.VMQueries, res.VMQueryErrors = float64(vmQ.run), float64(vmQ.errors)
+		queryNote("VictoriaMetrics", vmQ)
+		var held float64
+		read("Alertmanager's alerts", &held, func() (float64, error) { return alertCount(s.vmAM.URL()) })
+		notes = append(notes, fmt.Sprintf("vmalert's Alertmanager holds %s alerts", count(held)))
+	}
+
+	res.SamplesRead = math.NaN()
+	if runProm {
+		progress("querying every rule's expression with its sample statistics")
+		qctx, cancel := context.WithTimeout(ctx, time.Duration(cfg.Cycles+1)*cfg.Interval)
+		samples, done, err := querySamples(qctx, s.prom.URL(), rules)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return res, "", ctx.Err()
+		case err != nil:
+			notes = append(notes, fmt.Sprintf("reading the rules' sample statistics stopped after %d of %d rules: %v", done, len(rules), err))
+		default:
+			res.SamplesRead = samples
+		}
+	}
 	return res, strings.Join(notes, "; "), nil
+}
+
+// listen starts the webhook every Alertmanager posts to.
+func (s *stack) listen(cfg Config, missed string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.hook = &webhook{alert: cfg.MissedAlert, kpi: missed, first: map[string]time.Time{}}
+	srv := &http.Server{Handler: s.hook, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.stopped = append(s.stopped, func() { _ = srv.Close() })
+	s.hookURL = "http://" + ln.Addr().String()
+	return nil
+}
+
+// startPrometheus starts the Prometheus stack: Alertmanager, Prometheus
+// with the rules (and the backfilled blocks), and a bare Prometheus.
+func (s *stack) startPrometheus(cfg Config, dir string, js []job, target string, ruleFiles []string, blocks, amConfig string) error {
+	amFile, err := alertmanagerFor(amConfig, StackPrometheus)
+	if err != nil {
+		return err
+	}
+	if s.promAM, err = s.run(realserver.AlertmanagerSpec(amFile)); err != nil {
+		return err
+	}
+	spec := func(rules []string, am, blocks string, args ...string) realserver.Spec {
+		spec := realserver.PrometheusSpec(realserver.PrometheusConfig{Blocks: blocks, Args: args})
+		setup := spec.Setup
+		spec.Setup = func(cmd *exec.Cmd, dir string) error {
+			if err := setup(cmd, dir); err != nil {
+				return err
+			}
+			return genfile.WriteBytes(filepath.Join(dir, "prometheus.yml"), 0o644, []byte(prometheusYAML(cfg, js, target, rules, am)))
+		}
+		return spec
+	}
+	s.started[procProm] = time.Now()
+	if s.prom, err = s.run(spec(ruleFiles, s.promAM.Addr, blocks, "--enable-feature=promql-per-step-stats")); err != nil {
+		return err
+	}
+	s.bare, err = s.run(spec(nil, "", ""))
+	return err
+}
+
+// startVictoriaMetrics starts the VictoriaMetrics stack: Alertmanager,
+// VictoriaMetrics scraping kpiwatch with VMFlags, and vmalert.
+func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target string, ruleFiles []string, amConfig string) error {
+	amFile, err := alertmanagerFor(amConfig, StackVictoriaMetrics)
+	if err != nil {
+		return err
+	}
+	if s.vmAM, err = s.run(realserver.AlertmanagerSpec(amFile)); err != nil {
+		return err
+	}
+	scrapeConfig := filepath.Join(dir, "vmscrape.yml")
+	if err := genfile.WriteBytes(scrapeConfig, 0o644, []byte(scrapeConfigs(js, target, true))); err != nil {
+		return err
+	}
+	s.started[procVM] = time.Now()
+	if s.vm, err = s.run(realserver.VictoriaMetricsSpec(append([]string{"-promscrape.config=" + scrapeConfig}, VMFlags...)...)); err != nil {
+		return err
+	}
+	s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{
+		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.vmAM.URL(), EvaluationInterval: cfg.Interval,
+	}))
+	return err
+}
+
+// firstScrapes waits until every TSDB has stored a scrape of every job
+// (its up series has a sample), for at most the longest job interval and
+// allowance more.
+func (s *stack) firstScrapes(ctx context.Context, js []job, allowance time.Duration) error {
+	var longest time.Duration
+	for _, j := range js {
+		longest = max(longest, j.interval)
+	}
+	deadline := time.Now().Add(longest + allowance)
+	for _, srv := range []*realserver.Server{s.prom, s.bare, s.vm} {
+		if srv == nil {
+			continue
+		}
+		for _, j := range js {
+			for {
+				// A scrape's samples carry the time it began: a slow
+				// append commits them older than an instant query's
+				// 5-minute lookback.
+				if v, err := scalar(srv.URL(), fmt.Sprintf(`count(last_over_time(up{job=%q}[1h]))`, j.name)); err == nil && v >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("%s stored no scrape of %s in %s (-first-scrape.timeout)", srv.Addr, j.path, longest+allowance)
+				}
+				if err := sleep(ctx, 5*time.Second); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// appended reads each TSDB's count of samples written so far: Prometheus'
+// prometheus_tsdb_head_samples_appended_total, VictoriaMetrics'
+// vm_rows_added_to_storage_total (NaN when unread).
+func (s *stack) appended() map[string]float64 {
+	out := map[string]float64{}
+	for name, m := range map[string]struct {
+		srv    *realserver.Server
+		family string
+	}{
+		procProm: {s.prom, "prometheus_tsdb_head_samples_appended_total"},
+		procBare: {s.bare, "prometheus_tsdb_head_samples_appended_total"},
+		procVM:   {s.vm, "vm_rows_added_to_storage_total"},
+	} {
+		if m.srv == nil {
+			continue
+		}
+		v, err := scrapeSum(m.srv.URL()+"/metrics", m.family)
+		if err != nil {
+			v = math.NaN()
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// scrapeNotes reads how each job's scrapes went at a TSDB since it
+// started, into res (the main job's longest scrape) and notes.
+func (s *stack) scrapeNotes(res *Result, name, base string, started time.Time, js []job) []string {
+	var notes []string
+	for _, j := range js {
+		st, err := scrapesOf(base, j.name, time.Since(started))
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("no reading of %s's scrapes of %s: %v", name, j.path, err))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s scraped %s %s times every %s, the longest in %.1f s (%.0f%% of the interval), %s failed",
+			name, j.path, count(st.scrapes), j.interval, st.longest, 100*st.longest/j.interval.Seconds(), count(st.failed)))
+		if j.name != mainJob {
+			continue
+		}
+		if name == "Prometheus" {
+			res.PromScrape, res.PromScrapeFailed = st.longest, st.failed
+		} else {
+			res.VMScrape, res.VMScrapeFailed = st.longest, st.failed
+		}
+	}
+	return notes
 }
 
 // history is a backfill's cost.
@@ -455,8 +829,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableCompression: true}}
 
 // scrapeSum sums every sample of the metric family name at url.
-func scrapeSum(url, name string) (float64, error) {
-	resp, err := client.Get(url)
+func scrapeSum(url, name string) (float64, error) { return readFamily(url, name, sumFamily) }
+
+// readFamily reads the metric family name at url with f; of a large
+// exposition it keeps only that family's lines.
+func readFamily(url, name string, f func(io.Reader, string) (float64, error)) (float64, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -464,25 +844,38 @@ func scrapeSum(url, name string) (float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return sumFamily(resp.Body, name)
+	lines, err := familyLines(resp.Body, name)
+	if err != nil {
+		return 0, err
+	}
+	return f(lines, name)
 }
 
 // sumFamily sums the samples of family name in a text exposition.
 func sumFamily(r io.Reader, name string) (float64, error) {
+	return foldFamily(r, name, func(acc, v float64) float64 { return acc + v })
+}
+
+// maxFamily is the largest sample of family name in a text exposition.
+func maxFamily(r io.Reader, name string) (float64, error) {
+	return foldFamily(r, name, math.Max)
+}
+
+func foldFamily(r io.Reader, name string, fold func(acc, v float64) float64) (float64, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(r)
 	if err != nil {
 		return 0, err
 	}
 	f, ok := fams[name]
-	if !ok {
+	if !ok || len(f.GetMetric()) == 0 {
 		return 0, fmt.Errorf("no %s in the exposition", name)
 	}
-	var sum float64
-	for _, m := range f.GetMetric() {
-		sum += value(m)
+	acc := value(f.GetMetric()[0])
+	for _, m := range f.GetMetric()[1:] {
+		acc = fold(acc, value(m))
 	}
-	return sum, nil
+	return acc, nil
 }
 
 // value is a gauge's, counter's or untyped sample's value.
@@ -490,16 +883,17 @@ func value(m *dto.Metric) float64 {
 	return m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue()
 }
 
-// vmalertCycle is the time vmalert spends evaluating all its groups once:
-// the sum over groups of each group's mean iteration time. vmalert 1.79's
-// /metrics can stall for minutes while its groups evaluate many series
-// (seen at 100k series): a reading it does not give within 20 s is lost.
-func vmalertCycle(url string) (float64, error) {
+// vmalertCycle is the time vmalert spends evaluating all its groups once
+// (the sum over groups of each group's mean iteration time) and the
+// longest group's mean. vmalert 1.79's /metrics can stall for minutes
+// while its groups evaluate many series (seen at 100k series): a reading
+// it does not give within 20 s is lost.
+func vmalertCycle(url string) (total, longest float64, err error) {
 	c := *client
 	c.Timeout = 20 * time.Second
 	resp, err := c.Get(url)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	return meanIterations(resp.Body)
@@ -507,17 +901,17 @@ func vmalertCycle(url string) (float64, error) {
 
 // meanIterations sums each group's mean vmalert_iteration_duration_seconds
 // in vmalert's exposition, which serves the summary's _sum and _count as
-// untyped series.
-func meanIterations(r io.Reader) (float64, error) {
+// untyped series, and returns the longest mean too.
+func meanIterations(r io.Reader) (total, longest float64, err error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(r)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	const name = "vmalert_iteration_duration_seconds"
 	sums, counts := fams[name+"_sum"], fams[name+"_count"]
 	if sums == nil || counts == nil {
-		return 0, errors.New("vmalert serves no " + name + "_sum and _count")
+		return 0, 0, errors.New("vmalert serves no " + name + "_sum and _count")
 	}
 	key := func(m *dto.Metric) string {
 		var b strings.Builder
@@ -530,37 +924,34 @@ func meanIterations(r io.Reader) (float64, error) {
 	for _, m := range counts.GetMetric() {
 		n[key(m)] = value(m)
 	}
-	var total float64
 	for _, m := range sums.GetMetric() {
 		if c := n[key(m)]; c > 0 {
 			total += value(m) / c
+			longest = max(longest, value(m)/c)
 		}
 	}
-	return total, nil
+	return total, longest, nil
 }
 
-// vmCount is how many series VictoriaMetrics holds with a recent sample.
-func vmCount(base string) (float64, error) {
-	var body struct {
-		Status string
-		Error  string
-		Data   struct {
-			Result []struct{ Value [2]any }
+// vmActiveSeries is how many series VictoriaMetrics has written in the
+// current hour, from its own metrics (a count({__name__!=""}) query over
+// every series timed out at 332k).
+func vmActiveSeries(base string) (float64, error) {
+	return readFamily(base+"/metrics", "vm_cache_entries", func(r io.Reader, name string) (float64, error) {
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(r)
+		if err != nil {
+			return 0, err
 		}
-	}
-	resp, err := client.Get(base + "/api/v1/query?" + url.Values{"query": {`count({__name__!=""})`}}.Encode())
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return 0, err
-	}
-	if body.Status != "success" || len(body.Data.Result) != 1 {
-		return 0, fmt.Errorf("VictoriaMetrics count of series: %s %s", body.Status, body.Error)
-	}
-	s, _ := body.Data.Result[0].Value[1].(string)
-	return strconv.ParseFloat(s, 64)
+		for _, m := range fams[name].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "type" && l.GetValue() == "storage/hour_metric_ids" {
+					return value(m), nil
+				}
+			}
+		}
+		return 0, errors.New(`VictoriaMetrics serves no vm_cache_entries{type="storage/hour_metric_ids"}`)
+	})
 }
 
 // querySamples runs each rule's expression once at Prometheus, as its

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,8 +106,8 @@ func TestProject(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	results := []Result{
-		{Observed: 10000, PromHeadSeries: 40000, PromRSS: 100 << 20, PromRuleSeconds: 3, Rules: 12, Groups: 3, MaxSamples: 1, Exposition: 4 << 20, ReloadPeak: 8 << 20},
-		{Observed: 100000, PromHeadSeries: 400000, PromRSS: 1000 << 20, PromRuleSeconds: 30, Rules: 12, Groups: 3, MaxSamples: 1, Exposition: 40 << 20, ReloadPeak: 80 << 20},
+		{Prom: true, Observed: 10000, PromHeadSeries: 40000, PromRSS: 100 << 20, PromRuleSeconds: 3, Rules: 12, Groups: 3, MaxSamples: 1, Exposition: 4 << 20, ReloadPeak: 8 << 20},
+		{Prom: true, Observed: 100000, PromHeadSeries: 400000, PromRSS: 1000 << 20, PromRuleSeconds: 30, Rules: 12, Groups: 3, MaxSamples: 1, Exposition: 40 << 20, ReloadPeak: 80 << 20},
 	}
 	var b bytes.Buffer
 	Write(&b, results, time.Minute, 1e6)
@@ -143,6 +144,9 @@ func TestWriteTable(t *testing.T) {
 	}
 	if got := cells("… / plain exposition"); strings.Join(got, ";") != "2.00;2.00;2.00" {
 		t.Errorf("reload peak over exposition: %q", got)
+	}
+	if strings.Contains(out, "VictoriaMetrics") {
+		t.Errorf("rows of a stack not run:\n%s", out)
 	}
 	// Every row has a cell per size and the projection.
 	for _, l := range lines {
@@ -193,9 +197,9 @@ vmalert_iteration_duration_seconds_count{group="b"} 10
 vmalert_iteration_duration_seconds_sum{group="c"} 0
 vmalert_iteration_duration_seconds_count{group="c"} 0
 `
-	got, err := meanIterations(strings.NewReader(vmalert))
-	if err != nil || math.Abs(got-0.85) > 1e-9 {
-		t.Errorf("meanIterations = %g, %v; want 0.85 (0.75 + 0.1)", got, err)
+	got, longest, err := meanIterations(strings.NewReader(vmalert))
+	if err != nil || math.Abs(got-0.85) > 1e-9 || longest != 0.75 {
+		t.Errorf("meanIterations = %g, %g, %v; want 0.85 (0.75 + 0.1) and 0.75", got, longest, err)
 	}
 	prom := `# HELP prometheus_rule_group_last_duration_seconds x
 # TYPE prometheus_rule_group_last_duration_seconds gauge
@@ -207,22 +211,40 @@ kpi_collector_series{source="communes"} 10000
 	if got, err := sumFamily(strings.NewReader(prom), "prometheus_rule_group_last_duration_seconds"); err != nil || got != 1.75 {
 		t.Errorf("sumFamily = %g, %v; want 1.75", got, err)
 	}
+	if got, err := maxFamily(strings.NewReader(prom), "prometheus_rule_group_last_duration_seconds"); err != nil || got != 1.5 {
+		t.Errorf("maxFamily = %g, %v; want 1.5", got, err)
+	}
+	// Of a large exposition only the family's own lines are kept: not a
+	// family whose name it begins, nor a label value that holds it.
+	lines, err := familyLines(strings.NewReader(prom+"kpi_collector_series_total 3\nx{a=\"kpi_collector_series\"} 1\n"), "kpi_collector_series")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(lines)
+	if want := "# TYPE kpi_collector_series gauge\nkpi_collector_series{source=\"communes\"} 10000\n"; string(b) != want {
+		t.Errorf("familyLines kept %q, want %q", b, want)
+	}
 	if _, err := sumFamily(strings.NewReader(prom), "prometheus_tsdb_head_series"); err == nil {
 		t.Error("a missing family summed without error")
 	}
 }
 
 // TestTinyStack runs the whole harness on a thousand series with a 15 s
-// cycle: every server starts, every reading is taken, and every server is
-// stopped and its directory removed.
+// cycle: every server starts, every reading is taken, the missed target
+// reaches the webhook through both evaluators, and every server is stopped
+// and its directory removed.
 func TestTinyStack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts five servers for about a minute")
+		t.Skip("starts seven servers for about three minutes")
 	}
-	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "kpiwatch-*"))
+	// Every directory the harness and its servers make goes under tmp,
+	// which the machine's other users do not write to.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	var out, log bytes.Buffer
 	res, err := Run(context.Background(), Config{
-		Sizes: []int{1000}, Interval: 15 * time.Second, Warmup: 1, Cycles: 1,
+		Sizes: []int{1000}, Interval: 15 * time.Second, UnitsInterval: 30 * time.Second, Warmup: 1, Cycles: 1,
+		Stacks: []string{StackPrometheus, StackVictoriaMetrics}, Deliver: 4 * time.Minute, FirstScrape: time.Minute, MissedAlert: "KPITargetMissed",
 		HistoryDays: 1, HistoryStep: time.Hour, HistoryMax: 1000, Target: 1e6,
 	}, &out, &log)
 	if err != nil {
@@ -238,21 +260,104 @@ func TestTinyStack(t *testing.T) {
 	if r.Rules == 0 || r.MaxSamples < 1 || !(r.SamplesRead >= r.Observed) {
 		t.Errorf("%d rules, at most %d samples a series, %g samples read in a cycle", r.Rules, r.MaxSamples, r.SamplesRead)
 	}
-	for name, v := range map[string]float64{"Prometheus": r.PromRSS, "Alertmanager": r.AMRSS, "VictoriaMetrics": r.VMRSS, "vmalert": r.VMAlertRSS, "kpiwatch": r.ExporterRSS} {
+	for name, v := range map[string]float64{"Prometheus": r.PromRSS, "Alertmanager": r.AMRSS, "VictoriaMetrics": r.VMRSS, "vmalert": r.VMAlertRSS, "kpiwatch": r.ExporterRSS, "vmalert's Alertmanager": r.VMAMRSS} {
 		if v < 1<<20 {
 			t.Errorf("%s resident memory %g bytes", name, v)
 		}
 	}
-	if r.ReloadPeak < r.Exposition || r.PromRuleSeconds <= 0 || r.VMAlertSeconds <= 0 {
+	if r.ReloadPeak < r.Exposition || r.PromRuleSeconds <= 0 || r.VMAlertSeconds <= 0 || r.PromLongestGroup <= 0 || r.VMAlertLongestGroup <= 0 {
 		t.Errorf("reload peak %g for an exposition of %g; rule evaluation %g s (Prometheus), %g s (vmalert)", r.ReloadPeak, r.Exposition, r.PromRuleSeconds, r.VMAlertSeconds)
+	}
+	// Alertmanager waits a minute (group_wait) before its first notification.
+	for name, d := range map[string]float64{"Prometheus": r.PromDelivery, "vmalert": r.VMDelivery} {
+		if !(d > 0 && d < (4*time.Minute).Seconds()) {
+			t.Errorf("the missed target reached the webhook through %s after %g s", name, d)
+		}
+	}
+	if r.PromQueries == 0 || r.VMQueries == 0 || r.PromQueryErrors+r.VMQueryErrors > 0 {
+		t.Errorf("board queries: Prometheus %g (%g errors), VictoriaMetrics %g (%g errors)", r.PromQueries, r.PromQueryErrors, r.VMQueries, r.VMQueryErrors)
+	}
+	if r.PromScrape <= 0 || r.VMScrape <= 0 || r.PromAppended <= 0 || r.VMAppended <= 0 || r.PromStackRSS <= r.PromRSS || r.VMStackCPU <= 0 {
+		t.Errorf("longest scrapes %g s and %g s, samples a minute %g and %g, stack RSS %g, stack CPU %g",
+			r.PromScrape, r.VMScrape, r.PromAppended, r.VMAppended, r.PromStackRSS, r.VMStackCPU)
 	}
 	for _, want := range []string{"| 1,000 series", "backfilled 1 days at 1h", "machine at 1,000,000 observed series"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, out.String())
 		}
 	}
-	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "kpiwatch-*"))
-	if len(after) > len(before) {
-		t.Errorf("left behind: %v (before: %v)", after, before)
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("left behind in %s: %v", tmp, left)
+	}
+}
+
+func TestBoardQueries(t *testing.T) {
+	dir := t.TempDir()
+	board := `{"panels": [
+	  {"targets": [{"expr": "sum by (kpi) (kpi_value{kpi=\"$kpi\", province=~\"${province}\", block=~\"$block\"})"}]},
+	  {"panels": [{"targets": [{"expr": "rate(x[$__rate_interval])", "instant": true}, {"expr": "kpi_info{kpi=\"$kpi\"}"}]}]},
+	  {"targets": [{"expr": "sum by (kpi) (kpi_value{kpi=\"$kpi\", province=~\"${province}\", block=~\"$block\"})"}]}
+	]}`
+	if err := os.WriteFile(filepath.Join(dir, "b.json"), []byte(board), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := boardQueries(dir, map[string]string{"kpi": "k1", "province": "Ha Noi", "block": ".*", "__rate_interval": "5m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []boardQuery{
+		{expr: `sum by (kpi) (kpi_value{kpi="k1", province=~"Ha Noi", block=~".*"})`},
+		{expr: "rate(x[5m])", instant: true},
+		{expr: `kpi_info{kpi="k1"}`},
+	}
+	if len(qs) != len(want) {
+		t.Fatalf("queries %+v, want %+v", qs, want)
+	}
+	for i := range want {
+		if qs[i] != want[i] {
+			t.Errorf("query %d: %+v, want %+v", i, qs[i], want[i])
+		}
+	}
+	if _, err := boardQueries(t.TempDir(), nil); err == nil {
+		t.Error("no boards, no error")
+	}
+}
+
+func TestScrapeConfigs(t *testing.T) {
+	cfg := Config{Interval: time.Minute, UnitsInterval: 10 * time.Minute}
+	got := scrapeConfigs(scrapeJobs(cfg, true), "127.0.0.1:9", true)
+	want := `scrape_configs:
+  - {job_name: "kpiwatch", metrics_path: "/metrics", scrape_interval: 1m, scrape_timeout: 1m, static_configs: [{targets: ["127.0.0.1:9"]}], stream_parse: true}
+  - {job_name: "kpiwatch_units", metrics_path: "/metrics/units", scrape_interval: 10m, scrape_timeout: 5m, static_configs: [{targets: ["127.0.0.1:9"]}], stream_parse: true}
+`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := scrapeConfigs(scrapeJobs(cfg, false), "h:1", false); strings.Contains(got, "units") || strings.Contains(got, "stream_parse") {
+		t.Errorf("without a unit endpoint nor stream parsing:\n%s", got)
+	}
+}
+
+// TestVMFlagsAreDeployed keeps the flags the bench runs VictoriaMetrics
+// with and those deploy/ gives it the same.
+func TestVMFlagsAreDeployed(t *testing.T) {
+	for _, f := range []string{"../../deploy/systemd/victoria-metrics.default", "../../deploy/docker-compose.yml", "../../deploy/victoriametrics-cluster/docker-compose.yml", "../../deploy/README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, flag := range VMFlags {
+			name, _, _ := strings.Cut(flag, "=")
+			if strings.Contains(f, "cluster") {
+				// vmselect and vminsert take the flags that concern them.
+				if !strings.Contains(string(b), name) {
+					t.Errorf("%s does not set %s", f, name)
+				}
+				continue
+			}
+			if !strings.Contains(string(b), flag) {
+				t.Errorf("%s does not set %s", f, flag)
+			}
+		}
 	}
 }
