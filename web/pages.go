@@ -322,11 +322,12 @@ func kpiPage(r *request) (*page, error) {
 		}
 		targets.Rows = append(targets.Rows, row{Cells: []cell{{Text: l.date(tg.By.Time), CSV: tg.By.Format("2006-01-02")}, {Text: l.value(k, tg.Value), CSV: raw(tg.Value)}, {Text: unit}, {Text: tg.Decision}, {Text: l.date(tg.Effective.Time)}}})
 	}
-	p.Sections = append(p.Sections, &section{Tables: []*table{targets}})
+	p.Sections = append(p.Sections, &section{Tables: []*table{r.notReported(k.ID), targets}})
 	return p, nil
 }
 
-// unitName is how a series' unit shows: a province or ministry by name.
+// unitName is how a series' unit shows: a unit of a level, a ministry or
+// a block by name, with the page of its unit where it has one.
 func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	if len(s.Labels) == 0 {
 		return r.l.t(msg{"Toàn quốc", "National"}), ""
@@ -336,17 +337,30 @@ func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	for i, d := range jk.KPI.Dimensions {
 		v := s.Labels[i]
 		switch d {
-		case catalogue.DimProvince:
-			if p, err := units.Match(v); err == nil {
-				href = r.url("/province/" + p.Code)
-				v = r.l.province(p)
-			}
 		case catalogue.DimMinistry:
 			v = r.owner(v)
+		case catalogue.DimBlock:
+			v = r.l.block(v)
+		default:
+			var h string
+			if v, h = r.unitRef(d, v); h != "" {
+				href = h
+			}
 		}
 		parts = append(parts, v)
 	}
 	return strings.Join(parts, ", "), href
+}
+
+// unitRef is a unit of a level as pages name it, with its page; a name no
+// list of units knows shows as it is, without one.
+func (r *request) unitRef(level, name string) (string, string) {
+	if level == catalogue.DimProvince {
+		if p, err := units.Match(name); err == nil {
+			return r.l.province(p), r.url("/province/" + p.Code)
+		}
+	}
+	return name, ""
 }
 
 // seriesCols are the columns of a table of series: the first names the
@@ -510,8 +524,6 @@ func reportingPage(r *request) (*page, error) {
 	l := r.l
 	type counts struct{ expected, received, dated, onTime int }
 	by := map[string]*counts{}
-	missing := &table{ID: "not_reported", Caption: l.t(msg{"Chưa báo cáo kỳ này", "Not reported this period"}), Empty: l.t(msg{"Mọi đơn vị đã báo cáo.", "Every unit has reported."}),
-		Cols: r.cols(msg{"Chỉ tiêu", "KPI"}, msg{"Đơn vị báo cáo", "Reporting unit"}, mOwner, mBlock, msg{"Kỳ", "Period"}, msg{"Hạn báo cáo", "Due"})}
 	for _, rep := range r.snap.Reports {
 		c := by[rep.Block]
 		if c == nil {
@@ -528,26 +540,6 @@ func reportingPage(r *request) (*page, error) {
 				c.onTime++
 			}
 		}
-		if rep.Received {
-			continue
-		}
-		name := rep.KPI
-		if k, ok := r.snap.Catalogue.KPI(rep.KPI); ok {
-			name = r.kpiName(k)
-		}
-		unit := rep.Unit
-		switch rep.Dimension {
-		case "":
-			unit = r.owner(rep.Owner)
-		case catalogue.DimMinistry:
-			unit = r.owner(rep.Unit)
-		case catalogue.DimBlock:
-			unit = l.block(rep.Unit)
-		}
-		missing.Rows = append(missing.Rows, row{Attrs: attrs("kpi", rep.KPI, "unit", rep.Unit), Cells: []cell{
-			{Text: name, CSV: rep.KPI}, {Text: unit, CSV: rep.Unit}, {Text: r.owner(rep.Owner), CSV: rep.Owner}, {Text: l.block(rep.Block), CSV: rep.Block},
-			{Text: l.date(rep.Period), CSV: dateCSV(rep.Period)}, {Text: l.date(rep.Due), CSV: dateCSV(rep.Due)},
-		}})
 	}
 	blocks := &table{ID: "by_block", Caption: l.t(msg{"Theo khối", "By block"}), Empty: l.t(mNone),
 		Cols: numCols(r.cols(mBlock, msg{"Báo cáo phải nộp", "Reports expected"}, msg{"Đã nhận", "Received"}, msg{"Đúng hạn (trong số có ngày gửi)", "On time (of those dated)"}), 1, 2, 3)}
@@ -564,7 +556,51 @@ func reportingPage(r *request) (*page, error) {
 			{Text: l.block(b), CSV: b}, {Text: strconv.Itoa(c.expected)}, {Text: strconv.Itoa(c.received)}, {Text: onTime},
 		}})
 	}
-	return &page{Title: l.t(msg{"Kỷ luật báo cáo", "Reporting discipline"}), Sections: []*section{{Tables: []*table{blocks, missing}}}}, nil
+	return &page{Title: l.t(msg{"Kỷ luật báo cáo", "Reporting discipline"}), Sections: []*section{{Tables: []*table{blocks, r.notReported("")}}}}, nil
+}
+
+// notReported lists the reports the model expects on each KPI's last due
+// period (Model.Reports) that are not in, of KPI kpiID alone unless it is
+// "": /reporting and each KPI's page show this one answer, as the briefing
+// does unit by unit.
+func (r *request) notReported(kpiID string) *table {
+	l := r.l
+	t := &table{ID: "not_reported", Caption: l.t(msg{"Chưa báo cáo kỳ đã đến hạn", "Not reported for the period last due"}), Empty: l.t(msg{"Mọi đơn vị đã báo cáo.", "Every unit has reported."}),
+		Cols: r.cols(mKPI, msg{"Đơn vị báo cáo", "Reporting unit"}, mOwner, mBlock, msg{"Kỳ", "Period"}, msg{"Hạn báo cáo", "Due"})}
+	for i := range r.snap.Reports {
+		rep := &r.snap.Reports[i]
+		if rep.Received || (kpiID != "" && rep.KPI != kpiID) {
+			continue
+		}
+		name, period := rep.KPI, l.date(rep.Period)
+		if k, ok := r.snap.Catalogue.KPI(rep.KPI); ok {
+			name, period = r.kpiName(k), l.period(k.Cadence.Period, rep.Period)
+		}
+		unit, href := r.reporter(rep)
+		due := dueDay(rep)
+		t.Rows = append(t.Rows, row{Attrs: attrs("kpi", rep.KPI, "unit", rep.Unit), Cells: []cell{
+			{Text: name, Href: r.url("/kpi/" + rep.KPI), CSV: rep.KPI}, {Text: unit, Href: href, CSV: rep.Unit}, {Text: r.owner(rep.Owner), CSV: rep.Owner}, {Text: l.block(rep.Block), CSV: rep.Block},
+			{Text: period, CSV: dateCSV(rep.Period)}, {Text: l.date(due), CSV: dateCSV(due)},
+		}})
+	}
+	return t
+}
+
+// dueDay is the day a report is due by (Report.Due is the instant after it).
+func dueDay(rep *model.Report) time.Time { return rep.Due.Add(-time.Second) }
+
+// reporter names who owes a report, with a link to its page where it has
+// one: a national KPI's owner, a ministry, a block, or a unit of a level.
+func (r *request) reporter(rep *model.Report) (string, string) {
+	switch rep.Dimension {
+	case "":
+		return r.owner(rep.Owner), ""
+	case catalogue.DimMinistry:
+		return r.owner(rep.Unit), ""
+	case catalogue.DimBlock:
+		return r.l.block(rep.Unit), ""
+	}
+	return r.unitRef(rep.Dimension, rep.Unit)
 }
 
 func sourcesPage(r *request) (*page, error) {

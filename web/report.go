@@ -187,7 +187,7 @@ func reportPage(r *request) (*page, error) {
 		{Heading: l.t(msg{"Cần chú ý", "Needing attention"}), Tables: []*table{lagging}},
 		{Heading: l.t(msg{"Đơn vị chậm nhất", "Lagging most"}), Tables: []*table{provinces, ministries}},
 		{Heading: l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"}), Tables: []*table{tasks}},
-		{Heading: l.t(msg{"Chưa báo cáo", "Not reported"}), Tables: []*table{cur.unreportedTable(period)}},
+		{Heading: l.t(msg{"Chưa báo cáo", "Not reported"}), Tables: []*table{cur.unreportedTable()}},
 	}
 	return p, nil
 }
@@ -292,44 +292,62 @@ func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
 	return provinces, ministries
 }
 
-// unreportedTable lists, unit by unit, the monthly KPIs with no report on
-// the period by the briefing day.
-func (r *request) unreportedTable(period time.Time) *table {
+// unreportedTable lists, unit by unit, the reports not in on each KPI's
+// period last due by the briefing day: the model's reports, as /reporting
+// lists them. The caption gives the due days of the KPIs listed, each from
+// its own cadence; with more than one, each KPI names its own.
+func (r *request) unreportedTable() *table {
 	l := r.l
 	type missing struct {
 		name, href string
-		kpis       []string
+		reps       []*model.Report
 	}
 	var order []string
 	by := map[string]*missing{}
-	for i := range r.snap.KPIs {
-		jk := &r.snap.KPIs[i]
-		if jk.KPI.Cadence.Period != catalogue.Monthly || !jk.Whole().Plan.BaselineAt.Before(period.AddDate(0, 1, 0)) {
+	var dues []time.Time
+	for i := range r.snap.Reports {
+		rep := &r.snap.Reports[i]
+		if rep.Received {
 			continue
 		}
-		for j := range jk.Series {
-			s := &jk.Series[j]
-			if p, ok := s.Latest(); ok && !p.Period.Before(period) {
-				continue
-			}
-			key := strings.Join(s.Labels, ",")
-			name, href := r.unitName(jk, s)
-			if len(s.Labels) == 0 {
-				key, name = "owner="+jk.KPI.Owner, r.owner(jk.KPI.Owner)
-			}
-			if by[key] == nil {
-				by[key] = &missing{name: name, href: href}
-				order = append(order, key)
-			}
-			by[key].kpis = append(by[key].kpis, r.kpiName(jk.KPI))
+		key := rep.Dimension + "=" + rep.Unit
+		if rep.Dimension == "" {
+			key = "owner=" + rep.Owner
+		}
+		if by[key] == nil {
+			name, href := r.reporter(rep)
+			by[key] = &missing{name: name, href: href}
+			order = append(order, key)
+		}
+		by[key].reps = append(by[key].reps, rep)
+		if d := dueDay(rep); !slices.ContainsFunc(dues, d.Equal) {
+			dues = append(dues, d)
 		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return len(by[order[i]].kpis) > len(by[order[j]].kpis) })
-	t := &table{ID: "unreported", Caption: l.t(msg{"Đơn vị chưa báo cáo kỳ này (hạn ngày 15 tháng sau)", "Units without a report for the month (due by the 15th of the next)"}), Empty: l.t(mNone),
-		Cols: numCols(r.cols(msg{"Đơn vị", "Unit"}, msg{"Số chỉ tiêu", "KPIs"}, mKPI), 1)}
+	sort.SliceStable(order, func(i, j int) bool { return len(by[order[i]].reps) > len(by[order[j]].reps) })
+	slices.SortFunc(dues, time.Time.Compare)
+	caption := l.t(msg{"Đơn vị chưa báo cáo kỳ đã đến hạn", "Units without a report for the period last due"})
+	if len(dues) > 0 {
+		days := make([]string, len(dues))
+		for i, d := range dues {
+			days[i] = l.date(d)
+		}
+		caption += l.t(msg{" (hạn ", " (due by "}) + strings.Join(days, ", ") + ")"
+	}
+	t := &table{ID: "unreported", Caption: caption, Empty: l.t(mNone), Cols: numCols(r.cols(msg{"Đơn vị", "Unit"}, msg{"Số chỉ tiêu", "KPIs"}, mKPI), 1)}
 	for _, key := range order {
 		m := by[key]
-		t.Rows = append(t.Rows, row{Attrs: attrs("unit", key), Cells: []cell{{Text: m.name, Href: m.href, CSV: key}, {Text: strconv.Itoa(len(m.kpis))}, {Text: strings.Join(m.kpis, "; ")}}})
+		names := make([]string, len(m.reps))
+		for i, rep := range m.reps {
+			names[i] = rep.KPI
+			if k, ok := r.snap.Catalogue.KPI(rep.KPI); ok {
+				names[i] = r.kpiName(k)
+			}
+			if len(dues) > 1 {
+				names[i] += l.t(msg{" (hạn ", " (due "}) + l.date(dueDay(rep)) + ")"
+			}
+		}
+		t.Rows = append(t.Rows, row{Attrs: attrs("unit", key), Cells: []cell{{Text: m.name, Href: m.href, CSV: key}, {Text: strconv.Itoa(len(names))}, {Text: strings.Join(names, "; ")}}})
 	}
 	return t
 }
