@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kpiwatch/kpiwatch/internal/suggest"
 )
 
 // FieldError is one problem in a catalogue, located by field path and line.
@@ -278,7 +280,7 @@ func strictWalk(n *yaml.Node, t reflect.Type, path string, lines map[string]int,
 			ft, ok := fields[key]
 			switch {
 			case !ok:
-				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field" + DidYouMean(key, slices.Collect(maps.Keys(fields)))})
+				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "unknown field" + suggest.DidYouMean(key, slices.Collect(maps.Keys(fields)))})
 			case seen[key]:
 				*errs = append(*errs, FieldError{Path: p, Line: n.Content[i].Line, Msg: "duplicate field", First: p, FirstLine: keyLine(n, key)})
 			default:

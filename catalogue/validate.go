@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kpiwatch/kpiwatch/internal/suggest"
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
@@ -121,13 +122,13 @@ func (v *validator) id(path, id string, seen map[string]string) {
 // ref checks a reference to an id among ids, suggesting the closest.
 func (v *validator) ref(path, id, what string, ids []string) {
 	if !slices.Contains(ids, id) {
-		v.add(path, "%q is not %s%s", id, what, DidYouMean(id, ids))
+		v.add(path, "%q is not %s%s", id, what, suggest.DidYouMean(id, ids))
 	}
 }
 
 func (v *validator) oneOf(path, value string, allowed []string) {
 	if !slices.Contains(allowed, value) {
-		v.add(path, "%q is not one of %s%s", value, strings.Join(allowed, ", "), DidYouMean(value, allowed))
+		v.add(path, "%q is not one of %s%s", value, strings.Join(allowed, ", "), suggest.DidYouMean(value, allowed))
 	}
 }
 
@@ -323,7 +324,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 func (v *validator) unit(path string, unit map[string]string, dims map[string]bool) {
 	for _, d := range slices.Sorted(maps.Keys(unit)) {
 		if !dims[d] {
-			v.add(path+"."+d, "%q is not a dimension of this KPI%s", d, DidYouMean(d, slices.Collect(maps.Keys(dims))))
+			v.add(path+"."+d, "%q is not a dimension of this KPI%s", d, suggest.DidYouMean(d, slices.Collect(maps.Keys(dims))))
 			continue
 		}
 		if d == DimProvince {

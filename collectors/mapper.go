@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
+	"github.com/kpiwatch/kpiwatch/internal/suggest"
 	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/units"
 )
@@ -298,7 +299,7 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	if mp.KPI != "" {
 		i, ok := m.kpis[units.Normalise(mp.KPI)]
 		if !ok {
-			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, catalogue.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
+			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, suggest.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
 		}
 		b.kpi = i
 	}
@@ -317,7 +318,7 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 	if len(missing) > 0 {
 		hint := ""
 		for _, name := range missing {
-			hint += catalogue.DidYouMean(name, slices.Collect(maps.Keys(index)))
+			hint += suggest.DidYouMean(name, slices.Collect(maps.Keys(index)))
 		}
 		return nil, &RowError{Location{Source: m.source, File: file, Row: 1}, fmt.Errorf("no column %q%s (the header has %q)", missing, hint, header)}
 	}
@@ -377,7 +378,7 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			return obs, true, nil // a national file's totals row
 		}
 		if i < 0 {
-			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue%s", cells[b.kpiCol], catalogue.DidYouMean(cells[b.kpiCol], b.m.cat.KPIIDs())))
+			return fail(b.kpiCol, fmt.Errorf("kpi %q is not in the catalogue%s", cells[b.kpiCol], suggest.DidYouMean(cells[b.kpiCol], b.m.cat.KPIIDs())))
 		}
 		obs.KPI = i
 	}
