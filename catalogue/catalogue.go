@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kpiwatch/kpiwatch/conventions"
+	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // APIVersion and Kind head every catalogue file.
@@ -30,6 +31,12 @@ type Catalogue struct {
 	KPIs       []KPI    `yaml:"kpis"`
 	// Dimensions declares breakdowns beyond the built-in ones.
 	Dimensions []DeclaredDimension `yaml:"dimensions"`
+	// Blocks are the groups owners belong to; DefaultBlocks when unset.
+	Blocks []Block `yaml:"blocks"`
+
+	// Units are the units the catalogue reports on: metadata.units, or
+	// units.Default(); set by the loader, never nil after it.
+	Units *units.Set `yaml:"-"`
 
 	// Dir is where relative paths in sources resolve; set by the loader.
 	Dir string `yaml:"-"`
@@ -54,7 +61,20 @@ type Metadata struct {
 	// and 12.5). Without either, a number that reads two ways (171.548) is
 	// settled by its column's other values, or rejected.
 	Locale string `yaml:"locale"`
+	// Units is the path, relative to the catalogue, of the units file
+	// (docs/units.md); the embedded provinces without one.
+	Units string `yaml:"units"`
+	// OwnersVI and OwnersEN name the owners as a group: "Bộ, ngành" and
+	// "Ministries and agencies" by default, "Sở, ngành" for a province.
+	OwnersVI string `yaml:"owners_vi"`
+	OwnersEN string `yaml:"owners_en"`
 }
+
+// Default names of the owners as a group.
+const (
+	DefaultOwnersVI = "Bộ, ngành"
+	DefaultOwnersEN = "Ministries and agencies"
+)
 
 // Locales a catalogue may declare.
 const (
@@ -108,7 +128,14 @@ func (s Source) CheckRefresh(accepted, rejected int) (string, error) {
 	return "", nil
 }
 
-// Block values.
+// Block is a group of owners: a national block, a province's own.
+type Block struct {
+	ID     string `yaml:"id"`
+	NameVI string `yaml:"name_vi"`
+	NameEN string `yaml:"name_en"`
+}
+
+// The national blocks' ids.
 const (
 	BlockParty            = "party"
 	BlockGovernment       = "government"
@@ -116,8 +143,26 @@ const (
 	BlockFatherlandFront  = "fatherland_front"
 )
 
-// Blocks lists the valid blocks.
-var Blocks = []string{BlockParty, BlockGovernment, BlockNationalAssembly, BlockFatherlandFront}
+// DefaultBlocks are the four national blocks, a catalogue's blocks when it
+// lists none.
+var DefaultBlocks = []Block{
+	{BlockParty, "Khối Đảng", "Party"},
+	{BlockGovernment, "Khối Chính phủ", "Government"},
+	{BlockNationalAssembly, "Khối Quốc hội", "National Assembly"},
+	{BlockFatherlandFront, "Khối Mặt trận Tổ quốc", "Fatherland Front"},
+}
+
+// Blocks are DefaultBlocks' ids, for web and dashboards until they use
+// Catalogue.BlockIDs.
+var Blocks = blockIDs(DefaultBlocks)
+
+func blockIDs(bs []Block) []string {
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	return ids
+}
 
 // Kind of a KPI.
 type KPIKind string
@@ -147,8 +192,10 @@ const (
 	DimBlock    = "block"
 )
 
-// Dimensions lists the known dimensions; province and ministry values are
-// matched against reference tables, the others are kept as reported.
+// Dimensions lists the built-in dimensions: ministry values are matched
+// against the owners, block values against the blocks, and a dimension the
+// catalogue's units list (province by default) against that list; the
+// others are kept as reported.
 var Dimensions = []string{DimProvince, DimMinistry, DimCommune, DimBlock}
 
 // KPI is one key performance indicator.

@@ -2,6 +2,8 @@ package catalogue
 
 import (
 	"fmt"
+	"io/fs"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,7 +40,7 @@ var reservedLabels = []string{
 	conventions.LabelDirection, conventions.LabelCadence, conventions.LabelCode, conventions.LabelDecision,
 	conventions.LabelResult, conventions.LabelVersion, conventions.LabelRevision, conventions.LabelGoVersion,
 	conventions.LabelSeverity, conventions.LabelAlertName, conventions.LabelCatalogue, conventions.LabelTaskStatus,
-	conventions.LabelReason, conventions.LabelCheck, conventions.LabelLevel, "job", "instance", "le", "quantile",
+	conventions.LabelReason, conventions.LabelCheck, conventions.LabelLevel, conventions.LabelParent, "job", "instance", "le", "quantile",
 }
 
 // MaxDeclaredValue bounds a free-text dimension's value, in bytes.
@@ -54,19 +56,69 @@ func (c *Catalogue) Dimension(name string) (DeclaredDimension, bool) {
 	return DeclaredDimension{}, false
 }
 
-// IsDimension reports whether name is a built-in or a declared dimension.
+// IsDimension reports whether name is a built-in dimension, a level of the
+// catalogue's units or a declared dimension.
 func (c *Catalogue) IsDimension(name string) bool {
 	_, declared := c.Dimension(name)
-	return declared || slices.Contains(Dimensions, name)
+	return declared || slices.Contains(Dimensions, name) || c.UnitLevel(name) != nil
 }
 
-// DimensionNames lists the built-in dimensions, then the declared ones.
+// DimensionNames lists the built-in dimensions, the other levels of the
+// catalogue's units, then the declared dimensions.
 func (c *Catalogue) DimensionNames() []string {
 	names := slices.Clone(Dimensions)
+	if c.Units != nil {
+		for _, l := range c.Units.Levels {
+			if !slices.Contains(names, l.Name) {
+				names = append(names, l.Name)
+			}
+		}
+	}
 	for _, d := range c.Dimensions {
 		names = append(names, d.Name)
 	}
 	return names
+}
+
+// loadUnits sets c.Units: the units file metadata.units names, read from
+// dir, or the default.
+func (c *Catalogue) loadUnits(v *validator, dir fs.FS) {
+	c.Units = units.Default()
+	if c.Metadata.Units == "" {
+		return
+	}
+	if dir == nil {
+		v.add("metadata.units", "the catalogue has no folder to read %q from", c.Metadata.Units)
+		return
+	}
+	s, err := units.LoadFS(dir, path.Clean(c.Metadata.Units))
+	if err != nil {
+		v.add("metadata.units", "%v", err)
+		return
+	}
+	c.Units = s
+	for _, l := range s.Levels {
+		switch _, declared := c.Dimension(l.Name); {
+		case l.Name == DimProvince || l.Name == DimCommune:
+		case !labelName.MatchString(l.Name):
+			v.add("metadata.units", "level %q must be lower case letters, digits and _ and start with a letter (it is a label name)", l.Name)
+		case slices.Contains(reservedLabels, l.Name) || strings.HasPrefix(l.Name, "__"):
+			v.add("metadata.units", "level %q is a label kpiwatch already serves", l.Name)
+		case declared:
+			v.add("metadata.units", "level %q is also declared under dimensions: its values are the units file's list", l.Name)
+		}
+	}
+}
+
+func (c *Catalogue) validateBlocks(v *validator) {
+	seen := map[string]string{}
+	for i, b := range c.Blocks {
+		p := fmt.Sprintf("blocks[%d]", i)
+		v.id(p+".id", b.ID, seen)
+		if b.NameVI == "" || b.NameEN == "" {
+			v.add(p, "name_vi and name_en are both needed: pages, boards and alerts show them")
+		}
+	}
 }
 
 // Value matches a reported value against a declared dimension: the allowed

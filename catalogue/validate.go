@@ -52,6 +52,15 @@ var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 var labelPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (c *Catalogue) applyDefaults() {
+	if len(c.Blocks) == 0 {
+		c.Blocks = slices.Clone(DefaultBlocks)
+	}
+	if c.Metadata.OwnersVI == "" {
+		c.Metadata.OwnersVI = DefaultOwnersVI
+	}
+	if c.Metadata.OwnersEN == "" {
+		c.Metadata.OwnersEN = DefaultOwnersEN
+	}
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		if s.Interval == 0 {
@@ -146,6 +155,8 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) *validator {
 	if c.Metadata.Locale != "" {
 		v.oneOf("metadata.locale", c.Metadata.Locale, []string{LocaleVI, LocaleEN})
 	}
+	c.loadUnits(v, dir)
+	c.validateBlocks(v)
 	v.declaredDimensions(c.Dimensions)
 	seen := map[string]string{}
 	for i, o := range c.Owners {
@@ -154,7 +165,7 @@ func (c *Catalogue) validate(dir fs.FS, check SourceChecker) *validator {
 		if o.Name == "" {
 			v.add(p+".name", "required")
 		}
-		v.oneOf(p+".block", o.Block, Blocks)
+		v.oneOf(p+".block", o.Block, c.BlockIDs())
 	}
 	seen = map[string]string{}
 	for i, s := range c.Sources {
@@ -192,7 +203,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	v.oneOf(p+".direction", string(k.Direction), []string{string(HigherIsBetter), string(LowerIsBetter)})
 	v.ref(p+".owner", k.Owner, "an owner in owners", c.OwnerIDs())
 	if k.Block != "" { // empty only when the owner is unknown, reported above
-		v.oneOf(p+".block", k.Block, Blocks)
+		v.oneOf(p+".block", k.Block, c.BlockIDs())
 	}
 	v.ref(p+".source", k.Source, "a source in sources", c.SourceIDs())
 	if k.Cumulative && k.Kind != KindCount {
@@ -282,9 +293,9 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 				v.add(tp+".value", "a milestone's target is 1 (done), got %g", t.Value)
 			}
 		}
-		v.unit(tp+".unit", t.Unit, dims)
+		c.unit(v, tp+".unit", t.Unit, dims)
 		v.scope(tp, k, t)
-		v.direction(tp+".value", k, t)
+		c.direction(v, tp+".value", k, t)
 		kk := key{UnitKeyOf(t.Unit), t.Effective.Time, t.By.Time}
 		if byDates[kk] {
 			v.add(tp+".by", "a second target for %s in the same revision", t.By)
@@ -302,7 +313,7 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 			v.add(bp+".unit", "required: the KPI's own baseline is baseline")
 			continue
 		}
-		v.unit(bp+".unit", b.Unit, dims)
+		c.unit(v, bp+".unit", b.Unit, dims)
 		switch key := UnitKeyOf(b.Unit); {
 		case seenUnits[key]:
 			v.add(bp+".unit", "a second baseline for %s", key)
@@ -317,28 +328,31 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	}
 }
 
-// unit checks a unit selector against the KPI's dimensions and stores its
-// province as the label value the exporter serves. A former province is
-// moved to the 2025 unit it was merged into, with a warning: its target
-// then holds for the whole merged unit.
-func (v *validator) unit(path string, unit map[string]string, dims map[string]bool) {
+// unit checks a unit selector against the KPI's dimensions and stores the
+// value of each dimension with a list of units as the name the exporter
+// serves. A former unit is moved to the unit it was merged into, with a
+// warning: its target then holds for the whole merged unit.
+func (c *Catalogue) unit(v *validator, path string, unit map[string]string, dims map[string]bool) {
 	for _, d := range slices.Sorted(maps.Keys(unit)) {
 		if !dims[d] {
 			v.add(path+"."+d, "%q is not a dimension of this KPI%s", d, suggest.DidYouMean(d, slices.Collect(maps.Keys(dims))))
 			continue
 		}
-		if d == DimProvince {
-			pr, named, err := units.MatchNamed(unit[d])
-			switch {
-			case err != nil:
-				v.add(path+"."+d, "%v", err)
-			case named != pr.Name:
-				v.warn(path+"."+d, "%q is a former province, merged into %s (%s) on 2025-07-01: this applies to all of %s; name %s to say so", unit[d], pr.Name, pr.NameVI, pr.Name, pr.Name)
-			}
-			if err == nil {
-				unit[d] = pr.Name
-			}
+		l := c.UnitLevel(d)
+		if l == nil {
+			continue
 		}
+		cur, named, err := l.Match(unit[d])
+		if err != nil {
+			v.add(path+"."+d, "%v", err)
+			continue
+		}
+		if named != cur.Name {
+			was, _ := l.Unit(named)
+			v.warn(path+"."+d, "%q is a former %s, merged into %s (%s) on %s: this applies to all of %s; name %s to say so",
+				unit[d], d, cur.Name, cur.NameVI, was.MergedOn.Format(time.DateOnly), cur.Name, cur.Name)
+		}
+		unit[d] = cur.Name
 	}
 }
 
@@ -362,10 +376,10 @@ func (v *validator) scope(path string, k *KPI, t Target) {
 // direction warns of a target on the wrong side of its baseline for the
 // KPI's direction: a lower-is-better target above where it starts is met on
 // day one, or the direction is wrong.
-func (v *validator) direction(path string, k *KPI, t Target) {
+func (c *Catalogue) direction(v *validator, path string, k *KPI, t Target) {
 	base := k.Baseline.Value
 	for _, b := range k.UnitBaselines {
-		if len(t.Unit) > 0 && matchedKey(b.Unit) == matchedKey(t.Unit) {
+		if len(t.Unit) > 0 && c.matchedKey(b.Unit) == c.matchedKey(t.Unit) {
 			base = b.Value
 		}
 	}
@@ -377,12 +391,16 @@ func (v *validator) direction(path string, k *KPI, t Target) {
 	}
 }
 
-// matchedKey is UnitKeyOf with the province as its served name, however
-// it is spelled.
-func matchedKey(unit map[string]string) string {
-	if p, err := units.Match(unit[DimProvince]); err == nil {
-		unit = maps.Clone(unit)
-		unit[DimProvince] = p.Name
+// matchedKey is UnitKeyOf with each listed unit as its served name,
+// however it is spelled.
+func (c *Catalogue) matchedKey(unit map[string]string) string {
+	unit = maps.Clone(unit)
+	for d, name := range unit {
+		if l := c.UnitLevel(d); l != nil {
+			if u, _, err := l.Match(name); err == nil {
+				unit[d] = u.Name
+			}
+		}
 	}
 	return UnitKeyOf(unit)
 }
@@ -437,6 +455,28 @@ func (c *Catalogue) KPIIDs() []string {
 		ids[i] = k.ID
 	}
 	return ids
+}
+
+// BlockIDs lists the blocks' ids.
+func (c *Catalogue) BlockIDs() []string { return blockIDs(c.Blocks) }
+
+// Block finds a block by id.
+func (c *Catalogue) Block(id string) (Block, bool) {
+	i := slices.IndexFunc(c.Blocks, func(b Block) bool { return b.ID == id })
+	if i < 0 {
+		return Block{}, false
+	}
+	return c.Blocks[i], true
+}
+
+// UnitLevel is the list of units dimension d's values are matched
+// against, nil for free text. A catalogue built in code rather than loaded
+// has the default's.
+func (c *Catalogue) UnitLevel(d string) *units.Level {
+	if c.Units == nil {
+		return units.Default().Level(d)
+	}
+	return c.Units.Level(d)
 }
 
 // Owner finds an owner by id.

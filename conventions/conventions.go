@@ -38,6 +38,8 @@ const (
 	LabelReason = "reason"
 	// LabelCheck names the plausibility check a kpi_data_suspect series failed.
 	LabelCheck = "check"
+	// LabelParent is a unit's unit in the level above (kpi_unit_info).
+	LabelParent = "parent"
 )
 
 // Values of LabelReason on an at_risk status. A series behind plan and also
@@ -111,6 +113,9 @@ const (
 	KPITolerance      = "kpi_tolerance_ratio"
 	OwnerInfo         = "kpi_owner_info"
 	ProvinceInfo      = "kpi_province_info"
+	// UnitInfo names each unit in force of every level the catalogue's
+	// units list: labels LabelLevel, LabelUnit, LabelNameVI, LabelParent.
+	UnitInfo = "kpi_unit_info"
 )
 
 // Roadmap tasks.
@@ -218,6 +223,7 @@ var Help = map[string]string{
 	KPITolerance:                 "How far behind plan a series may fall, as a fraction of the distance from baseline to target, before it is at risk.",
 	OwnerInfo:                    "Metadata of a responsible agency; always 1.",
 	ProvinceInfo:                 "The provincial units in force since 2025-07-01; always 1.",
+	UnitInfo:                     "Each unit in force of every level the catalogue's units list (level, unit, name_vi, parent); always 1.",
 	Tasks:                        "Roadmap tasks by owner, block and status.",
 	TasksOverdue:                 "Roadmap tasks past their due date and not done.",
 	TasksDoneLate:                "Roadmap tasks done after their due date.",

@@ -9,7 +9,7 @@ import (
 )
 
 func TestLoadCommunes(t *testing.T) {
-	s, err := Load("testdata/units.yaml")
+	s, err := Load("unitstest/units.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestLoadCommunes(t *testing.T) {
 }
 
 func TestMatchSuggestsAtMostThree(t *testing.T) {
-	s, err := Load("testdata/units.yaml")
+	s, err := Load("unitstest/units.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +93,8 @@ func TestLoadRejectsBadRows(t *testing.T) {
 	if want := `c.csv: row 1, column 4: unknown column "parnet" (did you mean "parent"?)`; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
-	_, err = Load("testdata/missing.yaml")
-	if err == nil || !strings.HasPrefix(err.Error(), "testdata/missing.yaml: ") {
-		t.Errorf("err = %v, want it to name testdata/missing.yaml", err)
+	_, err = Load("unitstest/missing.yaml")
+	if err == nil || !strings.HasPrefix(err.Error(), "unitstest/missing.yaml: ") {
+		t.Errorf("err = %v, want it to name unitstest/missing.yaml", err)
 	}
 }
