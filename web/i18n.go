@@ -9,7 +9,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // lang is the language a page is written in: Vietnamese by default,
@@ -96,22 +95,6 @@ var reasonWords = map[string]msg{
 	conventions.ReasonBehindPlan:   {"chậm so với kế hoạch", "behind plan"},
 	conventions.ReasonForecastMiss: {"dự báo không kịp hạn", "forecast to miss"},
 }
-
-var blockWords = map[string]msg{
-	catalogue.BlockParty:            {"Khối Đảng", "Party"},
-	catalogue.BlockGovernment:       {"Khối Chính phủ", "Government"},
-	catalogue.BlockNationalAssembly: {"Khối Quốc hội", "National Assembly"},
-	catalogue.BlockFatherlandFront:  {"Khối Mặt trận Tổ quốc", "Fatherland Front"},
-}
-
-func (l lang) block(b string) string {
-	if m, ok := blockWords[b]; ok {
-		return l.t(m)
-	}
-	return b
-}
-
-func (l lang) province(p units.Province) string { return l.pick(p.NameVI, p.Name) }
 
 // number writes v with the given decimals, grouped by thousands: 1.234,5
 // in Vietnamese, 1,234.5 in English.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/model"
 )
 
-// figure is a KPI's national figure for one period.
+// figure is a KPI's figure for one period.
 type figure struct {
 	at    time.Time // start of the period
 	value float64
@@ -59,17 +60,16 @@ func daysLeft(deadline, now time.Time) int {
 	return int(math.Ceil(deadline.Sub(now).Hours() / 24))
 }
 
-// ranked orders a KPI's series best first: by attainment, units without a
-// report or a target last.
-func ranked(jk *model.KPI, now time.Time) []*model.Judged {
-	out := make([]*model.Judged, len(jk.Series))
-	att := make(map[*model.Judged]float64, len(jk.Series))
-	for i := range jk.Series {
-		out[i] = &jk.Series[i]
-		att[out[i]] = out[i].Attainment(now)
+// ranked orders a KPI's figures of its units best first: by attainment,
+// those without a report or a target last.
+func ranked(figs []unitFigure, now time.Time) []unitFigure {
+	out := slices.Clone(figs)
+	att := make(map[*model.Judged]float64, len(figs))
+	for _, f := range figs {
+		att[f.Judged] = f.Attainment(now)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := att[out[i]], att[out[j]]
+		a, b := att[out[i].Judged], att[out[j].Judged]
 		if math.IsNaN(a) || math.IsNaN(b) {
 			return !math.IsNaN(a) && math.IsNaN(b)
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/collectors"
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/model"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 var (
@@ -33,7 +32,6 @@ var (
 	mTrend    = msg{"Xu hướng", "Trend"}
 	mGap      = msg{"Chậm so với KH", "Behind plan"}
 	mForecast = msg{"Dự báo đến hạn", "Forecast at deadline"}
-	mProvince = msg{"Tỉnh, thành phố", "Province"}
 	mAll      = msg{"Tất cả", "All"}
 	mFilter   = msg{"Lọc", "Filter"}
 	mNone     = msg{"Không có.", "None."}
@@ -91,7 +89,7 @@ func (r *request) kpiRow(s *kpiSummary) row {
 		Attrs: attrs(conventions.LabelKPI, k.ID, conventions.LabelStatus, s.status, "value", raw(s.value), "plan", raw(s.plan), "target", raw(targetValue)),
 		Cells: []cell{
 			{Text: r.kpiName(k), Href: r.url("/kpi/" + k.ID), CSV: k.ID},
-			{Text: r.owner(k.Owner), Sub: l.block(k.Block), CSV: k.Owner + " (" + k.Block + ")"},
+			{Text: r.owner(k.Owner), Sub: r.block(k.Block), CSV: k.Owner + " (" + k.Block + ")"},
 			st,
 			{SVG: r.statusBar(s), CSV: countsCSV(s.counts)},
 			{Text: l.value(k, s.value), CSV: raw(s.value)},
@@ -177,21 +175,17 @@ func scorecardPage(r *request) (*page, error) {
 	snap, l := r.snap, r.l
 	block, owner, status := r.q.Get("block"), r.q.Get("owner"), r.q.Get("status")
 	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu", "KPIs"}), Cols: r.kpiCols(), Empty: l.t(msg{"Không có chỉ tiêu nào khớp bộ lọc.", "No KPI matches the filters."})}
-	var provinceKPIs []*model.KPI
 	for i := range snap.KPIs {
 		jk := &snap.KPIs[i]
-		if slices.Equal(jk.KPI.Dimensions, []string{catalogue.DimProvince}) {
-			provinceKPIs = append(provinceKPIs, jk)
-		}
 		s := summarise(jk, r.now())
 		if (block != "" && jk.KPI.Block != block) || (owner != "" && jk.KPI.Owner != owner) || (status != "" && s.status != status) {
 			continue
 		}
 		t.Rows = append(t.Rows, r.kpiRow(&s))
 	}
-	var blocks, blockNames, owners, ownerNames, statuses, statusNames, mapIDs, mapNames []string
-	for _, b := range catalogue.Blocks {
-		blocks, blockNames = append(blocks, b), append(blockNames, l.block(b))
+	var blocks, blockNames, owners, ownerNames, statuses, statusNames []string
+	for _, b := range snap.Catalogue.BlockIDs() {
+		blocks, blockNames = append(blocks, b), append(blockNames, r.block(b))
 	}
 	for _, o := range snap.Catalogue.Owners {
 		owners, ownerNames = append(owners, o.ID), append(ownerNames, l.pick(o.NameVI, o.Name))
@@ -199,86 +193,34 @@ func scorecardPage(r *request) (*page, error) {
 	for _, s := range statusStyles {
 		statuses, statusNames = append(statuses, s.status), append(statusNames, l.t(s.word))
 	}
-	for _, jk := range provinceKPIs {
-		mapIDs, mapNames = append(mapIDs, jk.KPI.ID), append(mapNames, r.kpiName(jk.KPI))
-	}
 	filters := &form{Action: "/", Submit: l.t(mFilter), Hidden: r.langHidden(), Fields: []field{
 		r.selectField("block", mBlock, blocks, blockNames),
 		r.selectField("owner", mOwner, owners, ownerNames),
 		r.selectField("status", mStatus, statuses, statusNames),
 	}}
+	w := r.whole()
 	p := &page{
 		Title: l.t(msg{"Bảng tổng hợp chỉ tiêu", "KPI scorecard"}),
-		Intro: l.t(msg{"Mỗi chỉ tiêu: số liệu toàn quốc (tỷ lệ: tổng tử số trên tổng mẫu số) và tình trạng của nó so với mục tiêu toàn quốc; chỉ tiêu có mục tiêu cho từng đơn vị mang tình trạng xấu nhất trong các đơn vị. Thanh màu đếm các đơn vị theo tình trạng.",
-			"Each KPI: the national figure (ratios: the sum of numerators over the sum of denominators) and its status against the national target; a KPI whose target holds for each unit stands as its worst unit. The bar counts its units by status."}),
+		Intro: l.t(msg{"Mỗi chỉ tiêu: số liệu chung (" + w + "; tỷ lệ: tổng tử số trên tổng mẫu số) và tình trạng của nó so với mục tiêu chung; chỉ tiêu có mục tiêu cho từng đơn vị mang tình trạng xấu nhất trong các đơn vị. Thanh màu đếm các đơn vị theo tình trạng.",
+			"Each KPI: the overall figure (" + w + "; ratios: the sum of numerators over the sum of denominators) and its status against the overall target; a KPI whose target holds for each unit stands as its worst unit. The bar counts its units by status."}),
 		Sections: []*section{{Form: filters, Tables: []*table{t}}},
 	}
-	if len(provinceKPIs) > 0 {
-		p.Sections = append(p.Sections, r.provinceSection(provinceKPIs, mapIDs, mapNames))
+	for _, lv := range snap.Catalogue.Units.Levels {
+		if sec := r.levelSection(lv); sec != nil {
+			p.Sections = append(p.Sections, sec)
+		}
 	}
 	return p, nil
 }
 
-// provinceSection is the tile map for one province KPI (?map=) and every
-// province's count of KPIs by status.
-func (r *request) provinceSection(provinceKPIs []*model.KPI, ids, names []string) *section {
-	l := r.l
-	shown := provinceKPIs[0]
-	for _, jk := range provinceKPIs {
-		if jk.KPI.ID == r.q.Get("map") {
-			shown = jk
-		}
-	}
-	byProvince := map[string]map[string]int{}
-	for _, jk := range provinceKPIs {
-		for i := range jk.Series {
-			p := jk.Series[i].Labels[0]
-			if byProvince[p] == nil {
-				byProvince[p] = map[string]int{}
-			}
-			byProvince[p][jk.Series[i].Status()]++
-		}
-	}
-	t := &table{ID: "provinces", Caption: l.t(msg{"Số chỉ tiêu theo tình trạng ở mỗi tỉnh, thành phố", "KPIs by status in each province"}),
-		Cols: numCols(r.cols(mProvince, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word,
-			styleOf(conventions.StatusOnTrack).word, styleOf(conventions.StatusAchieved).word, styleOf(conventions.StatusStale).word, styleOf(conventions.StatusNoData).word), 1, 2, 3, 4, 5, 6)}
-	for _, p := range units.All() {
-		c := byProvince[p.Name]
-		cells := []cell{{Text: l.province(p), Href: r.url("/province/" + p.Code), CSV: p.Name}}
-		for _, s := range []string{conventions.StatusMissed, conventions.StatusAtRisk, conventions.StatusOnTrack, conventions.StatusAchieved, conventions.StatusStale, conventions.StatusNoData} {
-			cells = append(cells, cell{Text: strconv.Itoa(c[s])})
-		}
-		t.Rows = append(t.Rows, row{Attrs: attrs("province", p.Name, "missed", strconv.Itoa(c[conventions.StatusMissed]), "at_risk", strconv.Itoa(c[conventions.StatusAtRisk])), Cells: cells})
-	}
-	hidden := r.langHidden()
-	for _, k := range []string{"block", "owner", "status"} {
-		if v := r.q.Get(k); v != "" {
-			hidden = append(hidden, link{k, v})
-		}
-	}
-	return &section{
-		Heading: l.t(msg{"Tỉnh, thành phố", "Provinces"}),
-		Form:    &form{Action: "/", Submit: l.t(msg{"Xem", "Show"}), Hidden: hidden, Fields: []field{r.mapField(ids, names, shown.KPI.ID)}},
-		Side:    r.kpiMap(shown),
-		Tables:  []*table{t},
-	}
-}
-
-func (r *request) mapField(ids, names []string, selected string) field {
-	f := field{ID: "f-map", Name: "map", Label: r.l.t(msg{"Bản đồ theo chỉ tiêu", "Map of KPI"})}
-	for i, id := range ids {
-		f.Options = append(f.Options, option{Value: id, Label: names[i], Selected: id == selected})
-	}
-	return f
-}
-
 // kpiMap is the tile map of a province KPI's statuses.
 func (r *request) kpiMap(jk *model.KPI) template.HTML {
+	lv := r.snap.Catalogue.Units.Level(catalogue.DimProvince)
 	status := map[string]string{}
-	for i := range jk.Series {
-		status[jk.Label(&jk.Series[i], catalogue.DimProvince)] = jk.Series[i].Status()
+	for _, f := range atLevel(jk, lv.Name) {
+		status[f.unit] = f.Status()
 	}
-	return tileMap(r.l, r.kpiName(jk.KPI), status, func(p units.Province) string { return r.url("/province/" + p.Code) })
+	return tileMap(r, lv, r.kpiName(jk.KPI), status)
 }
 
 func (r *request) findKPI(id string) (*model.KPI, error) {
@@ -297,19 +239,20 @@ func kpiPage(r *request) (*page, error) {
 	}
 	k, l := jk.KPI, r.l
 	s := summarise(jk, r.now())
-	summary := &table{ID: "kpi", Caption: l.t(msg{"Toàn quốc", "Nationally"}), Cols: r.kpiCols(), Rows: []row{r.kpiRow(&s)}}
+	w := r.whole()
+	summary := &table{ID: "kpi", Caption: upperFirst(w), Cols: r.kpiCols(), Rows: []row{r.kpiRow(&s)}}
 	p := &page{
 		Title: r.kpiName(k),
-		Intro: fmt.Sprintf("%s · %s: %s · %s", k.Description, l.t(mOwner), r.owner(k.Owner), l.block(k.Block)),
+		Intro: fmt.Sprintf("%s · %s: %s · %s", k.Description, l.t(mOwner), r.owner(k.Owner), r.block(k.Block)),
 		Sections: []*section{
 			{Tables: []*table{summary}},
-			{Heading: l.t(msg{"Số liệu toàn quốc theo thời gian, so với kế hoạch (nét đứt) và mục tiêu (chấm đỏ)", "The national figure over time against the plan (dashed) and targets (red dots)"}),
+			{Heading: l.t(msg{"Số liệu chung (" + w + ") theo thời gian, so với kế hoạch (nét đứt) và mục tiêu (chấm đỏ)", "The overall figure (" + w + ") over time against the plan (dashed) and targets (red dots)"}),
 				Chart: trendChart(l, k, s.history, *s.whole.Plan, r.now())},
 		},
 	}
 	if len(k.Dimensions) > 0 {
 		sec := &section{Heading: l.t(msg{"Các đơn vị, xếp theo mức độ hoàn thành", "Every unit, ranked by how far it has come"}), Tables: []*table{r.unitsTable(jk)}}
-		if slices.Contains(k.Dimensions, catalogue.DimProvince) && len(k.Dimensions) == 1 {
+		if slices.Equal(k.Dimensions, []string{catalogue.DimProvince}) && r.snap.Catalogue.Units.Level(catalogue.DimProvince) != nil {
 			sec.Side = r.kpiMap(jk)
 		}
 		p.Sections = append(p.Sections, sec)
@@ -330,7 +273,7 @@ func kpiPage(r *request) (*page, error) {
 // a block by name, with the page of its unit where it has one.
 func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	if len(s.Labels) == 0 {
-		return r.l.t(msg{"Toàn quốc", "National"}), ""
+		return upperFirst(r.whole()), ""
 	}
 	var parts []string
 	href := ""
@@ -340,7 +283,7 @@ func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 		case catalogue.DimMinistry:
 			v = r.owner(v)
 		case catalogue.DimBlock:
-			v = r.l.block(v)
+			v = r.block(v)
 		default:
 			var h string
 			if v, h = r.unitRef(d, v); h != "" {
@@ -352,25 +295,14 @@ func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	return strings.Join(parts, ", "), href
 }
 
-// unitRef is a unit of a level as pages name it, with its page; a name no
-// list of units knows shows as it is, without one.
-func (r *request) unitRef(level, name string) (string, string) {
-	if level == catalogue.DimProvince {
-		if p, err := units.Match(name); err == nil {
-			return r.l.province(p), r.url("/province/" + p.Code)
-		}
-	}
-	return name, ""
-}
-
 // seriesCols are the columns of a table of series: the first names the
 // series (a unit or a KPI).
 func (r *request) seriesCols(first msg) []col {
-	return numCols(r.cols(first, msg{"Hạng", "Rank"}, mStatus, mValue, mTarget, mGap, mForecast, mLast, mTrend), 1, 3, 4, 5, 6)
+	return numCols(r.cols(first, msg{"Hạng", "Rank"}, mStatus, mValue, mPlan, mTarget, mGap, mForecast, mLast, mTrend), 1, 3, 4, 5, 6, 7)
 }
 
-// seriesRow is one series with its judgement and its rank among the KPI's
-// units (pos, from 0); name is the first cell.
+// seriesRow is one series or roll-up with its judgement and its rank among
+// the KPI's units (pos, from 0); name is the first cell.
 func (r *request) seriesRow(jk *model.KPI, s *model.Judged, pos int, name cell) row {
 	k, l := jk.KPI, r.l
 	p, reported := s.Latest()
@@ -400,15 +332,22 @@ func (r *request) seriesRow(jk *model.KPI, s *model.Judged, pos int, name cell) 
 	for _, h := range s.History {
 		hist = append(hist, figure{h.Period, h.Value})
 	}
-	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Status(), conventions.LabelReason, s.Reason(), "value", raw(value), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
-	for di, d := range k.Dimensions {
-		labels = append(labels, d, s.Labels[di])
+	// The plan the figure was judged against, at the end of its period.
+	plan := s.Verdict.Plan
+	labels := []string{conventions.LabelKPI, k.ID, conventions.LabelStatus, s.Status(), conventions.LabelReason, s.Reason(), "value", raw(value),
+		"plan", raw(plan), "target", raw(target), "gap", raw(s.Gap), "forecast", raw(s.Forecast)}
+	if reported {
+		labels = append(labels, "rank", rank)
+	}
+	for di, v := range s.Labels {
+		labels = append(labels, k.Dimensions[di], v)
 	}
 	return row{Attrs: attrs(labels...), Cells: []cell{
 		name,
 		{Text: rank},
 		st,
 		{Text: l.value(k, value), CSV: raw(value)},
+		{Text: l.value(k, plan), CSV: raw(plan)},
 		{Text: l.value(k, target), CSV: raw(target)},
 		{Text: gap, CSV: raw(s.Gap)},
 		{Text: forecast, CSV: raw(s.Forecast)},
@@ -420,37 +359,15 @@ func (r *request) seriesRow(jk *model.KPI, s *model.Judged, pos int, name cell) 
 // unitsTable ranks a KPI's series with their judgement.
 func (r *request) unitsTable(jk *model.KPI) *table {
 	t := &table{ID: "units", Caption: r.l.t(msg{"Xếp hạng các đơn vị", "Units ranked"}), Cols: r.seriesCols(msg{"Đơn vị", "Unit"})}
-	for i, s := range ranked(jk, r.now()) {
-		name, href := r.unitName(jk, s)
-		t.Rows = append(t.Rows, r.seriesRow(jk, s, i, cell{Text: name, Href: href, CSV: strings.Join(s.Labels, ",")}))
+	series := make([]unitFigure, len(jk.Series))
+	for i := range jk.Series {
+		series[i] = unitFigure{Judged: &jk.Series[i]}
+	}
+	for i, f := range ranked(series, r.now()) {
+		name, href := r.unitName(jk, f.Judged)
+		t.Rows = append(t.Rows, r.seriesRow(jk, f.Judged, i, cell{Text: name, Href: href, CSV: strings.Join(f.Labels, ",")}))
 	}
 	return t
-}
-
-func provincePage(r *request) (*page, error) {
-	var prov units.Province
-	for _, p := range units.All() {
-		if p.Code == r.param("code") {
-			prov = p
-		}
-	}
-	if prov.Code == "" {
-		return nil, errNotFound
-	}
-	l := r.l
-	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu của tỉnh, thành phố (hạng trong 34 tỉnh, thành phố)", "The province's KPIs (rank among the 34 provinces)"}), Empty: l.t(mNone), Cols: r.seriesCols(mKPI)}
-	for i := range r.snap.KPIs {
-		jk := &r.snap.KPIs[i]
-		if !slices.Contains(jk.KPI.Dimensions, catalogue.DimProvince) {
-			continue
-		}
-		for pos, s := range ranked(jk, r.now()) {
-			if jk.Label(s, catalogue.DimProvince) == prov.Name {
-				t.Rows = append(t.Rows, r.seriesRow(jk, s, pos, cell{Text: r.kpiName(jk.KPI), Href: r.url("/kpi/" + jk.KPI.ID), CSV: jk.KPI.ID}))
-			}
-		}
-	}
-	return &page{Title: l.province(prov), Intro: fmt.Sprintf("%s · %s %s", prov.Name, l.t(msg{"mã", "code"}), prov.Code), Sections: []*section{{Tables: []*table{t}}}}, nil
 }
 
 func tasksPage(r *request) (*page, error) {
@@ -498,7 +415,7 @@ func (r *request) tasksTables(sum collectors.TaskSummary, tasks []collectors.Tas
 	for _, id := range ids {
 		c := by[id]
 		owners.Rows = append(owners.Rows, row{Attrs: attrs("owner", id, "overdue", strconv.Itoa(c.overdue)), Cells: []cell{
-			{Text: r.owner(id), CSV: id}, {Text: l.block(c.block), CSV: c.block}, {Text: strconv.Itoa(c.overdue)}, {Text: strconv.Itoa(c.late)}, {Text: strconv.Itoa(c.total)},
+			{Text: r.owner(id), CSV: id}, {Text: r.block(c.block), CSV: c.block}, {Text: strconv.Itoa(c.overdue)}, {Text: strconv.Itoa(c.late)}, {Text: strconv.Itoa(c.total)},
 		}})
 	}
 	titles := map[string]string{}
@@ -543,7 +460,7 @@ func reportingPage(r *request) (*page, error) {
 	}
 	blocks := &table{ID: "by_block", Caption: l.t(msg{"Theo khối", "By block"}), Empty: l.t(mNone),
 		Cols: numCols(r.cols(mBlock, msg{"Báo cáo phải nộp", "Reports expected"}, msg{"Đã nhận", "Received"}, msg{"Đúng hạn (trong số có ngày gửi)", "On time (of those dated)"}), 1, 2, 3)}
-	for _, b := range catalogue.Blocks {
+	for _, b := range r.snap.Catalogue.BlockIDs() {
 		c := by[b]
 		if c == nil {
 			continue
@@ -553,10 +470,13 @@ func reportingPage(r *request) (*page, error) {
 			onTime = fmt.Sprintf("%d / %d", c.onTime, c.dated)
 		}
 		blocks.Rows = append(blocks.Rows, row{Attrs: attrs("block", b), Cells: []cell{
-			{Text: l.block(b), CSV: b}, {Text: strconv.Itoa(c.expected)}, {Text: strconv.Itoa(c.received)}, {Text: onTime},
+			{Text: r.block(b), CSV: b}, {Text: strconv.Itoa(c.expected)}, {Text: strconv.Itoa(c.received)}, {Text: onTime},
 		}})
 	}
-	return &page{Title: l.t(msg{"Kỷ luật báo cáo", "Reporting discipline"}), Sections: []*section{{Tables: []*table{blocks, r.notReported("")}}}}, nil
+	w := r.whole()
+	return &page{Title: l.t(msg{"Kỷ luật báo cáo", "Reporting discipline"}),
+		Intro:    l.t(msg{"Báo cáo các đơn vị phải nộp về kỳ đã đến hạn gần nhất của mỗi chỉ tiêu, " + w + ".", "The reports due from the units on each KPI's period last due, " + w + "."}),
+		Sections: []*section{{Tables: []*table{blocks, r.notReported("")}}}}, nil
 }
 
 // notReported lists the reports the model expects on each KPI's last due
@@ -579,7 +499,7 @@ func (r *request) notReported(kpiID string) *table {
 		unit, href := r.reporter(rep)
 		due := dueDay(rep)
 		t.Rows = append(t.Rows, row{Attrs: attrs("kpi", rep.KPI, "unit", rep.Unit), Cells: []cell{
-			{Text: name, Href: r.url("/kpi/" + rep.KPI), CSV: rep.KPI}, {Text: unit, Href: href, CSV: rep.Unit}, {Text: r.owner(rep.Owner), CSV: rep.Owner}, {Text: l.block(rep.Block), CSV: rep.Block},
+			{Text: name, Href: r.url("/kpi/" + rep.KPI), CSV: rep.KPI}, {Text: unit, Href: href, CSV: rep.Unit}, {Text: r.owner(rep.Owner), CSV: rep.Owner}, {Text: r.block(rep.Block), CSV: rep.Block},
 			{Text: period, CSV: dateCSV(rep.Period)}, {Text: l.date(due), CSV: dateCSV(due)},
 		}})
 	}
@@ -598,7 +518,7 @@ func (r *request) reporter(rep *model.Report) (string, string) {
 	case catalogue.DimMinistry:
 		return r.owner(rep.Unit), ""
 	case catalogue.DimBlock:
-		return r.l.block(rep.Unit), ""
+		return r.block(rep.Unit), ""
 	}
 	return r.unitRef(rep.Dimension, rep.Unit)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/exporter"
 	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/model"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // briefingDay is the day of the following month the working group's
@@ -23,7 +22,7 @@ const briefingDay = 15
 func ParsePeriod(s string) (time.Time, error) {
 	t, err := time.Parse("2006-01", s)
 	if err != nil {
-		return time.Time{}, &httpError{400, msg{"Kỳ báo cáo phải có dạng YYYY-MM, ví dụ 2026-10: " + strconv.Quote(s), "the period must be YYYY-MM, e.g. 2026-10: " + strconv.Quote(s)}}
+		return time.Time{}, &httpError{code: 400, msg: msg{"Kỳ báo cáo phải có dạng YYYY-MM, ví dụ 2026-10: " + strconv.Quote(s), "the period must be YYYY-MM, e.g. 2026-10: " + strconv.Quote(s)}}
 	}
 	return t, nil
 }
@@ -46,10 +45,10 @@ func BriefingPeriod(snap *exporter.Snapshot, s string) (time.Time, error) {
 	const month = "2006-01"
 	switch {
 	case period.Before(earliest):
-		return period, &httpError{400, msg{"Không có báo cáo nào trước " + earliest.Format(month) + ": " + strconv.Quote(s),
+		return period, &httpError{code: 400, msg: msg{"Không có báo cáo nào trước " + earliest.Format(month) + ": " + strconv.Quote(s),
 			"no report can be for a month before " + earliest.Format(month) + ": " + strconv.Quote(s)}}
 	case period.After(now):
-		return period, &httpError{400, msg{"Tháng " + strconv.Quote(s) + " chưa bắt đầu (hôm nay là " + now.Format(time.DateOnly) + ")",
+		return period, &httpError{code: 400, msg: msg{"Tháng " + strconv.Quote(s) + " chưa bắt đầu (hôm nay là " + now.Format(time.DateOnly) + ")",
 			"the month " + strconv.Quote(s) + " has not begun (today is " + now.Format(time.DateOnly) + ")"}}
 	}
 	at := briefingAt(period, now)
@@ -60,7 +59,7 @@ func BriefingPeriod(snap *exporter.Snapshot, s string) (time.Time, error) {
 			}
 		}
 	}
-	return period, &httpError{404, msg{"Chưa có chỉ tiêu nào có báo cáo đến tháng " + strconv.Quote(s),
+	return period, &httpError{code: 404, msg: msg{"Chưa có chỉ tiêu nào có báo cáo đến tháng " + strconv.Quote(s),
 		"no KPI has a report for " + strconv.Quote(s) + " or any month before it"}}
 }
 
@@ -102,7 +101,7 @@ func reportPage(r *request) (*page, error) {
 	p := &page{
 		Print: true,
 		Title: l.t(msg{"Báo cáo tháng ", "Monthly briefing, "}) + month,
-		Intro: l.t(msg{"Đánh giá theo số liệu các kỳ đã kết thúc đến hết ngày ", "Judged on the reports of periods ended by the end of "}) + l.date(curSnap.Now.Add(-time.Second)) +
+		Intro: upperFirst(r.whole()) + l.t(msg{": đánh giá theo số liệu các kỳ đã kết thúc đến hết ngày ", ": judged on the reports of periods ended by the end of "}) + l.date(curSnap.Now.Add(-time.Second)) +
 			l.t(msg{"; so sánh với kỳ trước (", "; compared with the month before ("}) + l.date(prevSnap.Now.Add(-time.Second)) + ").",
 	}
 	curSum := make([]kpiSummary, len(curSnap.KPIs))
@@ -178,74 +177,78 @@ func reportPage(r *request) (*page, error) {
 	// On A4 the last report and the trend give way.
 	lagging.dropCols(10, 11)
 
-	provinces, ministries := cur.laggingUnits(curSum)
+	laggards := cur.laggingUnits(curSum)
 	_, tasks := cur.tasksTables(curSnap.TaskSum, curSnap.Tasks)
 	tasks.ID = "tasks"
 	p.Sections = []*section{
 		{Heading: l.t(msg{"Tổng quan", "Overview"}), Tables: []*table{summary}},
 		{Heading: l.t(msg{"Thay đổi", "Changes"}), Tables: []*table{changes}},
 		{Heading: l.t(msg{"Cần chú ý", "Needing attention"}), Tables: []*table{lagging}},
-		{Heading: l.t(msg{"Đơn vị chậm nhất", "Lagging most"}), Tables: []*table{provinces, ministries}},
+		{Heading: l.t(msg{"Đơn vị chậm nhất", "Lagging most"}), Tables: laggards},
 		{Heading: l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"}), Tables: []*table{tasks}},
 		{Heading: l.t(msg{"Chưa báo cáo", "Not reported"}), Tables: []*table{cur.unreportedTable()}},
 	}
 	return p, nil
 }
 
-// laggingUnits ranks the provinces and the owning ministries by the KPIs
-// they have missed or are at risk on.
-func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
+// laggingUnits ranks the units of each level, then the owners, by the
+// KPIs they have missed or are at risk on (and the owners' overdue tasks);
+// a level with no figures has no table.
+func (r *request) laggingUnits(sums []kpiSummary) []*table {
 	l := r.l
 	type tally struct {
 		missed, atRisk int
 		kpis           []string
 	}
-	byProvince := map[string]*tally{}
-	for i := range r.snap.KPIs {
-		jk := &r.snap.KPIs[i]
-		if !slices.Contains(jk.KPI.Dimensions, catalogue.DimProvince) {
+	count := func(t *tally, status, kpi string) {
+		switch status {
+		case conventions.StatusMissed:
+			t.missed++
+		case conventions.StatusAtRisk:
+			t.atRisk++
+		default:
+			return
+		}
+		t.kpis = append(t.kpis, kpi)
+	}
+	const top = 10
+	missed, atRisk := col{Label: l.t(styleOf(conventions.StatusMissed).word), Num: true}, col{Label: l.t(styleOf(conventions.StatusAtRisk).word), Num: true}
+	var out []*table
+	for _, lv := range r.snap.Catalogue.Units.Levels {
+		byUnit := map[string]*tally{}
+		for i := range r.snap.KPIs {
+			jk := &r.snap.KPIs[i]
+			for _, f := range atLevel(jk, lv.Name) {
+				if byUnit[f.unit] == nil {
+					byUnit[f.unit] = &tally{}
+				}
+				count(byUnit[f.unit], f.Status(), r.kpiName(jk.KPI))
+			}
+		}
+		if len(byUnit) == 0 {
 			continue
 		}
-		for j := range jk.Series {
-			s := &jk.Series[j]
-			st := s.Status()
-			if st != conventions.StatusMissed && st != conventions.StatusAtRisk {
-				continue
+		var names []string
+		for n, t := range byUnit {
+			if t.missed+t.atRisk > 0 {
+				names = append(names, n)
 			}
-			p := jk.Label(s, catalogue.DimProvince)
-			if byProvince[p] == nil {
-				byProvince[p] = &tally{}
+		}
+		sort.Slice(names, func(i, j int) bool {
+			a, b := byUnit[names[i]], byUnit[names[j]]
+			if a.missed+a.atRisk != b.missed+b.atRisk {
+				return a.missed+a.atRisk > b.missed+b.atRisk
 			}
-			t := byProvince[p]
-			if st == conventions.StatusMissed {
-				t.missed++
-			} else {
-				t.atRisk++
-			}
-			t.kpis = append(t.kpis, r.kpiName(jk.KPI))
+			return names[i] < names[j]
+		})
+		t := &table{ID: "lagging_" + lv.Name, Caption: l.t(msg{"Đơn vị có nhiều chỉ tiêu không đạt, có nguy cơ nhất", "Units with the most KPIs missed or at risk"}), Empty: l.t(mNone),
+			Cols: []col{{Label: r.levelName(lv)}, missed, atRisk, {Label: l.t(mKPI)}}}
+		for _, n := range names[:min(top, len(names))] {
+			c := byUnit[n]
+			name, href := r.unitRef(lv.Name, n)
+			t.Rows = append(t.Rows, row{Attrs: attrs(lv.Name, n), Cells: []cell{{Text: name, Href: href, CSV: n}, {Text: strconv.Itoa(c.missed)}, {Text: strconv.Itoa(c.atRisk)}, {Text: strings.Join(c.kpis, "; ")}}})
 		}
-	}
-	names := make([]string, 0, len(byProvince))
-	for p := range byProvince {
-		names = append(names, p)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		a, b := byProvince[names[i]], byProvince[names[j]]
-		if a.missed+a.atRisk != b.missed+b.atRisk {
-			return a.missed+a.atRisk > b.missed+b.atRisk
-		}
-		return names[i] < names[j]
-	})
-	const top = 10
-	provinces := &table{ID: "provinces", Caption: l.t(msg{"Tỉnh, thành phố có nhiều chỉ tiêu không đạt, có nguy cơ nhất", "Provinces with the most KPIs missed or at risk"}), Empty: l.t(mNone),
-		Cols: numCols(r.cols(mProvince, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word, mKPI), 1, 2)}
-	for _, n := range names[:min(top, len(names))] {
-		t := byProvince[n]
-		name, href := n, ""
-		if p, err := units.Match(n); err == nil {
-			name, href = l.province(p), r.url("/province/"+p.Code)
-		}
-		provinces.Rows = append(provinces.Rows, row{Attrs: attrs("province", n), Cells: []cell{{Text: name, Href: href, CSV: n}, {Text: strconv.Itoa(t.missed)}, {Text: strconv.Itoa(t.atRisk)}, {Text: strings.Join(t.kpis, "; ")}}})
+		out = append(out, t)
 	}
 	byOwner := map[string]*tally{}
 	for i := range sums {
@@ -253,15 +256,7 @@ func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
 		if byOwner[k.Owner] == nil {
 			byOwner[k.Owner] = &tally{}
 		}
-		switch sums[i].status {
-		case conventions.StatusMissed:
-			byOwner[k.Owner].missed++
-		case conventions.StatusAtRisk:
-			byOwner[k.Owner].atRisk++
-		default:
-			continue
-		}
-		byOwner[k.Owner].kpis = append(byOwner[k.Owner].kpis, r.kpiName(k))
+		count(byOwner[k.Owner], sums[i].status, r.kpiName(k))
 	}
 	overdue := map[string]int{}
 	for _, c := range r.snap.TaskSum.Overdue {
@@ -283,13 +278,14 @@ func (r *request) laggingUnits(sums []kpiSummary) (*table, *table) {
 		}
 		return owners[i] < owners[j]
 	})
-	ministries := &table{ID: "ministries", Caption: l.t(msg{"Bộ, ngành chậm nhất (chỉ tiêu chủ trì và nhiệm vụ quá hạn)", "Ministries lagging most (KPIs they own and overdue tasks)"}), Empty: l.t(mNone),
-		Cols: numCols(r.cols(mOwner, styleOf(conventions.StatusMissed).word, styleOf(conventions.StatusAtRisk).word, msg{"Nhiệm vụ quá hạn", "Overdue tasks"}, mKPI), 1, 2, 3)}
+	group := r.owners()
+	t := &table{ID: "owners", Caption: l.t(msg{group + " chậm nhất (chỉ tiêu chủ trì và nhiệm vụ quá hạn)", group + " lagging most (KPIs they own and overdue tasks)"}), Empty: l.t(mNone),
+		Cols: []col{{Label: l.t(mOwner)}, missed, atRisk, {Label: l.t(msg{"Nhiệm vụ quá hạn", "Overdue tasks"}), Num: true}, {Label: l.t(mKPI)}}}
 	for _, o := range owners[:min(top, len(owners))] {
-		t := byOwner[o]
-		ministries.Rows = append(ministries.Rows, row{Attrs: attrs("owner", o), Cells: []cell{{Text: r.owner(o), CSV: o}, {Text: strconv.Itoa(t.missed)}, {Text: strconv.Itoa(t.atRisk)}, {Text: strconv.Itoa(overdue[o])}, {Text: strings.Join(t.kpis, "; ")}}})
+		c := byOwner[o]
+		t.Rows = append(t.Rows, row{Attrs: attrs("owner", o), Cells: []cell{{Text: r.owner(o), CSV: o}, {Text: strconv.Itoa(c.missed)}, {Text: strconv.Itoa(c.atRisk)}, {Text: strconv.Itoa(overdue[o])}, {Text: strings.Join(c.kpis, "; ")}}})
 	}
-	return provinces, ministries
+	return append(out, t)
 }
 
 // unreportedTable lists, unit by unit, the reports not in on each KPI's

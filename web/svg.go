@@ -57,7 +57,7 @@ func extent(hist []figure, extra []float64) (lo, hi float64) {
 // scale maps v in [lo, hi] onto [y0, y1].
 func scale(v, lo, hi, y0, y1 float64) float64 { return y0 + (v-lo)/(hi-lo)*(y1-y0) }
 
-// trendChart is a KPI's national figure over time against its plan and
+// trendChart is a KPI's figure of the whole over time against its plan and
 // targets: the figure as a line, the plan dashed, each milestone a marker.
 func trendChart(l lang, k *catalogue.KPI, hist []figure, plan kpi.Plan, now time.Time) template.HTML {
 	if len(hist) == 0 {
@@ -162,25 +162,25 @@ var tiles = map[string]tile{
 	"96": {1, 17, "CM"},
 }
 
-// tileMap draws the provinces coloured by status; each tile links to href
-// of the province and names it and its status.
-func tileMap(l lang, title string, status map[string]string, href func(p units.Province) string) template.HTML {
+// tileMap draws the provinces coloured by status (by name); each tile
+// links to the province's page and names it and its status.
+func tileMap(r *request, lv *units.Level, title string, status map[string]string) template.HTML {
 	const tw, th, gap = 46.0, 30.0, 4.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="tiles" viewBox="0 0 %g %g" role="group" aria-label="%s">`, 5*(tw+gap), 18*(th+gap), html.EscapeString(title))
-	for _, p := range units.All() {
+	for _, p := range lv.Current() {
 		t, ok := tiles[p.Code]
 		if !ok {
 			continue
 		}
 		st := styleOf(status[p.Name])
-		word := l.t(st.word)
+		word := r.l.t(st.word)
 		if _, ok := status[p.Name]; !ok {
 			word = "–"
 		}
-		name := l.province(p) + ": " + word
+		name := r.unitWords(p) + ": " + word
 		fmt.Fprintf(&b, `<a href="%s" aria-label="%s"><title>%s</title><rect x="%g" y="%g" width="%g" height="%g" rx="4" fill="%s"/><text x="%g" y="%g" text-anchor="middle" font-size="12" fill="%s">%s</text></a>`,
-			html.EscapeString(href(p)), html.EscapeString(name), html.EscapeString(name),
+			html.EscapeString(r.unitURL(lv.Name, p)), html.EscapeString(name), html.EscapeString(name),
 			float64(t.col)*(tw+gap), float64(t.row)*(th+gap), tw, th, st.bg,
 			float64(t.col)*(tw+gap)+tw/2, float64(t.row)*(th+gap)+th/2+4, st.fg, html.EscapeString(t.abbr))
 	}

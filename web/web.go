@@ -1,5 +1,5 @@
 // Package web serves the scorecard at / and the monthly briefing: every KPI,
-// province, task and source as the exporter judged them, for leaders with no
+// unit, task and source as the exporter judged them, for leaders with no
 // Grafana at hand. Pages are rendered on the server with html/template from
 // the exporter's Snapshot (the judgement /metrics serves), in Vietnamese or
 // English (?lang=en); the stylesheet is embedded and inlined, charts are SVG
@@ -67,6 +67,7 @@ func New(snapshot func() *exporter.Snapshot, opts Options) *Handler {
 	h := &Handler{snapshot: snapshot, opts: opts, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /{$}", h.page(scorecardPage))
 	h.mux.HandleFunc("GET /kpi/{id}", h.page(kpiPage))
+	h.mux.HandleFunc("GET /unit/{level}/{name}", h.page(unitPage))
 	h.mux.HandleFunc("GET /province/{code}", h.page(provincePage))
 	h.mux.HandleFunc("GET /tasks", h.page(tasksPage))
 	h.mux.HandleFunc("GET /sources", h.page(sourcesPage))
@@ -104,15 +105,17 @@ func (r *request) url(path string, kv ...string) string {
 	return path + "?" + q.Encode()
 }
 
-// httpError is an error with the status it answers.
+// httpError is an error with the status it answers, or a redirect to
+// location.
 type httpError struct {
-	code int
-	msg  msg
+	code     int
+	msg      msg
+	location string
 }
 
 func (e *httpError) Error() string { return e.msg.en }
 
-var errNotFound = &httpError{http.StatusNotFound, msg{"Không có trang này.", "No such page."}}
+var errNotFound = &httpError{code: http.StatusNotFound, msg: msg{"Không có trang này.", "No such page."}}
 
 func (h *Handler) page(build func(*request) (*page, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +126,11 @@ func (h *Handler) page(build func(*request) (*page, error)) http.HandlerFunc {
 		if err != nil {
 			he, ok := err.(*httpError)
 			if !ok {
-				he = &httpError{http.StatusInternalServerError, msg{err.Error(), err.Error()}}
+				he = &httpError{code: http.StatusInternalServerError, msg: msg{err.Error(), err.Error()}}
+			}
+			if he.location != "" {
+				http.Redirect(w, r, he.location, he.code)
+				return
 			}
 			code = http.StatusNotFound
 			if he.code != 0 {

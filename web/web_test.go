@@ -74,10 +74,24 @@ func pagesOf(snap *exporter.Snapshot) []string {
 	for _, k := range snap.KPIs {
 		out = append(out, "/kpi/"+k.KPI.ID)
 	}
-	for _, p := range units.All() {
-		out = append(out, "/province/"+p.Code)
+	for _, p := range snap.Catalogue.Units.Level(catalogue.DimProvince).Current() {
+		out = append(out, "/unit/province/"+url.PathEscape(p.Name))
 	}
 	return out
+}
+
+// TestProvinceLinks: a province's page of earlier versions, by its code,
+// leads to its page now, in the same language.
+func TestProvinceLinks(t *testing.T) {
+	h := New(embedded(t).Snapshot, Options{})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/province/01?lang=en", nil))
+	if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != "/unit/province/Ha%20Noi?lang=en" {
+		t.Errorf("/province/01: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if code, _ := get(t, h, "/province/99"); code != http.StatusNotFound {
+		t.Errorf("/province/99: %d, want 404", code)
+	}
 }
 
 // maxPageBytes is the weight goal of a page of the embedded default.
@@ -237,7 +251,7 @@ func TestFilters(t *testing.T) {
 func TestCSV(t *testing.T) {
 	e := embedded(t)
 	h := New(e.Snapshot, Options{})
-	for _, c := range []struct{ page, table string }{{"/", "kpis"}, {"/", "provinces"}, {"/kpi/social_benefit_paid_by_bank", "units"}, {"/report?period=2026-10", "changes"}, {"/tasks", "overdue"}, {"/reporting", "not_reported"}} {
+	for _, c := range []struct{ page, table string }{{"/", "kpis"}, {"/", "by_province"}, {"/kpi/social_benefit_paid_by_bank", "units"}, {"/report?period=2026-10", "changes"}, {"/tasks", "overdue"}, {"/reporting", "not_reported"}} {
 		_, body := get(t, h, c.page)
 		htmlRows := rows(t, body, c.table)
 		sep := "?"
@@ -271,7 +285,8 @@ func TestCSV(t *testing.T) {
 
 func TestTileMapPlacesEveryProvince(t *testing.T) {
 	seen := map[[2]int]string{}
-	for _, p := range units.All() {
+	provinces := units.Default().Level(catalogue.DimProvince).Current()
+	for _, p := range provinces {
 		tl, ok := tiles[p.Code]
 		if !ok {
 			t.Errorf("%s (%s) has no tile", p.Name, p.Code)
@@ -282,8 +297,8 @@ func TestTileMapPlacesEveryProvince(t *testing.T) {
 		}
 		seen[[2]int{tl.col, tl.row}] = p.Name
 	}
-	if len(tiles) != len(units.All()) {
-		t.Errorf("%d tiles for %d provinces", len(tiles), len(units.All()))
+	if len(tiles) != len(provinces) {
+		t.Errorf("%d tiles for %d provinces", len(tiles), len(provinces))
 	}
 	// North above south: Ha Noi above Hue above Ho Chi Minh City above Ca Mau.
 	if !(tiles["01"].row < tiles["46"].row && tiles["46"].row < tiles["79"].row && tiles["79"].row < tiles["96"].row) {
@@ -337,7 +352,7 @@ func TestReportPeriods(t *testing.T) {
 	if !strings.Contains(body, "15/11/2026") {
 		t.Error("the briefing does not say the day it is judged on")
 	}
-	for _, id := range []string{"summary", "changes", "lagging", "provinces", "ministries", "tasks", "unreported"} {
+	for _, id := range []string{"summary", "changes", "lagging", "lagging_province", "owners", "tasks", "unreported"} {
 		if !strings.Contains(body, `<table id="`+id+`">`) {
 			t.Errorf("the briefing lacks its %s table", id)
 		}
@@ -372,7 +387,7 @@ func TestLanguageSwitch(t *testing.T) {
 func BenchmarkPages(b *testing.B) {
 	e := embedded(b)
 	h := New(e.Snapshot, Options{})
-	for _, target := range []string{"/", "/kpi/social_benefit_paid_by_bank", "/province/01", "/tasks", "/sources", "/report?period=2026-10"} {
+	for _, target := range []string{"/", "/kpi/social_benefit_paid_by_bank", "/unit/province/Ha%20Noi", "/tasks", "/sources", "/report?period=2026-10"} {
 		b.Run(strings.NewReplacer("/", "_", "?", "_").Replace(target), func(b *testing.B) {
 			var size int
 			for b.Loop() {
