@@ -457,16 +457,26 @@ func (c *Catalogue) KPIIDs() []string {
 	return ids
 }
 
+// blocks are c.Blocks, or for a catalogue built in code rather than
+// loaded, DefaultBlocks.
+func (c *Catalogue) blocks() []Block {
+	if len(c.Blocks) == 0 {
+		return DefaultBlocks
+	}
+	return c.Blocks
+}
+
 // BlockIDs lists the blocks' ids.
-func (c *Catalogue) BlockIDs() []string { return blockIDs(c.Blocks) }
+func (c *Catalogue) BlockIDs() []string { return blockIDs(c.blocks()) }
 
 // Block finds a block by id.
 func (c *Catalogue) Block(id string) (Block, bool) {
-	i := slices.IndexFunc(c.Blocks, func(b Block) bool { return b.ID == id })
+	bs := c.blocks()
+	i := slices.IndexFunc(bs, func(b Block) bool { return b.ID == id })
 	if i < 0 {
 		return Block{}, false
 	}
-	return c.Blocks[i], true
+	return bs[i], true
 }
 
 // UnitLevel is the list of units dimension d's values are matched

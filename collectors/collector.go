@@ -27,13 +27,23 @@ type Observation struct {
 	Value  float64
 	// Num and Den are set for ratio KPIs; Value is then Num/Den.
 	Num, Den float64
-	// Unit is the unit name as reported, once matched, so that rows of two
-	// former provinces roll up while a repeated row is caught.
+	// Unit is the name of the listed unit (province, commune, ...) the row
+	// names, former or in force, once matched, so that rows of two former
+	// units roll up while a repeated row is caught; "" for none.
 	Unit string
+	// Merged is set when Unit is a former unit.
+	Merged *Merger
 	// ReportedAt is the day the report was sent, where the source says
 	// (mapping.reported_at); zero otherwise.
 	ReportedAt time.Time
 	Loc        Location
+}
+
+// Merger is how a former unit became part of one in force.
+type Merger struct {
+	Level string    // the unit's level (dimension)
+	Into  string    // the unit in force it is part of
+	On    time.Time // the day its merger took effect
 }
 
 // Task is one roadmap task.

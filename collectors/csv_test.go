@@ -133,7 +133,7 @@ func TestCSVMinistryReport(t *testing.T) {
 	// The totals row and the blank row are skipped; every other bad row is
 	// rejected with its row, column and value.
 	wantRejected := []string{
-		`source report: report.csv: row 7, column "Tỉnh/TP": unknown province "Hà Tây"`,
+		`source report: report.csv: row 7, column "Tỉnh/TP": unknown province "Hà Tây" (did you mean "Ha Nam"?)`,
 		`source report: report.csv: row 8: short row: 3 of 6 columns`,
 		`source report: report.csv: row 9, column "Giá trị": "1,5,5" is not a number (decimal separator ",", thousands ".")`,
 		`source report: report.csv: row 10, column "Kỳ báo cáo": "someday" is not a date`,

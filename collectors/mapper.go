@@ -253,10 +253,11 @@ var errDeferred = errors.New("deferred until the column shows its number format"
 
 // dimValue is a resolved dimension cell.
 type dimValue struct {
-	label string
-	unit  string // the province the cell names (former or current), for roll-ups
-	total bool   // a totals row
-	err   error
+	label  string
+	unit   string  // the listed unit the cell names (former or current), for roll-ups
+	merged *Merger // set when that unit is a former one
+	total  bool    // a totals row
+	err    error
 }
 
 // dateValue is a read date cell; year is set for a year alone.
@@ -404,8 +405,15 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 			return fail(c, v.err)
 		}
 		obs.Labels[i] = v.label
-		if v.unit != "" {
+		switch {
+		case v.unit == "":
+		case obs.Unit == "":
 			obs.Unit = v.unit
+		default: // units of two listed levels: one report is of both
+			obs.Unit += " / " + v.unit
+		}
+		if v.merged != nil {
+			obs.Merged = v.merged
 		}
 	}
 	date, err := b.readDate(obs.KPI, cells[b.date])
@@ -613,10 +621,13 @@ func (b *Binding) dimension(d, raw string) dimValue {
 		v.err = fmt.Errorf("%s is not valid UTF-8 text: %s", d, desc)
 	} else if n := units.Normalise(raw); totalRows[n] {
 		v.total = true
-	} else if d == catalogue.DimProvince {
-		var p units.Province
-		p, v.unit, v.err = units.MatchNamed(raw)
-		v.label = p.Name
+	} else if l := b.m.cat.UnitLevel(d); l != nil {
+		var u units.Unit
+		u, v.unit, v.err = l.Match(raw)
+		v.label = u.Name
+		if named, _ := l.Unit(v.unit); v.err == nil && !named.Current() {
+			v.merged = &Merger{Level: l.Name, Into: u.Name, On: named.MergedOn}
+		}
 	} else {
 		v.label, v.err = b.m.dimension(d, raw)
 	}
@@ -667,7 +678,7 @@ func (m *Mapper) dimension(d, raw string) (string, error) {
 		}
 		return "", fmt.Errorf("unknown ministry %q (not an owner id, name or alias)", raw)
 	case catalogue.DimBlock:
-		if slices.Contains(catalogue.Blocks, raw) {
+		if _, ok := m.cat.Block(raw); ok {
 			return raw, nil
 		}
 		return "", fmt.Errorf("unknown block %q", raw)

@@ -276,8 +276,8 @@ func (c *tasksCollector) task(m *Mapper, f []string, at func(field int) Location
 	}
 	t.Owner, t.Block = owner.ID, owner.Block
 	if f[3] != "" {
-		if !slices.Contains(catalogue.Blocks, f[3]) {
-			return fail(3, "unknown block %q (have %v)", f[3], catalogue.Blocks)
+		if _, ok := m.cat.Block(f[3]); !ok {
+			return fail(3, "unknown block %q (have %v)", f[3], m.cat.BlockIDs())
 		}
 		t.Block = f[3]
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/kpi"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // Report is one expected report on a KPI's last due period: who owes it,
@@ -46,10 +45,12 @@ func DuePeriod(c catalogue.Cadence, now time.Time) time.Time {
 }
 
 // Reporters are the units a KPI's reports are expected from, as the
-// values of its one dimension: the 34 provinces, every ministry (owner)
-// but the KPI's own owner, who compiles them, or the four blocks; a
-// national KPI's one report comes from its owner. A KPI broken down by
-// commune or by several dimensions has no list of reporters: ok is false.
+// values of its one dimension: the units in force of a listed level (the
+// 34 provinces, a province's communes), every ministry (owner) but the
+// KPI's own owner, who compiles them, or the blocks; a national KPI's one
+// report comes from its owner. A KPI broken down by a dimension without a
+// list (commune by default) or by several dimensions has no list of
+// reporters: ok is false.
 func Reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf []string, ok bool) {
 	switch {
 	case len(k.Dimensions) == 0:
@@ -57,12 +58,10 @@ func Reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf 
 	case len(k.Dimensions) > 1:
 		return "", nil, false
 	}
+	if listed := listedUnits(cat, k); listed != nil {
+		return k.Dimensions[0], listed, true
+	}
 	switch d := k.Dimensions[0]; d {
-	case catalogue.DimProvince:
-		for _, p := range units.All() {
-			unitsOf = append(unitsOf, p.Name)
-		}
-		return d, unitsOf, true
 	case catalogue.DimMinistry:
 		for _, o := range cat.Owners {
 			if o.ID != k.Owner {
@@ -71,9 +70,26 @@ func Reporters(cat *catalogue.Catalogue, k *catalogue.KPI) (dim string, unitsOf 
 		}
 		return d, unitsOf, true
 	case catalogue.DimBlock:
-		return d, catalogue.Blocks, true
+		return d, cat.BlockIDs(), true
 	}
 	return "", nil, false
+}
+
+// listedUnits are the names of the units in force of the listed level k
+// is broken down by alone, nil for any other KPI.
+func listedUnits(cat *catalogue.Catalogue, k *catalogue.KPI) []string {
+	if len(k.Dimensions) != 1 {
+		return nil
+	}
+	l := cat.UnitLevel(k.Dimensions[0])
+	if l == nil {
+		return nil
+	}
+	var names []string
+	for _, u := range l.Current() {
+		names = append(names, u.Name)
+	}
+	return names
 }
 
 // SendsDates says whether a source's mapping names the column with the day

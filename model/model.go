@@ -21,7 +21,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/internal/parallel"
 	"github.com/kpiwatch/kpiwatch/kpi"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // Model is the judgement of a catalogue's data at Now. It is shared and
@@ -164,7 +163,7 @@ func buildKPI(cat *catalogue.Catalogue, k *catalogue.KPI, series []*Series, now 
 		v.suspect = suspectChecks(k, s)
 		out.Series[i] = Judged{Labels: s.Labels, History: s.History, Plan: plan, Verdict: v}
 	}
-	for _, labels := range unreported(k, series) {
+	for _, labels := range unreported(cat, k, series) {
 		plan := plans.unit(labels)
 		out.Series = append(out.Series, Judged{Labels: labels, Plan: plan, Verdict: judge(k, plan, nil, now)})
 	}
@@ -226,17 +225,16 @@ func (p *plans) rollup(level, name string) *kpi.Plan {
 }
 
 // unreported lists the labels of each expected unit of k that has never
-// reported: every province for a KPI broken down by province alone, the KPI
-// itself for a national one.
-func unreported(k *catalogue.KPI, series []*Series) [][]string {
+// reported: every unit in force of the listed level a KPI is broken down
+// by alone (the 34 provinces, a province's communes), the KPI itself for a
+// national one.
+func unreported(cat *catalogue.Catalogue, k *catalogue.KPI, series []*Series) [][]string {
 	var expected [][]string
-	switch {
-	case len(k.Dimensions) == 0:
+	if len(k.Dimensions) == 0 {
 		expected = [][]string{{}}
-	case len(k.Dimensions) == 1 && k.Dimensions[0] == catalogue.DimProvince:
-		for _, p := range units.All() {
-			expected = append(expected, []string{p.Name})
-		}
+	}
+	for _, name := range listedUnits(cat, k) {
+		expected = append(expected, []string{name})
 	}
 	if expected == nil {
 		return nil
