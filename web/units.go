@@ -169,6 +169,10 @@ func unitPage(r *request) (*page, error) {
 	if err != nil {
 		return nil, errNotFound
 	}
+	if u.Name != r.param("name") {
+		// Another spelling, or a former unit: the page of the unit in force.
+		return nil, &httpError{code: http.StatusMovedPermanently, location: r.unitURL(lv.Name, u)}
+	}
 	l := r.l
 	t := &table{ID: "kpis", Caption: l.t(msg{"Các chỉ tiêu (hạng trong các đơn vị cùng cấp)", "KPIs (rank among the units of its level)"}), Empty: l.t(mNone), Cols: r.seriesCols(mKPI)}
 	for i := range r.snap.KPIs {
@@ -180,6 +184,10 @@ func unitPage(r *request) (*page, error) {
 		}
 	}
 	intro := fmt.Sprintf("%s · %s · %s %s", r.levelName(lv), u.Name, l.t(msg{"mã", "code"}), u.Code)
+	if u.Parent != "" {
+		parent, _ := r.unitRef(lv.Parent, u.Parent)
+		intro += " · " + parent
+	}
 	return &page{Title: r.unitWords(u), Intro: intro, Sections: []*section{{Tables: []*table{t}}}}, nil
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -203,6 +204,15 @@ func TestUnitPage(t *testing.T) {
 	rs := rows(t, body, "kpis")
 	if len(rs) != 1 || rs[0]["kpi"] != "commune_online" || rs[0]["value"] != raw(*pv) || rs[0]["rank"] != "1" || rs[0]["plan"] == "" || rs[0]["target"] != "0.9" {
 		t.Errorf("the page of Phuoc Vinh shows %v, want commune_online at %v, first of the communes, with its plan and target", rs, *pv)
+	}
+	// Long Thuan was merged into Ben Cau; Phước Vinh is Phuoc Vinh's own
+	// spelling: each leads to the page of the unit in force.
+	for target, want := range map[string]string{"/unit/commune/Long%20Thuan?lang=en": "/unit/commune/Ben%20Cau?lang=en", "/unit/commune/Ph%C6%B0%E1%BB%9Bc%20Vinh": "/unit/commune/Phuoc%20Vinh"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != want {
+			t.Errorf("%s: %d to %q, want %s", target, rec.Code, rec.Header().Get("Location"), want)
+		}
 	}
 	for _, target := range []string{"/unit/commune/Nowhere", "/unit/district/Phuoc%20Vinh", "/unit/province/Ha%20Noi"} {
 		if code, _ := get(t, h, target); code != http.StatusNotFound {
