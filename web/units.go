@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -24,7 +23,7 @@ import (
 // "tỉnh Tây Ninh" for a province's own deployment.
 func (r *request) whole() string {
 	w := r.snap.Catalogue.Units.Whole
-	return r.l.pick(w.NameVI, cmp.Or(w.NameEN, w.Name))
+	return r.l.pick(w.NameVI, w.NameEN)
 }
 
 // upperFirst capitalises a name that begins a caption or a cell.
@@ -35,7 +34,7 @@ func upperFirst(s string) string {
 
 // levelName is what a column of a level's units is called.
 func (r *request) levelName(lv *units.Level) string {
-	return r.l.pick(lv.NameVI, cmp.Or(lv.NameEN, lv.Name))
+	return r.l.pick(lv.NameVI, lv.NameEN)
 }
 
 // owners is what the catalogue's owners are called as a group.
@@ -52,11 +51,12 @@ func (r *request) block(id string) string {
 	return id
 }
 
-// unitRef is a unit of a level as pages name it, with its page; a name no
-// list of units knows shows as it is, without one.
+// unitRef is a unit of a level, by the name it is served under, as pages
+// name it, with its page; a name no list of units knows (a free-text
+// commune) shows as it is, without one.
 func (r *request) unitRef(level, name string) (string, string) {
 	if lv := r.snap.Catalogue.Units.Level(level); lv != nil {
-		if u, _, err := lv.Match(name); err == nil {
+		if u, ok := lv.Unit(name); ok {
 			return r.unitWords(u), r.unitURL(level, u)
 		}
 	}
