@@ -205,7 +205,7 @@ func scorecardPage(r *request) (*page, error) {
 			"Each KPI: the overall figure (" + w + "; ratios: the sum of numerators over the sum of denominators) and its status against the overall target; a KPI whose target holds for each unit stands as its worst unit. The bar counts its units by status."}),
 		Sections: []*section{{Form: filters, Tables: []*table{t}}},
 	}
-	for _, lv := range snap.Catalogue.Units.Levels {
+	for _, lv := range snap.Catalogue.UnitSet().Levels {
 		if sec := r.levelSection(lv); sec != nil {
 			p.Sections = append(p.Sections, sec)
 		}
@@ -215,7 +215,7 @@ func scorecardPage(r *request) (*page, error) {
 
 // kpiMap is the tile map of a province KPI's statuses.
 func (r *request) kpiMap(jk *model.KPI) template.HTML {
-	lv := r.snap.Catalogue.Units.Level(catalogue.DimProvince)
+	lv := r.snap.Catalogue.UnitLevel(catalogue.DimProvince)
 	status := map[string]string{}
 	for _, f := range atLevel(jk, lv.Name) {
 		status[f.unit] = f.Status()
@@ -252,7 +252,7 @@ func kpiPage(r *request) (*page, error) {
 	}
 	if len(k.Dimensions) > 0 {
 		sec := &section{Heading: l.t(msg{"Các đơn vị, xếp theo mức độ hoàn thành", "Every unit, ranked by how far it has come"}), Tables: []*table{r.unitsTable(jk)}}
-		if slices.Equal(k.Dimensions, []string{catalogue.DimProvince}) && r.snap.Catalogue.Units.Level(catalogue.DimProvince) != nil {
+		if slices.Equal(k.Dimensions, []string{catalogue.DimProvince}) && r.snap.Catalogue.UnitLevel(catalogue.DimProvince) != nil {
 			sec.Side = r.kpiMap(jk)
 		}
 		p.Sections = append(p.Sections, sec)

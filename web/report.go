@@ -214,7 +214,7 @@ func (r *request) laggingUnits(sums []kpiSummary) []*table {
 	const top = 10
 	missed, atRisk := col{Label: l.t(styleOf(conventions.StatusMissed).word), Num: true}, col{Label: l.t(styleOf(conventions.StatusAtRisk).word), Num: true}
 	var out []*table
-	for _, lv := range r.snap.Catalogue.Units.Levels {
+	for _, lv := range r.snap.Catalogue.UnitSet().Levels {
 		byUnit := map[string]*tally{}
 		for i := range r.snap.KPIs {
 			jk := &r.snap.KPIs[i]

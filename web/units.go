@@ -15,14 +15,14 @@ import (
 	"github.com/kpiwatch/kpiwatch/units"
 )
 
-// The deployment's own words and units (catalogue.Units): what its whole
+// The deployment's own words and units (Catalogue.UnitSet): what its whole
 // is called, its levels and their units, its blocks and its owners as a
 // group. Nothing national is written into the pages.
 
 // whole is what the deployment's whole is called: "toàn quốc" by default,
 // "tỉnh Tây Ninh" for a province's own deployment.
 func (r *request) whole() string {
-	w := r.snap.Catalogue.Units.Whole
+	w := r.snap.Catalogue.UnitSet().Whole
 	return r.l.pick(w.NameVI, w.NameEN)
 }
 
@@ -55,7 +55,7 @@ func (r *request) block(id string) string {
 // name it, with its page; a name no list of units knows (a free-text
 // commune) shows as it is, without one.
 func (r *request) unitRef(level, name string) (string, string) {
-	if lv := r.snap.Catalogue.Units.Level(level); lv != nil {
+	if lv := r.snap.Catalogue.UnitLevel(level); lv != nil {
 		if u, ok := lv.Unit(name); ok {
 			return r.unitWords(u), r.unitURL(level, u)
 		}
@@ -161,7 +161,7 @@ func (r *request) mapForm(kpis []*model.KPI) (*form, template.HTML) {
 // unitPage is one unit of a level: each KPI it has a figure of, as the
 // model judged it, with its rank among the level's units.
 func unitPage(r *request) (*page, error) {
-	lv := r.snap.Catalogue.Units.Level(r.param("level"))
+	lv := r.snap.Catalogue.UnitLevel(r.param("level"))
 	if lv == nil {
 		return nil, errNotFound
 	}
@@ -193,7 +193,7 @@ func unitPage(r *request) (*page, error) {
 
 // provincePage serves the links of earlier versions, by a province's code.
 func provincePage(r *request) (*page, error) {
-	if lv := r.snap.Catalogue.Units.Level(catalogue.DimProvince); lv != nil {
+	if lv := r.snap.Catalogue.UnitLevel(catalogue.DimProvince); lv != nil {
 		for _, u := range lv.Current() {
 			if u.Code == r.param("code") {
 				return nil, &httpError{code: http.StatusMovedPermanently, location: r.unitURL(lv.Name, u)}

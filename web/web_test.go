@@ -74,7 +74,7 @@ func pagesOf(snap *exporter.Snapshot) []string {
 	for _, k := range snap.KPIs {
 		out = append(out, "/kpi/"+k.KPI.ID)
 	}
-	for _, p := range snap.Catalogue.Units.Level(catalogue.DimProvince).Current() {
+	for _, p := range snap.Catalogue.UnitLevel(catalogue.DimProvince).Current() {
 		out = append(out, "/unit/province/"+url.PathEscape(p.Name))
 	}
 	return out
