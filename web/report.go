@@ -15,8 +15,21 @@ import (
 )
 
 // briefingDay is the day of the following month the working group's
-// briefing on a month is judged on: monthly reports are due by the 15th.
-const briefingDay = 15
+// briefing on a month is judged on: the latest due day of cat's monthly
+// KPIs, by when each one's report on the month is due (the 15th, as the
+// national reports are, for a catalogue with none).
+func briefingDay(cat *catalogue.Catalogue) int {
+	day := 0
+	for _, k := range cat.KPIs {
+		if k.Cadence.Period == catalogue.Monthly {
+			day = max(day, k.Cadence.DueDay)
+		}
+	}
+	if day == 0 {
+		return 15
+	}
+	return day
+}
 
 // ParsePeriod reads a briefing period, YYYY-MM.
 func ParsePeriod(s string) (time.Time, error) {
@@ -51,7 +64,7 @@ func BriefingPeriod(snap *exporter.Snapshot, s string) (time.Time, error) {
 		return period, &httpError{code: 400, msg: msg{"Tháng " + strconv.Quote(s) + " chưa bắt đầu (hôm nay là " + now.Format(time.DateOnly) + ")",
 			"the month " + strconv.Quote(s) + " has not begun (today is " + now.Format(time.DateOnly) + ")"}}
 	}
-	at := briefingAt(period, now)
+	at := briefingAt(snap.Catalogue, period, now)
 	for _, jk := range snap.KPIs {
 		for _, sr := range jk.Series {
 			if len(sr.History) > 0 && !kpi.PeriodEnd(jk.KPI.Cadence.Period, sr.History[0].Period).After(at) {
@@ -63,19 +76,20 @@ func BriefingPeriod(snap *exporter.Snapshot, s string) (time.Time, error) {
 		"no KPI has a report for " + strconv.Quote(s) + " or any month before it"}}
 }
 
-// LastPeriod is the latest month whose reports were due by now.
-func LastPeriod(now time.Time) time.Time {
+// LastPeriod is the latest month whose briefing day, in cat, has passed by
+// now.
+func LastPeriod(cat *catalogue.Catalogue, now time.Time) time.Time {
 	m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	if now.Day() <= briefingDay {
+	if now.Day() <= briefingDay(cat) {
 		m = m.AddDate(0, -1, 0)
 	}
 	return m
 }
 
 // briefingAt is when the briefing on the month starting at p is judged: the
-// end of the due day, or now if that is still ahead.
-func briefingAt(p, now time.Time) time.Time {
-	return minTime(p.AddDate(0, 1, briefingDay), now)
+// end of its briefing day, or now if that is still ahead.
+func briefingAt(cat *catalogue.Catalogue, p, now time.Time) time.Time {
+	return minTime(p.AddDate(0, 1, briefingDay(cat)), now)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -86,7 +100,7 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func reportPage(r *request) (*page, error) {
-	period := LastPeriod(r.now())
+	period := LastPeriod(r.snap.Catalogue, r.now())
 	if s := r.q.Get("period"); s != "" {
 		var err error
 		if period, err = BriefingPeriod(r.snap, s); err != nil {
@@ -94,8 +108,8 @@ func reportPage(r *request) (*page, error) {
 		}
 	}
 	l := r.l
-	curSnap := r.snap.AsOf(briefingAt(period, r.snap.Now))
-	prevSnap := r.snap.AsOf(briefingAt(period.AddDate(0, -1, 0), r.snap.Now))
+	curSnap := r.snap.AsOf(briefingAt(r.snap.Catalogue, period, r.snap.Now))
+	prevSnap := r.snap.AsOf(briefingAt(r.snap.Catalogue, period.AddDate(0, -1, 0), r.snap.Now))
 	cur := &request{snap: curSnap, l: l, q: r.q, path: r.path, param: r.param}
 	month := l.period(catalogue.Monthly, period)
 	p := &page{

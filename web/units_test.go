@@ -175,6 +175,12 @@ func TestOverdueAgrees(t *testing.T) {
 		}
 	}
 	_, body = get(t, h, "/report?period=2026-10")
+	if !strings.Contains(body, "đến hết ngày 10/11/2026") {
+		t.Error("the briefing on October is not judged by the end of its KPIs' due day, 10 November")
+	}
+	if got := LastPeriod(e.Catalogue(), time.Date(2026, 11, 12, 0, 0, 0, 0, time.UTC)).Format("2006-01"); got != "2026-10" {
+		t.Errorf("on 12 November the latest briefing is on %s, want October, due the 10th", got)
+	}
 	caption := regexp.MustCompile(`<table id="unreported">\s*<caption>([^<]*)`).FindStringSubmatch(body)
 	if caption == nil || !strings.Contains(caption[1], "10/11/2026") || strings.Contains(caption[1], "15") {
 		t.Errorf("the briefing's caption of the reports not in does not give the KPI's due day, the 10th: %q", caption)

@@ -324,7 +324,7 @@ func TestReportPeriods(t *testing.T) {
 		now  time.Time
 		want string
 	}{{time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), "2026-10"}, {time.Date(2026, 11, 15, 12, 0, 0, 0, time.UTC), "2026-09"}, {time.Date(2026, 1, 16, 0, 0, 0, 0, time.UTC), "2025-12"}} {
-		if got := LastPeriod(c.now).Format("2006-01"); got != c.want {
+		if got := LastPeriod(embedded(t).Catalogue(), c.now).Format("2006-01"); got != c.want {
 			t.Errorf("LastPeriod(%s) = %s, want %s", c.now, got, c.want)
 		}
 	}
