@@ -278,17 +278,9 @@ func (r *request) unitName(jk *model.KPI, s *model.Judged) (string, string) {
 	var parts []string
 	href := ""
 	for i, d := range jk.KPI.Dimensions {
-		v := s.Labels[i]
-		switch d {
-		case catalogue.DimMinistry:
-			v = r.owner(v)
-		case catalogue.DimBlock:
-			v = r.block(v)
-		default:
-			var h string
-			if v, h = r.unitRef(d, v); h != "" {
-				href = h
-			}
+		v, h := r.valueOf(d, s.Labels[i])
+		if h != "" {
+			href = h
 		}
 		parts = append(parts, v)
 	}
@@ -510,17 +502,24 @@ func (r *request) notReported(kpiID string) *table {
 func dueDay(rep *model.Report) time.Time { return rep.Due.Add(-time.Second) }
 
 // reporter names who owes a report, with a link to its page where it has
-// one: a national KPI's owner, a ministry, a block, or a unit of a level.
+// one: a national KPI's owner, or the value of its dimension.
 func (r *request) reporter(rep *model.Report) (string, string) {
-	switch rep.Dimension {
-	case "":
+	if rep.Dimension == "" {
 		return r.owner(rep.Owner), ""
-	case catalogue.DimMinistry:
-		return r.owner(rep.Unit), ""
-	case catalogue.DimBlock:
-		return r.block(rep.Unit), ""
 	}
-	return r.unitRef(rep.Dimension, rep.Unit)
+	return r.valueOf(rep.Dimension, rep.Unit)
+}
+
+// valueOf names a value of dimension d as pages show it, with its page
+// where it has one: a ministry or a block by name, a unit of a listed level.
+func (r *request) valueOf(d, v string) (string, string) {
+	switch d {
+	case catalogue.DimMinistry:
+		return r.owner(v), ""
+	case catalogue.DimBlock:
+		return r.block(v), ""
+	}
+	return r.unitRef(d, v)
 }
 
 func sourcesPage(r *request) (*page, error) {
