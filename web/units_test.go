@@ -98,7 +98,8 @@ func provincialHandler(t *testing.T) (*Handler, *exporter.Exporter) {
 func TestDeploymentWords(t *testing.T) {
 	h, _ := provincialHandler(t)
 	for _, c := range []struct{ lang, whole string }{{"vi", "tỉnh Tây Ninh"}, {"en", "Tay Ninh province"}} {
-		for _, target := range []string{"/", "/reporting", "/report?period=2026-10", "/kpi/commune_online"} {
+		// Every page says nothing national; those about the whole name it.
+		for target, aboutWhole := range map[string]bool{"/": true, "/reporting": true, "/report?period=2026-10": true, "/kpi/commune_online": true, "/unit/commune/Phuoc%20Vinh": false, "/tasks": false} {
 			sep := "?"
 			if strings.Contains(target, "?") {
 				sep = "&"
@@ -107,8 +108,12 @@ func TestDeploymentWords(t *testing.T) {
 			if code != http.StatusOK {
 				t.Fatalf("%s (%s): %d", target, c.lang, code)
 			}
-			text := strings.ToLower(htmlcheck.Text(parse(t, body)))
-			if !strings.Contains(text, strings.ToLower(c.whole)) {
+			doc := parse(t, body)
+			for _, p := range htmlcheck.Accessibility(doc, c.lang) {
+				t.Errorf("%s (%s): %s", target, c.lang, p)
+			}
+			text := strings.ToLower(htmlcheck.Text(doc))
+			if aboutWhole && !strings.Contains(text, strings.ToLower(c.whole)) {
 				t.Errorf("%s (%s) does not name the whole %q", target, c.lang, c.whole)
 			}
 			for _, national := range []string{"toàn quốc", "nationwide", "national", "bộ, ngành", "ministries", "tỉnh, thành phố", "province", "khối đảng", "party"} {
@@ -119,11 +124,14 @@ func TestDeploymentWords(t *testing.T) {
 		}
 	}
 	_, body := get(t, h, "/")
-	if strings.Contains(body, `<table id="provinces">`) || !strings.Contains(body, `<table id="by_commune">`) {
+	if strings.Contains(body, `<table id="by_province">`) || !strings.Contains(body, `<table id="by_commune">`) {
 		t.Error("the scorecard ranks provinces, or not the communes the deployment lists")
 	}
 	if !strings.Contains(body, `<option value="departments">Khối sở</option>`) {
 		t.Error("the block filter does not offer the catalogue's own block")
+	}
+	if _, body := get(t, h, "/report?period=2026-10"); !strings.Contains(body, "Sở, ngành chậm nhất") || !strings.Contains(body, `<table id="lagging_commune">`) {
+		t.Error("the briefing does not rank the communes and the owners in the catalogue's words")
 	}
 }
 
