@@ -94,8 +94,9 @@ func atLevel(jk *model.KPI, level string) []unitFigure {
 	return out
 }
 
-// levelSection ranks a level's units by the KPIs they have at each status,
-// with the tile map of one KPI (?map=) for the provinces.
+// levelSection counts, for each unit of a level in force, its KPIs at each
+// status, linking each unit's page, with the tile map of one KPI (?map=)
+// for the provinces; nil when no KPI has figures at the level.
 func (r *request) levelSection(lv *units.Level) *section {
 	l := r.l
 	byUnit := map[string]map[string]int{}
