@@ -48,3 +48,29 @@ config:
 		t.Errorf("a dimension the catalogue does not declare: %v", err)
 	}
 }
+
+// A wide sheet takes declared dimensions as a long table does: matched,
+// or rejected naming the allowed values, at the cell's row and column.
+func TestDeclaredDimensionsWide(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "hs.xlsx", map[string][][]any{"Báo cáo": {
+		{"Tỉnh", "Loại dịch vụ", "Kênh", "Tháng 9/2025", "Tháng 10/2025"},
+		{"Hà Nội", "Tiêm chủng", "VNeID", "1.000", "1.200"},
+		{"Huế", "Phẫu thuật", "VNeID", "3", "4"},
+	}}, []string{"Báo cáo"})
+	c, m := newCatalogueSource(t, declaredCatalogue, dir, `
+collector: excel
+config:
+  path: hs.xlsx
+  wide:
+    dimensions: {province: Tỉnh, service_type: Loại dịch vụ, channel: Kênh}
+    numbers: {decimal: ","}
+    kpis: [{kpi: ehealth_records, values: per_period}]
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["ehealth_records/Ha Noi,Tiêm chủng,VNeID/2025-09"].Value != 1000 || got["ehealth_records/Ha Noi,Tiêm chủng,VNeID/2025-10"].Value != 1200 || len(got) != 2 {
+		t.Errorf("got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected), `hs.xlsx: row 3, column "Loại dịch vụ": unknown service_type "Phẫu thuật"`)
+}

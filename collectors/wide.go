@@ -3,7 +3,9 @@ package collectors
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -206,11 +208,18 @@ type wideBinding struct {
 	rec     []string // the record handed to a column's Binding, reused
 }
 
-// wideDims is the record's first columns: the dimensions, in a fixed order.
+// wideDims is the record's first columns: the dimensions, built-in then
+// declared, in a fixed order. The inner Binding checks that a declared one
+// is the catalogue's, as it does for a long table.
 func (w *Wide) wideDims() []string {
 	dims := make([]string, 0, len(w.Dimensions))
 	for _, d := range catalogue.Dimensions {
 		if _, ok := w.Dimensions[d]; ok {
+			dims = append(dims, d)
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(w.Dimensions)) {
+		if !slices.Contains(catalogue.Dimensions, d) {
 			dims = append(dims, d)
 		}
 	}
