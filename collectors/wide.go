@@ -298,7 +298,7 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 		for _, c := range cols {
 			wc := wideColumn{col: c, den: -1}
 			if e.Column == "" {
-				p, ok := w.period(strings.TrimSpace(strings.Replace(norm[c], " "+units.Normalise(e.labels()[part[c]])+" ", " ", 1)))
+				p, ok := w.period(underPeriod(norm[c], e.labels()[part[c]]))
 				if w.pattern != nil {
 					p, ok = w.period(header[c])
 				}
@@ -362,6 +362,19 @@ func (wb *wideBinding) bindColumn(wc *wideColumn, e WideKPI, dims []string) erro
 	b, err := wb.m.Bind(mp, rec, wb.file)
 	wc.b = b
 	return err
+}
+
+// underPeriod is the period text of a column's header under a group label:
+// the header less the label, which may name the KPI ("Tài khoản mức 2 T8"
+// is not August the 2nd), but with the label's year when the rest has
+// none, since a section "Năm 2025" over "T1" ... "T12" dates its months.
+func underPeriod(norm, label string) string {
+	label = units.Normalise(label)
+	rest := strings.TrimSpace(strings.Replace(norm, " "+label+" ", " ", 1))
+	if !yearRe.MatchString(rest) {
+		rest = strings.TrimSpace(rest + " " + strings.Join(yearRe.FindAllString(label, -1), " "))
+	}
+	return rest
 }
 
 // labels are the group labels a KPI's columns sit under: its value's, or
