@@ -601,6 +601,7 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 			record = append(wb.rec, cells[c.col], cells[c.den])
 		}
 		obs, skip, err := c.b.Row(record, row)
+		obs.Loc.Column = wb.header[c.col] // a figure's place is its cell, not only its row
 		var re *RowError
 		if errors.As(err, &re) && re.Loc.Column == "period of "+wb.header[c.col] {
 			re.Loc.Column = wb.header[c.col]
