@@ -382,12 +382,12 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		obs.KPI = i
 	}
 	k := &b.m.cat.KPIs[obs.KPI]
-	if k.Source != b.m.source {
+	if !slices.Contains(k.SourceIDs(), b.m.source) {
 		col := b.kpiCol
 		if col < 0 {
 			col = b.date
 		}
-		return fail(col, fmt.Errorf("kpi %q belongs to source %q, not this one", k.ID, k.Source))
+		return fail(col, fmt.Errorf("kpi %q is read from %s, not this source: %s", k.ID, strings.Join(k.SourceIDs(), " and "), listSource))
 	}
 	obs.Labels = make([]string, len(k.Dimensions))
 	for i, d := range k.Dimensions {
@@ -654,6 +654,9 @@ func (b *Binding) readDate(ki int, cell string) (time.Time, error) {
 	}
 	return v.t, nil
 }
+
+// listSource is how a KPI takes a second source.
+const listSource = "list the KPI's sources under sources: in order, the one whose figures win a period both give last"
 
 // periodWord names what a date cell must give for a cadence.
 var periodWord = map[catalogue.Period]string{catalogue.Weekly: "day", catalogue.Monthly: "month (2025-10)", catalogue.Quarterly: "month or day"}

@@ -63,6 +63,9 @@ type Exporter struct {
 	judged    atomic.Pointer[judged]   // what the pages were rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
+	// overlaps are the periods two sources of a KPI gave at the last
+	// render, each logged once while it lasts; guarded by renderMu.
+	overlaps map[string]bool
 	// waiting, when a test sets it before Start, is called each time a
 	// source's refresh loop has refreshed (or skipped its first refresh
 	// after a reload) and waits for its interval.
@@ -111,6 +114,7 @@ type source struct {
 	mu          sync.Mutex
 	cat         *catalogue.Catalogue
 	series      []model.Series
+	places      Places
 	tasks       []collectors.Task
 	attempted   bool
 	success     bool
@@ -182,7 +186,7 @@ func definition(cat *catalogue.Catalogue, s catalogue.Source) string {
 	enc := yaml.NewEncoder(&b)
 	_ = enc.Encode(s)
 	for i, k := range cat.KPIs {
-		if k.Source == s.ID {
+		if slices.Contains(k.SourceIDs(), s.ID) {
 			fmt.Fprintf(&b, "kpi %d\n", i)
 			_ = enc.Encode(k)
 		}
@@ -316,7 +320,7 @@ var errMaxSeries = errors.New("max_series exceeded")
 func (e *Exporter) refresh(ctx context.Context, s *source) {
 	logger := log.With(e.logger, "source", s.cfg.ID, "collector", s.cfg.Collector)
 	start := time.Now()
-	series, tasks, rejected, reason, err := s.collect(ctx)
+	series, places, tasks, rejected, reason, err := s.collect(ctx)
 	took := time.Since(start)
 	if ctx.Err() != nil {
 		return
@@ -336,14 +340,14 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 		s.failures[reason]++
 		s.inARow++
 		if keep := s.cfg.KeepFor.Std(); keep > 0 && !s.lastSuccess.IsZero() && e.opts.Now().Sub(s.lastSuccess) > keep {
-			s.series, s.tasks = nil, nil
+			s.series, s.places, s.tasks = nil, nil, nil
 			level.Warn(logger).Log("msg", "dropping last good data", "older_than", s.cfg.KeepFor)
 		}
 		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "reason", reason, "err", err, "duration", took)
 		return
 	}
 	s.success, s.lastSuccess, s.inARow = true, e.opts.Now(), 0
-	s.series, s.tasks = series, tasks
+	s.series, s.places, s.tasks = series, places, tasks
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
 
@@ -352,9 +356,9 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 // deadline, so one hung source cannot hold up anything else, and is not
 // started again until it has stopped. A failure comes with its reason (a
 // conventions.Failure* value).
-func (s *source) collect(ctx context.Context) (series []model.Series, tasks []collectors.Task, rejected []error, reason string, err error) {
+func (s *source) collect(ctx context.Context) (series []model.Series, places Places, tasks []collectors.Task, rejected []error, reason string, err error) {
 	if !s.running.CompareAndSwap(false, true) {
-		return nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
+		return nil, nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
 	defer cancel()
@@ -378,21 +382,21 @@ func (s *source) collect(ctx context.Context) (series []model.Series, tasks []co
 		r.err = ctx.Err()
 	}
 	if errors.Is(r.err, context.DeadlineExceeded) {
-		return nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
+		return nil, nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
 	}
 	if r.err != nil {
-		return nil, nil, nil, failureReason(r.err), r.err
+		return nil, nil, nil, nil, failureReason(r.err), r.err
 	}
 	series, rejected = Aggregate(cat, r.b.Observations)
 	accepted := len(r.b.Observations) + len(r.b.Tasks) - len(rejected)
 	rejected = append(r.b.Rejected, rejected...)
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
-		return nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
+		return nil, nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
 	if reason, err := s.cfg.CheckRefresh(accepted, collectors.RejectedRows(rejected)); err != nil {
-		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
+		return nil, nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
 	}
-	return series, r.b.Tasks, rejected, "", nil
+	return series, PlacesOf(cat, r.b.Observations), r.b.Tasks, rejected, "", nil
 }
 
 // failureReason is why a collector's read failed, as
@@ -446,13 +450,17 @@ func (e *Exporter) renderLocked() {
 	e.mu.Unlock()
 	v := view{cat: rt.cat, now: e.opts.Now()}
 	complete := true
+	reads := make([]Sourced, 0, len(rt.sources))
 	for _, s := range rt.sources {
 		s.mu.Lock()
 		complete = complete && s.attempted
-		v.series = append(v.series, s.series)
+		reads = append(reads, Sourced{ID: s.cfg.ID, Series: s.series, Places: s.places})
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
+	var overlaps []Overlap
+	v.series, overlaps = Combine(rt.cat, reads)
+	e.logOverlaps(overlaps)
 	page, unitsPage, m := render(v)
 	page.complete = complete
 	e.judged.Store(&judged{v: v, m: m})
@@ -464,6 +472,25 @@ func (e *Exporter) renderLocked() {
 			freeOSMemory()
 		}
 	}
+}
+
+// logOverlaps warns of each period two sources of a KPI give, once while
+// it lasts: renders come every few seconds.
+func (e *Exporter) logOverlaps(overlaps []Overlap) {
+	now := make(map[string]bool, len(overlaps))
+	for i, o := range overlaps {
+		msg := o.String()
+		now[msg] = true
+		if e.overlaps[msg] {
+			continue
+		}
+		if i == 10 {
+			level.Warn(e.logger).Log("msg", "more periods given by two sources of a KPI", "count", len(overlaps)-i)
+			break
+		}
+		level.Warn(e.logger).Log("msg", "a period given by two sources of a KPI: the later source's figure is served", "overlap", msg)
+	}
+	e.overlaps = now
 }
 
 // releaseAbove is the size of a replaced exposition worth a forced
