@@ -68,7 +68,7 @@ func TestSeveralSourcesForOneKPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		var logged bytes.Buffer
-		e, err := New(cat, fsys, Options{Now: func() time.Time { return now }, Logger: log.NewLogfmtLogger(&logged)})
+		e, err := New(cat, fsys, Options{Now: func() time.Time { return now }, Logger: log.NewLogfmtLogger(log.NewSyncWriter(&logged))})
 		if err != nil {
 			t.Fatal(err)
 		}
