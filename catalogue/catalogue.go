@@ -7,6 +7,7 @@ package catalogue
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -267,6 +268,15 @@ func (k *KPI) SourceIDs() []string {
 		return k.Sources
 	}
 	return []string{k.Source}
+}
+
+// ReadFrom reports whether source is one of the KPI's sources, without
+// the slice SourceIDs builds: it is asked for every row read.
+func (k *KPI) ReadFrom(source string) bool {
+	if len(k.Sources) > 0 {
+		return slices.Contains(k.Sources, source)
+	}
+	return k.Source == source
 }
 
 // MainSource is the source whose figures win: the only one, or the last

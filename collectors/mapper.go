@@ -300,6 +300,9 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		if !ok {
 			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, catalogue.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
 		}
+		if k := &m.cat.KPIs[i]; !k.ReadFrom(m.source) {
+			return nil, &RowError{Location{Source: m.source, File: file}, notThisSource(k, m.source)}
+		}
 		b.kpi = i
 	}
 	b.kpiCol = col(mp.KPIColumn)
@@ -382,12 +385,8 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		obs.KPI = i
 	}
 	k := &b.m.cat.KPIs[obs.KPI]
-	if !slices.Contains(k.SourceIDs(), b.m.source) {
-		col := b.kpiCol
-		if col < 0 {
-			col = b.date
-		}
-		return fail(col, fmt.Errorf("kpi %q is read from %s, not this source: %s", k.ID, strings.Join(k.SourceIDs(), " and "), listSource))
+	if !k.ReadFrom(b.m.source) { // a KPI named by a row: a fixed one is checked by Bind
+		return fail(b.kpiCol, notThisSource(k, b.m.source))
 	}
 	obs.Labels = make([]string, len(k.Dimensions))
 	for i, d := range k.Dimensions {
@@ -655,8 +654,12 @@ func (b *Binding) readDate(ki int, cell string) (time.Time, error) {
 	return v.t, nil
 }
 
-// listSource is how a KPI takes a second source.
-const listSource = "list the KPI's sources under sources: in order, the one whose figures win a period both give last"
+// notThisSource is the error for a KPI that source reports but that is
+// not read from it.
+func notThisSource(k *catalogue.KPI, source string) error {
+	return fmt.Errorf("kpi %q is read from %s, not source %s: to read it from both, list the KPI's sources under sources: in order, the one whose figures win a period both give last",
+		k.ID, strings.Join(k.SourceIDs(), " and "), source)
+}
 
 // periodWord names what a date cell must give for a cadence.
 var periodWord = map[catalogue.Period]string{catalogue.Weekly: "day", catalogue.Monthly: "month (2025-10)", catalogue.Quarterly: "month or day"}

@@ -2,8 +2,6 @@ package collectors
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/units"
@@ -13,7 +11,7 @@ import (
 // catalogue means: a ratio KPI read from a value column, whose rows are
 // rejected because a share cannot roll up without its numerator and
 // denominator; a source that names a KPI read from other sources, whose
-// rows are all rejected. Paths are the catalogue's
+// reads fail. Paths are the catalogue's
 // (sources[i].config.mapping...).
 func Warnings(cat *catalogue.Catalogue) []catalogue.FieldError {
 	var warns []catalogue.FieldError
@@ -21,11 +19,8 @@ func Warnings(cat *catalogue.Catalogue) []catalogue.FieldError {
 		cfg := sourceKPIs(src)
 		for _, n := range cfg.named() {
 			k, ok := cat.KPI(n.kpi)
-			if ok && !slices.Contains(k.SourceIDs(), src.ID) {
-				warns = append(warns, catalogue.FieldError{
-					Path: fmt.Sprintf("sources[%d].config.%s", i, n.path),
-					Msg:  fmt.Sprintf("kpi %q is read from %s, not this source: its rows will be rejected; %s", k.ID, strings.Join(k.SourceIDs(), " and "), listSource),
-				})
+			if ok && !k.ReadFrom(src.ID) {
+				warns = append(warns, catalogue.FieldError{Path: fmt.Sprintf("sources[%d].config.%s", i, n.path), Msg: notThisSource(k, src.ID).Error()})
 			}
 		}
 		mp := cfg.Mapping
@@ -33,7 +28,7 @@ func Warnings(cat *catalogue.Catalogue) []catalogue.FieldError {
 			continue
 		}
 		for _, k := range cat.KPIs {
-			if !slices.Contains(k.SourceIDs(), src.ID) || k.Kind != catalogue.KindRatio {
+			if !k.ReadFrom(src.ID) || k.Kind != catalogue.KindRatio {
 				continue
 			}
 			if mp.KPI != "" && units.Normalise(mp.KPI) != units.Normalise(k.ID) {

@@ -186,7 +186,7 @@ func definition(cat *catalogue.Catalogue, s catalogue.Source) string {
 	enc := yaml.NewEncoder(&b)
 	_ = enc.Encode(s)
 	for i, k := range cat.KPIs {
-		if slices.Contains(k.SourceIDs(), s.ID) {
+		if k.ReadFrom(s.ID) {
 			fmt.Fprintf(&b, "kpi %d\n", i)
 			_ = enc.Encode(k)
 		}

@@ -251,7 +251,13 @@ func TestValidateSeveralSourcesForAKPI(t *testing.T) {
 
 	write(t, dir, "kpis.yaml", strings.Replace(severalSources, "sources: [workbook_2025, csv_2026]", "source: csv_2026", 1))
 	_, out = validate(t, "--offline", cat)
-	if want := `warning: kpis.yaml:14: sources[0].config.wide.kpis[0].kpi: kpi "accounts" is read from csv_2026, not this source: its rows will be rejected; list the KPI's sources under sources:`; !strings.Contains(out, want) {
+	if want := `warning: kpis.yaml:14: sources[0].config.wide.kpis[0].kpi: kpi "accounts" is read from csv_2026, not source workbook_2025: to read it from both, list the KPI's sources under sources:`; !strings.Contains(out, want) {
 		t.Errorf("validate does not say %q:\n%s", want, out)
+	}
+	// Read, that source fails whole, naming the file, rather than each row
+	// at its date column.
+	code, out = validate(t, cat)
+	if want := `source workbook_2025 (excel): FAILED: source workbook_2025: 2025.xlsx: kpi "accounts" is read from csv_2026, not source workbook_2025`; code != 1 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, want 1 and %q:\n%s", code, want, out)
 	}
 }
