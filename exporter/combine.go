@@ -95,21 +95,28 @@ func Combine(cat *catalogue.Catalogue, reads []Sourced) ([][]model.Series, []Ove
 			out = append(out, read.Series)
 			continue
 		}
-		kept := make([]model.Series, 0, len(read.Series))
+		// The other series pass as runs of the read's own slice: a render
+		// copies none of them.
+		run := 0
 		for i := range read.Series {
 			s := &read.Series[i]
 			k := &cat.KPIs[s.KPI]
 			if len(k.Sources) < 2 {
-				kept = append(kept, *s)
 				continue
 			}
+			if run < i {
+				out = append(out, read.Series[run:i])
+			}
+			run = i + 1
 			key := fmt.Sprint(s.KPI, "\xff", strings.Join(s.Labels, "\xff"))
 			if _, ok := groups[key]; !ok {
 				order = append(order, key)
 			}
 			groups[key] = append(groups[key], given{slices.Index(k.Sources, read.ID), r, s})
 		}
-		out = append(out, kept)
+		if run < len(read.Series) {
+			out = append(out, read.Series[run:])
+		}
 	}
 	var merged []model.Series
 	var overlaps []Overlap

@@ -351,6 +351,10 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
 
+// sourced is the source's last good read, as Combine takes it; the caller
+// holds s.mu.
+func (s *source) sourced() Sourced { return Sourced{ID: s.cfg.ID, Series: s.series, Places: s.places} }
+
 // collect runs the collector under the source's timeout. Collectors stop
 // at their context's end; one that does not yet is abandoned at the
 // deadline, so one hung source cannot hold up anything else, and is not
@@ -454,7 +458,7 @@ func (e *Exporter) renderLocked() {
 	for _, s := range rt.sources {
 		s.mu.Lock()
 		complete = complete && s.attempted
-		reads = append(reads, Sourced{ID: s.cfg.ID, Series: s.series, Places: s.places})
+		reads = append(reads, s.sourced())
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
@@ -570,7 +574,7 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 	for _, s := range old.sources {
 		if !kept[s] {
 			s.mu.Lock()
-			s.series, s.tasks = nil, nil
+			s.series, s.places, s.tasks = nil, nil, nil
 			s.mu.Unlock()
 		}
 	}
@@ -578,12 +582,13 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 	// sources show no data on the pages until the new ones are read).
 	if j := e.judged.Load(); j != nil {
 		v := j.v
-		v.series = slices.Clone(v.series)
+		reads := make([]Sourced, len(old.sources))
 		for i, s := range old.sources {
-			if !kept[s] && i < len(v.series) {
-				v.series[i] = nil
-			}
+			s.mu.Lock()
+			reads[i] = s.sourced()
+			s.mu.Unlock()
 		}
+		v.series, _ = Combine(v.cat, reads)
 		e.judged.Store(&judged{v: v, m: model.Build(v.cat, v.series, v.now)})
 	}
 	e.renderMu.Unlock()

@@ -21,7 +21,7 @@ import (
 // good data.
 type view struct {
 	cat    *catalogue.Catalogue
-	series [][]model.Series // per source, in catalogue order
+	series [][]model.Series // as Combine groups the sources' reads
 	tasks  []collectors.Task
 	now    time.Time
 }
