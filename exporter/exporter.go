@@ -479,17 +479,20 @@ func (e *Exporter) renderLocked() {
 }
 
 // logOverlaps warns of each period two sources of a KPI give, once while
-// it lasts: renders come every few seconds.
+// it lasts (renders come every few seconds), ten at most at a time.
 func (e *Exporter) logOverlaps(overlaps []Overlap) {
 	now := make(map[string]bool, len(overlaps))
-	for i, o := range overlaps {
+	var fresh []string
+	for _, o := range overlaps {
 		msg := o.String()
 		now[msg] = true
-		if e.overlaps[msg] {
-			continue
+		if !e.overlaps[msg] {
+			fresh = append(fresh, msg)
 		}
+	}
+	for i, msg := range fresh {
 		if i == 10 {
-			level.Warn(e.logger).Log("msg", "more periods given by two sources of a KPI", "count", len(overlaps)-i)
+			level.Warn(e.logger).Log("msg", "more periods given by two sources of a KPI", "count", len(fresh)-i)
 			break
 		}
 		level.Warn(e.logger).Log("msg", "a period given by two sources of a KPI: the later source's figure is served", "overlap", msg)
