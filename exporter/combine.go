@@ -127,23 +127,31 @@ func Combine(cat *catalogue.Catalogue, reads []Sourced) ([][]model.Series, []Ove
 		k := &cat.KPIs[first.KPI]
 		byPeriod := map[int64]int{} // index into history
 		var history []model.Point
-		var from []int // per point, the index in g it came from
+		var from []int // per point, the index in g of the source served
+		type loss struct {
+			given int // index in g
+			value float64
+		}
+		var lost [][]loss // per point, the figures not served
 		for gi, gv := range g {
 			for _, p := range gv.series.History {
 				i, seen := byPeriod[p.Period.Unix()]
 				if !seen {
 					byPeriod[p.Period.Unix()] = len(history)
-					history, from = append(history, p), append(from, gi)
+					history, from, lost = append(history, p), append(from, gi), append(lost, nil)
 					continue
 				}
-				lost := g[from[i]]
-				overlaps = append(overlaps, Overlap{
-					Series: SeriesName(k, first.Labels), Period: p.Period,
-					Kept:      reads[gv.read].place(first.KPI, first.Labels, p.Period),
-					Dropped:   reads[lost.read].place(first.KPI, first.Labels, p.Period),
-					KeptValue: p.Value, DroppedValue: history[i].Value,
-				})
+				lost[i] = append(lost[i], loss{from[i], history[i].Value})
 				history[i], from[i] = p, gi
+			}
+		}
+		place := func(gi int, period time.Time) collectors.Location {
+			return reads[g[gi].read].place(first.KPI, first.Labels, period)
+		}
+		for i, ls := range lost {
+			for _, l := range ls {
+				overlaps = append(overlaps, Overlap{Series: SeriesName(k, first.Labels), Period: history[i].Period,
+					Kept: place(from[i], history[i].Period), Dropped: place(l.given, history[i].Period), KeptValue: history[i].Value, DroppedValue: l.value})
 			}
 		}
 		slices.SortFunc(history, func(a, b model.Point) int { return a.Period.Compare(b.Period) })

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // twoSources reads one KPI from last year's file and this year's, in that
@@ -90,5 +92,34 @@ func TestSeveralSourcesForOneKPI(t *testing.T) {
 		if n := strings.Count(logged.String(), "a period given by two sources"); n != 1 || !strings.Contains(logged.String(), strings.ReplaceAll(c.warning, `"`, `\"`)) {
 			t.Errorf("%s: logged %d overlap warnings, want 1 with %q:\n%s", c.order, n, c.warning, logged.String())
 		}
+	}
+}
+
+// With three sources giving one period, the last listed is served and
+// each of the others is named against it, not against the one between.
+func TestCombineThreeSources(t *testing.T) {
+	cat := &catalogue.Catalogue{KPIs: []catalogue.KPI{{ID: "k", Sources: []string{"a", "b", "c"}}}}
+	dec := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	read := func(id string, v float64) Sourced {
+		return Sourced{ID: id, Series: []model.Series{{KPI: 0, History: []model.Point{{Period: dec, Value: v}}}}}
+	}
+	series, overlaps := Combine(cat, []Sourced{read("c", 3), read("a", 1), read("b", 2)})
+	var served []model.Series
+	for _, s := range series {
+		served = append(served, s...)
+	}
+	if len(served) != 1 || len(served[0].History) != 1 || served[0].History[0].Value != 3 {
+		t.Errorf("served %+v", served)
+	}
+	var got []string
+	for _, o := range overlaps {
+		got = append(got, o.String())
+	}
+	want := []string{
+		"k 2025-12-01: served 3 from source c over 1 from source a (the later of the KPI's sources wins)",
+		"k 2025-12-01: served 3 from source c over 2 from source b (the later of the KPI's sources wins)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("overlaps\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
