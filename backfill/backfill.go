@@ -132,7 +132,7 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 			return nil, err
 		}
 		t := first.Add(time.Duration(i) * opts.Step)
-		b.judged(model.Build(cat, model.AsOf(cat, [][]model.Series{history}, t), t))
+		b.judged(model.Build(cat, model.AsOf(cat, history, t), t))
 		if opts.Progress != nil {
 			opts.Progress(i+1, total)
 		}
@@ -143,9 +143,10 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 }
 
 // read collects every source once and groups its observations into series
-// with their whole history, former provinces rolled up, as the exporter does.
-func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) ([]model.Series, []error, error) {
-	var all []model.Series
+// with their whole history, former provinces rolled up and a KPI's several
+// sources combined, as the exporter does.
+func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.Logger) ([][]model.Series, []error, error) {
+	var reads []exporter.Sourced
 	var rejected []error
 	for _, src := range cat.Sources {
 		c, errs := collectors.New(collectors.Env{Source: src, Dir: dir, Root: cat.Dir, Logger: log.With(logger, "source", src.ID)})
@@ -159,7 +160,7 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 			return nil, nil, fmt.Errorf("source %s: %w", src.ID, err)
 		}
 		series, bad := exporter.Aggregate(cat, batch.Observations)
-		all = append(all, series...)
+		reads = append(reads, exporter.Sourced{ID: src.ID, Series: series, Places: exporter.PlacesOf(cat, batch.Observations)})
 		rejected = append(rejected, batch.Rejected...)
 		rejected = append(rejected, bad...)
 	}
@@ -170,14 +171,20 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 		}
 		level.Warn(logger).Log("msg", "row rejected", "err", err)
 	}
+	all, overlaps := exporter.Combine(cat, reads)
+	for _, o := range overlaps {
+		level.Warn(logger).Log("msg", "a period given by two sources of a KPI: the later source's figure is written", "overlap", o)
+	}
 	return all, rejected, nil
 }
 
-func firstInForce(cat *catalogue.Catalogue, history []model.Series) time.Time {
+func firstInForce(cat *catalogue.Catalogue, history [][]model.Series) time.Time {
 	var first time.Time
-	for _, s := range history {
-		if t := model.InForce(&cat.KPIs[s.KPI], s.History[0].Period); first.IsZero() || t.Before(first) {
-			first = t
+	for _, src := range history {
+		for _, s := range src {
+			if t := model.InForce(&cat.KPIs[s.KPI], s.History[0].Period); first.IsZero() || t.Before(first) {
+				first = t
+			}
 		}
 	}
 	return first

@@ -7,6 +7,7 @@ package catalogue
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -214,6 +215,11 @@ type KPI struct {
 	Dimensions []string `yaml:"dimensions"`
 	Cadence    Cadence  `yaml:"cadence"`
 	Source     string   `yaml:"source"`
+	// Sources, instead of Source, are several sources of the KPI (last
+	// year's workbook, this year's CSV) in order of precedence: for a
+	// period two of them give, the one listed later is served and the
+	// other's figure is a warning naming both places (see SourceIDs).
+	Sources []string `yaml:"sources"`
 	// Tolerance is how far behind plan a series may be, as a fraction of the
 	// distance from baseline to target, before it is at risk.
 	Tolerance float64 `yaml:"tolerance"`
@@ -297,6 +303,35 @@ const (
 	// accounts nationwide).
 	ScopeWhole Scope = "whole"
 )
+
+// SourceIDs are the sources the KPI is read from, in order of precedence.
+// A later source wins a period that an earlier one gives too: an office
+// lists its sources oldest first, and the newer channel carries the
+// corrections, so its figure is the one to serve. Rejecting the period
+// instead would hold the KPI hostage to a file no one will edit again (last
+// year's workbook), and the warning names both places for whoever checks.
+func (k *KPI) SourceIDs() []string {
+	if len(k.Sources) > 0 {
+		return k.Sources
+	}
+	return []string{k.Source}
+}
+
+// ReadFrom reports whether source is one of the KPI's sources, without
+// the slice SourceIDs builds: it is asked for every row read.
+func (k *KPI) ReadFrom(source string) bool {
+	if len(k.Sources) > 0 {
+		return slices.Contains(k.Sources, source)
+	}
+	return k.Source == source
+}
+
+// MainSource is the source whose figures win: the only one, or the last
+// listed. It is the source label of the KPI's info series.
+func (k *KPI) MainSource() string {
+	ids := k.SourceIDs()
+	return ids[len(ids)-1]
+}
 
 // ScopeOf is the scope target t holds for: its own, or by default each
 // unit for a ratio, level or milestone, which hold for a unit and the

@@ -205,7 +205,21 @@ func (c *Catalogue) validateKPI(v *validator, p string, k *KPI, seen map[string]
 	if k.Block != "" { // empty only when the owner is unknown, reported above
 		v.oneOf(p+".block", k.Block, c.BlockIDs())
 	}
-	v.ref(p+".source", k.Source, "a source in sources", c.SourceIDs())
+	switch {
+	case k.Source != "" && len(k.Sources) > 0:
+		v.add(p+".sources", "set one of source and sources, not both")
+	case len(k.Sources) == 1:
+		v.add(p+".sources", "one source: write source: %s", k.Sources[0])
+	case len(k.Sources) > 1:
+		for j, s := range k.Sources {
+			v.ref(fmt.Sprintf("%s.sources[%d]", p, j), s, "a source in sources", c.SourceIDs())
+			if slices.Index(k.Sources, s) < j {
+				v.add(fmt.Sprintf("%s.sources[%d]", p, j), "%q is listed twice", s)
+			}
+		}
+	default:
+		v.ref(p+".source", k.Source, "a source in sources", c.SourceIDs())
+	}
 	if k.Cumulative && k.Kind != KindCount {
 		v.add(p+".cumulative", "only a count can be cumulative")
 	}

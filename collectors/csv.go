@@ -24,7 +24,10 @@ type csvConfig struct {
 	HTTPFile `yaml:",inline"`
 	// Delimiter is one character; reports often use ";" where "," is the
 	// decimal separator.
-	Delimiter string  `yaml:"delimiter"`
+	Delimiter string `yaml:"delimiter"`
+	// HeaderRow is the line that holds the header (1 by default): the
+	// lines above it are a report's title, not data.
+	HeaderRow int     `yaml:"header_row"`
 	Mapping   Mapping `yaml:"mapping"`
 	Wide      *Wide   `yaml:"wide"`
 	FileName  string  `yaml:"file_name"`
@@ -51,6 +54,10 @@ func newCSV(node *yaml.Node, env Env) (Collector, []catalogue.FieldError) {
 	if !ok {
 		errs = append(errs, catalogue.FieldError{Path: "config.delimiter", Msg: fmt.Sprintf("%q must be one character other than a quote or newline", cfg.Delimiter)})
 	}
+	if cfg.HeaderRow < 0 {
+		errs = append(errs, catalogue.FieldError{Path: "config.header_row", Msg: "must be a line number (1 for the first)"})
+	}
+	cfg.HeaderRow = max(cfg.HeaderRow, 1)
 	errs = append(errs, checkLayout(cfg.Mapping, cfg.Wide, "config")...)
 	files, ferrs := newFileSet(env.Dir, cfg.Path, cfg.FileName, []string{".csv", ".txt"}, "config")
 	if errs = append(errs, ferrs...); len(errs) > 0 {
@@ -66,37 +73,37 @@ func (c *csvCollector) Collect(ctx context.Context, m *Mapper) (*Batch, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return ReadCSV(ctx, f, name, c.sep, l, m, c.lim)
+		return ReadCSV(ctx, f, name, c.sep, c.cfg.HeaderRow, l, m, c.lim)
 	}
 	if c.remote() {
 		return c.readURL(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), read)
 	}
 	return c.collect(ctx, m, tableLayout(c.cfg.Mapping, c.cfg.Wide), func(name string, l Layout) (*Batch, error) {
 		return read(c.dir, name, l)
-	}, func(name string) int { return countLines(ctx, c.dir, name, c.sep, c.lim) - 1 })
+	}, func(name string) int { return max(countLines(ctx, c.dir, name, c.sep, c.lim)-c.cfg.HeaderRow, 0) })
 }
 
-// ReadCSV maps every row of a CSV stream. Rows that cannot be used are
-// returned in Batch.Rejected; a stream that cannot be read at all, or that
-// goes over a limit, is an error, and so is ctx ending: the parsing stops
-// with it.
-func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout, m *Mapper, lim Limits) (*Batch, error) {
+// ReadCSV maps every row of a CSV stream whose header is on line
+// headerRow (1 for the first). Rows that cannot be used are returned in
+// Batch.Rejected; a stream that cannot be read at all, or that goes over a
+// limit, is an error, and so is ctx ending: the parsing stops with it.
+func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, headerRow int, mp Layout, m *Mapper, lim Limits) (*Batch, error) {
 	lim = lim.WithDefaults()
 	cr := csv.NewReader(textReader(ctx, r, name, lim))
 	cr.Comma = sep
 	cr.FieldsPerRecord = -1 // short rows are reported by the mapper, not fatal
 	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %s: reading the header: %w", m.Source(), name, err)
-	}
-	header = append([]string(nil), header...)
-	if col, err := checkText(header); err != nil {
-		return nil, &RowError{Location{Source: m.Source(), File: name, Row: 1, Column: strconv.Itoa(col + 1)}, err}
+	header, line, err := csvHeader(cr, name, headerRow)
+	var re *RowError
+	if errors.As(err, &re) {
+		re.Loc.Source = m.Source()
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("source %s: %w", m.Source(), err)
 	}
 	b, err := mp.bind(m, header, name)
 	if err != nil {
-		return nil, err
+		return nil, atHeader(err, line)
 	}
 	batch := &Batch{}
 	// Once the first rows are read, the bytes they took and the file's size
@@ -113,7 +120,7 @@ func ReadCSV(ctx context.Context, r io.Reader, name string, sep rune, mp Layout,
 	// in order: at a million rows, two cores instead of one.
 	done := make(chan struct{})
 	defer close(done)
-	records := readRecords(cr, done)
+	records := readRecords(cr, line+1, done)
 	for chunk := range records {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("source %s: %s: stopped at row %d: %w", m.Source(), name, chunk[0].row, err)
@@ -160,10 +167,39 @@ type csvRecord struct {
 	err    error
 }
 
-// readRecords reads cr's records in chunks until the end of the input, an
-// error that is not a parse error, or done closing. The fields of a chunk
-// share one slice.
-func readRecords(cr *csv.Reader, done <-chan struct{}) <-chan []csvRecord {
+// csvHeader reads the header on line headerRow, skipping the title lines
+// above it, and returns a copy of it and the line it is on.
+func csvHeader(r *csv.Reader, name string, headerRow int) ([]string, int, error) {
+	var header []string
+	line := 0
+	for line < headerRow {
+		rec, err := r.Read()
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: reading the header on line %d: %w", name, headerRow, err)
+		}
+		header = append(header[:0], rec...)
+		line, _ = r.FieldPos(0)
+	}
+	if col, err := checkText(header); err != nil {
+		return nil, 0, &RowError{Location{File: name, Row: line, Column: strconv.Itoa(col + 1)}, err}
+	}
+	return header, line, nil
+}
+
+// atHeader puts a binding's error on the header's line: a Layout binds a
+// header as if it were the file's first row.
+func atHeader(err error, line int) error {
+	var re *RowError
+	if errors.As(err, &re) && re.Loc.Row == 1 {
+		re.Loc.Row = line
+	}
+	return err
+}
+
+// readRecords reads cr's records, the first on line first, in chunks until
+// the end of the input, an error that is not a parse error, or done
+// closing. The fields of a chunk share one slice.
+func readRecords(cr *csv.Reader, first int, done <-chan struct{}) <-chan []csvRecord {
 	const chunkRecords = 512
 	out := make(chan []csvRecord, 4)
 	go func() {
@@ -179,7 +215,7 @@ func readRecords(cr *csv.Reader, done <-chan struct{}) <-chan []csvRecord {
 				return false
 			}
 		}
-		for row := 2; ; row++ {
+		for row := first; ; row++ {
 			rec, err := cr.Read()
 			if errors.Is(err, io.EOF) {
 				break

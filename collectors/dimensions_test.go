@@ -48,3 +48,69 @@ config:
 		t.Errorf("a dimension the catalogue does not declare: %v", err)
 	}
 }
+
+// A wide sheet takes declared dimensions as a long table does: matched,
+// or rejected naming the allowed values, at the cell's row and column.
+func TestDeclaredDimensionsWide(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "hs.xlsx", map[string][][]any{"Báo cáo": {
+		{"Tỉnh", "Loại dịch vụ", "Kênh", "Tháng 9/2025", "Tháng 10/2025"},
+		{"Hà Nội", "Tiêm chủng", "VNeID", "1.000", "1.200"},
+		{"Huế", "Phẫu thuật", "VNeID", "3", "4"},
+	}}, []string{"Báo cáo"})
+	c, m := newCatalogueSource(t, declaredCatalogue, dir, `
+collector: excel
+config:
+  path: hs.xlsx
+  wide:
+    dimensions: {province: Tỉnh, service_type: Loại dịch vụ, channel: Kênh}
+    numbers: {decimal: ","}
+    kpis: [{kpi: ehealth_records, values: per_period}]
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["ehealth_records/Ha Noi,Tiêm chủng,VNeID/2025-09"].Value != 1000 || got["ehealth_records/Ha Noi,Tiêm chủng,VNeID/2025-10"].Value != 1200 || len(got) != 2 {
+		t.Errorf("got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected), `hs.xlsx: row 3, column "Loại dịch vụ": unknown service_type "Phẫu thuật"`)
+}
+
+// A JSON source maps declared dimensions as a CSV does, and a form's unit
+// may be a declared dimension: a form per service type.
+func TestDeclaredDimensionsJSONAndForm(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "hs.json", `[{"tinh": "Hà Nội", "loai": "xet nghiem", "kenh": "VNeID", "ky": "2025-10", "so": 7},
+		{"tinh": "Hà Nội", "loai": "Phẫu thuật", "kenh": "VNeID", "ky": "2025-10", "so": 8}]`)
+	c, m := newCatalogueSource(t, declaredCatalogue, dir, `
+collector: json
+config:
+  path: hs.json
+  mapping: {kpi: ehealth_records, date: ky, value: so, dimensions: {province: tinh, service_type: loai, channel: kenh}}
+`)
+	b := collect(t, c, m)
+	if got := observed(m, b); got["ehealth_records/Ha Noi,Xét nghiệm,VNeID/2025-10"].Value != 7 || len(got) != 1 {
+		t.Errorf("json: got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected), `hs.json: row 2, column "loai": unknown service_type "Phẫu thuật"`)
+
+	byService := strings.Replace(declaredCatalogue, "dimensions: [province, service_type, channel]", "dimensions: [service_type]", 1)
+	writeWorkbook(t, dir, "tiem-chung.xlsx", map[string][][]any{"Biểu mẫu": {
+		{"Loại dịch vụ: TIÊM CHỦNG"},
+		{"Kỳ báo cáo: Tháng 10/2025"},
+		{"Số hồ sơ", 12},
+	}}, []string{"Biểu mẫu"})
+	c, m = newCatalogueSource(t, byService, dir, `
+collector: excel
+config:
+  path: tiem-chung.xlsx
+  form:
+    unit: {label: Loại dịch vụ}
+    dimension: service_type
+    period: {label: Kỳ báo cáo}
+    values: [{kpi: ehealth_records, label: Số hồ sơ}]
+`)
+	b = collect(t, c, m)
+	if got := observed(m, b); got["ehealth_records/Tiêm chủng/2025-10"].Value != 12 || len(got) != 1 {
+		t.Errorf("form: got %v, rejected %v", got, errorTexts(b.Rejected))
+	}
+}

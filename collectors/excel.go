@@ -160,11 +160,7 @@ func (c *excelCollector) readFile(ctx context.Context, m *Mapper, dir fs.FS, nam
 	defer sheet.Close()
 	b, err := l.bind(m, sheet.Header(), name)
 	if err != nil {
-		var re *RowError
-		if errors.As(err, &re) && re.Loc.Row == 1 {
-			re.Loc.Row = c.cfg.Sheet.HeaderRow // the header's row, not the file's first
-		}
-		return nil, err
+		return nil, atHeader(err, c.cfg.Sheet.HeaderRow)
 	}
 	numbers := b.NumberColumns()
 	nf := layoutNumbers(c.cfg.Mapping, c.cfg.Wide)

@@ -207,6 +207,10 @@ func (g *formGrid) find(c *FormCell) (string, int, string, error) {
 			}
 			found = append(found, ref(col, r+1))
 			valueRef, valueRow, value = "", r+1, ""
+			if v, ok := afterLabel(text, label); ok && c.Offset == 0 {
+				valueRef, value = ref(col, r+1), v
+				continue
+			}
 			if c.Offset > 0 {
 				valueRef, value = ref(col+c.Offset, r+1), g.at(col+c.Offset, r+1)
 				continue
@@ -228,6 +232,16 @@ func (g *formGrid) find(c *FormCell) (string, int, string, error) {
 		return found[0], valueRow, "", fmt.Errorf("nothing within %d cells right of the label %q in %s", c.Within, c.Label, found[0])
 	}
 	return valueRef, valueRow, c.pick(value), nil
+}
+
+// afterLabel is the value a cell gives after its label and a colon
+// ("Kỳ báo cáo: Tháng 10/2025", "Số tài khoản: 1.234"): offices type both
+// into one cell as often as into two. ok is false for a label alone, or
+// one whose colon has nothing after it, whose value is to its right.
+func afterLabel(text, label string) (string, bool) {
+	before, after, ok := strings.Cut(text, ":")
+	after = strings.TrimSpace(after)
+	return after, ok && after != "" && strings.Contains(" "+units.Normalise(before)+" ", " "+label+" ")
 }
 
 // pick is the part of a cell's text the pattern reads, or all of it.

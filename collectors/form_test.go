@@ -112,3 +112,36 @@ config:
 	wantContains(t, got, "config.mapping: not for a form", "config.sheet.header_row: not for a form", `config.form.unit.cell: "7B" is not a cell reference`,
 		"config.form.period.label: set one of cell and label", "config.form.values[0].numerator: a ratio needs both")
 }
+
+// A label and its value typed into one cell, after a colon: the period
+// and a figure are read from the label's own cell; a label cell whose
+// colon has nothing after it still takes the value to its right.
+func TestFormValueInLabelCell(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "f.xlsx", map[string][][]any{"Biểu mẫu 01": {
+		{"UBND tỉnh Lào Cai"},
+		{"Kỳ báo cáo: Tháng 10/2025"},
+		{"Số tài khoản định danh điện tử mức 2: 1.234"},
+		{"Số hồ sơ sức khỏe điện tử:", "5.678"},
+		{"Số người hưởng chính sách: chưa có"},
+	}}, []string{"Biểu mẫu 01"})
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: f.xlsx
+  form:
+    unit: {cell: A1}
+    period: {label: Kỳ báo cáo}
+    numbers: {decimal: ","}
+    values:
+      - {kpi: vneid_accounts, label: Số tài khoản định danh điện tử mức 2}
+      - {kpi: ehealth_records, label: Số hồ sơ sức khỏe điện tử}
+      - {kpi: digital_index, label: Số người hưởng chính sách}
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["vneid_accounts/Lao Cai/2025-10"].Value != 1234 || got["ehealth_records/Lao Cai/2025-10"].Value != 5678 || len(got) != 2 {
+		t.Errorf("got %v, rejected %v", got, errorTexts(b.Rejected))
+	}
+	wantContains(t, errorTexts(b.Rejected), `f.xlsx: row 5, column "A5": "chưa có" is not a number`)
+}

@@ -58,7 +58,7 @@ config:
 `)
 	mp := c.(*csvCollector).cfg.Mapping
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := ReadCSV(context.Background(), bytes.NewReader(data), "r.csv", ',', mp, m, fuzzLimits)
+		b, err := ReadCSV(context.Background(), bytes.NewReader(data), "r.csv", ',', 1, mp, m, fuzzLimits)
 		if err != nil {
 			return
 		}

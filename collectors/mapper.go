@@ -302,6 +302,9 @@ func (m *Mapper) Bind(mp Mapping, header []string, file string) (*Binding, error
 		if !ok {
 			return nil, &RowError{Location{Source: m.source, File: file}, fmt.Errorf("kpi %q is not in the catalogue%s", mp.KPI, suggest.DidYouMean(mp.KPI, m.cat.KPIIDs()))}
 		}
+		if k := &m.cat.KPIs[i]; !k.ReadFrom(m.source) {
+			return nil, &RowError{Location{Source: m.source, File: file}, notThisSource(k, m.source)}
+		}
 		b.kpi = i
 	}
 	b.kpiCol = col(mp.KPIColumn)
@@ -384,12 +387,8 @@ func (b *Binding) Row(cells []string, row int) (obs Observation, skip bool, err 
 		obs.KPI = i
 	}
 	k := &b.m.cat.KPIs[obs.KPI]
-	if k.Source != b.m.source {
-		col := b.kpiCol
-		if col < 0 {
-			col = b.date
-		}
-		return fail(col, fmt.Errorf("kpi %q belongs to source %q, not this one", k.ID, k.Source))
+	if !k.ReadFrom(b.m.source) { // a KPI named by a row: a fixed one is checked by Bind
+		return fail(b.kpiCol, notThisSource(k, b.m.source))
 	}
 	obs.Labels = make([]string, len(k.Dimensions))
 	for i, d := range k.Dimensions {
@@ -665,6 +664,13 @@ func (b *Binding) readDate(ki int, cell string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q: %w", cell, kpi.InWindow(k, v.t, b.m.now))
 	}
 	return v.t, nil
+}
+
+// notThisSource is the error for a KPI that source reports but that is
+// not read from it.
+func notThisSource(k *catalogue.KPI, source string) error {
+	return fmt.Errorf("kpi %q is read from %s, not source %s: to read it from both, list the KPI's sources under sources: in order, the one whose figures win a period both give last",
+		k.ID, strings.Join(k.SourceIDs(), " and "), source)
 }
 
 // periodWord names what a date cell must give for a cadence.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -336,17 +335,10 @@ func openCSVTable(ctx context.Context, dir fs.FS, path string, sep rune, headerR
 	r := csv.NewReader(textReader(ctx, f, path, lim))
 	r.Comma = sep
 	r.FieldsPerRecord = -1
-	var header []string
-	for line := 0; line < headerRow; {
-		if header, err = r.Read(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: reading the header on line %d: %w", path, headerRow, err)
-		}
-		line, _ = r.FieldPos(0)
-	}
-	if col, err := checkText(header); err != nil {
+	header, _, err := csvHeader(r, path, headerRow)
+	if err != nil {
 		f.Close()
-		return nil, &RowError{Location{File: path, Row: 1, Column: strconv.Itoa(col + 1)}, err}
+		return nil, err
 	}
 	return &csvTable{file: f, r: r, name: path, header: header}, nil
 }

@@ -122,3 +122,25 @@ func TestSQLLegacyEncodingNamed(t *testing.T) {
 		t.Errorf("rejected %s, %d observations", got, len(b.Observations))
 	}
 }
+
+// A CSV report with title lines above its header: header_row says which
+// line the header is on, and rows and header errors are located by the
+// file's own line numbers.
+func TestCSVHeaderRow(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "r.csv", "BÁO CÁO TÀI KHOẢN ĐỊNH DANH MỨC 2;;\nĐơn vị: tài khoản;;\nTỉnh;Kỳ;Số tài khoản\nHà Nội;10/2025;1.000\nHuế;10/2025;x\n")
+	source := "collector: csv\nconfig:\n  path: r.csv\n  delimiter: \";\"\n  header_row: 3\n  mapping: {kpi: vneid_accounts, date: Kỳ, value: %s, dimensions: {province: Tỉnh}, numbers: {decimal: \",\"}}"
+	c, m := newTestSource(t, dir, fmt.Sprintf(source, "Số tài khoản"))
+	b := collect(t, c, m)
+	if got := observed(m, b); got["vneid_accounts/Ha Noi/2025-10"].Value != 1000 || got["vneid_accounts/Ha Noi/2025-10"].Loc.Row != 4 || len(got) != 1 {
+		t.Errorf("got %v", got)
+	}
+	wantContains(t, errorTexts(b.Rejected), `r.csv: row 5, column "Số tài khoản": "x" is not a number`)
+
+	c, m = newTestSource(t, dir, fmt.Sprintf(source, "Số TK"))
+	if _, err := c.Collect(t.Context(), m); err == nil || !strings.Contains(err.Error(), `r.csv: row 3: no column ["Số TK"]`) {
+		t.Errorf("a missing column: %v", err)
+	}
+	wantContains(t, configErrors(t, dir, "collector: csv\nconfig:\n  path: r.csv\n  header_row: -1\n  mapping: {kpi: vneid_accounts, date: Kỳ, value: x}"),
+		"config.header_row: must be a line number")
+}

@@ -3,7 +3,9 @@ package collectors
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -206,11 +208,18 @@ type wideBinding struct {
 	rec     []string // the record handed to a column's Binding, reused
 }
 
-// wideDims is the record's first columns: the dimensions, in a fixed order.
+// wideDims is the record's first columns: the dimensions, built-in then
+// declared, in a fixed order. The inner Binding checks that a declared one
+// is the catalogue's, as it does for a long table.
 func (w *Wide) wideDims() []string {
 	dims := make([]string, 0, len(w.Dimensions))
 	for _, d := range catalogue.Dimensions {
 		if _, ok := w.Dimensions[d]; ok {
+			dims = append(dims, d)
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(w.Dimensions)) {
+		if !slices.Contains(catalogue.Dimensions, d) {
 			dims = append(dims, d)
 		}
 	}
@@ -289,7 +298,7 @@ func (w *Wide) bind(m *Mapper, header []string, file string) (rowMapper, error) 
 		for _, c := range cols {
 			wc := wideColumn{col: c, den: -1}
 			if e.Column == "" {
-				p, ok := w.period(strings.TrimSpace(strings.Replace(norm[c], " "+units.Normalise(e.labels()[part[c]])+" ", " ", 1)))
+				p, ok := w.period(underPeriod(norm[c], e.labels()[part[c]]))
 				if w.pattern != nil {
 					p, ok = w.period(header[c])
 				}
@@ -353,6 +362,19 @@ func (wb *wideBinding) bindColumn(wc *wideColumn, e WideKPI, dims []string) erro
 	b, err := wb.m.Bind(mp, rec, wb.file)
 	wc.b = b
 	return err
+}
+
+// underPeriod is the period text of a column's header under a group label:
+// the header less the label, which may name the KPI ("Tài khoản mức 2 T8"
+// is not August the 2nd), but with the label's year when the rest has
+// none, since a section "Năm 2025" over "T1" ... "T12" dates its months.
+func underPeriod(norm, label string) string {
+	label = units.Normalise(label)
+	rest := strings.TrimSpace(strings.Replace(norm, " "+label+" ", " ", 1))
+	if !yearRe.MatchString(rest) {
+		rest = strings.TrimSpace(rest + " " + strings.Join(yearRe.FindAllString(label, -1), " "))
+	}
+	return rest
 }
 
 // labels are the group labels a KPI's columns sit under: its value's, or
@@ -579,6 +601,7 @@ func (wb *wideBinding) addKPI(batch *Batch, wk *wideKPI, cells []string, row int
 			record = append(wb.rec, cells[c.col], cells[c.den])
 		}
 		obs, skip, err := c.b.Row(record, row)
+		obs.Loc.Column = wb.header[c.col] // a figure's place is its cell, not only its row
 		var re *RowError
 		if errors.As(err, &re) && re.Loc.Column == "period of "+wb.header[c.col] {
 			re.Loc.Column = wb.header[c.col]

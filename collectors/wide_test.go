@@ -358,3 +358,29 @@ config:
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
+
+// A KPI under a year heading ("Năm 2024" over "T11", "T12") keeps the
+// year for its months, as when the year sits between the KPI's label and
+// the months.
+func TestWideUnderAYear(t *testing.T) {
+	dir := t.TempDir()
+	writeWorkbook(t, dir, "y.xlsx", map[string][][]any{"Báo cáo": {
+		{"Tỉnh", "Năm 2024", nil, "Năm 2025", nil},
+		{nil, "T11", "T12", "T1", "T2"},
+		{"Hà Nội", 10, 20, 30, nil},
+	}}, []string{"Báo cáo"}, [2]string{"B1", "C1"}, [2]string{"D1", "E1"})
+	c, m := newTestSource(t, dir, `
+collector: excel
+config:
+  path: y.xlsx
+  sheet: {header_rows: 2}
+  wide:
+    dimensions: {province: Tỉnh}
+    kpis: [{kpi: vneid_accounts, under: Năm 2024}, {kpi: ehealth_records, under: Năm 2025}]
+`)
+	b := collect(t, c, m)
+	got := observed(m, b)
+	if got["vneid_accounts/Ha Noi/2024-11"].Value != 10 || got["vneid_accounts/Ha Noi/2024-12"].Value != 20 || got["ehealth_records/Ha Noi/2025-01"].Value != 30 || len(got) != 3 {
+		t.Errorf("got %v, rejected %v", got, errorTexts(b.Rejected))
+	}
+}

@@ -63,6 +63,9 @@ type Exporter struct {
 	judged    atomic.Pointer[judged]   // what the pages were rendered from, for Snapshot
 	renders   chan struct{}
 	reloads   reloadStats
+	// overlaps are the periods two sources of a KPI gave at the last
+	// render, each logged once while it lasts; guarded by renderMu.
+	overlaps map[string]bool
 	// waiting, when a test sets it before Start, is called each time a
 	// source's refresh loop has refreshed (or skipped its first refresh
 	// after a reload) and waits for its interval.
@@ -111,6 +114,7 @@ type source struct {
 	mu          sync.Mutex
 	cat         *catalogue.Catalogue
 	series      []model.Series
+	places      Places
 	tasks       []collectors.Task
 	attempted   bool
 	success     bool
@@ -182,7 +186,7 @@ func definition(cat *catalogue.Catalogue, s catalogue.Source) string {
 	enc := yaml.NewEncoder(&b)
 	_ = enc.Encode(s)
 	for i, k := range cat.KPIs {
-		if k.Source == s.ID {
+		if k.ReadFrom(s.ID) {
 			fmt.Fprintf(&b, "kpi %d\n", i)
 			_ = enc.Encode(k)
 		}
@@ -316,7 +320,7 @@ var errMaxSeries = errors.New("max_series exceeded")
 func (e *Exporter) refresh(ctx context.Context, s *source) {
 	logger := log.With(e.logger, "source", s.cfg.ID, "collector", s.cfg.Collector)
 	start := time.Now()
-	series, tasks, rejected, reason, err := s.collect(ctx)
+	series, places, tasks, rejected, reason, err := s.collect(ctx)
 	took := time.Since(start)
 	if ctx.Err() != nil {
 		return
@@ -336,25 +340,29 @@ func (e *Exporter) refresh(ctx context.Context, s *source) {
 		s.failures[reason]++
 		s.inARow++
 		if keep := s.cfg.KeepFor.Std(); keep > 0 && !s.lastSuccess.IsZero() && e.opts.Now().Sub(s.lastSuccess) > keep {
-			s.series, s.tasks = nil, nil
+			s.series, s.places, s.tasks = nil, nil, nil
 			level.Warn(logger).Log("msg", "dropping last good data", "older_than", s.cfg.KeepFor)
 		}
 		level.Error(logger).Log("msg", "refresh failed; keeping last good data", "reason", reason, "err", err, "duration", took)
 		return
 	}
 	s.success, s.lastSuccess, s.inARow = true, e.opts.Now(), 0
-	s.series, s.tasks = series, tasks
+	s.series, s.places, s.tasks = series, places, tasks
 	level.Debug(logger).Log("msg", "refreshed", "series", len(series), "tasks", len(tasks), "rejected", len(rejected), "duration", took)
 }
+
+// sourced is the source's last good read, as Combine takes it; the caller
+// holds s.mu.
+func (s *source) sourced() Sourced { return Sourced{ID: s.cfg.ID, Series: s.series, Places: s.places} }
 
 // collect runs the collector under the source's timeout. Collectors stop
 // at their context's end; one that does not yet is abandoned at the
 // deadline, so one hung source cannot hold up anything else, and is not
 // started again until it has stopped. A failure comes with its reason (a
 // conventions.Failure* value).
-func (s *source) collect(ctx context.Context) (series []model.Series, tasks []collectors.Task, rejected []error, reason string, err error) {
+func (s *source) collect(ctx context.Context) (series []model.Series, places Places, tasks []collectors.Task, rejected []error, reason string, err error) {
 	if !s.running.CompareAndSwap(false, true) {
-		return nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
+		return nil, nil, nil, nil, conventions.FailureBusy, fmt.Errorf("the previous refresh of %s has not stopped yet", s.where())
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
 	defer cancel()
@@ -378,21 +386,21 @@ func (s *source) collect(ctx context.Context) (series []model.Series, tasks []co
 		r.err = ctx.Err()
 	}
 	if errors.Is(r.err, context.DeadlineExceeded) {
-		return nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
+		return nil, nil, nil, nil, conventions.FailureTimeout, fmt.Errorf("timed out after %s reading %s", s.cfg.Timeout, s.where())
 	}
 	if r.err != nil {
-		return nil, nil, nil, failureReason(r.err), r.err
+		return nil, nil, nil, nil, failureReason(r.err), r.err
 	}
 	series, rejected = Aggregate(cat, r.b.Observations)
 	accepted := len(r.b.Observations) + len(r.b.Tasks) - len(rejected)
 	rejected = append(r.b.Rejected, rejected...)
 	if s.cfg.MaxSeries > 0 && len(series) > s.cfg.MaxSeries {
-		return nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
+		return nil, nil, nil, rejected, conventions.FailureMaxSeries, fmt.Errorf("%w: %d series, limit %d", errMaxSeries, len(series), s.cfg.MaxSeries)
 	}
 	if reason, err := s.cfg.CheckRefresh(accepted, collectors.RejectedRows(rejected)); err != nil {
-		return nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
+		return nil, nil, nil, rejected, reason, fmt.Errorf("%s: %w", s.where(), err)
 	}
-	return series, r.b.Tasks, rejected, "", nil
+	return series, PlacesOf(cat, r.b.Observations), r.b.Tasks, rejected, "", nil
 }
 
 // failureReason is why a collector's read failed, as
@@ -446,13 +454,17 @@ func (e *Exporter) renderLocked() {
 	e.mu.Unlock()
 	v := view{cat: rt.cat, now: e.opts.Now()}
 	complete := true
+	reads := make([]Sourced, 0, len(rt.sources))
 	for _, s := range rt.sources {
 		s.mu.Lock()
 		complete = complete && s.attempted
-		v.series = append(v.series, s.series)
+		reads = append(reads, s.sourced())
 		v.tasks = append(v.tasks, s.tasks...)
 		s.mu.Unlock()
 	}
+	var overlaps []Overlap
+	v.series, overlaps = Combine(rt.cat, reads)
+	e.logOverlaps(overlaps)
 	page, unitsPage, m := render(v)
 	page.complete = complete
 	e.judged.Store(&judged{v: v, m: m})
@@ -464,6 +476,28 @@ func (e *Exporter) renderLocked() {
 			freeOSMemory()
 		}
 	}
+}
+
+// logOverlaps warns of each period two sources of a KPI give, once while
+// it lasts (renders come every few seconds), ten at most at a time.
+func (e *Exporter) logOverlaps(overlaps []Overlap) {
+	now := make(map[string]bool, len(overlaps))
+	var fresh []string
+	for _, o := range overlaps {
+		msg := o.String()
+		now[msg] = true
+		if !e.overlaps[msg] {
+			fresh = append(fresh, msg)
+		}
+	}
+	for i, msg := range fresh {
+		if i == 10 {
+			level.Warn(e.logger).Log("msg", "more periods given by two sources of a KPI", "count", len(fresh)-i)
+			break
+		}
+		level.Warn(e.logger).Log("msg", "a period given by two sources of a KPI: the later source's figure is served", "overlap", msg)
+	}
+	e.overlaps = now
 }
 
 // releaseAbove is the size of a replaced exposition worth a forced
@@ -543,7 +577,7 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 	for _, s := range old.sources {
 		if !kept[s] {
 			s.mu.Lock()
-			s.series, s.tasks = nil, nil
+			s.series, s.places, s.tasks = nil, nil, nil
 			s.mu.Unlock()
 		}
 	}
@@ -551,12 +585,13 @@ func (e *Exporter) Reload(ctx context.Context, cat *catalogue.Catalogue, dir fs.
 	// sources show no data on the pages until the new ones are read).
 	if j := e.judged.Load(); j != nil {
 		v := j.v
-		v.series = slices.Clone(v.series)
+		reads := make([]Sourced, len(old.sources))
 		for i, s := range old.sources {
-			if !kept[s] && i < len(v.series) {
-				v.series[i] = nil
-			}
+			s.mu.Lock()
+			reads[i] = s.sourced()
+			s.mu.Unlock()
 		}
+		v.series, _ = Combine(v.cat, reads)
 		e.judged.Store(&judged{v: v, m: model.Build(v.cat, v.series, v.now)})
 	}
 	e.renderMu.Unlock()

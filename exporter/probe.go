@@ -25,6 +25,7 @@ type SourceReport struct {
 	Rejected          []error
 	// Series are the series the source would serve.
 	Series []model.Series
+	places Places
 	Tasks  int
 	// Err is why the source fails, as a refresh would: it could not be
 	// read, or broke its max_series or its rule on rejected rows.
@@ -57,8 +58,8 @@ func Probe(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 		s.collector = seen
 		go func() {
 			defer func() { done <- struct{}{} }()
-			series, tasks, rejected, reason, err := s.collect(ctx)
-			r := SourceReport{Source: s.cfg, Rejected: rejected, Series: series, Tasks: len(tasks), Err: err}
+			series, places, tasks, rejected, reason, err := s.collect(ctx)
+			r := SourceReport{Source: s.cfg, Rejected: rejected, Series: series, places: places, Tasks: len(tasks), Err: err}
 			// A read that failed before its batch was complete (timed
 			// out, or could not be read) has no rows to count.
 			if b := seen.batch.Load(); b != nil && slices.Contains(complete, reason) {
@@ -73,6 +74,18 @@ func Probe(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 		<-done
 	}
 	return reports, nil
+}
+
+// Overlaps are the periods that two sources of a KPI both give in the
+// reports, each with the place whose figure would be served and the one
+// whose would not (Combine).
+func Overlaps(cat *catalogue.Catalogue, reports []SourceReport) []Overlap {
+	reads := make([]Sourced, len(reports))
+	for i, r := range reports {
+		reads[i] = Sourced{ID: r.Source.ID, Series: r.Series, Places: r.places}
+	}
+	_, overlaps := Combine(cat, reads)
+	return overlaps
 }
 
 // complete are the outcomes of a read whose batch was read to the end.

@@ -20,7 +20,7 @@ import (
 // good data.
 type view struct {
 	cat    *catalogue.Catalogue
-	series [][]model.Series // per source, in catalogue order
+	series [][]model.Series // as Combine groups the sources' reads
 	tasks  []collectors.Task
 	now    time.Time
 }
@@ -237,7 +237,7 @@ func KPISamples(m *model.Model, family func(name string), sample func(name strin
 			conventions.LabelKPI, k.ID, conventions.LabelName, k.Name, conventions.LabelNameVI, k.NameVI,
 			conventions.LabelUnit, k.Unit, conventions.LabelKind, string(k.Kind), conventions.LabelDirection, string(k.Direction),
 			conventions.LabelOwner, k.Owner, conventions.LabelBlock, k.Block, conventions.LabelCadence, string(k.Cadence.Period),
-			conventions.LabelSource, k.Source)
+			conventions.LabelSource, k.MainSource())
 	}
 	family(conventions.OwnerInfo)
 	for _, o := range cat.Owners {

@@ -141,7 +141,7 @@ func completeness(cat *catalogue.Catalogue, series [][]Series, now time.Time) []
 		}
 		for _, u := range unitsOf {
 			r := Report{KPI: k.ID, Owner: k.Owner, Block: k.Block, Dimension: dim, Unit: u,
-				Period: periods[i], Due: kpi.ReportDue(k.Cadence, periods[i]), OnTimeKnown: dated[k.Source]}
+				Period: periods[i], Due: kpi.ReportDue(k.Cadence, periods[i]), OnTimeKnown: dated[k.MainSource()]}
 			switch dim {
 			case catalogue.DimMinistry:
 				if o, ok := cat.Owner(u); ok {

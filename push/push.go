@@ -2,16 +2,19 @@
 // (/api/v1/import/prometheus), for provinces whose networks a central
 // Prometheus cannot scrape into.
 //
-// It pushes with github.com/VictoriaMetrics/metrics, but drives the loop
-// itself: that library's InitPushExtWithOptions only logs a failed push
-// through the standard logger and tries again on its next tick, so a failure
-// would wait a whole interval and show nowhere but a log line. Here each push
-// is one metrics.PushMetricsExt call; a failed one is retried with
-// exponential backoff (up to the interval) and counted in self-metrics, and
-// nothing about it is ever fatal.
+// It pushes as github.com/VictoriaMetrics/metrics does (the text exposition,
+// the extra labels on every sample, gzip, POST), but with its own client and
+// loop: that library takes only headers, not a client, so it cannot send
+// prometheus/common's http_config (TLS, a proxy, OAuth 2, credentials read
+// from files at each request), and its InitPushExtWithOptions only logs a
+// failed push and tries again on its next tick. Here a failed push is
+// retried with exponential backoff (up to the interval) and counted in
+// self-metrics, and nothing about it is ever fatal.
 package push
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -26,10 +29,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
@@ -50,7 +53,12 @@ type Config struct {
 	ExtraLabels []string
 	// Headers are "Name: value" lines sent with every push.
 	Headers []string
-	Auth    Auth
+	// HTTP is the client's settings, prometheus/common's http_config as a
+	// scrape job takes it: basic auth, an authorization (bearer) token or
+	// its file, OAuth 2, TLS, a proxy. Auth, the older flags' shape, is
+	// added to it; setting auth in both is an error.
+	HTTP config.HTTPClientConfig
+	Auth Auth
 	// MinBackoff is the first retry's delay; it doubles on each failure up to
 	// the interval. Zero means one second.
 	MinBackoff time.Duration
@@ -74,6 +82,22 @@ func (a Auth) check() error {
 		return errors.New("use either a bearer token or basic auth, not both")
 	case (a.BasicAuthUsername == "") != (a.BasicAuthPasswordFile == ""):
 		return errors.New("basic auth needs both a username and a password file")
+	}
+	return nil
+}
+
+// addTo puts the credentials into an http_config, which must have none.
+func (a Auth) addTo(h *config.HTTPClientConfig) error {
+	if a == (Auth{}) {
+		return nil
+	}
+	if h.BasicAuth != nil || h.Authorization != nil || h.BearerToken != "" || h.BearerTokenFile != "" || h.OAuth2 != nil {
+		return errors.New("credentials given both in the http_config file and in the auth flags: use one")
+	}
+	if a.BearerTokenFile != "" {
+		h.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: a.BearerTokenFile}
+	} else {
+		h.BasicAuth = &config.BasicAuth{Username: a.BasicAuthUsername, PasswordFile: a.BasicAuthPasswordFile}
 	}
 	return nil
 }
@@ -151,7 +175,9 @@ func FormatLabels(labels []Label) string {
 type Pusher struct {
 	cfg      Config
 	redacted string // the URL without credentials, for logs
-	opts     metrics.PushOptions
+	client   *http.Client
+	labels   string // the extra labels, as FormatLabels writes them
+	headers  http.Header
 	write    func(io.Writer)
 	logger   log.Logger
 
@@ -181,11 +207,24 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	if err := cfg.Auth.check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Auth.addTo(&cfg.HTTP); err != nil {
+		return nil, err
+	}
+	if err := cfg.HTTP.Validate(); err != nil {
+		return nil, fmt.Errorf("push http_config: %w", err)
+	}
+	client, err := config.NewClientFromConfig(cfg.HTTP, "kpiwatch_push")
+	if err != nil {
+		return nil, fmt.Errorf("push http_config: %w", err)
+	}
+	headers := http.Header{}
 	for i, h := range cfg.Headers {
 		// The value is not quoted back: it may be a credential.
-		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
 			return nil, fmt.Errorf("push header #%d: want \"Name: value\"", i+1)
 		}
+		headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	labels, err := ParseLabels(cfg.ExtraLabels)
 	if err != nil {
@@ -197,7 +236,9 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	return &Pusher{
 		cfg:      cfg,
 		redacted: redact.URL(cfg.URL),
-		opts:     metrics.PushOptions{ExtraLabels: FormatLabels(labels), Method: http.MethodPost},
+		client:   client,
+		labels:   FormatLabels(labels),
+		headers:  headers,
 		write:    write,
 		logger:   logger,
 	}, nil
@@ -257,26 +298,77 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // Push pushes once and records the outcome in the self-metrics.
 func (p *Pusher) Push(ctx context.Context) error {
-	opts := p.opts
-	auth, err := p.cfg.Auth.Header()
-	if err != nil {
-		p.record(false)
-		return err
-	}
-	opts.Headers = slices.Clip(p.cfg.Headers)
-	if auth != "" {
-		opts.Headers = append(opts.Headers, auth)
-	}
 	pctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	err = metrics.PushMetricsExt(pctx, p.cfg.URL, p.write, &opts)
-	// The library reports a push cut short by cancellation as success:
-	// on shutdown, record nothing.
+	err := p.post(pctx)
+	// A push cut short by shutdown is no failure: record nothing.
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	p.record(err == nil)
 	return err
+}
+
+// post sends what write writes, each sample with the extra labels,
+// gzipped. Errors name the URL without its credentials and never quote a
+// header: either may hold a secret.
+func (p *Pusher) post(ctx context.Context) error {
+	var text bytes.Buffer
+	p.write(&text)
+	var body bytes.Buffer
+	zw := gzip.NewWriter(&body)
+	if _, err := zw.Write(withLabels(text.Bytes(), p.labels)); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.URL, &body)
+	if err != nil {
+		return fmt.Errorf("pushing to %s: %w", p.redacted, err)
+	}
+	req.Header = p.headers.Clone()
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("pushing to %s: %w", p.redacted, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("pushing to %s: %s: %q", p.redacted, resp.Status, bytes.TrimSpace(msg))
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return nil
+}
+
+// withLabels adds labels (a="1",b="2") to every sample of a text
+// exposition, as VictoriaMetrics/metrics' push does: comments and blank
+// lines are kept as they are.
+func withLabels(text []byte, labels string) []byte {
+	if labels == "" {
+		return text
+	}
+	out := make([]byte, 0, len(text)+len(text)/4)
+	for line := range bytes.Lines(text) {
+		switch i := bytes.IndexByte(line, '{'); {
+		case len(bytes.TrimSpace(line)) == 0 || line[0] == '#':
+			out = append(out, line...)
+		case i >= 0 && bytes.HasPrefix(line[i+1:], []byte("}")):
+			out = append(append(append(out, line[:i+1]...), labels...), line[i+1:]...)
+		case i >= 0:
+			out = append(append(append(append(out, line[:i+1]...), labels...), ','), line[i+1:]...)
+		default:
+			name, rest, _ := bytes.Cut(line, []byte(" "))
+			out = append(append(append(append(append(out, name...), '{'), labels...), "} "...), rest...)
+		}
+	}
+	return out
 }
 
 func (p *Pusher) record(ok bool) {

@@ -3,10 +3,14 @@ package push_test
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/pem"
 	"io"
 	"math"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
@@ -267,4 +272,76 @@ func forward(t *testing.T, addr, target string) {
 			}()
 		}
 	}()
+}
+
+// A push through http_config: TLS verified against a CA file, a bearer
+// token read from its file at each push (a rotated one is picked up), the
+// extra labels on every sample, gzipped. Errors name neither the token nor
+// the URL's password.
+func TestPushWithHTTPConfig(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("tok-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-2" || r.Header.Get("X-Scope-OrgID") != "provinces" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body, _ := io.ReadAll(zr)
+		mu.Lock()
+		got = string(body)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	httpCfg := config.DefaultHTTPClientConfig
+	httpCfg.TLSConfig = config.TLSConfig{CAFile: caFile}
+	httpCfg.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: tokenFile}
+	p, err := push.New(push.Config{URL: srv.URL + "/api/v1/import/prometheus", Interval: time.Minute, ExtraLabels: []string{"instance=p"}, Headers: []string{"X-Scope-OrgID: provinces"}, HTTP: httpCfg},
+		func(w io.Writer) { io.WriteString(w, "# HELP x X.\nx 1\ny{a=\"b\"} 2\nz{} 3\n") }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Push(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "tok-1") {
+		t.Errorf("a refused push: %v", err)
+	}
+	if err := os.WriteFile(tokenFile, []byte("tok-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Push(context.Background()); err != nil {
+		t.Fatalf("push with the rotated token: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "# HELP x X.\nx{instance=\"p\"} 1\ny{instance=\"p\",a=\"b\"} 2\nz{instance=\"p\"} 3\n"; got != want {
+		t.Errorf("pushed\n%s\nwant\n%s", got, want)
+	}
+
+	// Without the CA the server's certificate is not trusted; the error
+	// hides the URL's password.
+	p, err = push.New(push.Config{URL: strings.Replace(srv.URL, "https://", "https://user:urlpass@", 1), Interval: time.Minute, HTTP: config.DefaultHTTPClientConfig}, func(io.Writer) {}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Push(context.Background()); err == nil || !strings.Contains(err.Error(), "certificate") || strings.Contains(err.Error(), "urlpass") {
+		t.Errorf("a push to an untrusted server: %v", err)
+	}
+	// Credentials in both shapes are refused.
+	httpCfg.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: tokenFile}
+	if _, err := push.New(push.Config{URL: srv.URL, Interval: time.Minute, HTTP: httpCfg, Auth: push.Auth{BearerTokenFile: tokenFile}}, func(io.Writer) {}, nil); err == nil {
+		t.Error("auth in the flags and in http_config: accepted")
+	}
 }

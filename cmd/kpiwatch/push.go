@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/kpiwatch/kpiwatch/exporter"
@@ -38,18 +40,35 @@ type pushFlags struct {
 	url               *string
 	interval, timeout *time.Duration
 	labels, headers   *[]string
+	httpConfig        *string
 	auth              authFlags
 }
 
 func addPushFlags(cmd *kingpin.CmdClause) *pushFlags {
 	return &pushFlags{
-		url:      cmd.Flag("push.url", "Also push the served series to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (for networks that cannot be scraped).").PlaceHolder("URL").String(),
-		interval: cmd.Flag("push.interval", "How often to push.").Default("1m").Duration(),
-		timeout:  cmd.Flag("push.timeout", "Time limit of one push.").Default("30s").Duration(),
-		labels:   cmd.Flag("push.extra-label", "Label name=value added to every pushed series, e.g. instance=da-nang; repeat.").PlaceHolder("NAME=VALUE").Strings(),
-		headers:  cmd.Flag("push.header", `HTTP header "Name: value" sent with every push; repeat. Put credentials in the auth files instead: flags show in ps.`).PlaceHolder(`"NAME: VALUE"`).Strings(),
-		auth:     addAuthFlags(cmd, "push"),
+		url:        cmd.Flag("push.url", "Also push the served series to this VictoriaMetrics or vmagent import URL, e.g. http://vm:8428/api/v1/import/prometheus (for networks that cannot be scraped).").PlaceHolder("URL").String(),
+		interval:   cmd.Flag("push.interval", "How often to push.").Default("1m").Duration(),
+		timeout:    cmd.Flag("push.timeout", "Time limit of one push.").Default("30s").Duration(),
+		labels:     cmd.Flag("push.extra-label", "Label name=value added to every pushed series, e.g. instance=da-nang; repeat.").PlaceHolder("NAME=VALUE").Strings(),
+		headers:    cmd.Flag("push.header", `HTTP header "Name: value" sent with every push; repeat. Put credentials in the auth files instead: flags show in ps.`).PlaceHolder(`"NAME: VALUE"`).Strings(),
+		httpConfig: cmd.Flag("push.http-config.file", "File of Prometheus' http_config (basic_auth, authorization, oauth2, tls_config, proxy_url) for pushing; the auth flags above still work, for credentials not given here.").PlaceHolder("FILE").String(),
+		auth:       addAuthFlags(cmd, "push"),
 	}
+}
+
+// http is the push's http_config: the file's, or the defaults with the
+// environment's proxy, which pushes used before http_config.
+func (f *pushFlags) http() (config.HTTPClientConfig, error) {
+	if *f.httpConfig == "" {
+		c := config.DefaultHTTPClientConfig
+		c.ProxyFromEnvironment = true
+		return c, nil
+	}
+	c, _, err := config.LoadHTTPConfigFile(*f.httpConfig)
+	if err != nil {
+		return config.HTTPClientConfig{}, fmt.Errorf("--push.http-config.file: %w", err)
+	}
+	return *c, nil
 }
 
 // start pushes in the background until ctx ends, when --push.url is set,
@@ -75,9 +94,13 @@ func (f *pushFlags) start(ctx context.Context, exp *exporter.Exporter, reg prome
 		}
 		_ = exp.WriteKPIMetrics(w)
 	}
+	httpCfg, err := f.http()
+	if err != nil {
+		return err
+	}
 	p, err := push.New(push.Config{
 		URL: *f.url, Interval: *f.interval, Timeout: *f.timeout,
-		ExtraLabels: *f.labels, Headers: *f.headers, Auth: f.auth.auth(), Ready: exp.Ready,
+		ExtraLabels: *f.labels, Headers: *f.headers, HTTP: httpCfg, Auth: f.auth.auth(), Ready: exp.Ready,
 	}, write, log.With(logger, "component", "push"))
 	if err != nil {
 		return err

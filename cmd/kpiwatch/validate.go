@@ -55,6 +55,12 @@ func (c *validateCommand) run(ctx context.Context, logger log.Logger, stdout, st
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	fmt.Fprintf(stdout, "%s: ok: %d KPIs, %d sources, %d owners\n", name, len(cat.KPIs), len(cat.Sources), len(cat.Owners))
+	for _, k := range cat.KPIs {
+		if len(k.Sources) > 1 {
+			fmt.Fprintf(stdout, "kpi %s: read from %s; for a period two of them give, the later one's figure is served and the other's is a warning naming both places\n",
+				k.ID, strings.Join(k.Sources, ", then "))
+		}
+	}
 	if *c.offline {
 		fmt.Fprintln(stdout, "sources not read (--offline)")
 		return 0
@@ -70,6 +76,14 @@ func (c *validateCommand) run(ctx context.Context, logger log.Logger, stdout, st
 			failed++
 		}
 		printReport(stdout, cat, r)
+	}
+	overlaps := exporter.Overlaps(cat, reports)
+	for i, o := range overlaps {
+		if i == shown {
+			fmt.Fprintf(stdout, "... and %d more periods given by two sources\n", len(overlaps)-shown)
+			break
+		}
+		fmt.Fprintf(stdout, "warning: %v\n", o)
 	}
 	if failed > 0 {
 		fmt.Fprintf(stderr, "%d of %d source(s) failed\n", failed, len(reports))
@@ -106,15 +120,8 @@ func printReport(w io.Writer, cat *catalogue.Catalogue, r exporter.SourceReport)
 			fmt.Fprintf(w, "  ... and %d more series\n", len(r.Series)-shown)
 			break
 		}
-		k := cat.KPIs[s.KPI]
-		labels := make([]string, len(s.Labels))
-		for j, l := range s.Labels {
-			labels[j] = fmt.Sprintf("%s=%q", k.Dimensions[j], l)
-		}
-		series := k.ID
-		if len(labels) > 0 {
-			series += "{" + strings.Join(labels, ",") + "}"
-		}
+		k := &cat.KPIs[s.KPI]
+		series := exporter.SeriesName(k, s.Labels)
 		p := s.Latest()
 		value := figure(p.Value)
 		if k.Kind == catalogue.KindRatio {

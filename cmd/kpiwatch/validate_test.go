@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // validate runs `kpiwatch validate args...` and returns its exit code and
@@ -180,5 +182,82 @@ func TestValidateCountsARejectedFileByItsRows(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+// severalSources reads one KPI from last year's workbook (a wide sheet)
+// and this year's CSV, in that order.
+const severalSources = `apiVersion: kpiwatch.io/v1
+kind: Catalogue
+metadata: {name: test}
+owners:
+  - {id: mps, name: Ministry of Public Security, block: government}
+sources:
+  - id: workbook_2025
+    collector: excel
+    interval: 1h
+    config:
+      path: 2025.xlsx
+      wide:
+        dimensions: {province: Tỉnh}
+        kpis: [{kpi: accounts}]
+  - id: csv_2026
+    collector: csv
+    interval: 1h
+    config:
+      path: 2026.csv
+      mapping: {kpi: accounts, date: Kỳ, value: Số tài khoản, dimensions: {province: Tỉnh}}
+kpis:
+  - id: accounts
+    name: Accounts
+    kind: count
+    direction: higher_is_better
+    owner: mps
+    dimensions: [province]
+    cadence: {period: monthly, due_day: 15}
+    sources: [workbook_2025, csv_2026]
+    baseline: {date: 2025-01-01, value: 0}
+    targets: [{by: 2026-12-31, value: 1000000, scope: whole}]
+`
+
+// validate says how a KPI's several sources combine, and names both
+// places of each period two of them give; a source that names a KPI not
+// read from it is a warning before any row is read.
+func TestValidateSeveralSourcesForAKPI(t *testing.T) {
+	dir := t.TempDir()
+	f := excelize.NewFile()
+	for i, row := range [][]any{{"Tỉnh", "T11/2025", "T12/2025"}, {"Hà Nội", 100, 200}} {
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(filepath.Join(dir, "2025.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "2026.csv", "Tỉnh,Kỳ,Số tài khoản\nHà Nội,12/2025,210\nHà Nội,01/2026,300\n")
+	cat := write(t, dir, "kpis.yaml", severalSources)
+	code, out := validate(t, cat)
+	for _, want := range []string{
+		"kpi accounts: read from workbook_2025, then csv_2026; for a period two of them give, the later one's figure is served and the other's is a warning naming both places",
+		`warning: accounts{province="Ha Noi"} 2025-12-01: served 210 from source csv_2026: 2026.csv: row 2 over 200 from source workbook_2025: 2025.xlsx: row 2, column "T12/2025"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate does not say %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+
+	write(t, dir, "kpis.yaml", strings.Replace(severalSources, "sources: [workbook_2025, csv_2026]", "source: csv_2026", 1))
+	_, out = validate(t, "--offline", cat)
+	if want := `warning: kpis.yaml:14: sources[0].config.wide.kpis[0].kpi: kpi "accounts" is read from csv_2026, not source workbook_2025: to read it from both, list the KPI's sources under sources:`; !strings.Contains(out, want) {
+		t.Errorf("validate does not say %q:\n%s", want, out)
+	}
+	// Read, that source fails whole, naming the file, rather than each row
+	// at its date column.
+	code, out = validate(t, cat)
+	if want := `source workbook_2025 (excel): FAILED: source workbook_2025: 2025.xlsx: kpi "accounts" is read from csv_2026, not source workbook_2025`; code != 1 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, want 1 and %q:\n%s", code, want, out)
 	}
 }
