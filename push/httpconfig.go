@@ -163,12 +163,11 @@ func constHeader(line string) headerFunc {
 }
 
 // secret reads a credential given inline or in a file (read at each push);
-// a *_ref needs a secret manager, which kpiwatch has not. nil when none is
-// given.
+// "" when none is given. A *_ref is refused: the push resolves none.
 func secret(field string, text config.Secret, file, ref string) (config.SecretReader, error) {
 	switch {
 	case ref != "":
-		return nil, fmt.Errorf("%s_ref: not supported: kpiwatch has no secret manager; use %s_file", field, field)
+		return nil, fmt.Errorf("%s_ref: not supported for pushing; use %s_file", field, field)
 	case file != "":
 		return config.NewFileSecret(file), nil
 	}
