@@ -2,19 +2,18 @@
 // (/api/v1/import/prometheus), for provinces whose networks a central
 // Prometheus cannot scrape into.
 //
-// It pushes as github.com/VictoriaMetrics/metrics does (the text exposition,
-// the extra labels on every sample, gzip, POST), but with its own client and
-// loop: that library takes only headers, not a client, so it cannot send
-// prometheus/common's http_config (TLS, a proxy, OAuth 2, credentials read
-// from files at each request), and its InitPushExtWithOptions only logs a
-// failed push and tries again on its next tick. Here a failed push is
-// retried with exponential backoff (up to the interval) and counted in
-// self-metrics, and nothing about it is ever fatal.
+// Each push is one github.com/VictoriaMetrics/metrics PushMetricsExt call
+// (the extra labels, gzip, POST). That library takes headers, not a client:
+// prometheus/common's http_config is turned into headers at each push
+// (credentials files are re-read, an OAuth 2 token is cached), and what Go's
+// default transport cannot take (TLS settings, a proxy) is refused at
+// start-up. The loop is kpiwatch's own, because the library's
+// InitPushExtWithOptions only logs a failed push and tries again on its next
+// tick: here a failed push is retried with exponential backoff (up to the
+// interval) and counted in self-metrics, and nothing about it is ever fatal.
 package push
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -29,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,12 +53,14 @@ type Config struct {
 	ExtraLabels []string
 	// Headers are "Name: value" lines sent with every push.
 	Headers []string
-	// HTTP is the client's settings, prometheus/common's http_config as a
-	// scrape job takes it: basic auth, an authorization (bearer) token or
-	// its file, OAuth 2, TLS, a proxy. Auth, the older flags' shape, is
-	// added to it; setting auth in both is an error.
-	HTTP config.HTTPClientConfig
-	Auth Auth
+	// HTTP is prometheus/common's http_config (nil: its defaults): basic
+	// auth, an authorization (bearer) token, OAuth 2 client credentials and
+	// http_headers, sent as headers. Auth, the older flags' shape, is added
+	// to it; setting auth in both is an error.
+	HTTP *config.HTTPClientConfig
+	// HTTPFrom names where HTTP was read, e.g. the file, for its errors.
+	HTTPFrom string
+	Auth     Auth
 	// MinBackoff is the first retry's delay; it doubles on each failure up to
 	// the interval. Zero means one second.
 	MinBackoff time.Duration
@@ -175,9 +177,8 @@ func FormatLabels(labels []Label) string {
 type Pusher struct {
 	cfg      Config
 	redacted string // the URL without credentials, for logs
-	client   *http.Client
-	labels   string // the extra labels, as FormatLabels writes them
-	headers  http.Header
+	opts     metrics.PushOptions
+	headers  []headerFunc
 	write    func(io.Writer)
 	logger   log.Logger
 
@@ -207,24 +208,32 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	if err := cfg.Auth.check(); err != nil {
 		return nil, err
 	}
-	if err := cfg.Auth.addTo(&cfg.HTTP); err != nil {
+	httpCfg := config.DefaultHTTPClientConfig
+	if cfg.HTTP != nil {
+		httpCfg = *cfg.HTTP
+	}
+	if err := cfg.Auth.addTo(&httpCfg); err != nil {
 		return nil, err
 	}
-	if err := cfg.HTTP.Validate(); err != nil {
-		return nil, fmt.Errorf("push http_config: %w", err)
+	if cfg.HTTPFrom == "" {
+		cfg.HTTPFrom = "push http_config"
 	}
-	client, err := config.NewClientFromConfig(cfg.HTTP, "kpiwatch_push")
+	if err := httpCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.HTTPFrom, err)
+	}
+	if err := checkTransport(&httpCfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.HTTPFrom, err)
+	}
+	headers, err := headerFuncs(&httpCfg, cfg.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("push http_config: %w", err)
+		return nil, fmt.Errorf("%s: %w", cfg.HTTPFrom, err)
 	}
-	headers := http.Header{}
 	for i, h := range cfg.Headers {
 		// The value is not quoted back: it may be a credential.
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
 			return nil, fmt.Errorf("push header #%d: want \"Name: value\"", i+1)
 		}
-		headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		headers = append(headers, constHeader(h))
 	}
 	labels, err := ParseLabels(cfg.ExtraLabels)
 	if err != nil {
@@ -236,8 +245,7 @@ func New(cfg Config, write func(io.Writer), logger log.Logger) (*Pusher, error) 
 	return &Pusher{
 		cfg:      cfg,
 		redacted: redact.URL(cfg.URL),
-		client:   client,
-		labels:   FormatLabels(labels),
+		opts:     metrics.PushOptions{ExtraLabels: FormatLabels(labels), Method: http.MethodPost},
 		headers:  headers,
 		write:    write,
 		logger:   logger,
@@ -300,8 +308,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (p *Pusher) Push(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	err := p.post(pctx)
-	// A push cut short by shutdown is no failure: record nothing.
+	opts := p.opts
+	var err error
+	if opts.Headers, err = p.headerLines(pctx); err == nil {
+		err = metrics.PushMetricsExt(pctx, p.cfg.URL, p.write, &opts)
+	}
+	// The library reports a push cut short by cancellation as success:
+	// on shutdown, record nothing.
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -309,66 +322,17 @@ func (p *Pusher) Push(ctx context.Context) error {
 	return err
 }
 
-// post sends what write writes, each sample with the extra labels,
-// gzipped. Errors name the URL without its credentials and never quote a
-// header: either may hold a secret.
-func (p *Pusher) post(ctx context.Context) error {
-	var text bytes.Buffer
-	p.write(&text)
-	var body bytes.Buffer
-	zw := gzip.NewWriter(&body)
-	if _, err := zw.Write(withLabels(text.Bytes(), p.labels)); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.URL, &body)
-	if err != nil {
-		return fmt.Errorf("pushing to %s: %w", p.redacted, err)
-	}
-	req.Header = p.headers.Clone()
-	req.Header.Set("Content-Type", "text/plain")
-	req.Header.Set("Content-Encoding", "gzip")
-	resp, err := p.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("pushing to %s: %w", p.redacted, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("pushing to %s: %s: %q", p.redacted, resp.Status, bytes.TrimSpace(msg))
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return nil
-}
-
-// withLabels adds labels (a="1",b="2") to every sample of a text
-// exposition, as VictoriaMetrics/metrics' push does: comments and blank
-// lines are kept as they are.
-func withLabels(text []byte, labels string) []byte {
-	if labels == "" {
-		return text
-	}
-	out := make([]byte, 0, len(text)+len(text)/4)
-	for line := range bytes.Lines(text) {
-		switch i := bytes.IndexByte(line, '{'); {
-		case len(bytes.TrimSpace(line)) == 0 || line[0] == '#':
-			out = append(out, line...)
-		case i >= 0 && bytes.HasPrefix(line[i+1:], []byte("}")):
-			out = append(append(append(out, line[:i+1]...), labels...), line[i+1:]...)
-		case i >= 0:
-			out = append(append(append(append(out, line[:i+1]...), labels...), ','), line[i+1:]...)
-		default:
-			name, rest, _ := bytes.Cut(line, []byte(" "))
-			out = append(append(append(append(append(out, name...), '{'), labels...), "} "...), rest...)
+// headerLines are the push's headers as PushOptions takes them, credentials
+// read now.
+func (p *Pusher) headerLines(ctx context.Context) ([]string, error) {
+	lines := make([]string, len(p.headers))
+	for i, h := range p.headers {
+		var err error
+		if lines[i], err = h(ctx); err != nil {
+			return nil, err
 		}
 	}
-	return out
+	return lines, nil
 }
 
 func (p *Pusher) record(ok bool) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -274,20 +275,20 @@ func forward(t *testing.T, addr, target string) {
 	}()
 }
 
-// A push through http_config: TLS verified against a CA file, a bearer
-// token read from its file at each push (a rotated one is picked up), the
-// extra labels on every sample, gzipped. Errors name neither the token nor
-// the URL's password.
+// A push through http_config: a bearer token read from its file at each
+// push (a rotated one is picked up), http_headers from a value and a file,
+// the extra labels on every sample and the values, gzipped, as they reach
+// the server. Errors name neither the token nor the URL's password.
 func TestPushWithHTTPConfig(t *testing.T) {
 	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "token")
-	if err := os.WriteFile(tokenFile, []byte("tok-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile, tenantFile := filepath.Join(dir, "token"), filepath.Join(dir, "tenant")
+	writeFile(t, tokenFile, "tok-1\n")
+	writeFile(t, tenantFile, "provinces\n")
 	var mu sync.Mutex
 	var got string
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer tok-2" || r.Header.Get("X-Scope-OrgID") != "provinces" {
+	var gotHeader http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok-2" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -298,19 +299,21 @@ func TestPushWithHTTPConfig(t *testing.T) {
 		}
 		body, _ := io.ReadAll(zr)
 		mu.Lock()
-		got = string(body)
+		got, gotHeader = string(body), r.Header.Clone()
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+	httpCfg, err := config.LoadHTTPConfig(`
+authorization: {credentials_file: ` + tokenFile + `}
+http_headers:
+  X-Scope-OrgID: {files: [` + tenantFile + `]}
+  X-Province: {values: [da-nang]}
+`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	httpCfg := config.DefaultHTTPClientConfig
-	httpCfg.TLSConfig = config.TLSConfig{CAFile: caFile}
-	httpCfg.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: tokenFile}
-	p, err := push.New(push.Config{URL: srv.URL + "/api/v1/import/prometheus", Interval: time.Minute, ExtraLabels: []string{"instance=p"}, Headers: []string{"X-Scope-OrgID: provinces"}, HTTP: httpCfg},
-		func(w io.Writer) { io.WriteString(w, "# HELP x X.\nx 1\ny{a=\"b\"} 2\nz{} 3\n") }, nil)
+	p, err := push.New(push.Config{URL: srv.URL + "/api/v1/import/prometheus", Interval: time.Minute, ExtraLabels: []string{"instance=p"}, Headers: []string{"X-Flag: yes"}, HTTP: httpCfg},
+		func(w io.Writer) { io.WriteString(w, "# HELP x X.\nx 1\ny{a=\"b\"} 2.5\n") }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,21 +321,34 @@ func TestPushWithHTTPConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), "tok-1") {
 		t.Errorf("a refused push: %v", err)
 	}
-	if err := os.WriteFile(tokenFile, []byte("tok-2\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, tokenFile, "tok-2\n")
 	if err := p.Push(context.Background()); err != nil {
 		t.Fatalf("push with the rotated token: %v", err)
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	if want := "# HELP x X.\nx{instance=\"p\"} 1\ny{instance=\"p\",a=\"b\"} 2\nz{instance=\"p\"} 3\n"; got != want {
+	if want := "# HELP x X.\nx{instance=\"p\"} 1\ny{instance=\"p\",a=\"b\"} 2.5\n"; got != want {
 		t.Errorf("pushed\n%s\nwant\n%s", got, want)
 	}
+	for name, want := range map[string]string{"X-Scope-OrgID": "provinces", "X-Province": "da-nang", "X-Flag": "yes", "Content-Encoding": "gzip"} {
+		if v := gotHeader.Get(name); v != want {
+			t.Errorf("header %s = %q, want %q", name, v, want)
+		}
+	}
+	mu.Unlock()
 
-	// Without the CA the server's certificate is not trusted; the error
-	// hides the URL's password.
-	p, err = push.New(push.Config{URL: strings.Replace(srv.URL, "https://", "https://user:urlpass@", 1), Interval: time.Minute, HTTP: config.DefaultHTTPClientConfig}, func(io.Writer) {}, nil)
+	// A credential file gone fails the push, naming the file only.
+	if err := os.Remove(tokenFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Push(context.Background()); err == nil || !strings.Contains(err.Error(), tokenFile) {
+		t.Errorf("a push without its token file: %v", err)
+	}
+
+	// Go's default transport does not trust an unknown CA; the error hides
+	// the URL's password.
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer tlsSrv.Close()
+	p, err = push.New(push.Config{URL: strings.Replace(tlsSrv.URL, "https://", "https://user:urlpass@", 1), Interval: time.Minute}, func(io.Writer) {}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,8 +356,135 @@ func TestPushWithHTTPConfig(t *testing.T) {
 		t.Errorf("a push to an untrusted server: %v", err)
 	}
 	// Credentials in both shapes are refused.
-	httpCfg.Authorization = &config.Authorization{Type: "Bearer", CredentialsFile: tokenFile}
 	if _, err := push.New(push.Config{URL: srv.URL, Interval: time.Minute, HTTP: httpCfg, Auth: push.Auth{BearerTokenFile: tokenFile}}, func(io.Writer) {}, nil); err == nil {
 		t.Error("auth in the flags and in http_config: accepted")
+	}
+}
+
+// What Go's default transport cannot take is refused at start-up, naming
+// the field as the file spells it and what to do instead; inline secrets
+// show in no error.
+func TestPushHTTPConfigRefusesTransportSettings(t *testing.T) {
+	for yml, want := range map[string]string{
+		"tls_config: {ca_file: ca.pem}":                  "tls_config.ca_file: not supported: VictoriaMetrics/metrics pushes with Go's default transport",
+		"tls_config: {insecure_skip_verify: true}":       "tls_config.insecure_skip_verify",
+		"proxy_url: http://proxy:3128":                   "proxy_url: not supported",
+		"follow_redirects: false":                        "follow_redirects: false: not supported",
+		"enable_http2: false":                            "GODEBUG=http2client=0",
+		"basic_auth: {username: u, password_ref: vault}": "basic_auth.password_ref: not supported",
+		"oauth2: {client_id: c, client_secret: s3cr, token_url: http://t/, tls_config: {cert_file: c.pem, key_file: k.pem}}": "oauth2.tls_config.cert_file",
+		"oauth2: {client_id: c, client_secret: s3cr, token_url: http://t/, proxy_url: http://proxy:3128}":                    "oauth2.proxy_url",
+	} {
+		h, err := config.LoadHTTPConfig(yml)
+		if err != nil {
+			t.Fatalf("%s: %v", yml, err)
+		}
+		_, err = push.New(push.Config{URL: "http://vm:8428/x", Interval: time.Minute, HTTP: h, HTTPFrom: "push.yml"}, func(io.Writer) {}, nil)
+		if err == nil || !strings.Contains(err.Error(), "push.yml: ") || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cr") {
+			t.Errorf("%s: %v, want an error with %q", yml, err, want)
+		}
+	}
+	// An empty tls_config and the environment's proxy are what Go does anyway.
+	h, err := config.LoadHTTPConfig("tls_config: {}\nproxy_from_environment: true\nfollow_redirects: true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := push.New(push.Config{URL: "http://vm:8428/x", Interval: time.Minute, HTTP: h}, func(io.Writer) {}, nil); err != nil {
+		t.Error(err)
+	}
+}
+
+// OAuth 2 client credentials: the token is fetched once and sent as the
+// push's Authorization until the client secret's file changes.
+func TestPushWithHTTPConfigOAuth2(t *testing.T) {
+	var mu sync.Mutex
+	tokens, pushedAuth := 0, ""
+	issuer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, _ := r.BasicAuth()
+		if id != "kpiwatch" || r.FormValue("grant_type") != "client_credentials" || r.FormValue("scope") != "push" {
+			http.Error(w, "bad client", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		tokens++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at-`+secret+`","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer issuer.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		pushedAuth = r.Header.Get("Authorization")
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	writeFile(t, secretFile, "one")
+	h, err := config.LoadHTTPConfig("oauth2: {client_id: kpiwatch, client_secret_file: " + secretFile + ", token_url: " + issuer.URL + ", scopes: [push]}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := push.New(push.Config{URL: srv.URL, Interval: time.Minute, HTTP: h}, func(w io.Writer) { io.WriteString(w, "x 1\n") }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(wantTokens int, wantAuth string) {
+		t.Helper()
+		if err := p.Push(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if tokens != wantTokens || pushedAuth != wantAuth {
+			t.Errorf("after a push: %d tokens fetched, Authorization %q; want %d, %q", tokens, pushedAuth, wantTokens, wantAuth)
+		}
+	}
+	check(1, "Bearer at-one")
+	check(1, "Bearer at-one")
+	writeFile(t, secretFile, "two")
+	check(2, "Bearer at-two")
+}
+
+// TestPushTrustsSSLCertFile pushes over HTTPS to a server whose certificate
+// is trusted only through SSL_CERT_FILE, the way to a private CA now that
+// tls_config is refused. Go reads the system roots once per process, so the
+// push runs in a child process of this test binary.
+func TestPushTrustsSSLCertFile(t *testing.T) {
+	if u := os.Getenv("KPIWATCH_TEST_PUSH_URL"); u != "" {
+		p, err := push.New(push.Config{URL: u, Interval: time.Minute}, func(w io.Writer) { io.WriteString(w, "x 1\n") }, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Push(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	var mu sync.Mutex
+	pushed := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		pushed++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPushTrustsSSLCertFile$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KPIWATCH_TEST_PUSH_URL="+srv.URL+"/api/v1/import/prometheus", "SSL_CERT_FILE="+caFile)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("push trusting SSL_CERT_FILE: %v\n%s", err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if pushed != 1 {
+		t.Errorf("the server got %d pushes, want 1", pushed)
+	}
+}
+
+func writeFile(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -51,24 +51,21 @@ func addPushFlags(cmd *kingpin.CmdClause) *pushFlags {
 		timeout:    cmd.Flag("push.timeout", "Time limit of one push.").Default("30s").Duration(),
 		labels:     cmd.Flag("push.extra-label", "Label name=value added to every pushed series, e.g. instance=da-nang; repeat.").PlaceHolder("NAME=VALUE").Strings(),
 		headers:    cmd.Flag("push.header", `HTTP header "Name: value" sent with every push; repeat. Put credentials in the auth files instead: flags show in ps.`).PlaceHolder(`"NAME: VALUE"`).Strings(),
-		httpConfig: cmd.Flag("push.http-config.file", "File of Prometheus' http_config (basic_auth, authorization, oauth2, tls_config, proxy_url) for pushing; the auth flags above still work, for credentials not given here.").PlaceHolder("FILE").String(),
+		httpConfig: cmd.Flag("push.http-config.file", "File of Prometheus' http_config for pushing: basic_auth, authorization, oauth2 (client credentials), http_headers, credential files read at each push. tls_config and proxy_url are refused (pushes go through Go's default transport): use SSL_CERT_FILE and HTTPS_PROXY. The auth flags above still work, for credentials not given here.").PlaceHolder("FILE").String(),
 		auth:       addAuthFlags(cmd, "push"),
 	}
 }
 
-// http is the push's http_config: the file's, or the defaults with the
-// environment's proxy, which pushes used before http_config.
-func (f *pushFlags) http() (config.HTTPClientConfig, error) {
+// http is the push's http_config file, nil without one.
+func (f *pushFlags) http() (*config.HTTPClientConfig, error) {
 	if *f.httpConfig == "" {
-		c := config.DefaultHTTPClientConfig
-		c.ProxyFromEnvironment = true
-		return c, nil
+		return nil, nil
 	}
 	c, _, err := config.LoadHTTPConfigFile(*f.httpConfig)
 	if err != nil {
-		return config.HTTPClientConfig{}, fmt.Errorf("--push.http-config.file: %w", err)
+		return nil, fmt.Errorf("--push.http-config.file: %w", err)
 	}
-	return *c, nil
+	return c, nil
 }
 
 // start pushes in the background until ctx ends, when --push.url is set,
@@ -98,9 +95,13 @@ func (f *pushFlags) start(ctx context.Context, exp *exporter.Exporter, reg prome
 	if err != nil {
 		return err
 	}
+	var httpFrom string
+	if httpCfg != nil {
+		httpFrom = "--push.http-config.file=" + *f.httpConfig
+	}
 	p, err := push.New(push.Config{
 		URL: *f.url, Interval: *f.interval, Timeout: *f.timeout,
-		ExtraLabels: *f.labels, Headers: *f.headers, HTTP: httpCfg, Auth: f.auth.auth(), Ready: exp.Ready,
+		ExtraLabels: *f.labels, Headers: *f.headers, HTTP: httpCfg, HTTPFrom: httpFrom, Auth: f.auth.auth(), Ready: exp.Ready,
 	}, write, log.With(logger, "component", "push"))
 	if err != nil {
 		return err
