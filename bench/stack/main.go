@@ -99,6 +99,15 @@ var VMFlags = []string{
 	"-memory.allowedPercent=40",
 }
 
+// VMAlertFlags are the vmalert flags deploy/ gives it too (a test keeps
+// them the same). Aligning each query's time down to the evaluation
+// interval, vmalert's default, makes a single vmalert see a scrape up to
+// an interval later than it could: a minute of the three a missed target
+// may take to reach its owner.
+var VMAlertFlags = []string{
+	"-datasource.queryTimeAlignment=false",
+}
+
 func main() {
 	var (
 		cfg    Config
@@ -682,6 +691,7 @@ func (s *stack) startVictoriaMetrics(cfg Config, dir string, js []job, target st
 	}
 	s.vmalert, err = s.run(realserver.VMAlertSpec(realserver.VMAlertConfig{
 		RuleFiles: ruleFiles, Datasource: s.vm.URL(), Alertmanager: s.vmAM.URL(), EvaluationInterval: cfg.Interval,
+		Args: VMAlertFlags,
 	}))
 	return err
 }

@@ -360,4 +360,15 @@ func TestVMFlagsAreDeployed(t *testing.T) {
 			}
 		}
 	}
+	for _, f := range []string{"../../deploy/victoriametrics-cluster/docker-compose.yml", "../../deploy/README.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, flag := range VMAlertFlags {
+			if !strings.Contains(string(b), flag) {
+				t.Errorf("%s does not give vmalert %s", f, flag)
+			}
+		}
+	}
 }

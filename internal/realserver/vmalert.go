@@ -12,6 +12,8 @@ type VMAlertConfig struct {
 	Alertmanager string
 	// EvaluationInterval defaults to a second, as Prometheus' does here.
 	EvaluationInterval time.Duration
+	// Args are more flags.
+	Args []string
 }
 
 // VMAlertSpec says how to start Debian's vmalert (package victoria-metrics)
@@ -37,7 +39,7 @@ func VMAlertSpec(cfg VMAlertConfig) Spec {
 			for _, f := range cfg.RuleFiles {
 				args = append(args, "-rule="+f)
 			}
-			return args
+			return append(args, cfg.Args...)
 		},
 		ReadyPath: "/health",
 	}
