@@ -48,26 +48,31 @@ func TestBriefingFitsA4(t *testing.T) {
 			if code := run(context.Background(), []string{"report", "--period", "2026-10", "--lang", lang}, &out, &stderr); code != 0 {
 				t.Fatalf("report: exit %d\n%s", code, stderr.String())
 			}
-			page := out.String()
-			if !strings.Contains(page, "@media print{") || !strings.Contains(page, "</body>") {
-				t.Fatalf("the briefing has no print styles or no body to measure:\n%.300s", page)
-			}
-			// On screen, the print styles apply as on paper; the window is as
-			// wide as the paper's printable area.
-			page = strings.Replace(page, "@media print{", "@media all{", 1)
-			page = strings.Replace(page, "</body>", fmt.Sprintf(measureOverflow, a4PrintableWidth)+"</body>", 1)
-			file := filepath.Join(t.TempDir(), "briefing-"+lang+".html")
-			if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			dom := b.run(fmt.Sprintf("--window-size=%.0f,1200", a4PrintableWidth), "--dump-dom", "file://"+file)
-			m := overflowAttr.FindStringSubmatch(dom)
-			switch {
-			case m == nil:
-				t.Fatalf("the measuring script did not run:\n%.500s", dom)
-			case m[1] != "none":
-				t.Errorf("tables wider than A4's printable width (%.0fpx): %s", a4PrintableWidth, m[1])
-			}
+			checkFitsA4(t, b, out.String(), "briefing-"+lang)
 		})
+	}
+}
+
+// checkFitsA4 opens the briefing page in Chromium as printed (its print
+// styles applied, the window as wide as A4's printable area) and fails the
+// test for every table wider than the paper.
+func checkFitsA4(t *testing.T, b *browser, page, name string) {
+	t.Helper()
+	if !strings.Contains(page, "@media print{") || !strings.Contains(page, "</body>") {
+		t.Fatalf("%s has no print styles or no body to measure:\n%.300s", name, page)
+	}
+	page = strings.Replace(page, "@media print{", "@media all{", 1)
+	page = strings.Replace(page, "</body>", fmt.Sprintf(measureOverflow, a4PrintableWidth)+"</body>", 1)
+	file := filepath.Join(t.TempDir(), name+".html")
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := b.run(fmt.Sprintf("--window-size=%.0f,1200", a4PrintableWidth), "--dump-dom", "file://"+file)
+	m := overflowAttr.FindStringSubmatch(dom)
+	switch {
+	case m == nil:
+		t.Fatalf("the measuring script did not run on %s:\n%.500s", name, dom)
+	case m[1] != "none":
+		t.Errorf("%s: tables wider than A4's printable width (%.0fpx): %s", name, a4PrintableWidth, m[1])
 	}
 }

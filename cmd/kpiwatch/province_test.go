@@ -60,7 +60,7 @@ func readCommunes(t *testing.T, file string) (current, former []commune) {
 // a former commune. validate rejects the misspelt row, naming its file and
 // row and the commune meant; /reporting, the KPI's page and the briefing
 // agree on the two communes not in, and speak of the province, never of
-// the nation.
+// the nation; the briefing fits A4.
 func TestProvincialWalkthrough(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "kpiwatch")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -222,6 +222,7 @@ func TestProvincialWalkthrough(t *testing.T) {
 			}
 		}
 	}
+	checkFitsA4(t, newBrowser(t), getBody(t, base+"/report?period="+latest.Format("2006-01")), "province-briefing")
 	if code, _ := get(t, http.DefaultClient, base+"/unit/commune/"+strings.ReplaceAll(silent.name, " ", "%20")); code != http.StatusOK {
 		t.Errorf("the page of %s: %d", silent.name, code)
 	}
