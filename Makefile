@@ -64,11 +64,13 @@ fuzz:
 ## prometheus-node-exporter; about 10 minutes; BENCHSIZES=10000,100000 for a quick run)
 bench: bench-go bench-sidebyside
 
-## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series, and
-## the render time of each scorecard page on the embedded default
+## bench-go: Go benchmarks for refresh, render and serve at BENCHSIZES series, the
+## render time of each scorecard page on the embedded default, and a backfill of one
+## day at a 1-minute step for 10,000 series (once: about a CPU-minute)
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./exporter/... -args -bench.sizes=$(BENCHSIZES)
 	$(GO) test -run '^$$' -bench . -benchmem ./web/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./backfill/...
 
 ## bench-sidebyside: the side-by-side table of scrape times, sizes and memory
 bench-sidebyside:

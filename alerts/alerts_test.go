@@ -577,8 +577,7 @@ func TestRulesReadOnlyRecentSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unitFamilies := []string{c.KPIValue, c.KPINumerator, c.KPIDenominator, c.KPIReportPeriod, c.KPIStatus,
-		c.KPIPlanGap, c.KPIForecast, c.KPIDataSuspect}
+	unitFamilies := []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIDataSuspect}
 	for name, cat := range catalogues(t) {
 		groups, err := Rules(cat)
 		if err != nil {

@@ -9,11 +9,13 @@
 // kpi.Judge reads it) until the end of the next reported period, and
 // sampled every Step (a day by default, at midnight UTC) up to End. At each
 // sample time the one judged model is built on the reports in force then
-// (model.Build on model.AsOf), and its series, roll-ups and per-KPI figures
-// are written as the exporter serves them (model.UnitFigures,
-// model.RollupFigures, exporter.KPISamples), so they cannot drift. A step of a day, not one sample per report, is what keeps
-// history visible: Prometheus looks back only 5 minutes from each query
-// step, so a monthly sample would show as one dot a month.
+// (model.Build on model.AsOf: prepared once for each set of reports in
+// force, judged at each sample time), and its series, roll-ups and per-KPI
+// figures are written as the exporter serves them (model.UnitFigures,
+// model.RollupFigures, exporter.KPISamples), so they cannot drift. A step
+// of a day, not one sample per report, is what keeps history visible:
+// Prometheus looks back only 5 minutes from each query step, so a monthly
+// sample would show as one dot a month.
 //
 // The output depends on the sources, the catalogue and the time range only,
 // so a second run writes the same samples at the same timestamps.
@@ -125,14 +127,24 @@ func Build(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, opts Option
 	if start.IsZero() || last.Before(first) {
 		return nil, fmt.Errorf("nothing to backfill between %s and %s", fmtTime(start), fmtTime(opts.End))
 	}
-	b := newBuilder(cat, opts)
+	b := newBuilder(opts)
 	total := int(last.Sub(first)/opts.Step) + 1
+	var prepared *model.Prepared
+	inForce := -1 // reports in force at the prepared model's instants
 	for i := range total {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t := first.Add(time.Duration(i) * opts.Step)
-		b.judged(model.Build(cat, model.AsOf(cat, history, t), t))
+		// Reports only come into force as time goes on: the same number
+		// in force is the same reports, and the model prepared on them
+		// only needs judging at t.
+		cut := model.AsOf(cat, history, t)
+		if n := points(cut); n != inForce {
+			prepared, inForce = model.Prepare(cat, cut), n
+			b.forget()
+		}
+		b.judged(prepared.At(t))
 		if opts.Progress != nil {
 			opts.Progress(i+1, total)
 		}
@@ -178,6 +190,17 @@ func read(ctx context.Context, cat *catalogue.Catalogue, dir fs.FS, logger log.L
 	return all, rejected, nil
 }
 
+// points counts the reports in series.
+func points(series [][]model.Series) int {
+	n := 0
+	for _, src := range series {
+		for _, s := range src {
+			n += len(s.History)
+		}
+	}
+	return n
+}
+
 func firstInForce(cat *catalogue.Catalogue, history [][]model.Series) time.Time {
 	var first time.Time
 	for _, src := range history {
@@ -206,28 +229,53 @@ func fmtTime(t time.Time) string {
 
 // builder accumulates samples by series.
 type builder struct {
-	cat    *catalogue.Catalogue
-	extra  string
-	index  map[string]int // by name and labels
+	extra  string         // the extra labels, formatted, after a comma
+	index  map[string]int // by name{labels}
 	series []Series
+	// cells find the series of a roll-up's or an observed series' sample
+	// without formatting its labels: by KPI, then by position in the model
+	// and family, then by the labels the family adds. Positions hold for
+	// the models of one model.Prepared: forget clears them for another.
+	cells [][][]slot
+	key   []byte   // scratch for name{labels}
+	pairs []string // scratch for a sample's label pairs
 }
 
-func newBuilder(cat *catalogue.Catalogue, opts Options) *builder {
+// slot is the series of one family's samples with the label pairs extra.
+type slot struct {
+	extra [4]string // status and reason at most
+	i     int       // in builder.series
+}
+
+func newBuilder(opts Options) *builder {
 	extra := push.FormatLabels(opts.Labels)
 	if extra != "" {
 		extra = "," + extra
 	}
-	return &builder{cat: cat, extra: extra, index: map[string]int{}}
+	return &builder{extra: extra, index: map[string]int{}}
 }
 
-func (b *builder) add(name, labels string, t time.Time, v float64) {
-	key := name + "{" + labels + "}"
-	i, ok := b.index[key]
+// forget clears the cells: the next model is judged on other reports.
+func (b *builder) forget() { b.cells = nil }
+
+// find is the index of the series name with the label pairs given (empty
+// values left out, as the exporter writes them) and the extra labels,
+// added if new.
+func (b *builder) find(name string, pairs []string) int {
+	b.key = append(append(b.key[:0], name...), '{')
+	b.key = appendPairs(b.key, pairs)
+	b.key = append(append(b.key, b.extra...), '}')
+	i, ok := b.index[string(b.key)]
 	if !ok {
 		i = len(b.series)
+		key := string(b.key)
 		b.index[key] = i
-		b.series = append(b.series, Series{Name: name, Labels: labels})
+		b.series = append(b.series, Series{Name: name, Labels: key[len(name)+1 : len(key)-1]})
 	}
+	return i
+}
+
+func (b *builder) add(i int, t time.Time, v float64) {
 	s := &b.series[i]
 	s.Times = append(s.Times, t.UnixMilli())
 	s.Values = append(s.Values, v)
@@ -240,58 +288,119 @@ func (b *builder) add(name, labels string, t time.Time, v float64) {
 func (b *builder) judged(m *model.Model) {
 	t := m.Now
 	exporter.KPISamples(m, func(string) {}, func(name string, v float64, pairs ...string) {
-		b.add(name, formatPairs(pairs)+b.extra, t, v)
+		b.add(b.find(name, pairs), t, v)
 	})
+	if b.cells == nil {
+		b.cells = make([][][]slot, len(m.KPIs))
+		for i := range m.KPIs {
+			b.cells[i] = make([][]slot, len(m.KPIs[i].Rollups)*len(model.RollupFigures)+len(m.KPIs[i].Series)*len(model.UnitFigures))
+		}
+	}
+	e := &emitter{b: b, t: t}
+	emit := e.emit
 	for i := range m.KPIs {
-		k := m.KPIs[i].KPI
-		for _, f := range model.RollupFigures {
-			for j := range m.KPIs[i].Rollups {
-				r := &m.KPIs[i].Rollups[j]
-				labels := model.RollupLabels(k, r)
-				f.Write(t, k, r, func(v float64, extra ...string) { b.add(f.Name, formatPairs(append(labels, extra...))+b.extra, t, v) })
+		k := &m.KPIs[i]
+		e.kpi, e.cells, e.cell = k, b.cells[i], 0
+		for j := range k.Rollups {
+			e.rollup, e.series = j, -1
+			for _, f := range model.RollupFigures {
+				e.name = f.Name
+				f.Write(t, k.KPI, &k.Rollups[j], emit)
+				e.cell++
 			}
 		}
-		for j := range m.KPIs[i].Series {
-			s := &m.KPIs[i].Series[j]
-			if len(s.History) == 0 {
-				continue
-			}
-			labels := seriesLabels(k, s.Labels)
+		for j := range k.Series {
+			s := &k.Series[j]
+			e.rollup, e.series = -1, j
 			for _, f := range model.UnitFigures {
-				f.Write(k, s, func(v float64, extra ...string) {
-					if x := formatPairs(extra); x != "" {
-						b.add(f.Name, labels+","+x+b.extra, t, v)
-						return
-					}
-					b.add(f.Name, labels+b.extra, t, v)
-				})
+				// A unit that has not reported yet has no history to write.
+				if len(s.History) > 0 {
+					e.name = f.Name
+					f.Write(k.KPI, s, emit)
+				}
+				e.cell++
 			}
 		}
 	}
 }
 
-// formatPairs formats alternating label names and values, empty values left
-// out, as the exporter writes them.
-func formatPairs(pairs []string) string {
-	var labels []push.Label
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] != "" {
-			labels = append(labels, push.Label{Name: pairs[i], Value: pairs[i+1]})
-		}
-	}
-	return push.FormatLabels(labels)
+// emitter adds the samples of one family of a roll-up or an observed
+// series at t.
+type emitter struct {
+	b              *builder
+	t              time.Time
+	kpi            *model.KPI
+	rollup, series int // the sample's, -1 for the other
+	name           string
+	cells          [][]slot // the builder's cells of the KPI
+	cell           int
 }
 
-// seriesLabels is a series' label set as the exporter serves it: kpi, then
-// its dimensions in the catalogue's order, empty ones left out.
-func seriesLabels(k *catalogue.KPI, values []string) string {
-	labels := []push.Label{{Name: conventions.LabelKPI, Value: k.ID}}
-	for i, d := range k.Dimensions {
-		if values[i] != "" {
-			labels = append(labels, push.Label{Name: d, Value: values[i]})
+func (e *emitter) emit(v float64, extra ...string) {
+	var key [4]string
+	if len(extra) > len(key) {
+		e.b.add(e.b.find(e.name, e.labels(extra)), e.t, v)
+		return
+	}
+	copy(key[:], extra)
+	cell := &e.cells[e.cell]
+	for _, s := range *cell {
+		if s.extra == key {
+			e.b.add(s.i, e.t, v)
+			return
 		}
 	}
-	return push.FormatLabels(labels)
+	i := e.b.find(e.name, e.labels(extra))
+	*cell = append(*cell, slot{extra: key, i: i})
+	e.b.add(i, e.t, v)
+}
+
+// labels are the sample's label pairs: the roll-up's (model.RollupLabels)
+// or the observed series' (kpi, then its dimensions in the catalogue's
+// order), then those its family adds.
+func (e *emitter) labels(extra []string) []string {
+	k, pairs := e.kpi.KPI, e.b.pairs[:0]
+	if e.rollup >= 0 {
+		pairs = append(pairs, model.RollupLabels(k, &e.kpi.Rollups[e.rollup])...)
+	} else {
+		pairs = append(pairs, conventions.LabelKPI, k.ID)
+		for d, v := range e.kpi.Series[e.series].Labels {
+			pairs = append(pairs, k.Dimensions[d], v)
+		}
+	}
+	e.b.pairs = append(pairs, extra...)
+	return e.b.pairs
+}
+
+// appendPairs appends alternating label names and values as the inside of
+// a text-format label set (a="1",b="2"), empty values left out, as the
+// exporter writes them.
+func appendPairs(b []byte, pairs []string) []byte {
+	first := true
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(append(b, pairs[i]...), `="`...)
+		for j := 0; j < len(pairs[i+1]); j++ {
+			switch c := pairs[i+1][j]; c {
+			case '\\':
+				b = append(b, `\\`...)
+			case '"':
+				b = append(b, `\"`...)
+			case '\n':
+				b = append(b, `\n`...)
+			default:
+				b = append(b, c)
+			}
+		}
+		b = append(b, '"')
+	}
+	return b
 }
 
 // result orders the series by family (in Families order), then labels.

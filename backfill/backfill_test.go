@@ -90,8 +90,8 @@ func TestValuesFollowTheReportInForce(t *testing.T) {
 	}{
 		// January's reports of the two former provinces, rolled up: 40/200.
 		{conventions.KPIValue, "2025-02-01", []string{tq}, 0.2},
-		{conventions.KPINumerator, "2025-02-01", []string{tq}, 40},
-		{conventions.KPIDenominator, "2025-02-01", []string{tq}, 200},
+		{conventions.RollupNumerator, "2025-02-01", []string{tq}, 40},
+		{conventions.RollupDenominator, "2025-02-01", []string{tq}, 200},
 		{conventions.KPIValue, "2025-02-28", []string{tq}, 0.2},
 		{conventions.KPIValue, "2025-03-01", []string{tq}, 0.3},
 		{conventions.KPIValue, "2025-04-01", []string{tq}, 0.35},

@@ -242,9 +242,15 @@ func TestExposition(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	units := scrapeUnits(t, e)
-	for _, f := range []string{conventions.KPIValue, conventions.KPIStatus, conventions.KPIPlanGap} {
+	for _, f := range []string{conventions.KPIValue, conventions.KPIStatus, conventions.KPIReportPeriod} {
 		if strings.Contains(text, "\n"+f+"{") || !strings.Contains(units, "\n"+f+"{") {
 			t.Errorf("%s is served on /metrics, or not on %s", f, conventions.UnitsPath)
+		}
+	}
+	// A unit's parts of a ratio and gap to plan are the roll-ups' only.
+	for _, f := range []string{"kpi_numerator", "kpi_denominator", "kpi_plan_gap"} {
+		if strings.Contains(text+units, "\n"+f+"{") {
+			t.Errorf("%s is served", f)
 		}
 	}
 	if strings.Contains(units, "kpi_rollup_") || strings.Contains(units, conventions.KPIInfo) {
@@ -255,22 +261,22 @@ func TestExposition(t *testing.T) {
 	want := map[string]float64{
 		// Bac Ninh's October report stands; its June figure was the roll-up
 		// of Bac Giang and the former Bac Ninh (100 of 200).
-		`kpi_value{kpi="paid_by_bank", province="Bac Ninh"}`:                           0.25,
-		`kpi_numerator{kpi="paid_by_bank", province="Bac Ninh"}`:                       500,
-		`kpi_denominator{kpi="paid_by_bank", province="Bac Ninh"}`:                     2000,
-		`kpi_report_period_timestamp_seconds{kpi="paid_by_bank", province="Bac Ninh"}`: float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Unix()),
-		`kpi_status{kpi="paid_by_bank", province="Ho Chi Minh", status="achieved"}`:    1,
-		`kpi_status{kpi="paid_by_bank", province="Hue", status="on_track"}`:            1,
-		`kpi_status{kpi="paid_by_bank", province="Ha Noi", status="no_data"}`:          1,
-		`kpi_status{kpi="accounts", status="achieved"}`:                                1,
-		`kpi_value{kpi="accounts"}`:                                                    55250000,
-		`kpi_target{kpi="paid_by_bank"}`:                                               1,
-		`kpi_target{kpi="paid_by_bank", province="Hue"}`:                               0.8,
-		`kpi_target_deadline_timestamp_seconds{kpi="paid_by_bank"}`:                    float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Unix()),
-		`kpi_plan{kpi="paid_by_bank"}`:                                                 planNow,
-		`kpi_baseline{kpi="paid_by_bank", province="Hue"}`:                             0.5,
-		`kpi_baseline{kpi="accounts"}`:                                                 0,
-		`kpi_tolerance_ratio{kpi="accounts"}`:                                          0.1,
+		`kpi_value{kpi="paid_by_bank", province="Bac Ninh"}`:                                0.25,
+		`kpi_rollup_numerator{kpi="paid_by_bank", level="province", province="Bac Ninh"}`:   500,
+		`kpi_rollup_denominator{kpi="paid_by_bank", level="province", province="Bac Ninh"}`: 2000,
+		`kpi_report_period_timestamp_seconds{kpi="paid_by_bank", province="Bac Ninh"}`:      float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Unix()),
+		`kpi_status{kpi="paid_by_bank", province="Ho Chi Minh", status="achieved"}`:         1,
+		`kpi_status{kpi="paid_by_bank", province="Hue", status="on_track"}`:                 1,
+		`kpi_status{kpi="paid_by_bank", province="Ha Noi", status="no_data"}`:               1,
+		`kpi_status{kpi="accounts", status="achieved"}`:                                     1,
+		`kpi_value{kpi="accounts"}`:                                 55250000,
+		`kpi_target{kpi="paid_by_bank"}`:                            1,
+		`kpi_target{kpi="paid_by_bank", province="Hue"}`:            0.8,
+		`kpi_target_deadline_timestamp_seconds{kpi="paid_by_bank"}`: float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Unix()),
+		`kpi_plan{kpi="paid_by_bank"}`:                              planNow,
+		`kpi_baseline{kpi="paid_by_bank", province="Hue"}`:          0.5,
+		`kpi_baseline{kpi="accounts"}`:                              0,
+		`kpi_tolerance_ratio{kpi="accounts"}`:                       0.1,
 		`kpi_info{block="government", cadence="monthly", direction="higher_is_better", kind="ratio", kpi="paid_by_bank", name="Paid by bank", name_vi="Chi trả qua ngân hàng", owner="mps", source="provinces", unit="ratio"}`: 1,
 		`kpi_owner_info{block="government", name="Ministry of Public Security", name_vi="Bộ Công an", owner="mps"}`:                                                                                                            1,
 		`kpi_province_info{code="79", name_vi="Thành phố Hồ Chí Minh", province="Ho Chi Minh"}`:                                                                                                                                1,
@@ -318,8 +324,8 @@ func TestExposition(t *testing.T) {
 	planOct := float64(nov25.Sub(jan25)) / float64(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC).Sub(jan25))
 	slope := (0.25 - 0.5) / float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)))
 	for key, want := range map[string]float64{
-		`kpi_plan_gap{kpi="paid_by_bank", province="Bac Ninh"}`: planOct - 0.25,
-		`kpi_forecast{kpi="paid_by_bank", province="Bac Ninh"}`: 0.25 + slope*float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Sub(nov25)),
+		`kpi_rollup_plan_gap{kpi="paid_by_bank", level="province", province="Bac Ninh"}`: planOct - 0.25,
+		`kpi_forecast{kpi="paid_by_bank", province="Bac Ninh"}`:                          0.25 + slope*float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Sub(nov25)),
 	} {
 		if g, ok := got[key]; !ok || abs(g-want) > 1e-9 {
 			t.Errorf("%s = %v (served %v), want %v", key, g, ok, want)
@@ -328,9 +334,9 @@ func TestExposition(t *testing.T) {
 	// Hue is ahead of its own plan and has no trend; the national count has
 	// met its target: no gap and no forecast to serve for either. No unit
 	// has missed: no count of missed units is served.
-	for _, key := range []string{`kpi_plan_gap{kpi="paid_by_bank", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
+	for _, key := range []string{`kpi_rollup_plan_gap{kpi="paid_by_bank", level="province", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
 		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="missed"}`,
-		`kpi_plan_gap{kpi="accounts"}`, `kpi_forecast{kpi="accounts"}`} {
+		`kpi_rollup_plan_gap{kpi="accounts", level="whole"}`, `kpi_forecast{kpi="accounts"}`} {
 		if _, ok := got[key]; ok {
 			t.Errorf("%s is served", key)
 		}

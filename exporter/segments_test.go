@@ -40,7 +40,7 @@ func TestSegmentedExpositionIsOneExposition(t *testing.T) {
 	if hdr.Get("Content-Encoding") != "gzip" || zipped != plain {
 		t.Fatal("the gzipped scrape must decode to the plain one")
 	}
-	for _, family := range []string{"kpi_value", "kpi_numerator", "kpi_report_period_timestamp_seconds", "kpi_status"} {
+	for _, family := range []string{"kpi_value", "kpi_report_period_timestamp_seconds", "kpi_status"} {
 		if c := strings.Count(plain, "\n# TYPE "+family+" gauge\n"); c != 1 {
 			t.Errorf("%s has %d TYPE lines, want 1", family, c)
 		}
@@ -51,8 +51,7 @@ func TestSegmentedExpositionIsOneExposition(t *testing.T) {
 			perSeries[name[:i]]++
 		}
 	}
-	// Two KPIs in five are ratios (see gen.New).
-	want := map[string]int{"kpi_value": n, "kpi_numerator": n * 2 / 5, "kpi_denominator": n * 2 / 5, "kpi_report_period_timestamp_seconds": n, "kpi_status": n}
+	want := map[string]int{"kpi_value": n, "kpi_report_period_timestamp_seconds": n, "kpi_status": n}
 	for name, c := range want {
 		if perSeries[name] != c {
 			t.Errorf("%s: %d series, want %d", name, perSeries[name], c)

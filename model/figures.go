@@ -104,21 +104,14 @@ type UnitFigure struct {
 
 // UnitFigures are the families of the observed series: the latest report
 // of each and its judgement (a unit that never reported has only its
-// no_data status).
+// no_data status). A unit's numerator, denominator and gap to plan are not
+// served: no board or rule reads them, and they were 1.6 of the 4.6 series
+// per observed series that Prometheus kept in its head; the roll-ups serve
+// theirs, and the pages show a unit's from the model.
 var UnitFigures = []UnitFigure{
 	{conventions.KPIValue, func(_ *catalogue.KPI, s *Judged, emit Emit) {
 		if p, ok := s.Latest(); ok {
 			emit(p.Value)
-		}
-	}},
-	{conventions.KPINumerator, func(k *catalogue.KPI, s *Judged, emit Emit) {
-		if p, ok := s.Latest(); ok && k.Kind == catalogue.KindRatio {
-			emit(p.Num)
-		}
-	}},
-	{conventions.KPIDenominator, func(k *catalogue.KPI, s *Judged, emit Emit) {
-		if p, ok := s.Latest(); ok && k.Kind == catalogue.KindRatio {
-			emit(p.Den)
 		}
 	}},
 	{conventions.KPIReportPeriod, func(_ *catalogue.KPI, s *Judged, emit Emit) {
@@ -132,11 +125,6 @@ var UnitFigures = []UnitFigure{
 	{conventions.KPIForecast, func(_ *catalogue.KPI, s *Judged, emit Emit) {
 		if !math.IsNaN(s.Forecast) {
 			emit(s.Forecast)
-		}
-	}},
-	{conventions.KPIPlanGap, func(_ *catalogue.KPI, s *Judged, emit Emit) {
-		if s.Gap > 0 {
-			emit(s.Gap)
 		}
 	}},
 	{conventions.KPIDataSuspect, func(_ *catalogue.KPI, s *Judged, emit Emit) {

@@ -139,7 +139,32 @@ func (k *KPI) Rollup(level, name string) (*Rollup, bool) {
 // Build judges the observed series (grouped any way, by source for the
 // exporter; a KPI's series in one group, ordered by labels) of cat at now.
 func Build(cat *catalogue.Catalogue, series [][]Series, now time.Time) *Model {
-	m := &Model{Catalogue: cat, Now: now, KPIs: make([]KPI, len(cat.KPIs)), Reports: completeness(cat, series, now)}
+	return Prepare(cat, series).At(now)
+}
+
+// Prepared is what the model takes from the reports alone, whatever the
+// instant: each KPI's series with the plausibility checks of their latest
+// reports, the expected units that never reported, and the roll-ups'
+// members and histories. At judges it at an instant, so that backfill
+// prepares once per set of reports in force and judges every step. It is
+// read-only and may be judged at several instants at once.
+type Prepared struct {
+	cat    *catalogue.Catalogue
+	series [][]Series
+	kpis   []preparedKPI
+}
+
+type preparedKPI struct {
+	// series are the observed series, then the expected units that never
+	// reported; Plan and the verdict but the checks are set by At.
+	series []Judged
+	groups []group // the roll-ups, in the order of KPI.Rollups
+}
+
+// Prepare takes from the observed series of cat (grouped as for Build)
+// what does not depend on the instant.
+func Prepare(cat *catalogue.Catalogue, series [][]Series) *Prepared {
+	p := &Prepared{cat: cat, series: series, kpis: make([]preparedKPI, len(cat.KPIs))}
 	byKPI := make([][]*Series, len(cat.KPIs))
 	for _, src := range series {
 		for i := range src {
@@ -147,27 +172,44 @@ func Build(cat *catalogue.Catalogue, series [][]Series, now time.Time) *Model {
 		}
 	}
 	parallel.ForEach(len(cat.KPIs), func() func(i int) {
-		return func(i int) { m.KPIs[i] = buildKPI(cat, &cat.KPIs[i], byKPI[i], now) }
+		return func(i int) { p.kpis[i] = prepareKPI(cat, &cat.KPIs[i], byKPI[i]) }
+	})
+	return p
+}
+
+func prepareKPI(cat *catalogue.Catalogue, k *catalogue.KPI, series []*Series) preparedKPI {
+	out := preparedKPI{series: make([]Judged, len(series))}
+	for i, s := range series {
+		out.series[i] = Judged{Labels: s.Labels, History: s.History, Verdict: Verdict{suspect: suspectChecks(k, s)}}
+	}
+	for _, labels := range unreported(cat, k, series) {
+		out.series = append(out.series, Judged{Labels: labels})
+	}
+	out.groups = groupsOf(cat, k, out.series)
+	return out
+}
+
+// At is the model as of now.
+func (p *Prepared) At(now time.Time) *Model {
+	m := &Model{Catalogue: p.cat, Now: now, KPIs: make([]KPI, len(p.cat.KPIs)), Reports: completeness(p.cat, p.series, now)}
+	parallel.ForEach(len(p.cat.KPIs), func() func(i int) {
+		return func(i int) { m.KPIs[i] = p.kpis[i].at(&p.cat.KPIs[i], now) }
 	})
 	return m
 }
 
-// buildKPI judges one KPI's series, adds its expected units that never
-// reported, and rolls them up.
-func buildKPI(cat *catalogue.Catalogue, k *catalogue.KPI, series []*Series, now time.Time) KPI {
+// at judges one KPI's series and roll-ups at now.
+func (pk *preparedKPI) at(k *catalogue.KPI, now time.Time) KPI {
 	plans := newPlans(k, now)
-	out := KPI{KPI: k, Series: make([]Judged, len(series))}
-	for i, s := range series {
+	out := KPI{KPI: k, Series: make([]Judged, len(pk.series))}
+	for i := range pk.series {
+		s := &pk.series[i]
 		plan := plans.unit(s.Labels)
-		v := judge(k, plan, s, now)
-		v.suspect = suspectChecks(k, s)
+		v := judge(k, plan, &Series{History: s.History}, now)
+		v.suspect = s.suspect
 		out.Series[i] = Judged{Labels: s.Labels, History: s.History, Plan: plan, Verdict: v}
 	}
-	for _, labels := range unreported(cat, k, series) {
-		plan := plans.unit(labels)
-		out.Series = append(out.Series, Judged{Labels: labels, Plan: plan, Verdict: judge(k, plan, nil, now)})
-	}
-	out.Rollups = rollUp(cat, k, out.Series, plans, now)
+	out.Rollups = judgeRollups(k, pk.groups, out.Series, plans, now)
 	return out
 }
 

@@ -53,14 +53,12 @@ type accumulator struct {
 	has                    []bool // a unit reported on the period
 	sum, num, den, n, done []float64
 	values                 [][]float64 // for a median, minimum or maximum
-	units                  []int       // by status index
 	members                int
-	reason                 uint8 // of the first unit at risk
 }
 
 func newAccumulator(periods int, keepValues bool) *accumulator {
 	a := &accumulator{has: make([]bool, periods), sum: make([]float64, periods), num: make([]float64, periods),
-		den: make([]float64, periods), n: make([]float64, periods), done: make([]float64, periods), units: make([]int, len(conventions.Statuses))}
+		den: make([]float64, periods), n: make([]float64, periods), done: make([]float64, periods)}
 	if keepValues {
 		a.values = make([][]float64, periods)
 	}
@@ -121,18 +119,25 @@ func median(vs []float64) float64 {
 	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
-// rollUp rolls the judged series of k up to the whole and every level,
-// each judged against the plan of its level.
-func rollUp(cat *catalogue.Catalogue, k *catalogue.KPI, series []Judged, plans *plans, now time.Time) []Rollup {
+// group is a roll-up as far as the reports alone make it: its level and
+// name, its units (indexes into the KPI's series) and its history.
+type group struct {
+	level, name string
+	members     []int
+	history     []Point
+}
+
+// groupsOf rolls the series of k up to the whole and every level, in the
+// order of KPI.Rollups: the whole first, then each level in order, by
+// value.
+func groupsOf(cat *catalogue.Catalogue, k *catalogue.KPI, series []Judged) []group {
 	if len(k.Dimensions) == 0 {
 		// The KPI's one series is its whole.
-		r := Rollup{Level: conventions.LevelWhole, Units: make([]int, len(conventions.Statuses))}
+		g := group{level: conventions.LevelWhole}
 		if len(series) > 0 {
-			r.Judged = series[0]
-			r.Labels = nil
-			r.Units[r.status]++
+			g.members, g.history = []int{0}, series[0].History
 		}
-		return []Rollup{r}
+		return []group{g}
 	}
 	var periods []time.Time
 	for i := range series {
@@ -144,7 +149,6 @@ func rollUp(cat *catalogue.Catalogue, k *catalogue.KPI, series []Judged, plans *
 	}
 	keep := k.Kind == catalogue.KindLevel && k.Rollup != catalogue.RollupMean
 	levels := levelsOf(cat, k)
-	type group struct{ level, name string }
 	groups := []group{{level: conventions.LevelWhole}}
 	accs := []*accumulator{newAccumulator(len(periods), keep)}
 	index := make([]map[string]int, len(levels))
@@ -161,17 +165,14 @@ func rollUp(cat *catalogue.Catalogue, k *catalogue.KPI, series []Judged, plans *
 			if !ok {
 				g = len(groups)
 				index[l][name] = g
-				groups = append(groups, group{lv.name, name})
+				groups = append(groups, group{level: lv.name, name: name})
 				accs = append(accs, newAccumulator(len(periods), keep))
 			}
 			member[l+1] = g
 		}
 		for _, g := range member {
 			accs[g].members++
-			accs[g].units[s.status]++
-			if accs[g].reason == 0 {
-				accs[g].reason = s.reason
-			}
+			groups[g].members = append(groups[g].members, i)
 		}
 		h := s.History
 		for j := range h {
@@ -189,50 +190,74 @@ func rollUp(cat *catalogue.Catalogue, k *catalogue.KPI, series []Judged, plans *
 			}
 		}
 	}
-	out := make([]Rollup, len(groups))
-	for g, gr := range groups {
+	for g := range groups {
 		acc := accs[g]
-		var hist []Point
 		for p, at := range periods {
 			if acc.has[p] {
 				if pt, ok := acc.point(k, p, at); ok {
-					hist = append(hist, pt)
+					groups[g].history = append(groups[g].history, pt)
 				}
 			}
+		}
+	}
+	order := map[string]int{conventions.LevelWhole: -1}
+	for l, lv := range levels {
+		order[lv.name] = l
+	}
+	slices.SortStableFunc(groups, func(a, b group) int {
+		if c := order[a.level] - order[b.level]; c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return groups
+}
+
+// judgeRollups judges each roll-up of k at now against the plan of its
+// level, counting its units (judged at now) in each status.
+func judgeRollups(k *catalogue.KPI, groups []group, series []Judged, plans *plans, now time.Time) []Rollup {
+	out := make([]Rollup, len(groups))
+	for g, gr := range groups {
+		units := make([]int, len(conventions.Statuses))
+		var reason uint8 // of the first unit at risk
+		for _, i := range gr.members {
+			units[series[i].status]++
+			if reason == 0 {
+				reason = series[i].reason
+			}
+		}
+		if len(k.Dimensions) == 0 {
+			// The KPI's one series is its whole.
+			r := Rollup{Level: gr.level, Units: units}
+			if len(gr.members) > 0 {
+				r.Judged = series[0]
+				r.Labels = nil
+			}
+			out[g] = r
+			continue
 		}
 		plan := &plans.whole
 		if gr.level != conventions.LevelWhole {
 			plan = plans.rollup(gr.level, gr.name)
 		}
-		syn := Series{History: hist}
-		r := Rollup{Level: gr.level, Name: gr.name, Units: acc.units, Judged: Judged{History: hist, Plan: plan, Verdict: judge(k, plan, &syn, now)}}
+		r := Rollup{Level: gr.level, Name: gr.name, Units: units,
+			Judged: Judged{History: gr.history, Plan: plan, Verdict: judge(k, plan, &Series{History: gr.history}, now)}}
 		if !plan.HasTarget() {
-			r.status, r.reason = worstOf(acc)
+			r.status, r.reason = worstOf(units, reason)
 		}
 		out[g] = r
 	}
-	// The whole first, then each level in order, by value.
-	order := map[string]int{conventions.LevelWhole: -1}
-	for l, lv := range levels {
-		order[lv.name] = l
-	}
-	slices.SortStableFunc(out, func(a, b Rollup) int {
-		if c := order[a.Level] - order[b.Level]; c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 	return out
 }
 
 // worstOf is the status of a roll-up with no target of its own: the worst
 // of its units', with the reason of its first unit at risk when that is it;
 // no_data only when none reported.
-func worstOf(acc *accumulator) (status, reason uint8) {
+func worstOf(units []int, firstReason uint8) (status, reason uint8) {
 	for _, st := range worstFirst {
-		if i := statusIndex(st); acc.units[i] > 0 {
+		if i := statusIndex(st); units[i] > 0 {
 			if st == conventions.StatusAtRisk {
-				return uint8(i), acc.reason
+				return uint8(i), firstReason
 			}
 			return uint8(i), 0
 		}

@@ -167,8 +167,8 @@ func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 		return resp.StatusCode == 200
 	})
 	want := []string{
-		`kpi_numerator{kpi="social_benefit_paid_by_bank",province="Ho Chi Minh"} 1.14492e+06`,
-		`kpi_numerator{kpi="social_benefit_paid_by_bank",province="Ha Noi"} 190206`,
+		`kpi_rollup_numerator{kpi="social_benefit_paid_by_bank",level="province",province="Ho Chi Minh"} 1.14492e+06`,
+		`kpi_rollup_numerator{kpi="social_benefit_paid_by_bank",level="province",province="Ha Noi"} 190206`,
 		`kpi_target{kpi="social_benefit_paid_by_bank",province="Ha Noi"} 0.95`,
 		`kpi_value{kpi="vneid_level2_accounts"} 7.0118442e+07`,
 		`kpi_value{kpi="population_database_connected"} 1`,

@@ -226,7 +226,7 @@ func TestPagesInChromium(t *testing.T) {
 	}
 
 	// A KPI page, in English: every province with its status, reason,
-	// value, gap and forecast.
+	// value and forecast.
 	const kpiID = "social_benefit_paid_by_bank"
 	doc, err = htmlcheck.Parse(b.page(base+"/kpi/"+kpiID+"?lang=en", "kpi"))
 	if err != nil {
@@ -364,10 +364,6 @@ func checkSeries(t *testing.T, m exposition, series map[string]string, r htmlche
 	v, ok := m.only(conventions.KPIValue, series)
 	if ok != (r.Data["value"] != "") || (ok && !near(v, parseNum(r.Data["value"]))) {
 		t.Errorf("%v: value %q on the page, %v in /metrics", series, r.Data["value"], v)
-	}
-	gap, _ := m.only(conventions.KPIPlanGap, series)
-	if !near(gap, parseNum(r.Data["gap"])) {
-		t.Errorf("%v: gap %q on the page, %v in /metrics", series, r.Data["gap"], gap)
 	}
 	if f, ok := m.only(conventions.KPIForecast, series); ok != (r.Data["forecast"] != "") || (ok && !near(f, parseNum(r.Data["forecast"]))) {
 		t.Errorf("%v: forecast %q on the page, %v in /metrics", series, r.Data["forecast"], f)

@@ -60,8 +60,7 @@ func ServeExporter(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS, opts expo
 }
 
 // unitFamilies are what the unit endpoint serves (docs/one-model.md).
-var unitFamilies = []string{c.KPIValue, c.KPINumerator, c.KPIDenominator, c.KPIReportPeriod, c.KPIStatus,
-	c.KPIPlanGap, c.KPIForecast, c.KPIDataSuspect}
+var unitFamilies = []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIDataSuspect}
 
 // exporterFamilies is what the real exporter serves on the sample data,
 // split between the main endpoint and the unit endpoint as the contract
