@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
@@ -82,28 +84,85 @@ var (
 	tmplDate   = `{{ $value | humanizeTimestamp | printf "%.10s" }}`
 )
 
-// tmplLevel names the roll-up an alert is about: the whole, or the value of
-// the label its level names (the province, the block, the ministry, ...).
-func tmplLevel(vi bool) string {
-	whole := "Nationwide"
-	if vi {
-		whole = "Toàn quốc"
-	}
-	return fmt.Sprintf("{{ if eq $labels.%s %q }}%s{{ else }}{{ index $labels $labels.%s }}{{ end }}",
-		c.LabelLevel, c.LevelWhole, whole, c.LabelLevel)
+// naming is how alert text names what an alert is about, in the
+// deployment's words: the whole by the units set's name for it, a unit of a
+// listed level (a province, a commune) by its display name from the served
+// kpi_unit_info, a ministry by its owner's name from kpi_owner_info, and
+// any other unit by its label. Only a unit's name is looked up, by a
+// selector of one info series: a few index look-ups per alert.
+type naming struct {
+	whole  [2]string // the whole, in English and Vietnamese
+	listed []string  // the levels kpi_unit_info names the units of
 }
 
-// tmplUnit names the observed series of a KPI by the label of its level:
-// its first dimension but the commune, or the whole.
-func tmplUnit(k *catalogue.KPI, vi bool) string {
-	if d := unitLevel(k); d != c.LevelWhole {
-		return "{{ $labels." + d + " }}"
+// namingOf is the catalogue's naming: its units set's whole (as a
+// description starts with it) and listed levels.
+func namingOf(cat *catalogue.Catalogue) naming {
+	w := cat.Units.Whole
+	n := naming{whole: [2]string{capitalised(w.NameEN), capitalised(w.NameVI)}}
+	for _, l := range cat.Units.Levels {
+		n.listed = append(n.listed, l.Name)
 	}
-	if vi {
-		return "Toàn quốc"
-	}
-	return "Nationwide"
+	return n
 }
+
+// capitalised is s with its first letter in upper case ("toàn quốc" starts
+// a description as "Toàn quốc").
+func capitalised(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// tmplLevel names the roll-up an alert is about from its level label,
+// which the query serves: each level as tmplUnit names it.
+func (n naming) tmplLevel(vi bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{{ if eq $labels.%s %q }}%s", c.LabelLevel, c.LevelWhole, n.tmplUnit(c.LevelWhole, vi))
+	named := []string{catalogue.DimMinistry}
+	if vi {
+		named = append(named, n.listed...)
+	}
+	for _, level := range named {
+		fmt.Fprintf(&b, "\n{{- else if eq $labels.%s %q }}%s", c.LabelLevel, level, n.tmplUnit(level, vi))
+	}
+	fmt.Fprintf(&b, "\n{{- else }}{{ index $labels $labels.%s }}{{ end }}", c.LabelLevel)
+	return b.String()
+}
+
+// tmplUnit names the unit of an alert of a known level (a rule's static
+// labels are not among the $labels a template sees): the whole in the
+// deployment's words, a ministry by its owner's name, a unit of a listed
+// level by its name_vi in Vietnamese, any other by its label.
+func (n naming) tmplUnit(level string, vi bool) string {
+	lang := 0
+	if vi {
+		lang = 1
+	}
+	label := "$labels." + level
+	switch {
+	case level == c.LevelWhole:
+		return n.whole[lang]
+	case level == catalogue.DimMinistry:
+		return tmplOwner(label, vi)
+	case vi && slices.Contains(n.listed, level):
+		return query(latest(c.UnitInfo+"{"+eq(c.LabelLevel, level)+","+c.LabelUnit+"=%q}"), []string{label},
+			tmplFirstLabel(c.LabelNameVI), "{{ "+label+" }}")
+	}
+	return "{{ " + label + " }}"
+}
+
+// tmplOwner names the owner whose id the template expression id is, from
+// kpi_owner_info, or by its id where none is served.
+func tmplOwner(id string, vi bool) string {
+	field := c.LabelName
+	if vi {
+		field = c.LabelNameVI
+	}
+	return query(latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), []string{id}, tmplFirstLabel(field), "{{ "+id+" }}")
+}
+
+// tmplFirstLabel prints a label of the first series of a query's result.
+func tmplFirstLabel(label string) string { return fmt.Sprintf("{{ . | first | label %q }}", label) }
 
 // unitLevel is the level of a KPI's observed series as its alerts name it:
 // its first dimension but the commune (whose units are counted per
@@ -181,8 +240,11 @@ type judgement struct {
 	figure         string // the kpi_rollup_* family the alert's value is
 	waits, raises  bool   // waits BehindFor; one severity up
 	words          text
-	// countWords describe a count of communes, where the KPI has them.
-	countWords [2]string
+	// countWords describe a count of communes, where the KPI has them;
+	// worstWords lead the names of the worst of them, ranked by worstBy
+	// (a unit-endpoint family, greatest first; "-" before it for least).
+	countWords, worstWords [2]string
+	worstBy                string
 }
 
 var judgements = []judgement{
@@ -190,22 +252,26 @@ var judgements = []judgement{
 		figure: c.RollupPlanGap, waits: true,
 		words: text{"is behind plan", "chậm so với kế hoạch",
 			tmplValue + " behind plan.", "chậm " + tmplValue + " so với kế hoạch."},
-		countWords: [2]string{"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."}},
+		countWords: [2]string{"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
 	{alert: AlertForecastMiss, tier: catalogue.TierForecastMiss, status: c.StatusAtRisk, reason: c.ReasonForecastMiss,
 		figure: c.RollupForecast, waits: true,
 		words: text{"will not reach its target by the deadline at the current pace", "với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn",
 			"heading for " + tmplValue + " by the deadline, short of the target.", "dự báo đạt " + tmplValue + " khi đến hạn, không đạt mục tiêu."},
-		countWords: [2]string{"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."}},
+		countWords: [2]string{"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
 	{alert: AlertTargetMissed, tier: catalogue.TierTargetMissed, status: c.StatusMissed,
 		figure: c.RollupValue, raises: true,
 		words: text{"missed its target: the deadline has passed", "không đạt mục tiêu: đã quá hạn",
 			tmplValue + " when the deadline passed, short of the target.", "đạt " + tmplValue + " khi hết hạn, không đạt mục tiêu."},
-		countWords: [2]string{"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."}},
+		countWords: [2]string{"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
 	{alert: AlertReportOverdue, tier: catalogue.TierReportOverdue, status: c.StatusStale,
 		figure: c.RollupReportPeriod,
 		words: text{"has no fresh report", "quá hạn báo cáo",
 			"the latest report covers the period from " + tmplDate + ".", "báo cáo gần nhất là kỳ từ " + tmplDate + "."},
-		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."}},
+		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."},
+		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}, worstBy: "-" + c.KPIReportPeriod},
 }
 
 func (j judgement) labels(k *catalogue.KPI) map[string]string {
@@ -235,7 +301,7 @@ func (j judgement) statusMatchers(kpiMatcher string) []string {
 // rollup is the alert on every roll-up the exporter judges so, at every
 // level: the figure's newest sample where the roll-up's status is the
 // judgement's, with the KPI's names and owner.
-func (j judgement) rollup(meta catalogue.Metadata) ruleOf {
+func (j judgement) rollup(meta catalogue.Metadata, n naming) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(j.tier) {
 			return Rule{}, false
@@ -244,36 +310,79 @@ func (j judgement) rollup(meta catalogue.Metadata) ruleOf {
 			c.LabelStatus, c.LabelReason, latest(sel(c.RollupStatus, j.statusMatchers(m)...)))
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: j.labels(k),
-			Annotations: annotations(meta, j.alert, [2]string{tmplLevel(false), tmplLevel(true)}, j.words),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplLevel(false), n.tmplLevel(true)}, j.words),
 		}, true
 	}
+}
+
+// communeStatus selects the communes the exporter judges so: an at-risk
+// commune whose reason is not served counts as behind plan.
+func (j judgement) communeStatus() []string {
+	ms := []string{eq(c.LabelStatus, j.status)}
+	switch j.reason {
+	case c.ReasonBehindPlan:
+		ms = append(ms, fmt.Sprintf("%s!=%q", c.LabelReason, c.ReasonForecastMiss))
+	case c.ReasonForecastMiss:
+		ms = append(ms, eq(c.LabelReason, j.reason))
+	}
+	return ms
 }
 
 // communes is the alert on the communes of each province the exporter
 // judges so, for a KPI broken down by commune. An at-risk commune whose
 // reason is not served counts as behind plan.
-func (j judgement) communes(meta catalogue.Metadata) ruleOf {
+func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(j.tier) || !counted(k) {
 			return Rule{}, false
 		}
-		ms := []string{m, eq(c.LabelLevel, catalogue.DimProvince), eq(c.LabelStatus, j.status)}
-		switch j.reason {
-		case c.ReasonBehindPlan:
-			ms = append(ms, fmt.Sprintf("%s!=%q", c.LabelReason, c.ReasonForecastMiss))
-		case c.ReasonForecastMiss:
-			ms = append(ms, eq(c.LabelReason, j.reason))
-		}
+		ms := append([]string{m, eq(c.LabelLevel, catalogue.DimProvince)}, j.communeStatus()...)
 		expr := fmt.Sprintf("sum without (%s, %s) (\n  %s\n) > 0", c.LabelStatus, c.LabelReason, latest(sel(c.RollupUnits, ms...)))
 		l := j.labels(k)
 		l[c.LabelCounted] = catalogue.DimCommune
 		t := j.words
-		t.description, t.descriptionVI = j.countWords[0], j.countWords[1]
+		t.description = j.countWords[0] + j.tmplWorst(j.communeStatus(), j.worstWords[0])
+		t.descriptionVI = j.countWords[1] + j.tmplWorst(j.communeStatus(), j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: l,
-			Annotations: annotations(meta, j.alert, [2]string{tmplLevel(false), tmplLevel(true)}, t),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplUnit(catalogue.DimProvince, false), n.tmplUnit(catalogue.DimProvince, true)}, t),
 		}, true
 	}
+}
+
+// WorstUnits is how many of the units it counts an alert names at most.
+const WorstUnits = 3
+
+// tmplWorst names, after lead, the WorstUnits communes of the alert's
+// province and KPI that the unit endpoint serves in the state status
+// selects, worst first by worstBy (those it serves no worstBy for last),
+// each by its display name from kpi_unit_info where the units file lists
+// communes, else by its label; nothing when the unit endpoint serves none.
+func (j judgement) tmplWorst(status []string, lead string) string {
+	here := []string{c.LabelKPI + "=%q", c.LabelProvince + "=%q"}
+	args := "$labels." + c.LabelKPI + " $labels." + c.LabelProvince
+	order := latestUnit(sel(strings.TrimPrefix(j.worstBy, "-"), here...))
+	if strings.HasPrefix(j.worstBy, "-") {
+		order = "-" + order
+	}
+	in := latestUnit(sel(c.KPIStatus, append(here, status...)...))
+	by := byLabels(catalogue.DimCommune)
+	names := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
+		latest(sel(c.UnitInfo, eq(c.LabelLevel, catalogue.DimCommune), c.LabelParent+"=%q")), catalogue.DimCommune, c.LabelUnit)
+	// $in: the communes in the state; $w: the worst of them; $n: the
+	// province's communes' names, joined on, or their labels where no name
+	// is served.
+	return fmt.Sprintf(`
+{{- $in := printf %q %s }}
+{{- $w := printf "topk(%d, %%s and on (%s) %%s or on (%s) 0 * %%s)" (printf %q %s) $in $in }}
+{{- $n := printf %q $labels.%s }}
+{{- with printf "sort_desc(%%s * on (%s) group_left (%s) %%s or on (%s) %%s)" $w $n $w | query }} %s:
+{{- range $i, $u := . }}{{ if $i }},{{ end }} {{ or ($u | label %q) ($u | label %q) }}{{ end }}.{{ end }}`,
+		in, args,
+		WorstUnits, by, by, order, args,
+		names, c.LabelProvince,
+		by, c.LabelNameVI, by, lead,
+		c.LabelNameVI, catalogue.DimCommune)
 }
 
 // dataSuspect is the alert on one of the exporter's plausibility checks,
@@ -283,7 +392,7 @@ func (j judgement) communes(meta catalogue.Metadata) ruleOf {
 // series' (as on the roll-ups' alerts), its check label the check's: static
 // labels, which keep apart the rules of classes that name their units by
 // different labels, and of each check.
-func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
+func dataSuspect(meta catalogue.Metadata, n naming, check string) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(catalogue.TierDataSuspect) {
 			return Rule{}, false
@@ -305,7 +414,7 @@ func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
 		}
 		return Rule{
 			Alert: AlertDataSuspect, Expr: withInfo(expr, infoLabels...), Labels: l,
-			Annotations: annotations(meta, AlertDataSuspect, [2]string{tmplUnit(k, false), tmplUnit(k, true)}, t),
+			Annotations: annotations(meta, AlertDataSuspect, [2]string{n.tmplUnit(unitLevel(k), false), n.tmplUnit(unitLevel(k), true)}, t),
 		}, true
 	}
 }
@@ -315,12 +424,13 @@ func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
 // recomputes it.
 func kpiAlerts(cat *catalogue.Catalogue) []Rule {
 	var out []Rule
+	n := namingOf(cat)
 	for _, j := range judgements {
-		out = append(out, classes(cat, j.rollup(cat.Metadata))...)
-		out = append(out, classes(cat, j.communes(cat.Metadata))...)
+		out = append(out, classes(cat, j.rollup(cat.Metadata, n))...)
+		out = append(out, classes(cat, j.communes(cat.Metadata, n))...)
 	}
 	for _, check := range slices.Sorted(maps.Keys(checkWords)) {
-		out = append(out, classes(cat, dataSuspect(cat.Metadata, check))...)
+		out = append(out, classes(cat, dataSuspect(cat.Metadata, n, check))...)
 	}
 	return out
 }
@@ -333,21 +443,27 @@ var checkWords = map[string][2]string{
 	c.CheckJump:  {"a change from the previous period beyond what is plausible", "thay đổi so với kỳ trước vượt mức hợp lý"},
 }
 
-// query is a template action that prints the first value expr returns,
-// through format, followed by suffix; nothing when it returns nothing. Each
-// %q in expr is filled from args (template expressions such as
-// $labels.owner). Only the alerts that are few whatever the scale (one per
-// owner, one per source) run one.
-func query(expr string, args []string, format, suffix string) string {
-	return fmt.Sprintf("{{ with printf %q %s | query }}{{ . | first | value | %s }}%s{{ end }}",
-		expr, strings.Join(args, " "), format, suffix)
+// query is a template action that runs expr and prints then over its
+// result, or otherwise when it returns nothing. Each %q in expr is filled
+// from args (template expressions such as $labels.owner). The query ends a
+// line of the rules file, which the template trims.
+func query(expr string, args []string, then, otherwise string) string {
+	s := fmt.Sprintf("{{ with printf %q %s | query -}}\n%s", expr, strings.Join(args, " "), then)
+	if otherwise != "" {
+		s += "{{ else }}" + otherwise
+	}
+	return s + "{{ end }}"
 }
+
+// tmplFirstValue prints the value of the first series of a query's result
+// through format.
+func tmplFirstValue(format string) string { return "{{ . | first | value | " + format + " }}" }
 
 // taskAlerts raise one alert per owner with overdue roadmap tasks, named
 // from the served kpi_owner_info.
 func taskAlerts(cat *catalogue.Catalogue) []Rule {
 	oldest := query("floor((time() - min("+latest(c.TaskDue+"{"+c.LabelOwner+"=%q}")+")) / 86400)",
-		[]string{"$labels." + c.LabelOwner}, `printf "%.0f"`, "")
+		[]string{"$labels." + c.LabelOwner}, tmplFirstValue(`printf "%.0f"`), "")
 	ann := map[string]string{
 		AnnSummary:       "Roadmap tasks are overdue",
 		AnnSummaryVI:     "Nhiệm vụ quá hạn",
@@ -367,7 +483,7 @@ func taskAlerts(cat *catalogue.Catalogue) []Rule {
 // collectorFailCycles refreshes in a row (a refresh that hangs fails at its
 // timeout, so a hung source counts too), whatever its interval.
 func collectorAlerts(meta catalogue.Metadata) []Rule {
-	last := query(latest(c.CollectorLastSuccess+"{"+c.LabelSource+"=%q}"), []string{"$labels." + c.LabelSource}, "humanizeTimestamp", "")
+	last := query(latest(c.CollectorLastSuccess+"{"+c.LabelSource+"=%q}"), []string{"$labels." + c.LabelSource}, tmplFirstValue("humanizeTimestamp"), "")
 	ann := map[string]string{
 		AnnSummary:       "A data source is failing: its figures may be out of date",
 		AnnSummaryVI:     "Nguồn dữ liệu bị lỗi: số liệu có thể đã cũ",

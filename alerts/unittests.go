@@ -58,8 +58,17 @@ const (
 	testSampleStep   = 5 * time.Minute
 	testEvalInterval = 6 * time.Hour
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
-	testCommunes     = 3          // communes of the province in the counted state
 )
+
+// testCommunes are the communes of the sample province the counted
+// scenarios put in the counted state, one more than an alert names, in the
+// order of their figures from the worst (the furthest behind plan, the
+// longest without a report), which is not the order of their names: their
+// label and the display name kpi_unit_info serves.
+var testCommunes = [WorstUnits + 1][2]string{
+	{"Xa Soc Son", "Xã Sóc Sơn"}, {"Phuong Hoan Kiem", "Phường Hoàn Kiếm"},
+	{"Xa Dong Anh", "Xã Đông Anh"}, {"Phuong Ba Dinh", "Phường Ba Đình"},
+}
 
 // UnitTests generates, for every KPI, promtool tests that feed the rules the
 // series the exporter serves in each situation it can judge (behind plan,
@@ -101,6 +110,8 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 // endpoint, and the baseline and target its values are placed between.
 type fixture struct {
 	k                *catalogue.KPI
+	n                naming
+	owner            catalogue.Owner // the KPI's owner, the sample ministry
 	info             map[string]string // the labels of its kpi_info series
 	levels           []map[string]string
 	unit             map[string]string // its observed series' labels
@@ -117,8 +128,15 @@ var sampleUnit = map[string]string{
 	catalogue.DimBlock:    catalogue.BlockGovernment,
 }
 
+// sampleProvinceVI is the display name kpi_unit_info serves for the sample
+// province.
+const sampleProvinceVI = "Thành phố Hà Nội"
+
 func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI) *fixture {
-	fx := &fixture{k: k, info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
+	fx := &fixture{k: k, n: namingOf(cat), info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
+	if i := slices.IndexFunc(cat.Owners, func(o catalogue.Owner) bool { return o.ID == k.Owner }); i >= 0 {
+		fx.owner = cat.Owners[i]
+	}
 	for _, d := range k.Dimensions {
 		fx.unit[d] = sampleUnit[d]
 		if declared, ok := cat.Dimension(d); ok {
@@ -224,7 +242,7 @@ func (fx *fixture) scenarios() []scenario {
 			{"communes stale", c.StatusStale},
 			{"no commune lagging", c.StatusAchieved},
 		} {
-			out = append(out, scenario{name: s.name, communes: map[string]float64{c.StatusOnTrack: 10, s.state: testCommunes}})
+			out = append(out, scenario{name: s.name, communes: map[string]float64{c.StatusOnTrack: 10, s.state: float64(len(testCommunes))}})
 		}
 	}
 	for i := range out {
@@ -286,6 +304,10 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: sc.valuesText(v)})
 	}
 	add(c.KPIInfo, fx.info, 1)
+	// The names the alerts look up: the sample province's and the owner's.
+	province := sampleUnit[catalogue.DimProvince]
+	add(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimProvince, c.LabelUnit: province, c.LabelNameVI: sampleProvinceVI}, 1)
+	add(c.OwnerInfo, map[string]string{c.LabelOwner: fx.owner.ID, c.LabelName: fx.owner.Name, c.LabelNameVI: fx.owner.NameVI}, 1)
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
 		for _, state := range slices.Sorted(maps.Keys(sc.communes)) {
@@ -295,6 +317,22 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 				sl[c.LabelReason] = reason
 			}
 			add(c.RollupUnits, sl, sc.communes[state])
+			if status == c.StatusOnTrack || status == c.StatusAchieved {
+				continue
+			}
+			// The lagging communes on the unit endpoint, the worst first,
+			// and their names.
+			for i, cm := range testCommunes {
+				u := map[string]string{c.LabelKPI: fx.k.ID, catalogue.DimProvince: province, catalogue.DimCommune: cm[0]}
+				st := with(u, c.LabelStatus, status)
+				if reason != "" {
+					st[c.LabelReason] = reason
+				}
+				add(c.KPIStatus, st, 1)
+				add(c.KPIPlanGap, u, float64(len(testCommunes)-i))
+				add(c.KPIReportPeriod, u, float64(testPeriod-(len(testCommunes)-i)*86400))
+				add(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0], c.LabelNameVI: cm[1], c.LabelParent: province}, 1)
+			}
 		}
 		return in
 	}
@@ -329,10 +367,28 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 // and kpi_info's), and the figures its annotations print.
 type firing struct {
 	labels     map[string]string
-	value      string // the alert's value as the description prints it
-	where      string // the unit, as the description names it (in English and Vietnamese alike)
-	check      string // the failed check of a data-suspect alert
+	value      string    // the alert's value as the description prints it
+	where      [2]string // the unit, as the description names it in English and Vietnamese
+	check      string    // the failed check of a data-suspect alert
 	countsUnit bool
+	// worst are the worst units a counting alert names, as its template
+	// (in English and Vietnamese) and as Prometheus expands it.
+	worstTmpl, worst [2]string
+}
+
+// where names a unit of a level as the descriptions do, in English and
+// Vietnamese: the whole by the deployment's words, the sample province by
+// the name kpi_unit_info serves, the owner by its names.
+func (fx *fixture) where(level, unit string) [2]string {
+	switch {
+	case level == c.LevelWhole:
+		return fx.n.whole
+	case level == catalogue.DimMinistry:
+		return [2]string{fx.owner.Name, fx.owner.NameVI}
+	case level == catalogue.DimProvince && unit == sampleUnit[catalogue.DimProvince]:
+		return [2]string{unit, sampleProvinceVI}
+	}
+	return [2]string{unit, unit}
 }
 
 // expected lists the alerts the exporter's judgement of the situation must
@@ -341,7 +397,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 	out := map[string][]firing{}
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
-		where := l[l[c.LabelLevel]]
+		where := fx.where(l[c.LabelLevel], l[l[c.LabelLevel]])
 		for state := range sc.communes {
 			var alert string
 			switch state {
@@ -356,7 +412,17 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 			default:
 				continue
 			}
-			out[alert] = append(out[alert], firing{labels: l, value: fmt.Sprint(testCommunes), where: where, countsUnit: true})
+			j := judgementOf(alert)
+			f := firing{labels: l, value: fmt.Sprint(len(testCommunes)), where: where, countsUnit: true}
+			for i, lead := range j.worstWords {
+				names := make([]string, WorstUnits)
+				for n, cm := range testCommunes[:WorstUnits] {
+					names[n] = cm[1]
+				}
+				f.worstTmpl[i] = j.tmplWorst(j.communeStatus(), lead)
+				f.worst[i] = " " + lead + ": " + strings.Join(names, ", ") + "."
+			}
+			out[alert] = append(out[alert], f)
 		}
 		return out
 	}
@@ -374,7 +440,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 	}
 	if alert != "" {
 		for _, l := range fx.levels {
-			f := firing{labels: l, value: formatValue(fx.k, v), where: l[l[c.LabelLevel]]}
+			f := firing{labels: l, value: formatValue(fx.k, v), where: fx.where(l[c.LabelLevel], l[l[c.LabelLevel]])}
 			if alert == AlertReportOverdue {
 				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
 			}
@@ -382,7 +448,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 		}
 	}
 	for _, check := range sc.suspect {
-		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: fx.unit[unitLevel(fx.k)], check: check}
+		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: fx.where(unitLevel(fx.k), fx.unit[unitLevel(fx.k)]), check: check}
 		if counted(fx.k) {
 			delete(f.labels, catalogue.DimCommune)
 			f.value, f.countsUnit = "1", true
@@ -421,6 +487,11 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	return t, nil
 }
 
+// judgementOf is the judgement of an alert.
+func judgementOf(alert string) judgement {
+	return judgements[slices.IndexFunc(judgements, func(j judgement) bool { return j.alert == alert })]
+}
+
 // findRule finds the rule of an alert whose class holds the KPI, that
 // counts units if f does, of f's check.
 func findRule(rules []Rule, alert, kpiID string, f firing) (Rule, bool) {
@@ -443,23 +514,28 @@ func (fx *fixture) expAlert(r Rule, f firing) (ExpAlert, error) {
 			labels[l] = v
 		}
 	}
-	ann, err := expand(r.Annotations, labels, f)
+	ann, err := expand(fx.n, r.Annotations, labels, f)
 	return ExpAlert{ExpLabels: labels, ExpAnnotations: ann}, err
 }
 
 // expand fills the annotation templates of a rule for an alert with the
 // given labels, as Prometheus does: the generated templates hold only the
 // pieces below, and whatever is left unexpanded is an error.
-func expand(tmpl map[string]string, labels map[string]string, f firing) (map[string]string, error) {
-	where := [2]string{f.where, f.where}
-	if f.where == "" {
-		where = [2]string{"Nationwide", "Toàn quốc"}
-	}
+func expand(n naming, tmpl map[string]string, labels map[string]string, f firing) (map[string]string, error) {
 	pairs := []string{
-		tmplLevel(false), where[0], tmplLevel(true), where[1],
-		tmplValue, f.value, tmplDate, f.value, "{{ $value }}", f.value,
-		tmplNameVI, cmp.Or(labels[c.LabelNameVI], labels[c.LabelName]),
+		n.tmplLevel(false), f.where[0], n.tmplLevel(true), f.where[1],
+		tmplOwner("$labels."+c.LabelOwner, false), f.where[0], tmplOwner("$labels."+c.LabelOwner, true), f.where[1],
 	}
+	if f.worstTmpl[0] != "" {
+		pairs = append(pairs, f.worstTmpl[0], f.worst[0], f.worstTmpl[1], f.worst[1])
+	}
+	// The names of units of a known level.
+	for _, level := range append([]string{catalogue.DimMinistry}, n.listed...) {
+		pairs = append(pairs, n.tmplUnit(level, false), f.where[0], n.tmplUnit(level, true), f.where[1])
+	}
+	pairs = append(pairs,
+		tmplValue, f.value, tmplDate, f.value, "{{ $value }}", f.value,
+		tmplNameVI, cmp.Or(labels[c.LabelNameVI], labels[c.LabelName]))
 	for _, l := range slices.Sorted(maps.Keys(labels)) {
 		pairs = append(pairs, "{{ $labels."+l+" }}", labels[l])
 	}
