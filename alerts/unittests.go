@@ -111,7 +111,7 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 type fixture struct {
 	k                *catalogue.KPI
 	n                naming
-	owner            catalogue.Owner // the KPI's owner, the sample ministry
+	owner            catalogue.Owner   // the KPI's owner, the sample ministry
 	info             map[string]string // the labels of its kpi_info series
 	levels           []map[string]string
 	unit             map[string]string // its observed series' labels
