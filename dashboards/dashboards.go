@@ -31,6 +31,7 @@ const (
 	UIDProvince   = "kpiwatch-province"
 	UIDTasks      = "kpiwatch-tasks"
 	UIDCollectors = "kpiwatch-collectors"
+	UIDUnits      = "kpiwatch-units"
 )
 
 // Where the provisioning files point; deployments mount the generated
@@ -84,8 +85,9 @@ func (b Board) JSON() ([]byte, error) {
 }
 
 // Build generates the boards the catalogue has something to show on: the
-// province scorecard only when some KPI is reported per province, the
-// roadmap only when some source reads roadmap tasks.
+// province scorecard only when some KPI is reported per province, the unit
+// scorecard when some KPI is reported per unit of a listed level or per
+// commune, the roadmap only when some source reads roadmap tasks.
 func Build(cat *catalogue.Catalogue) ([]Board, error) {
 	builders := []struct {
 		uid   string
@@ -95,6 +97,7 @@ func Build(cat *catalogue.Catalogue) ([]Board, error) {
 		{UIDOverview, overview, true},
 		{UIDKPIDetail, kpiDetail, true},
 		{UIDProvince, provinceScorecard, hasProvinces(cat)},
+		{UIDUnits, unitScorecard, len(unitLevels(cat)) > 0},
 		{UIDTasks, roadmapTasks, hasTasks(cat)},
 		{UIDCollectors, collectorHealth, true},
 	}

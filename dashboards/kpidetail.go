@@ -241,10 +241,6 @@ func unitsTable(provinces bool) *table.PanelBuilder {
 	if provinces {
 		ms = append(ms, re(c.LabelProvince, "$province"))
 	}
-	status := make([]string, len(statusStyles))
-	for i, s := range statusStyles {
-		status[i] = fmt.Sprintf("%d * %s", i+1, unitSeries(c.KPIStatus, append([]string{eq(c.LabelStatus, s.status)}, ms...)...))
-	}
 	keep := func(expr string) string {
 		return fmt.Sprintf("max without (%s, %s, %s) (%s)", c.LabelStatus, c.LabelReason, labelInstance, expr)
 	}
@@ -258,7 +254,7 @@ func unitsTable(provinces bool) *table.PanelBuilder {
 		"Every unit reporting the KPI in the province chosen (its communes, or the province itself), or with the whole chosen those not broken down by province (ministries, blocks, the national series): its latest value, the exporter's status of it and the period its latest report covers, from the exporter's unit endpoint (scraped every ten minutes).").
 		Span(24).Height(14).
 		WithTarget(instantQuery("value", keep(unitSeries(c.KPIValue, ms...)))).
-		WithTarget(instantQuery("status", keep(strings.Join(status, " or ")))).
+		WithTarget(instantQuery("status", keep(unitStatusRank(ms...)))).
 		WithTarget(instantQuery("reported", millis(keep(unitSeries(c.KPIReportPeriod, ms...))))).
 		WithTransformation(merge()).
 		WithTransformation(organize([]string{"Time", c.LabelKPI, labelJob}, cols)).
