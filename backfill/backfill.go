@@ -84,7 +84,7 @@ type Result struct {
 // perKPIFamilies are the exporter's series that do not depend on reports:
 // metadata and the plan figures (exporter.KPISamples).
 var perKPIFamilies = []string{
-	conventions.KPIInfo, conventions.OwnerInfo, conventions.ProvinceInfo,
+	conventions.KPIInfo, conventions.OwnerInfo, conventions.ProvinceInfo, conventions.UnitInfo,
 	conventions.KPIBaseline, conventions.KPITarget, conventions.KPITargetDeadline,
 	conventions.KPIPlan, conventions.KPITolerance,
 }

@@ -67,11 +67,9 @@ func (c *Catalogue) IsDimension(name string) bool {
 // catalogue's units, then the declared dimensions.
 func (c *Catalogue) DimensionNames() []string {
 	names := slices.Clone(Dimensions)
-	if c.Units != nil {
-		for _, l := range c.Units.Levels {
-			if !slices.Contains(names, l.Name) {
-				names = append(names, l.Name)
-			}
+	for _, l := range c.UnitSet().Levels {
+		if !slices.Contains(names, l.Name) {
+			names = append(names, l.Name)
 		}
 	}
 	for _, d := range c.Dimensions {

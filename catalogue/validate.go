@@ -479,15 +479,18 @@ func (c *Catalogue) Block(id string) (Block, bool) {
 	return bs[i], true
 }
 
-// UnitLevel is the list of units dimension d's values are matched
-// against, nil for free text. A catalogue built in code rather than loaded
-// has the default's.
-func (c *Catalogue) UnitLevel(d string) *units.Level {
+// UnitSet is c.Units, or for a catalogue built in code rather than
+// loaded, units.Default().
+func (c *Catalogue) UnitSet() *units.Set {
 	if c.Units == nil {
-		return units.Default().Level(d)
+		return units.Default()
 	}
-	return c.Units.Level(d)
+	return c.Units
 }
+
+// UnitLevel is the list of units dimension d's values are matched
+// against, nil for free text.
+func (c *Catalogue) UnitLevel(d string) *units.Level { return c.UnitSet().Level(d) }
 
 // Owner finds an owner by id.
 func (c *Catalogue) Owner(id string) (Owner, bool) {

@@ -165,8 +165,8 @@ func TestCompletenessAfterTheDueDay(t *testing.T) {
 			onTime++
 		}
 	}
-	if expected != len(units.All()) || received != 2 || onTime != 1 {
-		t.Errorf("online_rate: %d expected, %d received, %d on time; want %d, 2, 1", expected, received, onTime, len(units.All()))
+	if expected != len(units.Default().Level("province").Current()) || received != 2 || onTime != 1 {
+		t.Errorf("online_rate: %d expected, %d received, %d on time; want %d, 2, 1", expected, received, onTime, len(units.Default().Level("province").Current()))
 	}
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/internal/parallel"
 	"github.com/kpiwatch/kpiwatch/kpi"
 	"github.com/kpiwatch/kpiwatch/model"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // view is what one rendering reads: the catalogue and every source's last
@@ -245,8 +244,16 @@ func KPISamples(m *model.Model, family func(name string), sample func(name strin
 		sample(conventions.OwnerInfo, 1, conventions.LabelOwner, o.ID, conventions.LabelName, o.Name, conventions.LabelNameVI, o.NameVI, conventions.LabelBlock, o.Block)
 	}
 	family(conventions.ProvinceInfo)
-	for _, p := range units.All() {
-		sample(conventions.ProvinceInfo, 1, conventions.LabelProvince, p.Name, conventions.LabelCode, p.Code, conventions.LabelNameVI, p.NameVI)
+	if l := cat.UnitLevel(catalogue.DimProvince); l != nil {
+		for _, p := range l.Current() {
+			sample(conventions.ProvinceInfo, 1, conventions.LabelProvince, p.Name, conventions.LabelCode, p.Code, conventions.LabelNameVI, p.NameVI)
+		}
+	}
+	family(conventions.UnitInfo)
+	for _, l := range cat.UnitSet().Levels {
+		for _, u := range l.Current() {
+			sample(conventions.UnitInfo, 1, conventions.LabelLevel, l.Name, conventions.LabelUnit, u.Name, conventions.LabelNameVI, u.NameVI, conventions.LabelParent, u.Parent)
+		}
 	}
 	planSamples(m, family, sample)
 }
