@@ -58,15 +58,15 @@ func buildBoards(t testing.TB, cat *catalogue.Catalogue) map[string][]byte {
 	return out
 }
 
-func TestBuildsTheFiveBoardsWithStableUIDs(t *testing.T) {
+func TestBuildsTheSixBoardsWithStableUIDs(t *testing.T) {
 	boards := buildBoards(t, loadCatalogue(t))
-	for _, uid := range []string{UIDOverview, UIDKPIDetail, UIDProvince, UIDTasks, UIDCollectors} {
+	for _, uid := range []string{UIDOverview, UIDKPIDetail, UIDProvince, UIDUnits, UIDTasks, UIDCollectors} {
 		if _, ok := boards[uid]; !ok {
 			t.Errorf("no board %s", uid)
 		}
 	}
-	if len(boards) != 5 {
-		t.Errorf("%d boards, want 5", len(boards))
+	if len(boards) != 6 {
+		t.Errorf("%d boards, want 6", len(boards))
 	}
 	if UIDKPIDetail != conventions.DashboardKPIDetail {
 		t.Errorf("alerts link to %s but the KPI detail board is %s", conventions.DashboardKPIDetail, UIDKPIDetail)

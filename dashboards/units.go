@@ -115,25 +115,29 @@ func parentMatcher(l unitLevel, label string) string {
 	return eq(label, "$"+l.parent)
 }
 
-// unitKPIs is every KPI the unit chosen of level l reports (its own series,
-// not those of the finer levels below it): its latest value and the
+// unitKPIs is every KPI the unit chosen of level l reports or is expected
+// to (its own series, not those of the finer levels below it): its latest value and the
 // exporter's status of it from the unit endpoint, and the plan and target
-// it follows: its own where it has targets of its own, else the KPI's for a
-// ratio, level or milestone (whose targets hold for each unit); a count's
-// KPI-wide target may be the whole's, so it shows none.
+// it follows: its own where it has targets of its own, else the KPI's
+// (kpi_plan, kpi_target), but for a count whose whole has a target of its
+// own, which is not a unit's.
 func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.PanelBuilder {
 	ms := []string{eq(l.name, "$"+l.name)}
 	for _, f := range finer {
 		ms = append(ms, eq(f.name, ""))
 	}
 	value := fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitSeries(c.KPIValue, ms...))
+	status := fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitStatusRank(ms...))
+	// The KPIs the unit reports, or is expected to and has not (no data).
 	reports := func(expr string) string {
-		return fmt.Sprintf("%s and on (%s) %s", paren(expr), c.LabelKPI, paren(value))
+		return fmt.Sprintf("%s and on (%s) %s", paren(expr), c.LabelKPI, paren(status))
 	}
+	// The KPI-wide plan is the whole's where the whole has a target, else
+	// the one each unit follows; a count's whole's is not a unit's.
+	wholeCount := fmt.Sprintf("%s and on (%s) %s", sel(c.RollupTarget, atWhole), c.LabelKPI, sel(c.KPIInfo, eq(c.LabelKind, string(catalogue.KindCount))))
 	follows := func(metric string) string {
-		kpiWide := fmt.Sprintf("max by (%s) (%s) * on (%s) group_left () %s", c.LabelKPI, sel(metric, eq(l.name, "")),
-			c.LabelKPI, sel(c.KPIInfo, fmt.Sprintf("%s!=%q", c.LabelKind, catalogue.KindCount)))
-		return reports(fmt.Sprintf("max by (%s) (%s) or on (%s) %s", c.LabelKPI, sel(metric, eq(l.name, "$"+l.name)), c.LabelKPI, kpiWide))
+		kpiWide := fmt.Sprintf("max by (%s) (%s) unless on (%s) %s", c.LabelKPI, sel(metric, eq(l.name, "")), c.LabelKPI, paren(wholeCount))
+		return reports(fmt.Sprintf("max by (%s) (%s) or on (%s) %s", c.LabelKPI, sel(metric, eq(l.name, "$"+l.name)), c.LabelKPI, paren(kpiWide)))
 	}
 	cols := [][2]string{
 		{c.LabelNameVI, "Chỉ tiêu"}, {c.LabelName, "KPI"}, {c.LabelKPI, "ID"}, {c.LabelOwner, bi("Chủ trì", "Owner")},
@@ -141,13 +145,13 @@ func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.P
 		{"Value #target", bi("Mục tiêu", "Target")}, {"Value #status", bi("Tình trạng", "Status")},
 	}
 	t := newTable(bi("Chỉ tiêu của "+strings.ToLower(l.vi), "KPIs of the "+strings.ToLower(l.en)),
-		"Every KPI the unit chosen reports: its latest value and the exporter's status of it, from the exporter's unit endpoint (scraped every ten minutes), and the plan and target it follows: its own where it has targets of its own, else the KPI's for a ratio, level or milestone; none for a count without a target of the unit's own.").
+		"Every KPI the unit chosen reports: its latest value and the exporter's status of it, from the exporter's unit endpoint (scraped every ten minutes), and the plan and target it follows: its own where it has targets of its own, else the KPI's; none for a count whose target is the whole's only.").
 		Height(uint32(min(4+len(cat.KPIs), 16))).
 		WithTarget(instantQuery("names", reports(fmt.Sprintf("max by (%s, %s, %s, %s) (%s)", c.LabelKPI, c.LabelName, c.LabelNameVI, c.LabelOwner, c.KPIInfo)))).
 		WithTarget(instantQuery("value", value)).
 		WithTarget(instantQuery("plan", follows(c.KPIPlan))).
 		WithTarget(instantQuery("target", follows(c.KPITarget))).
-		WithTarget(instantQuery("status", fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitStatusRank(ms...)))).
+		WithTarget(instantQuery("status", status)).
 		WithTransformation(merge()).
 		WithTransformation(organize([]string{"Time", "Value #names"}, cols))
 	for _, col := range cols[4:7] {
