@@ -154,15 +154,25 @@ func (n naming) tmplUnit(level string, vi bool) string {
 // tmplOwner names the owner whose id the template expression id is, from
 // kpi_owner_info, or by its id where none is served.
 func tmplOwner(id string, vi bool) string {
-	field := c.LabelName
+	fields := []string{c.LabelName}
 	if vi {
-		field = c.LabelNameVI
+		fields = []string{c.LabelNameVI, c.LabelName} // an owner may have no Vietnamese name
 	}
-	return query(latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), []string{id}, tmplFirstLabel(field), "{{ "+id+" }}")
+	return query(latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), []string{id}, tmplFirstLabel(fields...), "{{ "+id+" }}")
 }
 
-// tmplFirstLabel prints a label of the first series of a query's result.
-func tmplFirstLabel(label string) string { return fmt.Sprintf("{{ . | first | label %q }}", label) }
+// tmplFirstLabel prints the first of labels that the first series of a
+// query's result has.
+func tmplFirstLabel(labels ...string) string {
+	if len(labels) == 1 {
+		return fmt.Sprintf("{{ . | first | label %q }}", labels[0])
+	}
+	args := make([]string, len(labels))
+	for i, l := range labels {
+		args[i] = fmt.Sprintf("(label %q .)", l)
+	}
+	return "{{ with first . }}{{ or " + strings.Join(args, " ") + " }}{{ end }}"
+}
 
 // unitLevel is the level of a KPI's observed series as its alerts name it:
 // its first dimension but the commune (whose units are counted per
@@ -336,16 +346,17 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 		if k.Disabled(j.tier) || !counted(k) {
 			return Rule{}, false
 		}
-		ms := append([]string{m, eq(c.LabelLevel, catalogue.DimProvince)}, j.communeStatus()...)
+		level := unitLevel(k)
+		ms := append([]string{m, eq(c.LabelLevel, level)}, j.communeStatus()...)
 		expr := fmt.Sprintf("sum without (%s, %s) (\n  %s\n) > 0", c.LabelStatus, c.LabelReason, latest(sel(c.RollupUnits, ms...)))
 		l := j.labels(k)
 		l[c.LabelCounted] = catalogue.DimCommune
 		t := j.words
-		t.description = j.countWords[0] + j.tmplWorst(j.communeStatus(), j.worstWords[0])
-		t.descriptionVI = j.countWords[1] + j.tmplWorst(j.communeStatus(), j.worstWords[1])
+		t.description = j.countWords[0] + j.tmplWorst(level, j.communeStatus(), j.worstWords[0])
+		t.descriptionVI = j.countWords[1] + j.tmplWorst(level, j.communeStatus(), j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: l,
-			Annotations: annotations(meta, j.alert, [2]string{n.tmplUnit(catalogue.DimProvince, false), n.tmplUnit(catalogue.DimProvince, true)}, t),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplUnit(level, false), n.tmplUnit(level, true)}, t),
 		}, true
 	}
 }
@@ -353,34 +364,39 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 // WorstUnits is how many of the units it counts an alert names at most.
 const WorstUnits = 3
 
-// tmplWorst names, after lead, the WorstUnits communes of the alert's
-// province and KPI that the unit endpoint serves in the state status
-// selects, worst first by worstBy (those it serves no worstBy for last),
-// each by its display name from kpi_unit_info where the units file lists
-// communes, else by its label; nothing when the unit endpoint serves none.
-func (j judgement) tmplWorst(status []string, lead string) string {
-	here := []string{c.LabelKPI + "=%q", c.LabelProvince + "=%q"}
-	args := "$labels." + c.LabelKPI + " $labels." + c.LabelProvince
+// tmplWorst names, after lead, the WorstUnits communes of the alert's KPI
+// (and unit of level, the communes' parent, but for the whole) that the
+// unit endpoint serves in the state status selects, worst first by worstBy
+// (those it serves no worstBy for last), each by its display name from
+// kpi_unit_info where the units file lists communes, else by its label;
+// nothing when the unit endpoint serves none. It reads the communes of one
+// unit and KPI: at most a few hundred series an alert.
+func (j judgement) tmplWorst(level string, status []string, lead string) string {
+	here, args := []string{c.LabelKPI + "=%q"}, "$labels."+c.LabelKPI
+	names, nameArgs := []string{eq(c.LabelLevel, catalogue.DimCommune)}, ""
+	if level != c.LevelWhole {
+		here, args = append(here, level+"=%q"), args+" $labels."+level
+		names, nameArgs = append(names, c.LabelParent+"=%q"), "$labels."+level
+	}
 	order := latestUnit(sel(strings.TrimPrefix(j.worstBy, "-"), here...))
 	if strings.HasPrefix(j.worstBy, "-") {
 		order = "-" + order
 	}
 	in := latestUnit(sel(c.KPIStatus, append(here, status...)...))
 	by := byLabels(catalogue.DimCommune)
-	names := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
-		latest(sel(c.UnitInfo, eq(c.LabelLevel, catalogue.DimCommune), c.LabelParent+"=%q")), catalogue.DimCommune, c.LabelUnit)
+	n := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
+		latest(sel(c.UnitInfo, names...)), catalogue.DimCommune, c.LabelUnit)
 	// $in: the communes in the state; $w: the worst of them; $n: the
-	// province's communes' names, joined on, or their labels where no name
-	// is served.
+	// communes' names, joined on, or their labels where no name is served.
 	return fmt.Sprintf(`
 {{- $in := printf %q %s }}
 {{- $w := printf "topk(%d, %%s and on (%s) %%s or on (%s) 0 * %%s)" (printf %q %s) $in $in }}
-{{- $n := printf %q $labels.%s }}
+{{- $n := printf %q %s }}
 {{- with printf "sort_desc(%%s * on (%s) group_left (%s) %%s or on (%s) %%s)" $w $n $w | query }} %s:
 {{- range $i, $u := . }}{{ if $i }},{{ end }} {{ or ($u | label %q) ($u | label %q) }}{{ end }}.{{ end }}`,
 		in, args,
 		WorstUnits, by, by, order, args,
-		names, c.LabelProvince,
+		n, nameArgs,
 		by, c.LabelNameVI, by, lead,
 		c.LabelNameVI, catalogue.DimCommune)
 }

@@ -151,6 +151,8 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 		if dim == catalogue.DimMinistry {
 			labels[c.LabelBlock] = cat.Owners[slices.IndexFunc(cat.Owners, func(o catalogue.Owner) bool { return o.ID == reporters[0] })].Block
 		}
+		// The unit owing the report, as the descriptions name it.
+		who := nameOf(cat, cmp.Or(dim, c.LabelOwner), labels[cmp.Or(dim, c.LabelOwner)])
 		for _, sc := range []struct {
 			name             string
 			received, onTime float64
@@ -166,6 +168,9 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 				{Series: seriesText(c.ReportReceived, labels), Values: values(sc.received)},
 				{Series: seriesText(c.ReportOnTime, labels), Values: values(sc.onTime)},
 			}}
+			if who.metric != "" {
+				t.InputSeries = append(t.InputSeries, InputSeries{Series: seriesText(who.metric, who.labels), Values: values(1)})
+			}
 			for _, name := range []string{AlertReportMissing, AlertReportLate} {
 				at := AlertTest{EvalTime: evalAt, Alertname: name, ExpAlerts: []ExpAlert{}}
 				r, enabled := kpiRule(rules, name, k.ID)
@@ -177,9 +182,7 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 					if k.NameVI != "" {
 						l[c.LabelNameVI] = k.NameVI
 					}
-					// No name is served: the unit is named by its label.
-					who := l[cmp.Or(dim, c.LabelOwner)]
-					ann, err := expand(namingOf(cat), r.Annotations, l, firing{where: [2]string{who, who}})
+					ann, err := expand(namingOf(cat), r.Annotations, l, firing{where: who.where})
 					if err != nil {
 						return nil, fmt.Errorf("kpi %s: %s: %w", k.ID, name, err)
 					}

@@ -110,8 +110,7 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 // endpoint, and the baseline and target its values are placed between.
 type fixture struct {
 	k                *catalogue.KPI
-	n                naming
-	owner            catalogue.Owner   // the KPI's owner, the sample ministry
+	cat              *catalogue.Catalogue
 	info             map[string]string // the labels of its kpi_info series
 	levels           []map[string]string
 	unit             map[string]string // its observed series' labels
@@ -128,15 +127,8 @@ var sampleUnit = map[string]string{
 	catalogue.DimBlock:    catalogue.BlockGovernment,
 }
 
-// sampleProvinceVI is the display name kpi_unit_info serves for the sample
-// province.
-const sampleProvinceVI = "Thành phố Hà Nội"
-
 func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI) *fixture {
-	fx := &fixture{k: k, n: namingOf(cat), info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
-	if i := slices.IndexFunc(cat.Owners, func(o catalogue.Owner) bool { return o.ID == k.Owner }); i >= 0 {
-		fx.owner = cat.Owners[i]
-	}
+	fx := &fixture{k: k, cat: cat, info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
 	for _, d := range k.Dimensions {
 		fx.unit[d] = sampleUnit[d]
 		if declared, ok := cat.Dimension(d); ok {
@@ -304,10 +296,15 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: sc.valuesText(v)})
 	}
 	add(c.KPIInfo, fx.info, 1)
-	// The names the alerts look up: the sample province's and the owner's.
-	province := sampleUnit[catalogue.DimProvince]
-	add(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimProvince, c.LabelUnit: province, c.LabelNameVI: sampleProvinceVI}, 1)
-	add(c.OwnerInfo, map[string]string{c.LabelOwner: fx.owner.ID, c.LabelName: fx.owner.Name, c.LabelNameVI: fx.owner.NameVI}, 1)
+	// The names the alerts look up: of the units of the roll-ups and of
+	// the observed series.
+	for _, l := range append(slices.Clone(fx.levels), with(fx.unit, c.LabelLevel, unitLevel(fx.k))) {
+		if un := nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]); un.metric != "" && !slices.ContainsFunc(in, func(s InputSeries) bool {
+			return s.Series == seriesText(un.metric, un.labels)
+		}) {
+			add(un.metric, un.labels, 1)
+		}
+	}
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
 		for _, state := range slices.Sorted(maps.Keys(sc.communes)) {
@@ -320,10 +317,11 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 			if status == c.StatusOnTrack || status == c.StatusAchieved {
 				continue
 			}
-			// The lagging communes on the unit endpoint, the worst first,
-			// and their names.
+			// The lagging communes of the counting roll-up's unit on the
+			// unit endpoint, the worst first, and their names.
 			for i, cm := range testCommunes {
-				u := map[string]string{c.LabelKPI: fx.k.ID, catalogue.DimProvince: province, catalogue.DimCommune: cm[0]}
+				u := with(l, catalogue.DimCommune, cm[0])
+				delete(u, c.LabelLevel)
 				st := with(u, c.LabelStatus, status)
 				if reason != "" {
 					st[c.LabelReason] = reason
@@ -331,7 +329,11 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 				add(c.KPIStatus, st, 1)
 				add(c.KPIPlanGap, u, float64(len(testCommunes)-i))
 				add(c.KPIReportPeriod, u, float64(testPeriod-(len(testCommunes)-i)*86400))
-				add(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0], c.LabelNameVI: cm[1], c.LabelParent: province}, 1)
+				info := map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0], c.LabelNameVI: cm[1]}
+				if parent := l[l[c.LabelLevel]]; parent != "" {
+					info[c.LabelParent] = parent
+				}
+				add(c.UnitInfo, info, 1)
 			}
 		}
 		return in
@@ -376,19 +378,35 @@ type firing struct {
 	worstTmpl, worst [2]string
 }
 
-// where names a unit of a level as the descriptions do, in English and
-// Vietnamese: the whole by the deployment's words, the sample province by
-// the name kpi_unit_info serves, the owner by its names.
-func (fx *fixture) where(level, unit string) [2]string {
-	switch {
-	case level == c.LevelWhole:
-		return fx.n.whole
-	case level == catalogue.DimMinistry:
-		return [2]string{fx.owner.Name, fx.owner.NameVI}
-	case level == catalogue.DimProvince && unit == sampleUnit[catalogue.DimProvince]:
-		return [2]string{unit, sampleProvinceVI}
+// unitName is how the descriptions name a unit of a level: the info series
+// the rules look its names up in (no metric for none) and the names they
+// print in English and Vietnamese.
+type unitName struct {
+	metric string
+	labels map[string]string
+	where  [2]string
+}
+
+// nameOf names a unit of a level (or an owner, by its id) as the alerts'
+// descriptions do: the whole in the deployment's words, an owner or
+// ministry by its names in kpi_owner_info, a unit of a listed level by its
+// name_vi in kpi_unit_info, any other by its label.
+func nameOf(cat *catalogue.Catalogue, level, unit string) unitName {
+	switch level {
+	case c.LevelWhole:
+		return unitName{where: namingOf(cat).whole}
+	case catalogue.DimMinistry, c.LabelOwner:
+		o, _ := cat.Owner(unit)
+		l := map[string]string{c.LabelOwner: o.ID, c.LabelName: o.Name, c.LabelNameVI: o.NameVI}
+		maps.DeleteFunc(l, func(_, v string) bool { return v == "" })
+		return unitName{c.OwnerInfo, l, [2]string{o.Name, cmp.Or(o.NameVI, o.Name)}}
 	}
-	return [2]string{unit, unit}
+	if l := cat.UnitLevel(level); l != nil {
+		if u, ok := l.Unit(unit); ok {
+			return unitName{c.UnitInfo, map[string]string{c.LabelLevel: level, c.LabelUnit: unit, c.LabelNameVI: u.NameVI}, [2]string{unit, u.NameVI}}
+		}
+	}
+	return unitName{where: [2]string{unit, unit}}
 }
 
 // expected lists the alerts the exporter's judgement of the situation must
@@ -397,7 +415,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 	out := map[string][]firing{}
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
-		where := fx.where(l[c.LabelLevel], l[l[c.LabelLevel]])
+		where := nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]).where
 		for state := range sc.communes {
 			var alert string
 			switch state {
@@ -419,7 +437,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 				for n, cm := range testCommunes[:WorstUnits] {
 					names[n] = cm[1]
 				}
-				f.worstTmpl[i] = j.tmplWorst(j.communeStatus(), lead)
+				f.worstTmpl[i] = j.tmplWorst(l[c.LabelLevel], j.communeStatus(), lead)
 				f.worst[i] = " " + lead + ": " + strings.Join(names, ", ") + "."
 			}
 			out[alert] = append(out[alert], f)
@@ -440,7 +458,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 	}
 	if alert != "" {
 		for _, l := range fx.levels {
-			f := firing{labels: l, value: formatValue(fx.k, v), where: fx.where(l[c.LabelLevel], l[l[c.LabelLevel]])}
+			f := firing{labels: l, value: formatValue(fx.k, v), where: nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]).where}
 			if alert == AlertReportOverdue {
 				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
 			}
@@ -448,7 +466,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 		}
 	}
 	for _, check := range sc.suspect {
-		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: fx.where(unitLevel(fx.k), fx.unit[unitLevel(fx.k)]), check: check}
+		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: nameOf(fx.cat, unitLevel(fx.k), fx.unit[unitLevel(fx.k)]).where, check: check}
 		if counted(fx.k) {
 			delete(f.labels, catalogue.DimCommune)
 			f.value, f.countsUnit = "1", true
@@ -514,7 +532,7 @@ func (fx *fixture) expAlert(r Rule, f firing) (ExpAlert, error) {
 			labels[l] = v
 		}
 	}
-	ann, err := expand(fx.n, r.Annotations, labels, f)
+	ann, err := expand(namingOf(fx.cat), r.Annotations, labels, f)
 	return ExpAlert{ExpLabels: labels, ExpAnnotations: ann}, err
 }
 

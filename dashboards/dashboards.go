@@ -1,11 +1,14 @@
 // Package dashboards generates, from the KPI catalogue, the Grafana boards
 // leaders and operators open (programme overview, KPI detail, province
-// scorecard, roadmap tasks, collector health) with the Grafana Foundation SDK,
-// and the provisioning files that load them and the Prometheus data source.
+// scorecard, unit scorecard, roadmap tasks, collector health) with the
+// Grafana Foundation SDK, and the provisioning files that load them and the
+// Prometheus data source.
 //
-// Boards loop over the catalogue (kinds, blocks, KPIs) and query every KPI
-// through labels, so a KPI added to the catalogue shows on every board with no
-// edit here. Every query names metrics from conventions only.
+// Boards loop over the catalogue (kinds, blocks, KPIs, levels of units) and
+// query every KPI through labels, so a KPI added to the catalogue shows on
+// every board with no edit here; they speak the deployment's words (its
+// whole, blocks and owners) and name units from the served kpi_unit_info.
+// Every query names metrics from conventions only.
 package dashboards
 
 import (

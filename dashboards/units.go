@@ -79,9 +79,11 @@ func unitScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 // a free-text level's from the label values of the unit endpoint's series,
 // narrowed to the parent chosen.
 func unitVariable(l unitLevel) *dashboard.QueryVariableBuilder {
-	query := fmt.Sprintf("label_values(%s, %s)", sel(c.KPIValue, parentMatcher(l, l.name)), l.name)
+	// A free-text unit's series carry its parent's label, kpi_unit_info
+	// the parent label.
+	query := fmt.Sprintf("label_values(%s, %s)", sel(c.KPIValue, l.narrowed(l.parent)), l.name)
 	if l.listed {
-		query = fmt.Sprintf("label_values(%s, %s)", sel(c.UnitInfo, eq(c.LabelLevel, l.name), parentMatcher(l, c.LabelParent)), c.LabelUnit)
+		query = fmt.Sprintf("label_values(%s, %s)", sel(c.UnitInfo, eq(c.LabelLevel, l.name), l.narrowed(c.LabelParent)), c.LabelUnit)
 	}
 	return queryVariable(l.name, bi(l.vi, l.en), query, "")
 }
@@ -103,24 +105,21 @@ func provinceLevel(cat *catalogue.Catalogue) unitLevel {
 	return unitLevel{name: catalogue.DimProvince, vi: "Tỉnh, thành", en: "Province"}
 }
 
-// parentMatcher narrows a level's units to the parent chosen, by label;
-// "" without a parent.
-func parentMatcher(l unitLevel, label string) string {
+// narrowed is the matcher that narrows a level's units to the parent
+// chosen, by label; "" without a parent.
+func (l unitLevel) narrowed(label string) string {
 	if l.parent == "" {
 		return ""
-	}
-	if label == l.name {
-		label = l.parent // a free-text unit's series carry its parent's label
 	}
 	return eq(label, "$"+l.parent)
 }
 
 // unitKPIs is every KPI the unit chosen of level l reports or is expected
-// to (its own series, not those of the finer levels below it): its latest value and the
-// exporter's status of it from the unit endpoint, and the plan and target
-// it follows: its own where it has targets of its own, else the KPI's
-// (kpi_plan, kpi_target), but for a count whose whole has a target of its
-// own, which is not a unit's.
+// to (its own series, not those of the finer levels below it): its latest
+// value and the exporter's status of it from the unit endpoint, and the
+// plan and target it follows: its own where it has targets of its own, else
+// the KPI's (kpi_plan, kpi_target), but for a count whose whole has a
+// target of its own, which is not a unit's.
 func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.PanelBuilder {
 	ms := []string{eq(l.name, "$"+l.name)}
 	for _, f := range finer {
