@@ -13,7 +13,6 @@ import (
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // DefaultReceiver takes the alerts that belong to no owner (failing sources)
@@ -124,9 +123,14 @@ func ParseReceivers(name string, data []byte, cat *catalogue.Catalogue) (*Receiv
 		check("owners."+id, &n)
 	}
 	provinces := map[string]yaml.Node{}
+	level := cat.UnitLevel(catalogue.DimProvince)
 	for _, name := range slices.Sorted(maps.Keys(r.Provinces)) {
 		n := r.Provinces[name]
-		p, err := units.Match(name)
+		if level == nil {
+			errs = append(errs, catalogue.FieldError{Path: "provinces." + name, Line: n.Line, Msg: "the catalogue's units list no provinces to route"})
+			continue
+		}
+		p, _, err := level.Match(name)
 		switch _, dup := provinces[p.Name]; {
 		case err != nil:
 			errs = append(errs, catalogue.FieldError{Path: "provinces." + name, Line: n.Line, Msg: err.Error()})

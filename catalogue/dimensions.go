@@ -85,11 +85,16 @@ func (c *Catalogue) loadUnits(v *validator, dir fs.FS) {
 	if c.Metadata.Units == "" {
 		return
 	}
-	if dir == nil {
+	name := path.Clean(c.Metadata.Units)
+	switch {
+	case !fs.ValidPath(name):
+		v.add("metadata.units", "%q is not a path inside the catalogue's folder", c.Metadata.Units)
+		return
+	case dir == nil:
 		v.add("metadata.units", "the catalogue has no folder to read %q from", c.Metadata.Units)
 		return
 	}
-	s, err := units.LoadFS(dir, path.Clean(c.Metadata.Units))
+	s, err := units.LoadFS(dir, name)
 	if err != nil {
 		v.add("metadata.units", "%v", err)
 		return

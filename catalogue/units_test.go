@@ -95,6 +95,7 @@ func TestCatalogueUnitsErrors(t *testing.T) {
 			`kpis[0].targets[1].unit.commune: unknown commune "Phuoc Vinhh" (did you mean "Phuoc Vinh" or "Phuoc Minh"?)`},
 		{"{commune: Xã Phước Vinh}", "{province: Tay Ninh}", `kpis[0].targets[1].unit.province: "province" is not a dimension of this KPI`},
 		{"units: units.yaml", "units: nowhere.yaml", "metadata.units: nowhere.yaml: open nowhere.yaml: file does not exist"},
+		{"units: units.yaml", "units: ../units.yaml", `metadata.units: "../units.yaml" is not a path inside the catalogue's folder`},
 		{"block: province_government", "block: government", `owners[0].block: "government" is not one of province_party, province_government`},
 		{"name_en: Provincial Party}", "name_en: \"\"}", "blocks[0]: name_vi and name_en are both needed"},
 		{"id: province_party", "id: Province-Party", `blocks[0].id: "Province-Party" must be lower case`},

@@ -140,7 +140,7 @@ func TestEverySourceMapsCleanly(t *testing.T) {
 			reported[o.Period][o.Unit] = true
 		}
 		before, after := len(reported[merger.AddDate(0, -1, 0)]), len(reported[merger])
-		if before <= len(units.All()) || after > len(units.All()) {
+		if before <= len(units.Default().Level("province").Current()) || after > len(units.Default().Level("province").Current()) {
 			t.Errorf("kpi %s: %d units report in June 2025 and %d in July 2025, want former provinces (more than 34) then the 34 units", k.ID, before, after)
 		}
 	}
@@ -558,7 +558,7 @@ func judgeForTest(cat *catalogue.Catalogue, byKPI map[string][]collectors.Observ
 			out = append(out, seriesStatus{k.ID, key, j.Status})
 		}
 		if k.HasDimension(catalogue.DimProvince) {
-			for _, p := range units.All() {
+			for _, p := range units.Default().Level("province").Current() {
 				if _, ok := series[p.Name]; !ok {
 					j := kpi.Judge(k, kpi.PlanFor(k, "province="+p.Name, now), nil, now)
 					out = append(out, seriesStatus{k.ID, p.Name, j.Status})

@@ -19,9 +19,10 @@ var (
 	provinces2008CSV string
 )
 
-// MergedOn is the day the 34 provinces came into force (Resolution
-// 202/2025/QH15), the MergedOn of every former province of the default.
-var MergedOn = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+// provincesMergedOn is the day the 34 provinces came into force
+// (Resolution 202/2025/QH15), the MergedOn of every former province of the
+// default.
+var provincesMergedOn = time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
 
 // Default is the embedded set: the whole of Việt Nam and one level,
 // province: the 34 provinces in force since 2025-07-01 by their 2025
@@ -46,7 +47,7 @@ var Default = sync.OnceValue(func() *Set {
 			l.Units[i].Aliases = append(l.Units[i].Aliases, splitList(r["aliases"])...)
 			continue
 		}
-		l.Units = append(l.Units, Unit{Code: r["code"], Name: r["name"], NameVI: r["name_vi"], Aliases: splitList(r["aliases"]), MergedInto: into, MergedOn: MergedOn})
+		l.Units = append(l.Units, Unit{Code: r["code"], Name: r["name"], NameVI: r["name_vi"], Aliases: splitList(r["aliases"]), MergedInto: into, MergedOn: provincesMergedOn})
 	}
 	sortUnits(l.Units)
 	if err := l.index(); err != nil {
@@ -57,6 +58,24 @@ var Default = sync.OnceValue(func() *Set {
 		Levels: []*Level{l},
 	}
 })
+
+// FormerProvince is one of the 63 provinces of 2008–2025.
+type FormerProvince struct {
+	Code   string
+	Name   string
+	NameVI string
+	Into   string // code of the 2025 province it became part of
+}
+
+// Former returns the 63 provinces of 2008–2025, by code: the 2008 table,
+// which Default keeps only the merged ones of.
+func Former() []FormerProvince {
+	var out []FormerProvince
+	for _, r := range readEmbedded(provinces2008CSV) {
+		out = append(out, FormerProvince{Code: r["code"], Name: r["name"], NameVI: r["name_vi"], Into: r["new_code_2025"]})
+	}
+	return out
+}
 
 // sortUnits orders units by code, a current unit before a former one with
 // the same code (the default's 2008 and 2025 codes overlap).

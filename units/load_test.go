@@ -83,6 +83,8 @@ func TestLoadRejectsBadRows(t *testing.T) {
 		{good + "2,B,Xã B,,80,1,\n", "c.csv: row 3, column 7 (merged_on): empty"},
 		{good + "2,B,Xã B,80,,\n", "c.csv: row 3, column 1: wrong number of fields"},
 		{good + "2,B,Xã A,,80,,\n", `"Xã A" of B is spelt like A`},
+		{good + "2,A,Xã B,,80,,\n", `c.csv: row 3, column 2 (name): "A" is also row 2's`},
+		{"1,A,Xã A,,80,2,2025-07-01\n2,B,Xã B,,80,1,2025-07-01\n", "commune: A is merged, in a cycle, into itself"},
 	} {
 		_, err := LoadFS(fstest.MapFS{"u.yaml": {Data: []byte(yml)}, "c.csv": {Data: []byte(header + c.csv)}}, "u.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -7,14 +7,18 @@ import (
 )
 
 func TestTables(t *testing.T) {
-	if n := len(All()); n != 34 {
+	l := Default().Level("province")
+	if n := len(l.Current()); n != 34 {
 		t.Fatalf("%d units since 2025-07-01, want 34", n)
 	}
 	if n := len(Former()); n != 63 {
-		t.Fatalf("%d former units, want 63", n)
+		t.Fatalf("%d provinces of 2008, want 63", n)
 	}
-	// Every former unit is merged whole into exactly one current unit, as
-	// both tables say.
+	if n := len(l.Units); n != 34+29 {
+		t.Fatalf("%d units in the default, want the 34 and the 29 merged 2008 provinces that kept no name", n)
+	}
+	// Every 2008 unit became part of exactly one current unit, as both
+	// tables say, and its name still names it.
 	into := map[string]string{}
 	for _, r := range readEmbedded(provinces2025CSV) {
 		for _, c := range splitList(r["merged_from_codes"]) {
@@ -28,13 +32,16 @@ func TestTables(t *testing.T) {
 		if into[f.Code] != f.Into {
 			t.Errorf("former %s (%s): the 2008 table says into %s, the 2025 table says %s", f.Name, f.Code, f.Into, into[f.Code])
 		}
-		if _, named, err := MatchNamed(f.Name); err != nil || named != f.Name {
-			t.Errorf("MatchNamed(%q) names %q, %v; want itself", f.Name, named, err)
+		if _, named, err := l.Match(f.Name); err != nil || named != f.Name {
+			t.Errorf("Match(%q) names %q, %v; want itself", f.Name, named, err)
 		}
-		p, err := Match(f.NameVI)
+		p, _, err := l.Match(f.NameVI)
 		if err != nil || p.Code != f.Into {
 			t.Errorf("Match(%q) = %v, %v; want the unit coded %s", f.NameVI, p.Code, err, f.Into)
 		}
+	}
+	if u, ok := l.Unit("Binh Duong"); !ok || u.MergedInto != "Ho Chi Minh" || u.MergedOn != provincesMergedOn || u.Code != "74" {
+		t.Errorf("Binh Duong = %+v, want 74, merged into Ho Chi Minh on 2025-07-01", u)
 	}
 }
 
@@ -46,6 +53,7 @@ func TestMatchSpellings(t *testing.T) {
 		"Ho Chi Minh City":       "Ho Chi Minh",
 		"Bình Dương":             "Ho Chi Minh", // former, merged
 		"Tỉnh Bà Rịa - Vũng Tàu": "Ho Chi Minh",
+		"BRVT":                   "Ho Chi Minh", // a former unit's alias
 		"HÀ NỘI":                 "Ha Noi",
 		"Hà  Nội ":               "Ha Noi",
 		"Tỉnh Thừa Thiên Huế":    "Hue",
@@ -61,16 +69,19 @@ func TestMatchSpellings(t *testing.T) {
 		"Thành phố Cần Thơ":      "Can Tho",
 	}
 	for in, want := range cases {
-		p, err := Match(in)
+		p, _, err := Default().Level("province").Match(in)
 		if err != nil || p.Name != want {
 			t.Errorf("Match(%q) = %q, %v; want %q", in, p.Name, err, want)
+		}
+		if q, err := Match(in); err != nil || q.Name != want {
+			t.Errorf("units.Match(%q) = %q, %v; want %q", in, q.Name, err, want)
 		}
 	}
 }
 
 func TestUnknownIsAnErrorNamingTheValue(t *testing.T) {
 	for _, in := range []string{"Hà Tây", "", "Tỉnh", "Saigon Province X"} {
-		_, err := Match(in)
+		_, _, err := Default().Level("province").Match(in)
 		if !errors.Is(err, ErrUnknown) {
 			t.Errorf("Match(%q) = %v, want ErrUnknown", in, err)
 		}

@@ -39,7 +39,7 @@ const (
 
 // Commune is one synthetic commune.
 type Commune struct {
-	Province units.Province
+	Province units.Unit
 	Name     string // as a report writes it, with its Xã or Phường prefix
 }
 
@@ -100,7 +100,7 @@ var distinctNames = 2 * len(firsts) * len(seconds)
 // code, then name.
 func communes(n int) []Commune {
 	rng := rand.New(rand.NewPCG(6, 2025))
-	ps := units.All()
+	ps := units.Default().Level("province").Current()
 	perProvince := make([]map[string]bool, len(ps))
 	out := make([]Commune, 0, n)
 	for i := range n {

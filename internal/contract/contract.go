@@ -24,7 +24,6 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
-	"github.com/kpiwatch/kpiwatch/units"
 )
 
 // Serve serves, on a loopback test server, the contract's exposition for
@@ -127,8 +126,8 @@ func rollups(cat *catalogue.Catalogue, now time.Time) string {
 	for i := range cat.KPIs {
 		k := &cat.KPIs[i]
 		levels := [][]string{{c.LabelKPI, k.ID, c.LabelLevel, c.LevelWhole}}
-		if k.HasDimension(catalogue.DimProvince) {
-			for _, p := range units.All()[:2] {
+		if l := cat.UnitLevel(catalogue.DimProvince); l != nil && k.HasDimension(catalogue.DimProvince) {
+			for _, p := range l.Current()[:2] {
 				levels = append(levels, []string{c.LabelKPI, k.ID, c.LabelLevel, catalogue.DimProvince, c.LabelProvince, p.Name})
 			}
 		}

@@ -462,11 +462,14 @@ func totalPopulation(codes []string) float64 {
 	return s
 }
 
-// unitOf is the 2025 unit a former province was merged into.
-func unitOf(f units.FormerProvince) units.Province {
-	i := slices.IndexFunc(units.All(), func(p units.Province) bool { return p.Code == f.Into })
-	return units.All()[i]
+// unitOf is the 2025 unit a 2008 province became part of.
+func unitOf(f units.FormerProvince) units.Unit {
+	ps := provinces()
+	return ps[slices.IndexFunc(ps, func(p units.Unit) bool { return p.Code == f.Into })]
 }
+
+// provinces are the 34 provinces in force.
+func provinces() []units.Unit { return units.Default().Level("province").Current() }
 
 // formerCodes lists the former provinces outside the excluded 2025 units.
 func formerCodes(exclude []string) []string {
@@ -879,7 +882,7 @@ func provincialDTI(*catalogue.Catalogue) (map[string][]byte, error) {
 		quarters = append(quarters, q)
 	}
 	out := map[string][]byte{}
-	for _, p := range units.All() {
+	for _, p := range provinces() {
 		base := 0.6 + 0.08*jitter("dti base", p.Code)
 		growth := 0.037 + 0.02*jitter("dti growth", p.Code)
 		scores := make([]any, len(quarters))
@@ -897,7 +900,7 @@ func provincialDTI(*catalogue.Catalogue) (map[string][]byte, error) {
 
 // dtiWorkbook is one province's DTI workbook: the authority and title rows,
 // the header in rows 5 and 6, the score in row 7, a note under it.
-func dtiWorkbook(p units.Province, quarters []time.Time, scores []any) ([]byte, error) {
+func dtiWorkbook(p units.Unit, quarters []time.Time, scores []any) ([]byte, error) {
 	const sheet = "Biểu 01"
 	f := excelize.NewFile()
 	defer f.Close()
