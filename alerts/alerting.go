@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -251,10 +252,11 @@ type judgement struct {
 	waits, raises  bool   // waits BehindFor; one severity up
 	words          text
 	// countWords describe a count of communes, where the KPI has them;
-	// worstWords lead the names of the worst of them, ranked by worstBy
-	// (a unit-endpoint family, greatest first; "-" before it for least).
+	// worstWords lead the names of the worst units an alert names, ranked
+	// by their gap to plan, or byPeriod by their latest report, oldest
+	// first.
 	countWords, worstWords [2]string
-	worstBy                string
+	byPeriod               bool
 }
 
 var judgements = []judgement{
@@ -263,25 +265,25 @@ var judgements = []judgement{
 		words: text{"is behind plan", "chậm so với kế hoạch",
 			tmplValue + " behind plan.", "chậm " + tmplValue + " so với kế hoạch."},
 		countWords: [2]string{"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."},
-		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertForecastMiss, tier: catalogue.TierForecastMiss, status: c.StatusAtRisk, reason: c.ReasonForecastMiss,
 		figure: c.RollupForecast, waits: true,
 		words: text{"will not reach its target by the deadline at the current pace", "với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn",
 			"heading for " + tmplValue + " by the deadline, short of the target.", "dự báo đạt " + tmplValue + " khi đến hạn, không đạt mục tiêu."},
 		countWords: [2]string{"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."},
-		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertTargetMissed, tier: catalogue.TierTargetMissed, status: c.StatusMissed,
 		figure: c.RollupValue, raises: true,
 		words: text{"missed its target: the deadline has passed", "không đạt mục tiêu: đã quá hạn",
 			tmplValue + " when the deadline passed, short of the target.", "đạt " + tmplValue + " khi hết hạn, không đạt mục tiêu."},
 		countWords: [2]string{"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."},
-		worstWords: [2]string{"Furthest behind", "Chậm nhất"}, worstBy: c.KPIPlanGap},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertReportOverdue, tier: catalogue.TierReportOverdue, status: c.StatusStale,
 		figure: c.RollupReportPeriod,
 		words: text{"has no fresh report", "quá hạn báo cáo",
 			"the latest report covers the period from " + tmplDate + ".", "báo cáo gần nhất là kỳ từ " + tmplDate + "."},
 		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."},
-		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}, worstBy: "-" + c.KPIReportPeriod},
+		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}, byPeriod: true},
 }
 
 func (j judgement) labels(k *catalogue.KPI) map[string]string {
@@ -318,9 +320,12 @@ func (j judgement) rollup(meta catalogue.Metadata, n naming) ruleOf {
 		}
 		expr := fmt.Sprintf("%s\nand ignoring (%s, %s)\n%s", latest(j.figure),
 			c.LabelStatus, c.LabelReason, latest(sel(c.RollupStatus, j.statusMatchers(m)...)))
+		t := j.words
+		t.description += j.tmplWorstProvinces(n, j.worstWords[0])
+		t.descriptionVI += j.tmplWorstProvinces(n, j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: j.labels(k),
-			Annotations: annotations(meta, j.alert, [2]string{n.tmplLevel(false), n.tmplLevel(true)}, j.words),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplLevel(false), n.tmplLevel(true)}, t),
 		}, true
 	}
 }
@@ -352,8 +357,8 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 		l := j.labels(k)
 		l[c.LabelCounted] = catalogue.DimCommune
 		t := j.words
-		t.description = j.countWords[0] + j.tmplWorst(level, j.communeStatus(), j.worstWords[0])
-		t.descriptionVI = j.countWords[1] + j.tmplWorst(level, j.communeStatus(), j.worstWords[1])
+		t.description = j.countWords[0] + j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[0])
+		t.descriptionVI = j.countWords[1] + j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: l,
 			Annotations: annotations(meta, j.alert, [2]string{n.tmplUnit(level, false), n.tmplUnit(level, true)}, t),
@@ -364,41 +369,76 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 // WorstUnits is how many of the units it counts an alert names at most.
 const WorstUnits = 3
 
-// tmplWorst names, after lead, the WorstUnits communes of the alert's KPI
-// (and unit of level, the communes' parent, but for the whole) that the
-// unit endpoint serves in the state status selects, worst first by worstBy
-// (those it serves no worstBy for last), each by its display name from
-// kpi_unit_info where the units file lists communes, else by its label;
-// nothing when the unit endpoint serves none. It reads the communes of one
-// unit and KPI: at most a few hundred series an alert.
-func (j judgement) tmplWorst(level string, status []string, lead string) string {
+// unitsOf is where an alert finds the units it names the worst of: the
+// units of one dimension, the families of their status, gap to plan and
+// report period, and how far back it reads them.
+type unitsOf struct {
+	dim                 string
+	level               string // the level label their families carry, if any
+	status, gap, period string
+	latest              func(string) string
+}
+
+// servedCommunes are the communes of the unit endpoint; provinceRollups
+// the province roll-ups of the main endpoint.
+var (
+	servedCommunes  = unitsOf{dim: catalogue.DimCommune, status: c.KPIStatus, gap: c.KPIPlanGap, period: c.KPIReportPeriod, latest: latestUnit}
+	provinceRollups = unitsOf{dim: catalogue.DimProvince, level: catalogue.DimProvince, status: c.RollupStatus, gap: c.RollupPlanGap,
+		period: c.RollupReportPeriod, latest: latest}
+)
+
+// tmplWorstProvinces names, in an alert on the whole, the worst provinces
+// in the same state, where the units set lists provinces (one query an
+// alert on the whole: a few per KPI).
+func (j judgement) tmplWorstProvinces(n naming, lead string) string {
+	if !slices.Contains(n.listed, catalogue.DimProvince) {
+		return ""
+	}
+	return fmt.Sprintf("{{ if eq $labels.%s %q }}%s{{ end }}", c.LabelLevel, c.LevelWhole,
+		j.tmplWorst(provinceRollups, c.LevelWhole, j.statusMatchers("")[1:], lead))
+}
+
+// tmplWorst names, after lead, the WorstUnits units of src of the alert's
+// KPI (and of its unit of level, their parent, but for the whole) in the
+// state status selects, worst first (those with no gap or report period
+// served last), each by its display name from kpi_unit_info where the
+// units set lists them, else by its label; nothing when none is served. It
+// reads the units of one KPI and unit: at most a few hundred series.
+func (j judgement) tmplWorst(src unitsOf, level string, status []string, lead string) string {
 	here, args := []string{c.LabelKPI + "=%q"}, "$labels."+c.LabelKPI
-	names, nameArgs := []string{eq(c.LabelLevel, catalogue.DimCommune)}, ""
+	if src.level != "" {
+		here = append(here, eq(c.LabelLevel, src.level))
+	}
+	names, nameArgs := []string{eq(c.LabelLevel, src.dim)}, ""
 	if level != c.LevelWhole {
 		here, args = append(here, level+"=%q"), args+" $labels."+level
 		names, nameArgs = append(names, c.LabelParent+"=%q"), "$labels."+level
 	}
-	order := latestUnit(sel(strings.TrimPrefix(j.worstBy, "-"), here...))
-	if strings.HasPrefix(j.worstBy, "-") {
-		order = "-" + order
+	order := src.latest(sel(src.gap, here...))
+	if j.byPeriod {
+		order = "-" + src.latest(sel(src.period, here...))
 	}
-	in := latestUnit(sel(c.KPIStatus, append(here, status...)...))
-	by := byLabels(catalogue.DimCommune)
+	in := src.latest(sel(src.status, append(here, status...)...))
+	by := byLabels(src.dim)
 	n := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
-		latest(sel(c.UnitInfo, names...)), catalogue.DimCommune, c.LabelUnit)
-	// $in: the communes in the state; $w: the worst of them; $n: the
-	// communes' names, joined on, or their labels where no name is served.
+		latest(sel(c.UnitInfo, names...)), src.dim, c.LabelUnit)
+	nExpr := strconv.Quote(n)
+	if nameArgs != "" {
+		nExpr = "printf " + nExpr + " " + nameArgs
+	}
+	// $in: the units in the state; $w: the worst of them; $n: the units'
+	// names, joined on, or their labels where no name is served.
 	return fmt.Sprintf(`
 {{- $in := printf %q %s }}
 {{- $w := printf "topk(%d, %%s and on (%s) %%s or on (%s) 0 * %%s)" (printf %q %s) $in $in }}
-{{- $n := printf %q %s }}
+{{- $n := %s }}
 {{- with printf "sort_desc(%%s * on (%s) group_left (%s) %%s or on (%s) %%s)" $w $n $w | query }} %s:
 {{- range $i, $u := . }}{{ if $i }},{{ end }} {{ or ($u | label %q) ($u | label %q) }}{{ end }}.{{ end }}`,
 		in, args,
 		WorstUnits, by, by, order, args,
-		n, nameArgs,
+		nExpr,
 		by, c.LabelNameVI, by, lead,
-		c.LabelNameVI, catalogue.DimCommune)
+		c.LabelNameVI, src.dim)
 }
 
 // dataSuspect is the alert on one of the exporter's plausibility checks,

@@ -437,7 +437,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 				for n, cm := range testCommunes[:WorstUnits] {
 					names[n] = cm[1]
 				}
-				f.worstTmpl[i] = j.tmplWorst(l[c.LabelLevel], j.communeStatus(), lead)
+				f.worstTmpl[i] = j.tmplWorst(servedCommunes, l[c.LabelLevel], j.communeStatus(), lead)
 				f.worst[i] = " " + lead + ": " + strings.Join(names, ", ") + "."
 			}
 			out[alert] = append(out[alert], f)
@@ -457,10 +457,18 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 		alert = AlertReportOverdue
 	}
 	if alert != "" {
+		j := judgementOf(alert)
 		for _, l := range fx.levels {
 			f := firing{labels: l, value: formatValue(fx.k, v), where: nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]).where}
 			if alert == AlertReportOverdue {
 				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
+			}
+			// The alert on the whole names the province in the same state.
+			for i, lead := range j.worstWords {
+				f.worstTmpl[i] = j.tmplWorstProvinces(namingOf(fx.cat), lead)
+				if last := fx.levels[len(fx.levels)-1]; l[c.LabelLevel] == c.LevelWhole && last[c.LabelLevel] == catalogue.DimProvince {
+					f.worst[i] = " " + lead + ": " + nameOf(fx.cat, catalogue.DimProvince, last[catalogue.DimProvince]).where[1] + "."
+				}
 			}
 			out[alert] = append(out[alert], f)
 		}
