@@ -303,6 +303,7 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 			}
 		}
 	}
+	checkDisplayNames(t, hook, served)
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
 }
 
@@ -356,6 +357,69 @@ func startStack(t *testing.T, cat *catalogue.Catalogue, target string) (*webhook
 		Alertmanagers: []string{amSrv.Addr},
 	})
 	return hook, prom, amSrv
+}
+
+// unitInfoLine is a kpi_unit_info sample of the main endpoint.
+var unitInfoLine = regexp.MustCompile(`(?m)^` + c.UnitInfo + `\{(.*)\} 1$`)
+
+// checkDisplayNames checks the Vietnamese descriptions delivered against
+// the names served as kpi_unit_info: an alert on a province names it by its
+// name_vi, and one on the whole names at most WorstUnits provinces, each
+// by the name_vi of a province the exporter judges in the alert's status.
+func checkDisplayNames(t *testing.T, hook *webhook, served string) {
+	t.Helper()
+	names := map[string]string{} // province -> name_vi
+	for _, m := range unitInfoLine.FindAllStringSubmatch(served, -1) {
+		l := map[string]string{}
+		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
+			l[p[1]] = p[2]
+		}
+		if l[c.LabelLevel] == catalogue.DimProvince {
+			names[l[c.LabelUnit]] = l[c.LabelNameVI]
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("the exporter serves no %s for the provinces", c.UnitInfo)
+	}
+	judged := statuses(served)
+	provinces, wholes := 0, 0
+	for _, alerts := range hook.all() {
+		for _, a := range alerts {
+			j := slices.IndexFunc(judgements, func(j judgement) bool { return j.alert == a.Labels[c.LabelAlertName] })
+			if j < 0 || a.Labels[c.LabelCounted] != "" {
+				continue
+			}
+			d := a.Annotations[AnnDescriptionVI]
+			switch a.Labels[c.LabelLevel] {
+			case catalogue.DimProvince:
+				provinces++
+				if want := names[a.Labels[c.LabelProvince]] + ": "; !strings.HasPrefix(d, want) {
+					t.Errorf("%s for %s says %q, not starting %q", a.Labels[c.LabelAlertName], a.Labels[c.LabelProvince], d, want)
+				}
+			case c.LevelWhole:
+				_, list, ok := strings.Cut(d, " "+judgements[j].worstWords[1]+": ")
+				if !ok {
+					continue
+				}
+				wholes++
+				named := strings.Split(strings.TrimSuffix(list, "."), ", ")
+				if len(named) > WorstUnits {
+					t.Errorf("%s names %d provinces, over %d: %q", a.Labels[c.LabelAlertName], len(named), WorstUnits, d)
+				}
+				for _, n := range named {
+					if !slices.ContainsFunc(judged[a.Labels[c.LabelKPI]], func(s map[string]string) bool {
+						return s[c.LabelLevel] == catalogue.DimProvince && names[s[c.LabelProvince]] == n && s[c.LabelStatus] == judgements[j].status
+					}) {
+						t.Errorf("%s of %s names %q, no province of the KPI the exporter judges %s: %q", a.Labels[c.LabelAlertName], a.Labels[c.LabelKPI], n, judgements[j].status, d)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d alerts on a province named it, %d on the whole named the worst provinces", provinces, wholes)
+	if provinces == 0 {
+		t.Error("no alert on a province was delivered")
+	}
 }
 
 // servedValue is the value served (in the exposition text) for metric on
