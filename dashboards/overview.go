@@ -28,17 +28,17 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	for _, s := range standing {
 		b.WithPanel(kpisInStatus(s, whole.NameEN))
 	}
-	b.WithPanel(reportsOverdue())
+	b.WithPanel(reportsOverdue(whole.NameEN))
 	b.WithPanel(alertsFiringCount())
 	b.WithRow(row("Từng chỉ tiêu", "Every KPI"))
 	for _, k := range kindsIn(cat) {
-		b.WithPanel(kpiTable(k, nationalScope, kpisOf(cat, k)))
+		b.WithPanel(kpiTable(k, wholeScope, kpisOf(cat, k)))
 	}
 	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
 	if hasProvinces(cat) && cat.Units.Level(catalogue.DimProvince) != nil {
 		b.WithPanel(laggingProvinces())
 	}
-	b.WithPanel(laggingOwners(cat.Metadata))
+	b.WithPanel(laggingOwners(cat))
 	if reportsTracked(cat) {
 		b.WithRow(row("Kỷ luật báo cáo", "Reporting discipline"))
 		b.WithPanel(reportingByBlock())
@@ -108,11 +108,11 @@ func kpisInStatus(s statusStyle, whole string) *stat.PanelBuilder {
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
-func reportsOverdue() *stat.PanelBuilder {
+func reportsOverdue(whole string) *stat.PanelBuilder {
 	units := sel(c.RollupUnits, atWhole)
 	late := sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData))
 	return newStat(bi("Báo cáo quá hạn / chưa có", "Reports overdue or missing"),
-		"Units (a KPI's province, ministry, commune, or the KPI nationally) whose last report is older than its cadence allows, or that never reported, as the exporter counts them.").
+		"Units (a KPI's province, ministry, commune, or the KPI as a whole, "+whole+") whose last report is older than its cadence allows, or that never reported, as the exporter counts them.").
 		WithTarget(instantSeries("A", orZero("sum("+late+")", "sum("+units+")"), "overdue")).
 		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
 }
@@ -133,7 +133,7 @@ type scope struct {
 	linkVar string   // the variable links to the KPI detail carry
 }
 
-var nationalScope = scope{rollup: []string{atWhole}}
+var wholeScope = scope{rollup: []string{atWhole}}
 
 var provinceScope = scope{rollup: []string{atProvince, eq(c.LabelProvince, "$province")}, ranked: true, linkVar: "&var-province=$province"}
 
@@ -245,13 +245,13 @@ func laggingProvinces() *bargauge.PanelBuilder {
 // laggingOwners ranks the owners (ministries and agencies, a province's
 // departments: the catalogue's word for them) by the units of the KPIs they
 // own that are at risk or missed.
-func laggingOwners(meta catalogue.Metadata) *bargauge.PanelBuilder {
+func laggingOwners(cat *catalogue.Catalogue) *bargauge.PanelBuilder {
 	behind := fmt.Sprintf("%s * on (%s) group_left (%s) %s",
 		sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed)), c.LabelKPI, c.LabelOwner, c.KPIInfo)
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s, %s) %s",
 		c.LabelOwner, behind, c.LabelOwner, c.LabelName, c.LabelNameVI, c.OwnerInfo)
-	return newBarGauge(bi(meta.OwnersVI+" chậm nhất", meta.OwnersEN+" lagging most"),
-		"The ten owners with the most units (provinces, ministries, communes, or the KPI nationally) of their KPIs at risk or missed, as the exporter counts them.").
+	return newBarGauge(bi(cat.Metadata.OwnersVI+" chậm nhất", cat.Metadata.OwnersEN+" lagging most"),
+		"The ten owners with the most units (provinces, ministries, communes, or the KPI as a whole, "+cat.Units.Whole.NameEN+") of their KPIs at risk or missed, as the exporter counts them.").
 		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}} · {{"+c.LabelName+"}}")).
 		Unit("none").Decimals(0).ColorScheme(fixedColor("orange"))
 }
@@ -267,7 +267,7 @@ func alertsFiring() *table.PanelBuilder {
 		NoValue(bi("Không có cảnh báo", "No alerts firing"))
 }
 
-// kpiNow is one KPI's national value now, in its unit, with its trend over
+// kpiNow is one KPI's value as a whole now, in its unit, with its trend over
 // the board's range, beside the exporter's status of the whole, which alone
 // carries the colour: an on-track KPI shows green whatever its value.
 func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {
