@@ -70,8 +70,11 @@ func withInfo(expr string, labels ...string) string {
 		expr, c.LabelKPI, byLabels(labels...), c.LabelKPI, latest(c.KPIInfo))
 }
 
-// ---- Annotation templates, over the alert's labels: they run no query,
-// so that thousands of pending alerts cost nothing to describe.
+// ---- Annotation templates, over the alert's labels. The queries they run
+// are small, as thousands of pending alerts are described every
+// evaluation: a unit's name, from one info series; the worst few units,
+// from those of one KPI and unit, for the few alerts that count units or
+// are on the whole.
 
 // Template pieces.
 var (
@@ -110,6 +113,9 @@ func namingOf(cat *catalogue.Catalogue) naming {
 // capitalised is s with its first letter in upper case ("toàn quốc" starts
 // a description as "Toàn quốc").
 func capitalised(s string) string {
+	if s == "" {
+		return s
+	}
 	r, size := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[size:]
 }
