@@ -70,7 +70,9 @@ func unitScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		if l.listed {
 			b.WithPanel(unitHeader(l))
 		}
-		b.WithPanel(unitKPIs(cat, l, levels[i+1:]))
+		for _, k := range kindsIn(cat, l.name) {
+			b.WithPanel(unitKPIs(cat, l, levels[i+1:], k))
+		}
 	}
 	return b
 }
@@ -114,19 +116,20 @@ func (l unitLevel) narrowed(label string) string {
 	return eq(label, "$"+l.parent)
 }
 
-// unitKPIs is every KPI the unit chosen of level l reports or is expected
-// to (its own series, not those of the finer levels below it): its latest
+// unitKPIs is every KPI of kind k the unit chosen of level l reports or is
+// expected to (its own series, not those of the finer levels below it), in
+// the kind's unit: its latest
 // value and the exporter's status of it from the unit endpoint, and the
 // plan and target it follows: its own where it has targets of its own, else
 // the KPI's (kpi_plan, kpi_target), but for a count whose whole has a
 // target of its own, which is not a unit's.
-func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.PanelBuilder {
+func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel, k catalogue.KPIKind) *table.PanelBuilder {
 	ms := []string{eq(l.name, "$"+l.name)}
 	for _, f := range finer {
 		ms = append(ms, eq(f.name, ""))
 	}
-	value := fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitSeries(c.KPIValue, ms...))
-	status := fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitStatusRank(ms...))
+	value := ofKind(fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitSeries(c.KPIValue, ms...)), k)
+	status := ofKind(fmt.Sprintf("max by (%s) (%s)", c.LabelKPI, unitStatusRank(ms...)), k)
 	// The KPIs the unit reports, or is expected to and has not (no data).
 	reports := func(expr string) string {
 		return fmt.Sprintf("%s and on (%s) %s", paren(expr), c.LabelKPI, paren(status))
@@ -143,9 +146,9 @@ func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.P
 		{"Value #value", bi("Giá trị", "Value")}, {"Value #plan", bi("Kế hoạch", "Plan")},
 		{"Value #target", bi("Mục tiêu", "Target")}, {"Value #status", bi("Tình trạng", "Status")},
 	}
-	t := newTable(bi("Chỉ tiêu của "+strings.ToLower(l.vi), "KPIs of the "+strings.ToLower(l.en)),
+	t := newTable(bi(kindTitles[k][0]+" của "+strings.ToLower(l.vi), kindTitles[k][1]+" of the "+strings.ToLower(l.en)),
 		"Every KPI the unit chosen reports: its latest value and the exporter's status of it, from the exporter's unit endpoint (scraped every ten minutes), and the plan and target it follows: its own where it has targets of its own, else the KPI's; none for a count whose target is the whole's only.").
-		Height(uint32(min(4+len(cat.KPIs), 16))).
+		Height(uint32(min(4+kpisOf(cat, k, l.name), 16))).
 		WithTarget(instantQuery("names", reports(fmt.Sprintf("max by (%s, %s, %s, %s) (%s)", c.LabelKPI, c.LabelName, c.LabelNameVI, c.LabelOwner, c.KPIInfo)))).
 		WithTarget(instantQuery("value", value)).
 		WithTarget(instantQuery("plan", follows(c.KPIPlan))).
@@ -154,7 +157,10 @@ func unitKPIs(cat *catalogue.Catalogue, l unitLevel, finer []unitLevel) *table.P
 		WithTransformation(merge()).
 		WithTransformation(organize([]string{"Time", "Value #names"}, cols))
 	for _, col := range cols[4:7] {
-		t.OverrideByName(col[1], []dashboard.DynamicConfigValue{unitProp("short")})
+		t.OverrideByName(col[1], []dashboard.DynamicConfigValue{unitProp(kindUnit(k))})
+	}
+	if k == catalogue.KindMilestone {
+		t.OverrideByName(bi("Giá trị", "Value"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: doneMappings()}})
 	}
 	return t.OverrideByName(bi("Tình trạng", "Status"), []dashboard.DynamicConfigValue{{Id: "mappings", Value: statusMappings()}, cellColorBackground()}).
 		OverrideByName("ID", []dashboard.DynamicConfigValue{linksProp(bi("Chi tiết chỉ tiêu", "KPI detail"), boardURL(UIDKPIDetail, "var-kpi=${__value.raw}"))}).

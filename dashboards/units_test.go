@@ -134,7 +134,7 @@ func TestACommuneOnTheBoardsFromARealPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	qs, _ := queriesOf(t, data)
-	table := map[string]string{} // the commune KPIs table's queries by ref
+	table := map[string][]string{} // the commune KPIs tables' queries by ref
 	for _, q := range qs {
 		if strings.HasPrefix(q.panel, "variable ") {
 			continue
@@ -142,18 +142,26 @@ func TestACommuneOnTheBoardsFromARealPrometheus(t *testing.T) {
 		if !api.showsData(q, b) {
 			t.Errorf("%s: shows nothing for any value of the board's variables:\n%s", q, q.expr)
 		}
-		if q.panel == bi("Chỉ tiêu của xã, phường", "KPIs of the commune") {
-			table[q.ref] = q.expr
+		if strings.HasSuffix(q.panel, "KPIs of the commune") {
+			table[q.ref] = append(table[q.ref], q.expr) // a table per kind
 		}
 	}
+	if len(table["value"]) != 2 {
+		t.Fatalf("the unit scorecard has %d tables of a commune's KPIs, want one per kind, 2", len(table["value"]))
+	}
 	byKPI := func(ref, commune string) map[string]float64 {
-		expr, err := substitute(table[ref], []string{c.LabelCommune}, map[string]string{c.LabelCommune: commune})
-		if err != nil {
-			t.Fatal(err)
-		}
 		out := map[string]float64{}
-		for _, s := range api.instant(expr) {
-			out[s.Metric[c.LabelKPI]] = s.value()
+		for _, q := range table[ref] {
+			expr, err := substitute(q, []string{c.LabelCommune}, map[string]string{c.LabelCommune: commune})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range api.instant(expr) {
+				if _, dup := out[s.Metric[c.LabelKPI]]; dup {
+					t.Errorf("%s: KPI %s in two tables", ref, s.Metric[c.LabelKPI])
+				}
+				out[s.Metric[c.LabelKPI]] = s.value()
+			}
 		}
 		return out
 	}
@@ -228,7 +236,7 @@ func TestAFreeTextCommuneHasAVariable(t *testing.T) {
 			t.Errorf("unit scorecard variables %q, want %q", got, tc.want)
 		}
 		qs, _ := queriesOf(t, data)
-		i := slices.IndexFunc(qs, func(q query) bool { return q.ref == "value" && strings.HasSuffix(q.panel, "KPIs of the province") })
+		i := slices.IndexFunc(qs, func(q query) bool { return q.ref == "value" && strings.HasPrefix(q.panel, "Chỉ tiêu") && strings.HasSuffix(q.panel, "KPIs of the province") })
 		if i < 0 {
 			t.Fatalf("no value of the province's KPIs on the unit scorecard")
 		}
