@@ -236,7 +236,9 @@ func TestAFreeTextCommuneHasAVariable(t *testing.T) {
 			t.Errorf("unit scorecard variables %q, want %q", got, tc.want)
 		}
 		qs, _ := queriesOf(t, data)
-		i := slices.IndexFunc(qs, func(q query) bool { return q.ref == "value" && strings.HasPrefix(q.panel, "Chỉ tiêu") && strings.HasSuffix(q.panel, "KPIs of the province") })
+		i := slices.IndexFunc(qs, func(q query) bool {
+			return q.ref == "value" && strings.HasPrefix(q.panel, "Chỉ tiêu") && strings.HasSuffix(q.panel, "KPIs of the province")
+		})
 		if i < 0 {
 			t.Fatalf("no value of the province's KPIs on the unit scorecard")
 		}
