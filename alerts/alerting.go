@@ -102,9 +102,9 @@ type naming struct {
 // namingOf is the catalogue's naming: its units set's whole (as a
 // description starts with it) and listed levels.
 func namingOf(cat *catalogue.Catalogue) naming {
-	w := cat.Units.Whole
+	w := cat.UnitSet().Whole
 	n := naming{whole: [2]string{capitalised(w.NameEN), capitalised(w.NameVI)}}
-	for _, l := range cat.Units.Levels {
+	for _, l := range cat.UnitSet().Levels {
 		n.listed = append(n.listed, l.Name)
 	}
 	return n

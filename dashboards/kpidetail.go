@@ -45,7 +45,7 @@ const wholeChoice = "^$"
 // the alerts.
 func kpiDetail(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDKPIDetail, "Chi tiết chỉ tiêu", "KPI detail",
-		"One KPI, as a whole ("+cat.Units.Whole.NameEN+") or in one province: value against plan and target, the forecast to the deadline, every province ranked.",
+		"One KPI, as a whole ("+cat.UnitSet().Whole.NameEN+") or in one province: value against plan and target, the forecast to the deadline, every province ranked.",
 		"now-1y", "5m").
 		WithVariable(blockVariable()).
 		WithVariable(queryVariable(c.LabelKPI, bi("Chỉ tiêu", "KPI"), fmt.Sprintf("label_values(%s, %s)", sel(c.KPIInfo, thisBlock), c.LabelKPI), ""))

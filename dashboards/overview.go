@@ -23,7 +23,7 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		"How many KPIs are achieved, on track, at risk or missed; every KPI against its target; who lags; alerts firing now.",
 		"now-90d", "5m").
 		WithVariable(blockVariable())
-	whole := cat.Units.Whole
+	whole := cat.UnitSet().Whole
 	b.WithRow(row("Tình trạng chỉ tiêu "+whole.NameVI, "Where the KPIs stand: "+whole.NameEN))
 	for _, s := range standing {
 		b.WithPanel(kpisInStatus(s, whole.NameEN))
@@ -35,7 +35,7 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		b.WithPanel(kpiTable(k, wholeScope, kpisOf(cat, k)))
 	}
 	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
-	if hasProvinces(cat) && cat.Units.Level(catalogue.DimProvince) != nil {
+	if hasProvinces(cat) && cat.UnitLevel(catalogue.DimProvince) != nil {
 		b.WithPanel(laggingProvinces())
 	}
 	b.WithPanel(laggingOwners(cat))
@@ -251,7 +251,7 @@ func laggingOwners(cat *catalogue.Catalogue) *bargauge.PanelBuilder {
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s, %s) %s",
 		c.LabelOwner, behind, c.LabelOwner, c.LabelName, c.LabelNameVI, c.OwnerInfo)
 	return newBarGauge(bi(cat.Metadata.OwnersVI+" chậm nhất", cat.Metadata.OwnersEN+" lagging most"),
-		"The ten owners with the most units (provinces, ministries, communes, or the KPI as a whole, "+cat.Units.Whole.NameEN+") of their KPIs at risk or missed, as the exporter counts them.").
+		"The ten owners with the most units (provinces, ministries, communes, or the KPI as a whole, "+cat.UnitSet().Whole.NameEN+") of their KPIs at risk or missed, as the exporter counts them.").
 		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}} · {{"+c.LabelName+"}}")).
 		Unit("none").Decimals(0).ColorScheme(fixedColor("orange"))
 }

@@ -35,12 +35,12 @@ func unitLevels(cat *catalogue.Catalogue) []unitLevel {
 		return slices.ContainsFunc(cat.KPIs, func(k catalogue.KPI) bool { return k.HasDimension(d) })
 	}
 	var out []unitLevel
-	for _, l := range cat.Units.Levels {
+	for _, l := range cat.UnitSet().Levels {
 		if reported(l.Name) {
 			out = append(out, unitLevel{name: l.Name, vi: l.NameVI, en: l.NameEN, parent: l.Parent, listed: true})
 		}
 	}
-	if reported(catalogue.DimCommune) && cat.Units.Level(catalogue.DimCommune) == nil {
+	if reported(catalogue.DimCommune) && cat.UnitLevel(catalogue.DimCommune) == nil {
 		out = append(out, unitLevel{name: catalogue.DimCommune, vi: "Xã, phường", en: "Commune", parent: catalogue.DimProvince})
 	}
 	// A parent without a variable narrows nothing; parents come first.
@@ -101,7 +101,7 @@ func unitHeader(l unitLevel) *stat.PanelBuilder {
 // provinceLevel is the province as a level of units: listed in the
 // catalogue's units set (the default), or free text.
 func provinceLevel(cat *catalogue.Catalogue) unitLevel {
-	if l := cat.Units.Level(catalogue.DimProvince); l != nil {
+	if l := cat.UnitLevel(catalogue.DimProvince); l != nil {
 		return unitLevel{name: l.Name, vi: l.NameVI, en: l.NameEN, listed: true}
 	}
 	return unitLevel{name: catalogue.DimProvince, vi: "Tỉnh, thành", en: "Province"}
