@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
@@ -67,8 +70,11 @@ func withInfo(expr string, labels ...string) string {
 		expr, c.LabelKPI, byLabels(labels...), c.LabelKPI, latest(c.KPIInfo))
 }
 
-// ---- Annotation templates, over the alert's labels: they run no query,
-// so that thousands of pending alerts cost nothing to describe.
+// ---- Annotation templates, over the alert's labels. The queries they run
+// are small, as thousands of pending alerts are described every
+// evaluation: a unit's name, from one info series; the worst few units,
+// from those of one KPI and unit, for the few alerts that count units or
+// are on the whole.
 
 // Template pieces.
 var (
@@ -82,27 +88,97 @@ var (
 	tmplDate   = `{{ $value | humanizeTimestamp | printf "%.10s" }}`
 )
 
-// tmplLevel names the roll-up an alert is about: the whole, or the value of
-// the label its level names (the province, the block, the ministry, ...).
-func tmplLevel(vi bool) string {
-	whole := "Nationwide"
-	if vi {
-		whole = "Toàn quốc"
-	}
-	return fmt.Sprintf("{{ if eq $labels.%s %q }}%s{{ else }}{{ index $labels $labels.%s }}{{ end }}",
-		c.LabelLevel, c.LevelWhole, whole, c.LabelLevel)
+// naming is how alert text names what an alert is about, in the
+// deployment's words: the whole by the units set's name for it, a unit of a
+// listed level (a province, a commune) by its display name from the served
+// kpi_unit_info, a ministry by its owner's name from kpi_owner_info, and
+// any other unit by its label. Only a unit's name is looked up, by a
+// selector of one info series: a few index look-ups per alert.
+type naming struct {
+	whole  [2]string // the whole, in English and Vietnamese
+	listed []string  // the levels kpi_unit_info names the units of
 }
 
-// tmplUnit names the observed series of a KPI by the label of its level:
-// its first dimension but the commune, or the whole.
-func tmplUnit(k *catalogue.KPI, vi bool) string {
-	if d := unitLevel(k); d != c.LevelWhole {
-		return "{{ $labels." + d + " }}"
+// namingOf is the catalogue's naming: its units set's whole (as a
+// description starts with it) and listed levels.
+func namingOf(cat *catalogue.Catalogue) naming {
+	w := cat.UnitSet().Whole
+	n := naming{whole: [2]string{capitalised(w.NameEN), capitalised(w.NameVI)}}
+	for _, l := range cat.UnitSet().Levels {
+		n.listed = append(n.listed, l.Name)
 	}
+	return n
+}
+
+// capitalised is s with its first letter in upper case ("toàn quốc" starts
+// a description as "Toàn quốc").
+func capitalised(s string) string {
+	if s == "" {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// tmplLevel names the roll-up an alert is about from its level label,
+// which the query serves: each level as tmplUnit names it.
+func (n naming) tmplLevel(vi bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{{ if eq $labels.%s %q }}%s", c.LabelLevel, c.LevelWhole, n.tmplUnit(c.LevelWhole, vi))
+	named := []string{catalogue.DimMinistry}
 	if vi {
-		return "Toàn quốc"
+		named = append(named, n.listed...)
 	}
-	return "Nationwide"
+	for _, level := range named {
+		fmt.Fprintf(&b, "\n{{- else if eq $labels.%s %q }}%s", c.LabelLevel, level, n.tmplUnit(level, vi))
+	}
+	fmt.Fprintf(&b, "\n{{- else }}{{ index $labels $labels.%s }}{{ end }}", c.LabelLevel)
+	return b.String()
+}
+
+// tmplUnit names the unit of an alert of a known level (a rule's static
+// labels are not among the $labels a template sees): the whole in the
+// deployment's words, a ministry by its owner's name, a unit of a listed
+// level by its name_vi in Vietnamese, any other by its label.
+func (n naming) tmplUnit(level string, vi bool) string {
+	lang := 0
+	if vi {
+		lang = 1
+	}
+	label := "$labels." + level
+	switch {
+	case level == c.LevelWhole:
+		return n.whole[lang]
+	case level == catalogue.DimMinistry:
+		return tmplOwner(label, vi)
+	case vi && slices.Contains(n.listed, level):
+		return query(latest(c.UnitInfo+"{"+eq(c.LabelLevel, level)+","+c.LabelUnit+"=%q}"), []string{label},
+			tmplFirstLabel(c.LabelNameVI), "{{ "+label+" }}")
+	}
+	return "{{ " + label + " }}"
+}
+
+// tmplOwner names the owner whose id the template expression id is, from
+// kpi_owner_info, or by its id where none is served.
+func tmplOwner(id string, vi bool) string {
+	fields := []string{c.LabelName}
+	if vi {
+		fields = []string{c.LabelNameVI, c.LabelName} // an owner may have no Vietnamese name
+	}
+	return query(latest(c.OwnerInfo+"{"+c.LabelOwner+"=%q}"), []string{id}, tmplFirstLabel(fields...), "{{ "+id+" }}")
+}
+
+// tmplFirstLabel prints the first of labels that the first series of a
+// query's result has.
+func tmplFirstLabel(labels ...string) string {
+	if len(labels) == 1 {
+		return fmt.Sprintf("{{ . | first | label %q }}", labels[0])
+	}
+	args := make([]string, len(labels))
+	for i, l := range labels {
+		args[i] = fmt.Sprintf("(label %q .)", l)
+	}
+	return "{{ with first . }}{{ or " + strings.Join(args, " ") + " }}{{ end }}"
 }
 
 // unitLevel is the level of a KPI's observed series as its alerts name it:
@@ -181,8 +257,12 @@ type judgement struct {
 	figure         string // the kpi_rollup_* family the alert's value is
 	waits, raises  bool   // waits BehindFor; one severity up
 	words          text
-	// countWords describe a count of communes, where the KPI has them.
-	countWords [2]string
+	// countWords describe a count of communes, where the KPI has them;
+	// worstWords lead the names of the worst units an alert names, ranked
+	// by their gap to plan, or byPeriod by their latest report, oldest
+	// first.
+	countWords, worstWords [2]string
+	byPeriod               bool
 }
 
 var judgements = []judgement{
@@ -190,22 +270,26 @@ var judgements = []judgement{
 		figure: c.RollupPlanGap, waits: true,
 		words: text{"is behind plan", "chậm so với kế hoạch",
 			tmplValue + " behind plan.", "chậm " + tmplValue + " so với kế hoạch."},
-		countWords: [2]string{"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."}},
+		countWords: [2]string{"{{ $value }} communes behind plan.", "{{ $value }} xã, phường chậm so với kế hoạch."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertForecastMiss, tier: catalogue.TierForecastMiss, status: c.StatusAtRisk, reason: c.ReasonForecastMiss,
 		figure: c.RollupForecast, waits: true,
 		words: text{"will not reach its target by the deadline at the current pace", "với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn",
 			"heading for " + tmplValue + " by the deadline, short of the target.", "dự báo đạt " + tmplValue + " khi đến hạn, không đạt mục tiêu."},
-		countWords: [2]string{"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."}},
+		countWords: [2]string{"{{ $value }} communes will not reach the target by the deadline at their pace.", "{{ $value }} xã, phường với tốc độ hiện tại sẽ không đạt mục tiêu đúng hạn."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertTargetMissed, tier: catalogue.TierTargetMissed, status: c.StatusMissed,
 		figure: c.RollupValue, raises: true,
 		words: text{"missed its target: the deadline has passed", "không đạt mục tiêu: đã quá hạn",
 			tmplValue + " when the deadline passed, short of the target.", "đạt " + tmplValue + " khi hết hạn, không đạt mục tiêu."},
-		countWords: [2]string{"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."}},
+		countWords: [2]string{"{{ $value }} communes missed the target.", "{{ $value }} xã, phường không đạt mục tiêu."},
+		worstWords: [2]string{"Furthest behind", "Chậm nhất"}},
 	{alert: AlertReportOverdue, tier: catalogue.TierReportOverdue, status: c.StatusStale,
 		figure: c.RollupReportPeriod,
 		words: text{"has no fresh report", "quá hạn báo cáo",
 			"the latest report covers the period from " + tmplDate + ".", "báo cáo gần nhất là kỳ từ " + tmplDate + "."},
-		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."}},
+		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."},
+		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}, byPeriod: true},
 }
 
 func (j judgement) labels(k *catalogue.KPI) map[string]string {
@@ -235,45 +319,132 @@ func (j judgement) statusMatchers(kpiMatcher string) []string {
 // rollup is the alert on every roll-up the exporter judges so, at every
 // level: the figure's newest sample where the roll-up's status is the
 // judgement's, with the KPI's names and owner.
-func (j judgement) rollup(meta catalogue.Metadata) ruleOf {
+func (j judgement) rollup(meta catalogue.Metadata, n naming) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(j.tier) {
 			return Rule{}, false
 		}
 		expr := fmt.Sprintf("%s\nand ignoring (%s, %s)\n%s", latest(j.figure),
 			c.LabelStatus, c.LabelReason, latest(sel(c.RollupStatus, j.statusMatchers(m)...)))
+		t := j.words
+		t.description += j.tmplWorstProvinces(n, j.worstWords[0])
+		t.descriptionVI += j.tmplWorstProvinces(n, j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: j.labels(k),
-			Annotations: annotations(meta, j.alert, [2]string{tmplLevel(false), tmplLevel(true)}, j.words),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplLevel(false), n.tmplLevel(true)}, t),
 		}, true
 	}
+}
+
+// communeStatus selects the communes the exporter judges so: an at-risk
+// commune whose reason is not served counts as behind plan.
+func (j judgement) communeStatus() []string {
+	ms := []string{eq(c.LabelStatus, j.status)}
+	switch j.reason {
+	case c.ReasonBehindPlan:
+		ms = append(ms, fmt.Sprintf("%s!=%q", c.LabelReason, c.ReasonForecastMiss))
+	case c.ReasonForecastMiss:
+		ms = append(ms, eq(c.LabelReason, j.reason))
+	}
+	return ms
 }
 
 // communes is the alert on the communes of each province the exporter
 // judges so, for a KPI broken down by commune. An at-risk commune whose
 // reason is not served counts as behind plan.
-func (j judgement) communes(meta catalogue.Metadata) ruleOf {
+func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(j.tier) || !counted(k) {
 			return Rule{}, false
 		}
-		ms := []string{m, eq(c.LabelLevel, catalogue.DimProvince), eq(c.LabelStatus, j.status)}
-		switch j.reason {
-		case c.ReasonBehindPlan:
-			ms = append(ms, fmt.Sprintf("%s!=%q", c.LabelReason, c.ReasonForecastMiss))
-		case c.ReasonForecastMiss:
-			ms = append(ms, eq(c.LabelReason, j.reason))
-		}
+		level := unitLevel(k)
+		ms := append([]string{m, eq(c.LabelLevel, level)}, j.communeStatus()...)
 		expr := fmt.Sprintf("sum without (%s, %s) (\n  %s\n) > 0", c.LabelStatus, c.LabelReason, latest(sel(c.RollupUnits, ms...)))
 		l := j.labels(k)
 		l[c.LabelCounted] = catalogue.DimCommune
 		t := j.words
-		t.description, t.descriptionVI = j.countWords[0], j.countWords[1]
+		t.description = j.countWords[0] + j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[0])
+		t.descriptionVI = j.countWords[1] + j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[1])
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: l,
-			Annotations: annotations(meta, j.alert, [2]string{tmplLevel(false), tmplLevel(true)}, t),
+			Annotations: annotations(meta, j.alert, [2]string{n.tmplUnit(level, false), n.tmplUnit(level, true)}, t),
 		}, true
 	}
+}
+
+// WorstUnits is how many of the units it counts an alert names at most.
+const WorstUnits = 3
+
+// unitsOf is where an alert finds the units it names the worst of: the
+// units of one dimension, the families of their status, gap to plan and
+// report period, and how far back it reads them.
+type unitsOf struct {
+	dim                 string
+	level               string // the level label their families carry, if any
+	status, gap, period string
+	latest              func(string) string
+}
+
+// servedCommunes are the communes of the unit endpoint; provinceRollups
+// the province roll-ups of the main endpoint.
+var (
+	servedCommunes  = unitsOf{dim: catalogue.DimCommune, status: c.KPIStatus, gap: c.KPIPlanGap, period: c.KPIReportPeriod, latest: latestUnit}
+	provinceRollups = unitsOf{dim: catalogue.DimProvince, level: catalogue.DimProvince, status: c.RollupStatus, gap: c.RollupPlanGap,
+		period: c.RollupReportPeriod, latest: latest}
+)
+
+// tmplWorstProvinces names, in an alert on the whole, the worst provinces
+// in the same state, where the units set lists provinces (one query an
+// alert on the whole: a few per KPI).
+func (j judgement) tmplWorstProvinces(n naming, lead string) string {
+	if !slices.Contains(n.listed, catalogue.DimProvince) {
+		return ""
+	}
+	return fmt.Sprintf("{{ if eq $labels.%s %q }}%s{{ end }}", c.LabelLevel, c.LevelWhole,
+		j.tmplWorst(provinceRollups, c.LevelWhole, j.statusMatchers("")[1:], lead))
+}
+
+// tmplWorst names, after lead, the WorstUnits units of src of the alert's
+// KPI (and of its unit of level, their parent, but for the whole) in the
+// state status selects, worst first (those with no gap or report period
+// served last), each by its display name from kpi_unit_info where the
+// units set lists them, else by its label; nothing when none is served. It
+// reads the units of one KPI and unit: at most a few hundred series.
+func (j judgement) tmplWorst(src unitsOf, level string, status []string, lead string) string {
+	here, args := []string{c.LabelKPI + "=%q"}, "$labels."+c.LabelKPI
+	if src.level != "" {
+		here = append(here, eq(c.LabelLevel, src.level))
+	}
+	names, nameArgs := []string{eq(c.LabelLevel, src.dim)}, ""
+	if level != c.LevelWhole {
+		here, args = append(here, level+"=%q"), args+" $labels."+level
+		names, nameArgs = append(names, c.LabelParent+"=%q"), "$labels."+level
+	}
+	order := src.latest(sel(src.gap, here...))
+	if j.byPeriod {
+		order = "-" + src.latest(sel(src.period, here...))
+	}
+	in := src.latest(sel(src.status, append(here, status...)...))
+	by := byLabels(src.dim)
+	n := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
+		latest(sel(c.UnitInfo, names...)), src.dim, c.LabelUnit)
+	nExpr := strconv.Quote(n)
+	if nameArgs != "" {
+		nExpr = "printf " + nExpr + " " + nameArgs
+	}
+	// $in: the units in the state; $w: the worst of them; $n: the units'
+	// names, joined on, or their labels where no name is served.
+	return fmt.Sprintf(`
+{{- $in := printf %q %s }}
+{{- $w := printf "topk(%d, %%s and on (%s) %%s or on (%s) 0 * %%s)" (printf %q %s) $in $in }}
+{{- $n := %s }}
+{{- with printf "sort_desc(%%s * on (%s) group_left (%s) %%s or on (%s) %%s)" $w $n $w | query }} %s:
+{{- range $i, $u := . }}{{ if $i }},{{ end }} {{ or ($u | label %q) ($u | label %q) }}{{ end }}.{{ end }}`,
+		in, args,
+		WorstUnits, by, by, order, args,
+		nExpr,
+		by, c.LabelNameVI, by, lead,
+		c.LabelNameVI, src.dim)
 }
 
 // dataSuspect is the alert on one of the exporter's plausibility checks,
@@ -283,7 +454,7 @@ func (j judgement) communes(meta catalogue.Metadata) ruleOf {
 // series' (as on the roll-ups' alerts), its check label the check's: static
 // labels, which keep apart the rules of classes that name their units by
 // different labels, and of each check.
-func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
+func dataSuspect(meta catalogue.Metadata, n naming, check string) ruleOf {
 	return func(k *catalogue.KPI, m string) (Rule, bool) {
 		if k.Disabled(catalogue.TierDataSuspect) {
 			return Rule{}, false
@@ -305,7 +476,7 @@ func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
 		}
 		return Rule{
 			Alert: AlertDataSuspect, Expr: withInfo(expr, infoLabels...), Labels: l,
-			Annotations: annotations(meta, AlertDataSuspect, [2]string{tmplUnit(k, false), tmplUnit(k, true)}, t),
+			Annotations: annotations(meta, AlertDataSuspect, [2]string{n.tmplUnit(unitLevel(k), false), n.tmplUnit(unitLevel(k), true)}, t),
 		}, true
 	}
 }
@@ -315,12 +486,13 @@ func dataSuspect(meta catalogue.Metadata, check string) ruleOf {
 // recomputes it.
 func kpiAlerts(cat *catalogue.Catalogue) []Rule {
 	var out []Rule
+	n := namingOf(cat)
 	for _, j := range judgements {
-		out = append(out, classes(cat, j.rollup(cat.Metadata))...)
-		out = append(out, classes(cat, j.communes(cat.Metadata))...)
+		out = append(out, classes(cat, j.rollup(cat.Metadata, n))...)
+		out = append(out, classes(cat, j.communes(cat.Metadata, n))...)
 	}
 	for _, check := range slices.Sorted(maps.Keys(checkWords)) {
-		out = append(out, classes(cat, dataSuspect(cat.Metadata, check))...)
+		out = append(out, classes(cat, dataSuspect(cat.Metadata, n, check))...)
 	}
 	return out
 }
@@ -333,21 +505,27 @@ var checkWords = map[string][2]string{
 	c.CheckJump:  {"a change from the previous period beyond what is plausible", "thay đổi so với kỳ trước vượt mức hợp lý"},
 }
 
-// query is a template action that prints the first value expr returns,
-// through format, followed by suffix; nothing when it returns nothing. Each
-// %q in expr is filled from args (template expressions such as
-// $labels.owner). Only the alerts that are few whatever the scale (one per
-// owner, one per source) run one.
-func query(expr string, args []string, format, suffix string) string {
-	return fmt.Sprintf("{{ with printf %q %s | query }}{{ . | first | value | %s }}%s{{ end }}",
-		expr, strings.Join(args, " "), format, suffix)
+// query is a template action that runs expr and prints then over its
+// result, or otherwise when it returns nothing. Each %q in expr is filled
+// from args (template expressions such as $labels.owner). The query ends a
+// line of the rules file, which the template trims.
+func query(expr string, args []string, then, otherwise string) string {
+	s := fmt.Sprintf("{{ with printf %q %s | query -}}\n%s", expr, strings.Join(args, " "), then)
+	if otherwise != "" {
+		s += "{{ else }}" + otherwise
+	}
+	return s + "{{ end }}"
 }
+
+// tmplFirstValue prints the value of the first series of a query's result
+// through format.
+func tmplFirstValue(format string) string { return "{{ . | first | value | " + format + " }}" }
 
 // taskAlerts raise one alert per owner with overdue roadmap tasks, named
 // from the served kpi_owner_info.
 func taskAlerts(cat *catalogue.Catalogue) []Rule {
 	oldest := query("floor((time() - min("+latest(c.TaskDue+"{"+c.LabelOwner+"=%q}")+")) / 86400)",
-		[]string{"$labels." + c.LabelOwner}, `printf "%.0f"`, "")
+		[]string{"$labels." + c.LabelOwner}, tmplFirstValue(`printf "%.0f"`), "")
 	ann := map[string]string{
 		AnnSummary:       "Roadmap tasks are overdue",
 		AnnSummaryVI:     "Nhiệm vụ quá hạn",
@@ -367,7 +545,7 @@ func taskAlerts(cat *catalogue.Catalogue) []Rule {
 // collectorFailCycles refreshes in a row (a refresh that hangs fails at its
 // timeout, so a hung source counts too), whatever its interval.
 func collectorAlerts(meta catalogue.Metadata) []Rule {
-	last := query(latest(c.CollectorLastSuccess+"{"+c.LabelSource+"=%q}"), []string{"$labels." + c.LabelSource}, "humanizeTimestamp", "")
+	last := query(latest(c.CollectorLastSuccess+"{"+c.LabelSource+"=%q}"), []string{"$labels." + c.LabelSource}, tmplFirstValue("humanizeTimestamp"), "")
 	ann := map[string]string{
 		AnnSummary:       "A data source is failing: its figures may be out of date",
 		AnnSummaryVI:     "Nguồn dữ liệu bị lỗi: số liệu có thể đã cũ",

@@ -20,6 +20,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/internal/promqlcheck"
 	"github.com/kpiwatch/kpiwatch/internal/realserver"
 	"github.com/kpiwatch/kpiwatch/project06"
+	"github.com/kpiwatch/kpiwatch/units/unitstest"
 )
 
 // testCatalogue is testdata/catalogue.yml: every kind, direction, dimension
@@ -46,10 +47,72 @@ func project06Catalogue(t *testing.T) *catalogue.Catalogue {
 	return cat
 }
 
-// catalogues are what the generator is checked on: the test catalogue and
-// the embedded Project 06 one.
+// catalogues are what the generator is checked on: the test catalogue, the
+// embedded Project 06 one and a province's own.
 func catalogues(t *testing.T) map[string]*catalogue.Catalogue {
-	return map[string]*catalogue.Catalogue{"test": testCatalogue(t), "project06": project06Catalogue(t)}
+	return map[string]*catalogue.Catalogue{"test": testCatalogue(t), "project06": project06Catalogue(t), "tay-ninh": communeCatalogue(t)}
+}
+
+// communeCatalogue is a province's own deployment: Tay Ninh's communes
+// (units/unitstest) as its units, its own word for its owners, KPIs by
+// commune only (counted at the whole) and a KPI of the whole.
+func communeCatalogue(t *testing.T) *catalogue.Catalogue {
+	t.Helper()
+	cat, err := catalogue.Parse("kpis.yaml", []byte(`apiVersion: kpiwatch.io/v1
+kind: Catalogue
+metadata: {name: tay-ninh, units: units.yaml, owners_vi: "Sở, ngành", owners_en: Departments}
+owners:
+  - {id: sct, name: Department of Industry and Trade, name_vi: Sở Công Thương, block: government}
+  - {id: snv, name: Department of Home Affairs, name_vi: Sở Nội vụ, block: government}
+sources: [{id: communes, collector: csv, config: {path: r.csv}}]
+kpis:
+  - id: dossiers
+    name: Dossiers filed online
+    name_vi: Hồ sơ nộp trực tuyến
+    kind: count
+    direction: higher_is_better
+    owner: sct
+    dimensions: [commune]
+    cadence: {period: monthly, due_day: 15}
+    source: communes
+    baseline: {date: 2025-01-01, value: 0}
+    targets: [{by: 2026-12-31, value: 1000, scope: each}]
+  - id: online_share
+    name: Share of dossiers filed online
+    name_vi: Tỷ lệ hồ sơ trực tuyến
+    kind: level
+    direction: higher_is_better
+    owner: sct
+    cadence: {period: monthly, due_day: 15}
+    source: communes
+    baseline: {date: 2025-01-01, value: 10}
+    targets: [{by: 2026-12-31, value: 80}]
+`), unitstest.Files(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// A province's deployment's alerts speak its words: its whole's name, and
+// its communes counted at the whole.
+func TestAlertsSpeakTheDeploymentsWords(t *testing.T) {
+	files, err := Files(communeCatalogue(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := string(files[RulesFile])
+	for _, want := range []string{"Tỉnh Tây Ninh", "Tay Ninh province", `kpi_rollup_units{kpi=~"dossiers",level="whole"`,
+		`kpi_unit_info{level=\"commune\"}`} {
+		if !strings.Contains(rules, want) {
+			t.Errorf("%s has no %s", RulesFile, want)
+		}
+	}
+	for _, absent := range []string{"Toàn quốc", "Nationwide"} {
+		if strings.Contains(rules, absent) {
+			t.Errorf("%s says %s, not the deployment's word", RulesFile, absent)
+		}
+	}
 }
 
 // generate writes the files for cat into a fresh directory.
@@ -263,8 +326,9 @@ func knownMetrics() map[string]bool {
 	return known
 }
 
-// templateQuery finds the PromQL of the query calls in annotation templates.
-var templateQuery = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")[^|]*\| query`)
+// templatePrintf finds the format strings of annotation templates: those
+// of queries, and the pieces queries are composed of (each %s a piece).
+var templatePrintf = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")`)
 
 // TestRulesNameServedMetrics fails if any expression, or any query in an
 // annotation, names a metric that the exporter does not serve, and if any
@@ -294,12 +358,15 @@ func TestRulesNameServedMetrics(t *testing.T) {
 				}
 				check(where, r.Expr)
 				for key, tmpl := range r.Annotations {
-					for _, m := range templateQuery.FindAllStringSubmatch(tmpl, -1) {
+					for _, m := range templatePrintf.FindAllStringSubmatch(tmpl, -1) {
 						format, err := strconv.Unquote(m[1])
 						if err != nil {
 							t.Fatalf("%s: %s: %v", where, key, err)
 						}
-						check(where+" annotation "+key, strings.ReplaceAll(format, "%q", `"x"`))
+						if strings.HasPrefix(format, "%") {
+							continue // a number's or a date's format, not a query
+						}
+						check(where+" annotation "+key, strings.NewReplacer("%q", `"x"`, "%s", "vector(1)").Replace(format))
 						queries++
 					}
 				}

@@ -44,9 +44,14 @@ func reporterDim(cat *catalogue.Catalogue, k *catalogue.KPI) (string, bool) {
 	return dim, tracked
 }
 
-// tmplReporter names the unit that owes a KPI's report: the unit in the
-// label of its dimension, or the owner of a KPI without dimensions.
-func tmplReporter(dim string) string { return "{{ $labels." + cmp.Or(dim, c.LabelOwner) + " }}" }
+// tmplReporter names the unit that owes a KPI's report: the unit of its
+// dimension (the alert's level), or the owner of a KPI without dimensions.
+func (n naming) tmplReporter(dim string, vi bool) string {
+	if dim == "" {
+		return tmplOwner("$labels."+c.LabelOwner, vi)
+	}
+	return n.tmplUnit(dim, vi)
+}
 
 // completenessLabels are the static labels of a KPI's completeness alerts:
 // the severity, the catalogue's alerts.labels and the level of the units
@@ -58,13 +63,12 @@ func completenessLabels(k *catalogue.KPI, severity, dim string) map[string]strin
 	return l
 }
 
-func completenessAnnotations(meta catalogue.Metadata, dim, alert string, t text) map[string]string {
-	who := tmplReporter(dim)
+func completenessAnnotations(meta catalogue.Metadata, n naming, dim, alert string, t text) map[string]string {
 	ann := map[string]string{
 		AnnSummary:       tmplName + ": " + t.summary,
 		AnnSummaryVI:     tmplNameVI + ": " + t.summaryVI,
-		AnnDescription:   who + " " + t.description,
-		AnnDescriptionVI: who + " " + t.descriptionVI,
+		AnnDescription:   n.tmplReporter(dim, false) + " " + t.description,
+		AnnDescriptionVI: n.tmplReporter(dim, true) + " " + t.descriptionVI,
 	}
 	addLinks(ann, meta, alert, true)
 	return ann
@@ -80,7 +84,7 @@ func reportMissing(cat *catalogue.Catalogue) ruleOf {
 			Alert:  AlertReportMissing,
 			Expr:   withInfo(latest(sel(c.ReportReceived, m))+" == 0", c.LabelName, c.LabelNameVI),
 			Labels: completenessLabels(k, k.Alerts.Severity, dim),
-			Annotations: completenessAnnotations(cat.Metadata, dim, AlertReportMissing, text{
+			Annotations: completenessAnnotations(cat.Metadata, namingOf(cat), dim, AlertReportMissing, text{
 				"reports missing after the due day", "chưa nhận được báo cáo sau hạn",
 				"has not sent its report for the period past its due day.", "chưa gửi báo cáo kỳ đã quá hạn."}),
 		}, true
@@ -98,7 +102,7 @@ func reportLate(cat *catalogue.Catalogue) ruleOf {
 			Alert:  AlertReportLate,
 			Expr:   withInfo(expr, c.LabelName, c.LabelNameVI),
 			Labels: completenessLabels(k, "info", dim),
-			Annotations: completenessAnnotations(cat.Metadata, dim, AlertReportLate, text{
+			Annotations: completenessAnnotations(cat.Metadata, namingOf(cat), dim, AlertReportLate, text{
 				"reports sent after the due day", "báo cáo gửi muộn so với hạn",
 				"sent its report for the period after its due day.", "gửi báo cáo kỳ sau hạn."}),
 		}, true
@@ -147,6 +151,8 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 		if dim == catalogue.DimMinistry {
 			labels[c.LabelBlock] = cat.Owners[slices.IndexFunc(cat.Owners, func(o catalogue.Owner) bool { return o.ID == reporters[0] })].Block
 		}
+		// The unit owing the report, as the descriptions name it.
+		who := nameOf(cat, cmp.Or(dim, c.LabelOwner), labels[cmp.Or(dim, c.LabelOwner)])
 		for _, sc := range []struct {
 			name             string
 			received, onTime float64
@@ -162,6 +168,9 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 				{Series: seriesText(c.ReportReceived, labels), Values: values(sc.received)},
 				{Series: seriesText(c.ReportOnTime, labels), Values: values(sc.onTime)},
 			}}
+			if who.metric != "" {
+				t.InputSeries = append(t.InputSeries, InputSeries{Series: seriesText(who.metric, who.labels), Values: values(1)})
+			}
 			for _, name := range []string{AlertReportMissing, AlertReportLate} {
 				at := AlertTest{EvalTime: evalAt, Alertname: name, ExpAlerts: []ExpAlert{}}
 				r, enabled := kpiRule(rules, name, k.ID)
@@ -173,7 +182,7 @@ func CompletenessTests(cat *catalogue.Catalogue, groups []RuleGroup) ([]UnitTest
 					if k.NameVI != "" {
 						l[c.LabelNameVI] = k.NameVI
 					}
-					ann, err := expand(r.Annotations, l, firing{})
+					ann, err := expand(namingOf(cat), r.Annotations, l, firing{where: who.where})
 					if err != nil {
 						return nil, fmt.Errorf("kpi %s: %s: %w", k.ID, name, err)
 					}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,49 +197,7 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 	judged := statuses(served)
 	missed, onTrack := pickKPIs(t, cat, served)
 
-	hook := &webhook{received: map[string][]webhookAlert{}}
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
-	var rcvYAML strings.Builder
-	fmt.Fprintf(&rcvYAML, "default:\n  webhook_configs: [{url: %q}]\nowners:\n", hookSrv.URL+"/"+DefaultReceiver)
-	for _, o := range cat.Owners {
-		fmt.Fprintf(&rcvYAML, "  %s:\n    webhook_configs: [{url: %q}]\n", o.ID, hookSrv.URL+"/"+o.ID)
-	}
-	rcv, err := ParseReceivers("receivers.yml", []byte(rcvYAML.String()), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	dir := t.TempDir()
-	groups, err := Rules(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range groups {
-		groups[i].Interval = 0 // Prometheus' own, a second
-		for j := range groups[i].Rules {
-			groups[i].Rules[j].For = 0
-		}
-	}
-	am := Alertmanager(cat, rcv)
-	am.Route.GroupWait, am.Route.GroupInterval = "1s", "1s"
-	write := func(name string, v any) string {
-		data, err := genfile.YAML("", v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return realserver.WriteFile(t, dir, name, data)
-	}
-	rulesPath := write(RulesFile, RuleFile{Groups: groups})
-	amPath := write(AlertmanagerFile, am)
-	realserver.WriteFile(t, dir, TemplateFile, messageTemplate)
-
-	amSrv := realserver.StartAlertmanager(t, amPath)
-	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
-		Targets:       []string{target},
-		RuleFiles:     []string{rulesPath},
-		Alertmanagers: []string{amSrv.Addr},
-	})
+	hook, prom, amSrv := startStack(t, cat, target)
 	t.Logf("servers up after %s", time.Since(start).Round(time.Millisecond))
 
 	// The missed roll-up reaches its KPI's owner with the routing labels,
@@ -344,7 +303,123 @@ func endToEnd(t *testing.T, cat *catalogue.Catalogue, target string) {
 			}
 		}
 	}
+	checkDisplayNames(t, hook, served)
 	t.Logf("on-track KPI %s raised nothing; end to end in %s", onTrack, time.Since(start).Round(time.Millisecond))
+}
+
+// startStack runs a real Alertmanager with the generated configuration,
+// posting to a webhook per receiver, and a real Prometheus scraping target
+// with the generated rules: only timings are shortened, every "for" to
+// zero and Alertmanager's grouping waits to a second.
+func startStack(t *testing.T, cat *catalogue.Catalogue, target string) (*webhook, *realserver.Prometheus, *realserver.Server) {
+	t.Helper()
+	hook := &webhook{received: map[string][]webhookAlert{}}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
+	var rcvYAML strings.Builder
+	fmt.Fprintf(&rcvYAML, "default:\n  webhook_configs: [{url: %q}]\nowners:\n", hookSrv.URL+"/"+DefaultReceiver)
+	for _, o := range cat.Owners {
+		fmt.Fprintf(&rcvYAML, "  %s:\n    webhook_configs: [{url: %q}]\n", o.ID, hookSrv.URL+"/"+o.ID)
+	}
+	rcv, err := ParseReceivers("receivers.yml", []byte(rcvYAML.String()), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	groups, err := Rules(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range groups {
+		groups[i].Interval = 0 // Prometheus' own, a second
+		for j := range groups[i].Rules {
+			groups[i].Rules[j].For = 0
+		}
+	}
+	am := Alertmanager(cat, rcv)
+	am.Route.GroupWait, am.Route.GroupInterval = "1s", "1s"
+	write := func(name string, v any) string {
+		data, err := genfile.YAML("", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return realserver.WriteFile(t, dir, name, data)
+	}
+	rulesPath := write(RulesFile, RuleFile{Groups: groups})
+	amPath := write(AlertmanagerFile, am)
+	realserver.WriteFile(t, dir, TemplateFile, messageTemplate)
+
+	amSrv := realserver.StartAlertmanager(t, amPath)
+	prom := realserver.StartPrometheus(t, realserver.PrometheusConfig{
+		Targets:       []string{target},
+		RuleFiles:     []string{rulesPath},
+		Alertmanagers: []string{amSrv.Addr},
+	})
+	return hook, prom, amSrv
+}
+
+// unitInfoLine is a kpi_unit_info sample of the main endpoint.
+var unitInfoLine = regexp.MustCompile(`(?m)^` + c.UnitInfo + `\{(.*)\} 1$`)
+
+// checkDisplayNames checks the Vietnamese descriptions delivered against
+// the names served as kpi_unit_info: an alert on a province names it by its
+// name_vi, and one on the whole names at most WorstUnits provinces, each
+// by the name_vi of a province the exporter judges in the alert's status.
+func checkDisplayNames(t *testing.T, hook *webhook, served string) {
+	t.Helper()
+	names := map[string]string{} // province -> name_vi
+	for _, m := range unitInfoLine.FindAllStringSubmatch(served, -1) {
+		l := map[string]string{}
+		for _, p := range labelPair.FindAllStringSubmatch(m[1], -1) {
+			l[p[1]] = p[2]
+		}
+		if l[c.LabelLevel] == catalogue.DimProvince {
+			names[l[c.LabelUnit]] = l[c.LabelNameVI]
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("the exporter serves no %s for the provinces", c.UnitInfo)
+	}
+	judged := statuses(served)
+	provinces, wholes := 0, 0
+	for _, alerts := range hook.all() {
+		for _, a := range alerts {
+			j := slices.IndexFunc(judgements, func(j judgement) bool { return j.alert == a.Labels[c.LabelAlertName] })
+			if j < 0 || a.Labels[c.LabelCounted] != "" {
+				continue
+			}
+			d := a.Annotations[AnnDescriptionVI]
+			switch a.Labels[c.LabelLevel] {
+			case catalogue.DimProvince:
+				provinces++
+				if want := names[a.Labels[c.LabelProvince]] + ": "; !strings.HasPrefix(d, want) {
+					t.Errorf("%s for %s says %q, not starting %q", a.Labels[c.LabelAlertName], a.Labels[c.LabelProvince], d, want)
+				}
+			case c.LevelWhole:
+				_, list, ok := strings.Cut(d, " "+judgements[j].worstWords[1]+": ")
+				if !ok {
+					continue
+				}
+				wholes++
+				named := strings.Split(strings.TrimSuffix(list, "."), ", ")
+				if len(named) > WorstUnits {
+					t.Errorf("%s names %d provinces, over %d: %q", a.Labels[c.LabelAlertName], len(named), WorstUnits, d)
+				}
+				for _, n := range named {
+					if !slices.ContainsFunc(judged[a.Labels[c.LabelKPI]], func(s map[string]string) bool {
+						return s[c.LabelLevel] == catalogue.DimProvince && names[s[c.LabelProvince]] == n && s[c.LabelStatus] == judgements[j].status
+					}) {
+						t.Errorf("%s of %s names %q, no province of the KPI the exporter judges %s: %q", a.Labels[c.LabelAlertName], a.Labels[c.LabelKPI], n, judgements[j].status, d)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d alerts on a province named it, %d on the whole named the worst provinces", provinces, wholes)
+	if provinces == 0 {
+		t.Error("no alert on a province was delivered")
+	}
 }
 
 // servedValue is the value served (in the exposition text) for metric on
@@ -494,4 +569,82 @@ func inhibited(t *testing.T, am *realserver.Server) map[string]bool {
 		out[a.Labels[c.LabelAlertName]+"/"+a.Labels[c.LabelProvince]] = len(a.Status.InhibitedBy) > 0
 	}
 	return out
+}
+
+// TestWorstUnitsNamedEndToEnd serves, as the exporter would, the communes
+// of one province missing a commune KPI's target (more than an alert names)
+// with their display names, to a real Prometheus with the generated rules
+// and a real Alertmanager: the notification delivered to the KPI's owner
+// counts them all and names the WorstUnits furthest behind, worst first,
+// by their names, and the province by its own.
+func TestWorstUnitsNamedEndToEnd(t *testing.T) {
+	t.Parallel()
+	cat := testCatalogue(t)
+	k, ok := cat.KPI("commune_dossiers_received")
+	if !ok || !counted(k) {
+		t.Fatalf("the test catalogue has no commune KPI commune_dossiers_received")
+	}
+	const province, provinceVI = "Ha Noi", "Thành phố Hà Nội"
+	// Worst first: the gap to plan falls down the list; the labels are not
+	// in that order.
+	communes := [][2]string{
+		{"Xa Soc Son", "Xã Sóc Sơn"}, {"Phuong Hoan Kiem", "Phường Hoàn Kiếm"}, {"Xa Dong Anh", "Xã Đông Anh"},
+		{"Phuong Ba Dinh", "Phường Ba Đình"}, {"Xa Me Linh", "Xã Mê Linh"},
+	}
+	var main, unitText strings.Builder
+	fmt.Fprintf(&main, "%s 1\n", seriesText(c.KPIInfo, infoOf(k)))
+	fmt.Fprintf(&main, "%s %d\n", seriesText(c.RollupUnits, map[string]string{c.LabelKPI: k.ID, c.LabelLevel: catalogue.DimProvince,
+		c.LabelProvince: province, c.LabelStatus: c.StatusMissed}), len(communes))
+	fmt.Fprintf(&main, "%s 1\n", seriesText(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimProvince, c.LabelUnit: province, c.LabelNameVI: provinceVI}))
+	for i, cm := range communes {
+		fmt.Fprintf(&main, "%s 1\n", seriesText(c.UnitInfo, map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0],
+			c.LabelNameVI: cm[1], c.LabelParent: province}))
+		u := map[string]string{c.LabelKPI: k.ID, c.LabelProvince: province, c.LabelCommune: cm[0]}
+		fmt.Fprintf(&unitText, "%s 1\n", seriesText(c.KPIStatus, with(u, c.LabelStatus, c.StatusMissed)))
+		fmt.Fprintf(&unitText, "%s %d\n", seriesText(c.KPIPlanGap, u), 100*(len(communes)-i))
+	}
+	// The main endpoint serves nothing until the unit endpoint has been
+	// scraped: Alertmanager does not notify again when only an alert's
+	// annotations change, so the alert must first fire with the communes
+	// in.
+	var unitsScraped atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		if unitsScraped.Load() {
+			fmt.Fprint(w, main.String())
+		}
+	})
+	mux.HandleFunc(c.UnitsPath, func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, unitText.String())
+		unitsScraped.Store(true)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	hook, prom, amSrv := startStack(t, cat, strings.TrimPrefix(srv.URL, "http://"))
+	var got webhookAlert
+	if !realserver.Eventually(2*time.Minute, func() (ok bool) {
+		got, ok = hook.find(k.Owner, map[string]string{c.LabelAlertName: AlertTargetMissed, c.LabelKPI: k.ID, c.LabelCounted: catalogue.DimCommune})
+		return ok
+	}) {
+		t.Fatalf("no %s for the communes of %s at %s; received: %v\nprometheus alerts: %v\nalertmanager log:\n%s",
+			AlertTargetMissed, province, k.Owner, hook.all(), prom.Alerts(t), amSrv.Log())
+	}
+	var names []string
+	for _, cm := range communes[:WorstUnits] {
+		names = append(names, cm[1])
+	}
+	want := fmt.Sprintf("%s: %d xã, phường không đạt mục tiêu. Chậm nhất: %s.", provinceVI, len(communes), strings.Join(names, ", "))
+	if d := got.Annotations[AnnDescriptionVI]; d != want {
+		t.Errorf("%s delivered %q, want %q", AnnDescriptionVI, d, want)
+	}
+	want = fmt.Sprintf("%s: %d communes missed the target. Furthest behind: %s.", province, len(communes), strings.Join(names, ", "))
+	if d := got.Annotations[AnnDescription]; d != want {
+		t.Errorf("%s delivered %q, want %q", AnnDescription, d, want)
+	}
+	for _, cm := range communes[WorstUnits:] {
+		if strings.Contains(got.Annotations[AnnDescription]+got.Annotations[AnnDescriptionVI], cm[1]) {
+			t.Errorf("the notification names %s, beyond the %d worst", cm[1], WorstUnits)
+		}
+	}
 }

@@ -9,9 +9,12 @@
 // judgement on its main endpoint; the rules record nothing and only select
 // what it served, in the way of the monitoring mixins: one rule per alert
 // and class of KPIs (those whose rule is the same but for the KPI: the same
-// "for", severity and routing labels), selected by a kpi matcher. Names come
-// from the served kpi_info series joined in the expression, and units from
-// the alert's labels, so a rule reads the same for thirty KPIs as for one.
+// "for", severity and routing labels), selected by a kpi matcher. A KPI's
+// names come from the served kpi_info series joined in the expression, and
+// a unit's from the served kpi_unit_info and kpi_owner_info looked up in
+// the description (the whole in the units set's words), so a rule reads
+// the same for thirty KPIs as for one. An alert that counts communes names
+// the WorstUnits furthest behind.
 // No rule reads more than RideOut of any series of the main endpoint, or
 // UnitsRideOut of the unit endpoint. Everything is plain PromQL that
 // Prometheus 2.42 and vmalert both run.

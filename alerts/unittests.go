@@ -58,8 +58,17 @@ const (
 	testSampleStep   = 5 * time.Minute
 	testEvalInterval = 6 * time.Hour
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
-	testCommunes     = 3          // communes of the province in the counted state
 )
+
+// testCommunes are the communes of the sample province the counted
+// scenarios put in the counted state, one more than an alert names, in the
+// order of their figures from the worst (the furthest behind plan, the
+// longest without a report), which is not the order of their names: their
+// label and the display name kpi_unit_info serves.
+var testCommunes = [WorstUnits + 1][2]string{
+	{"Xa Soc Son", "Xã Sóc Sơn"}, {"Phuong Hoan Kiem", "Phường Hoàn Kiếm"},
+	{"Xa Dong Anh", "Xã Đông Anh"}, {"Phuong Ba Dinh", "Phường Ba Đình"},
+}
 
 // UnitTests generates, for every KPI, promtool tests that feed the rules the
 // series the exporter serves in each situation it can judge (behind plan,
@@ -101,6 +110,7 @@ func promDuration(d time.Duration) string { return catalogue.Duration(d).String(
 // endpoint, and the baseline and target its values are placed between.
 type fixture struct {
 	k                *catalogue.KPI
+	cat              *catalogue.Catalogue
 	info             map[string]string // the labels of its kpi_info series
 	levels           []map[string]string
 	unit             map[string]string // its observed series' labels
@@ -118,7 +128,7 @@ var sampleUnit = map[string]string{
 }
 
 func newFixture(cat *catalogue.Catalogue, k *catalogue.KPI) *fixture {
-	fx := &fixture{k: k, info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
+	fx := &fixture{k: k, cat: cat, info: infoOf(k), unit: map[string]string{c.LabelKPI: k.ID}}
 	for _, d := range k.Dimensions {
 		fx.unit[d] = sampleUnit[d]
 		if declared, ok := cat.Dimension(d); ok {
@@ -224,7 +234,7 @@ func (fx *fixture) scenarios() []scenario {
 			{"communes stale", c.StatusStale},
 			{"no commune lagging", c.StatusAchieved},
 		} {
-			out = append(out, scenario{name: s.name, communes: map[string]float64{c.StatusOnTrack: 10, s.state: testCommunes}})
+			out = append(out, scenario{name: s.name, communes: map[string]float64{c.StatusOnTrack: 10, s.state: float64(len(testCommunes))}})
 		}
 	}
 	for i := range out {
@@ -286,6 +296,15 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 		in = append(in, InputSeries{Series: seriesText(metric, labels), Values: sc.valuesText(v)})
 	}
 	add(c.KPIInfo, fx.info, 1)
+	// The names the alerts look up: of the units of the roll-ups and of
+	// the observed series.
+	for _, l := range append(slices.Clone(fx.levels), with(fx.unit, c.LabelLevel, unitLevel(fx.k))) {
+		if un := nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]); un.metric != "" && !slices.ContainsFunc(in, func(s InputSeries) bool {
+			return s.Series == seriesText(un.metric, un.labels)
+		}) {
+			add(un.metric, un.labels, 1)
+		}
+	}
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
 		for _, state := range slices.Sorted(maps.Keys(sc.communes)) {
@@ -295,6 +314,27 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 				sl[c.LabelReason] = reason
 			}
 			add(c.RollupUnits, sl, sc.communes[state])
+			if status == c.StatusOnTrack || status == c.StatusAchieved {
+				continue
+			}
+			// The lagging communes of the counting roll-up's unit on the
+			// unit endpoint, the worst first, and their names.
+			for i, cm := range testCommunes {
+				u := with(l, catalogue.DimCommune, cm[0])
+				delete(u, c.LabelLevel)
+				st := with(u, c.LabelStatus, status)
+				if reason != "" {
+					st[c.LabelReason] = reason
+				}
+				add(c.KPIStatus, st, 1)
+				add(c.KPIPlanGap, u, float64(len(testCommunes)-i))
+				add(c.KPIReportPeriod, u, float64(testPeriod-(len(testCommunes)-i)*86400))
+				info := map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0], c.LabelNameVI: cm[1]}
+				if parent := l[l[c.LabelLevel]]; parent != "" {
+					info[c.LabelParent] = parent
+				}
+				add(c.UnitInfo, info, 1)
+			}
 		}
 		return in
 	}
@@ -329,10 +369,44 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 // and kpi_info's), and the figures its annotations print.
 type firing struct {
 	labels     map[string]string
-	value      string // the alert's value as the description prints it
-	where      string // the unit, as the description names it (in English and Vietnamese alike)
-	check      string // the failed check of a data-suspect alert
+	value      string    // the alert's value as the description prints it
+	where      [2]string // the unit, as the description names it in English and Vietnamese
+	check      string    // the failed check of a data-suspect alert
 	countsUnit bool
+	// worst are the worst units a counting alert names, as its template
+	// (in English and Vietnamese) and as Prometheus expands it.
+	worstTmpl, worst [2]string
+}
+
+// unitName is how the descriptions name a unit of a level: the info series
+// the rules look its names up in (no metric for none) and the names they
+// print in English and Vietnamese.
+type unitName struct {
+	metric string
+	labels map[string]string
+	where  [2]string
+}
+
+// nameOf names a unit of a level (or an owner, by its id) as the alerts'
+// descriptions do: the whole in the deployment's words, an owner or
+// ministry by its names in kpi_owner_info, a unit of a listed level by its
+// name_vi in kpi_unit_info, any other by its label.
+func nameOf(cat *catalogue.Catalogue, level, unit string) unitName {
+	switch level {
+	case c.LevelWhole:
+		return unitName{where: namingOf(cat).whole}
+	case catalogue.DimMinistry, c.LabelOwner:
+		o, _ := cat.Owner(unit)
+		l := map[string]string{c.LabelOwner: o.ID, c.LabelName: o.Name, c.LabelNameVI: o.NameVI}
+		maps.DeleteFunc(l, func(_, v string) bool { return v == "" })
+		return unitName{c.OwnerInfo, l, [2]string{o.Name, cmp.Or(o.NameVI, o.Name)}}
+	}
+	if l := cat.UnitLevel(level); l != nil {
+		if u, ok := l.Unit(unit); ok {
+			return unitName{c.UnitInfo, map[string]string{c.LabelLevel: level, c.LabelUnit: unit, c.LabelNameVI: u.NameVI}, [2]string{unit, u.NameVI}}
+		}
+	}
+	return unitName{where: [2]string{unit, unit}}
 }
 
 // expected lists the alerts the exporter's judgement of the situation must
@@ -341,7 +415,7 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 	out := map[string][]firing{}
 	if sc.communes != nil {
 		l := fx.levels[len(fx.levels)-1]
-		where := l[l[c.LabelLevel]]
+		where := nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]).where
 		for state := range sc.communes {
 			var alert string
 			switch state {
@@ -356,7 +430,17 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 			default:
 				continue
 			}
-			out[alert] = append(out[alert], firing{labels: l, value: fmt.Sprint(testCommunes), where: where, countsUnit: true})
+			j := judgementOf(alert)
+			f := firing{labels: l, value: fmt.Sprint(len(testCommunes)), where: where, countsUnit: true}
+			for i, lead := range j.worstWords {
+				names := make([]string, WorstUnits)
+				for n, cm := range testCommunes[:WorstUnits] {
+					names[n] = cm[1]
+				}
+				f.worstTmpl[i] = j.tmplWorst(servedCommunes, l[c.LabelLevel], j.communeStatus(), lead)
+				f.worst[i] = " " + lead + ": " + strings.Join(names, ", ") + "."
+			}
+			out[alert] = append(out[alert], f)
 		}
 		return out
 	}
@@ -373,16 +457,24 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 		alert = AlertReportOverdue
 	}
 	if alert != "" {
+		j := judgementOf(alert)
 		for _, l := range fx.levels {
-			f := firing{labels: l, value: formatValue(fx.k, v), where: l[l[c.LabelLevel]]}
+			f := firing{labels: l, value: formatValue(fx.k, v), where: nameOf(fx.cat, l[c.LabelLevel], l[l[c.LabelLevel]]).where}
 			if alert == AlertReportOverdue {
 				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
+			}
+			// The alert on the whole names the province in the same state.
+			for i, lead := range j.worstWords {
+				f.worstTmpl[i] = j.tmplWorstProvinces(namingOf(fx.cat), lead)
+				if last := fx.levels[len(fx.levels)-1]; l[c.LabelLevel] == c.LevelWhole && last[c.LabelLevel] == catalogue.DimProvince {
+					f.worst[i] = " " + lead + ": " + nameOf(fx.cat, catalogue.DimProvince, last[catalogue.DimProvince]).where[1] + "."
+				}
 			}
 			out[alert] = append(out[alert], f)
 		}
 	}
 	for _, check := range sc.suspect {
-		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: fx.unit[unitLevel(fx.k)], check: check}
+		f := firing{labels: with(fx.unit, c.LabelCheck, check), value: formatValue(fx.k, sc.value), where: nameOf(fx.cat, unitLevel(fx.k), fx.unit[unitLevel(fx.k)]).where, check: check}
 		if counted(fx.k) {
 			delete(f.labels, catalogue.DimCommune)
 			f.value, f.countsUnit = "1", true
@@ -421,6 +513,11 @@ func (fx *fixture) test(sc scenario, rules []Rule) (UnitTest, error) {
 	return t, nil
 }
 
+// judgementOf is the judgement of an alert.
+func judgementOf(alert string) judgement {
+	return judgements[slices.IndexFunc(judgements, func(j judgement) bool { return j.alert == alert })]
+}
+
 // findRule finds the rule of an alert whose class holds the KPI, that
 // counts units if f does, of f's check.
 func findRule(rules []Rule, alert, kpiID string, f firing) (Rule, bool) {
@@ -443,23 +540,28 @@ func (fx *fixture) expAlert(r Rule, f firing) (ExpAlert, error) {
 			labels[l] = v
 		}
 	}
-	ann, err := expand(r.Annotations, labels, f)
+	ann, err := expand(namingOf(fx.cat), r.Annotations, labels, f)
 	return ExpAlert{ExpLabels: labels, ExpAnnotations: ann}, err
 }
 
 // expand fills the annotation templates of a rule for an alert with the
 // given labels, as Prometheus does: the generated templates hold only the
 // pieces below, and whatever is left unexpanded is an error.
-func expand(tmpl map[string]string, labels map[string]string, f firing) (map[string]string, error) {
-	where := [2]string{f.where, f.where}
-	if f.where == "" {
-		where = [2]string{"Nationwide", "Toàn quốc"}
-	}
+func expand(n naming, tmpl map[string]string, labels map[string]string, f firing) (map[string]string, error) {
 	pairs := []string{
-		tmplLevel(false), where[0], tmplLevel(true), where[1],
-		tmplValue, f.value, tmplDate, f.value, "{{ $value }}", f.value,
-		tmplNameVI, cmp.Or(labels[c.LabelNameVI], labels[c.LabelName]),
+		n.tmplLevel(false), f.where[0], n.tmplLevel(true), f.where[1],
+		tmplOwner("$labels."+c.LabelOwner, false), f.where[0], tmplOwner("$labels."+c.LabelOwner, true), f.where[1],
 	}
+	if f.worstTmpl[0] != "" {
+		pairs = append(pairs, f.worstTmpl[0], f.worst[0], f.worstTmpl[1], f.worst[1])
+	}
+	// The names of units of a known level.
+	for _, level := range append([]string{catalogue.DimMinistry}, n.listed...) {
+		pairs = append(pairs, n.tmplUnit(level, false), f.where[0], n.tmplUnit(level, true), f.where[1])
+	}
+	pairs = append(pairs,
+		tmplValue, f.value, tmplDate, f.value, "{{ $value }}", f.value,
+		tmplNameVI, cmp.Or(labels[c.LabelNameVI], labels[c.LabelName]))
 	for _, l := range slices.Sorted(maps.Keys(labels)) {
 		pairs = append(pairs, "{{ $labels."+l+" }}", labels[l])
 	}

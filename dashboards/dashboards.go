@@ -1,11 +1,14 @@
 // Package dashboards generates, from the KPI catalogue, the Grafana boards
 // leaders and operators open (programme overview, KPI detail, province
-// scorecard, roadmap tasks, collector health) with the Grafana Foundation SDK,
-// and the provisioning files that load them and the Prometheus data source.
+// scorecard, unit scorecard, roadmap tasks, collector health) with the
+// Grafana Foundation SDK, and the provisioning files that load them and the
+// Prometheus data source.
 //
-// Boards loop over the catalogue (kinds, blocks, KPIs) and query every KPI
-// through labels, so a KPI added to the catalogue shows on every board with no
-// edit here. Every query names metrics from conventions only.
+// Boards loop over the catalogue (kinds, blocks, KPIs, levels of units) and
+// query every KPI through labels, so a KPI added to the catalogue shows on
+// every board with no edit here; they speak the deployment's words (its
+// whole, blocks and owners) and name units from the served kpi_unit_info.
+// Every query names metrics from conventions only.
 package dashboards
 
 import (
@@ -31,6 +34,7 @@ const (
 	UIDProvince   = "kpiwatch-province"
 	UIDTasks      = "kpiwatch-tasks"
 	UIDCollectors = "kpiwatch-collectors"
+	UIDUnits      = "kpiwatch-units"
 )
 
 // Where the provisioning files point; deployments mount the generated
@@ -84,8 +88,9 @@ func (b Board) JSON() ([]byte, error) {
 }
 
 // Build generates the boards the catalogue has something to show on: the
-// province scorecard only when some KPI is reported per province, the
-// roadmap only when some source reads roadmap tasks.
+// province scorecard only when some KPI is reported per province, the unit
+// scorecard when some KPI is reported per unit of a listed level or per
+// commune, the roadmap only when some source reads roadmap tasks.
 func Build(cat *catalogue.Catalogue) ([]Board, error) {
 	builders := []struct {
 		uid   string
@@ -95,6 +100,7 @@ func Build(cat *catalogue.Catalogue) ([]Board, error) {
 		{UIDOverview, overview, true},
 		{UIDKPIDetail, kpiDetail, true},
 		{UIDProvince, provinceScorecard, hasProvinces(cat)},
+		{UIDUnits, unitScorecard, len(unitLevels(cat)) > 0},
 		{UIDTasks, roadmapTasks, hasTasks(cat)},
 		{UIDCollectors, collectorHealth, true},
 	}

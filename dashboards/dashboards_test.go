@@ -58,15 +58,15 @@ func buildBoards(t testing.TB, cat *catalogue.Catalogue) map[string][]byte {
 	return out
 }
 
-func TestBuildsTheFiveBoardsWithStableUIDs(t *testing.T) {
+func TestBuildsTheSixBoardsWithStableUIDs(t *testing.T) {
 	boards := buildBoards(t, loadCatalogue(t))
-	for _, uid := range []string{UIDOverview, UIDKPIDetail, UIDProvince, UIDTasks, UIDCollectors} {
+	for _, uid := range []string{UIDOverview, UIDKPIDetail, UIDProvince, UIDUnits, UIDTasks, UIDCollectors} {
 		if _, ok := boards[uid]; !ok {
 			t.Errorf("no board %s", uid)
 		}
 	}
-	if len(boards) != 5 {
-		t.Errorf("%d boards, want 5", len(boards))
+	if len(boards) != 6 {
+		t.Errorf("%d boards, want 6", len(boards))
 	}
 	if UIDKPIDetail != conventions.DashboardKPIDetail {
 		t.Errorf("alerts link to %s but the KPI detail board is %s", conventions.DashboardKPIDetail, UIDKPIDetail)
@@ -448,13 +448,13 @@ func TestBoardsShowOnlyWhatTheCatalogueHas(t *testing.T) {
 		if slices.ContainsFunc(b.Templating.List, func(v lintVariable) bool { return v.Name == conventions.LabelProvince }) {
 			t.Errorf("%s has a province variable", uid)
 		}
-		for _, block := range catalogue.Blocks {
-			if block != catalogue.BlockGovernment && strings.Contains(text, blockTitles[block][1]) {
-				t.Errorf("%s has a row for the %s block, which has no KPI", uid, block)
+		for _, id := range cat.BlockIDs() {
+			if block, _ := cat.Block(id); block.ID != catalogue.BlockGovernment && strings.Contains(text, `"`+bi(block.NameVI, block.NameEN)+`"`) {
+				t.Errorf("%s has a row for the %s block, which has no KPI", uid, block.ID)
 			}
 		}
 	}
-	if !strings.Contains(string(small[UIDOverview]), blockTitles[catalogue.BlockGovernment][1]) {
+	if government, _ := cat.Block(catalogue.BlockGovernment); !strings.Contains(string(small[UIDOverview]), `"`+bi(government.NameVI, government.NameEN)+`"`) {
 		t.Error("overview: no row for the government block")
 	}
 }

@@ -287,10 +287,10 @@ func checkEveryKPIListed(t *testing.T, api promAPI, b boardJSON, cat *catalogue.
 		}
 	}
 	for _, block := range blocksIn(cat) {
-		got := listed(block)
+		got := listed(block.ID)
 		for _, k := range cat.KPIs {
-			if got[k.ID] != (k.Block == block) {
-				t.Errorf("overview with block %s: KPI %s of block %s listed: %v", block, k.ID, k.Block, got[k.ID])
+			if got[k.ID] != (k.Block == block.ID) {
+				t.Errorf("overview with block %s: KPI %s of block %s listed: %v", block.ID, k.ID, k.Block, got[k.ID])
 			}
 		}
 	}

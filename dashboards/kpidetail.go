@@ -45,7 +45,7 @@ const wholeChoice = "^$"
 // the alerts.
 func kpiDetail(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDKPIDetail, "Chi tiết chỉ tiêu", "KPI detail",
-		"One KPI, nationally or in one province: value against plan and target, the forecast to the deadline, every province ranked.",
+		"One KPI, as a whole ("+cat.UnitSet().Whole.NameEN+") or in one province: value against plan and target, the forecast to the deadline, every province ranked.",
 		"now-1y", "5m").
 		WithVariable(blockVariable()).
 		WithVariable(queryVariable(c.LabelKPI, bi("Chỉ tiêu", "KPI"), fmt.Sprintf("label_values(%s, %s)", sel(c.KPIInfo, thisBlock), c.LabelKPI), ""))
@@ -232,7 +232,7 @@ func provincesTable() *table.PanelBuilder {
 
 // unitsTable is every observed series of the KPI in the province chosen
 // (its communes, or its own series), or, with the whole chosen, those not
-// broken down by province (ministries, blocks, the KPI's one national
+// broken down by province (ministries, blocks, the KPI's one whole
 // series): each unit, its value, the exporter's status of it and the period
 // its latest report covers, from the unit endpoint, which is scraped every
 // ten minutes.
@@ -240,10 +240,6 @@ func unitsTable(provinces bool) *table.PanelBuilder {
 	ms := []string{thisKPI}
 	if provinces {
 		ms = append(ms, re(c.LabelProvince, "$province"))
-	}
-	status := make([]string, len(statusStyles))
-	for i, s := range statusStyles {
-		status[i] = fmt.Sprintf("%d * %s", i+1, unitSeries(c.KPIStatus, append([]string{eq(c.LabelStatus, s.status)}, ms...)...))
 	}
 	keep := func(expr string) string {
 		return fmt.Sprintf("max without (%s, %s, %s) (%s)", c.LabelStatus, c.LabelReason, labelInstance, expr)
@@ -255,10 +251,10 @@ func unitsTable(provinces bool) *table.PanelBuilder {
 		{"Value #reported", bi("Kỳ báo cáo gần nhất", "Last report period")},
 	}
 	return newTable(bi("Các đơn vị báo cáo", "Units reporting"),
-		"Every unit reporting the KPI in the province chosen (its communes, or the province itself), or with the whole chosen those not broken down by province (ministries, blocks, the national series): its latest value, the exporter's status of it and the period its latest report covers, from the exporter's unit endpoint (scraped every ten minutes).").
+		"Every unit reporting the KPI in the province chosen (its communes, or the province itself), or with the whole chosen those not broken down by province (ministries, blocks, the whole's one series): its latest value, the exporter's status of it and the period its latest report covers, from the exporter's unit endpoint (scraped every ten minutes).").
 		Span(24).Height(14).
 		WithTarget(instantQuery("value", keep(unitSeries(c.KPIValue, ms...)))).
-		WithTarget(instantQuery("status", keep(strings.Join(status, " or ")))).
+		WithTarget(instantQuery("status", keep(unitStatusRank(ms...)))).
 		WithTarget(instantQuery("reported", millis(keep(unitSeries(c.KPIReportPeriod, ms...))))).
 		WithTransformation(merge()).
 		WithTransformation(organize([]string{"Time", c.LabelKPI, labelJob}, cols)).

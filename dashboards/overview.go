@@ -23,21 +23,22 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 		"How many KPIs are achieved, on track, at risk or missed; every KPI against its target; who lags; alerts firing now.",
 		"now-90d", "5m").
 		WithVariable(blockVariable())
-	b.WithRow(row("Tình trạng chỉ tiêu", "Where the KPIs stand"))
+	whole := cat.UnitSet().Whole
+	b.WithRow(row("Tình trạng chỉ tiêu "+whole.NameVI, "Where the KPIs stand: "+whole.NameEN))
 	for _, s := range standing {
-		b.WithPanel(kpisInStatus(s))
+		b.WithPanel(kpisInStatus(s, whole.NameEN))
 	}
-	b.WithPanel(reportsOverdue())
+	b.WithPanel(reportsOverdue(whole.NameEN))
 	b.WithPanel(alertsFiringCount())
 	b.WithRow(row("Từng chỉ tiêu", "Every KPI"))
 	for _, k := range kindsIn(cat) {
-		b.WithPanel(kpiTable(k, nationalScope, kpisOf(cat, k)))
+		b.WithPanel(kpiTable(k, wholeScope, kpisOf(cat, k)))
 	}
 	b.WithRow(row("Đơn vị chậm tiến độ", "Who lags"))
-	if hasProvinces(cat) {
+	if hasProvinces(cat) && cat.UnitLevel(catalogue.DimProvince) != nil {
 		b.WithPanel(laggingProvinces())
 	}
-	b.WithPanel(laggingOwners())
+	b.WithPanel(laggingOwners(cat))
 	if reportsTracked(cat) {
 		b.WithRow(row("Kỷ luật báo cáo", "Reporting discipline"))
 		b.WithPanel(reportingByBlock())
@@ -46,9 +47,9 @@ func overview(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b.WithRow(row("Cảnh báo đang kích hoạt", "Alerts firing now"))
 	b.WithPanel(alertsFiring())
 	for _, block := range blocksIn(cat) {
-		b.WithRow(row(blockTitles[block][0], blockTitles[block][1]))
+		b.WithRow(row(block.NameVI, block.NameEN))
 		for i := range cat.KPIs {
-			if k := &cat.KPIs[i]; k.Block == block {
+			if k := &cat.KPIs[i]; k.Block == block.ID {
 				b.WithPanel(kpiNow(k))
 			}
 		}
@@ -61,13 +62,6 @@ var kindTitles = map[catalogue.KPIKind][2]string{
 	catalogue.KindCount:     {"Chỉ tiêu số lượng", "Count KPIs"},
 	catalogue.KindLevel:     {"Chỉ tiêu chỉ số", "Level KPIs"},
 	catalogue.KindMilestone: {"Chỉ tiêu mốc hoàn thành", "Milestone KPIs"},
-}
-
-var blockTitles = map[string][2]string{
-	catalogue.BlockParty:            {"Khối Đảng", "Party block"},
-	catalogue.BlockGovernment:       {"Khối Chính phủ", "Government block"},
-	catalogue.BlockNationalAssembly: {"Khối Quốc hội", "National Assembly block"},
-	catalogue.BlockFatherlandFront:  {"Khối Mặt trận Tổ quốc", "Fatherland Front block"},
 }
 
 // kpisOf counts the catalogue's KPIs of kind k broken down by dims.
@@ -93,31 +87,32 @@ func kindsIn(cat *catalogue.Catalogue, dims ...string) []catalogue.KPIKind {
 	return out
 }
 
-// blocksIn lists the blocks the catalogue's KPIs belong to, in board order.
-func blocksIn(cat *catalogue.Catalogue) []string {
-	var out []string
-	for _, b := range catalogue.Blocks {
-		if slices.ContainsFunc(cat.KPIs, func(x catalogue.KPI) bool { return x.Block == b }) {
+// blocksIn lists the catalogue's blocks its KPIs belong to, in its order.
+func blocksIn(cat *catalogue.Catalogue) []catalogue.Block {
+	var out []catalogue.Block
+	for _, id := range cat.BlockIDs() {
+		if slices.ContainsFunc(cat.KPIs, func(x catalogue.KPI) bool { return x.Block == id }) {
+			b, _ := cat.Block(id)
 			out = append(out, b)
 		}
 	}
 	return out
 }
 
-// kpisInStatus counts the KPIs in status s as a whole, as the exporter
-// judges each KPI's whole against its target.
-func kpisInStatus(s statusStyle) *stat.PanelBuilder {
+// kpisInStatus counts the KPIs in status s as a whole (named whole), as
+// the exporter judges each KPI's whole against its target.
+func kpisInStatus(s statusStyle, whole string) *stat.PanelBuilder {
 	return newStat(bi("Chỉ tiêu "+strings.ToLower(s.vi), "KPIs "+strings.ToLower(s.en)),
-		"KPIs whose whole (national) figure the exporter judges "+strings.ToLower(s.en)+" against the KPI's target: the same judgement as the scorecard's and the alerts'.").
+		"KPIs whose whole ("+whole+") figure the exporter judges "+strings.ToLower(s.en)+" against the KPI's target: the same judgement as the scorecard's and the alerts'.").
 		WithTarget(instantSeries("A", countRank(s, atWhole), s.en)).
 		ColorScheme(fixedColor(s.color)).Unit("none").Decimals(0)
 }
 
-func reportsOverdue() *stat.PanelBuilder {
+func reportsOverdue(whole string) *stat.PanelBuilder {
 	units := sel(c.RollupUnits, atWhole)
 	late := sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusStale+"|"+c.StatusNoData))
 	return newStat(bi("Báo cáo quá hạn / chưa có", "Reports overdue or missing"),
-		"Units (a KPI's province, ministry, commune, or the KPI nationally) whose last report is older than its cadence allows, or that never reported, as the exporter counts them.").
+		"Units (a KPI's province, ministry, commune, or the KPI as a whole, "+whole+") whose last report is older than its cadence allows, or that never reported, as the exporter counts them.").
 		WithTarget(instantSeries("A", orZero("sum("+late+")", "sum("+units+")"), "overdue")).
 		ColorScheme(colorByThresholds()).Thresholds(thresholds("green", step{1, "purple"})).Unit("none")
 }
@@ -138,7 +133,7 @@ type scope struct {
 	linkVar string   // the variable links to the KPI detail carry
 }
 
-var nationalScope = scope{rollup: []string{atWhole}}
+var wholeScope = scope{rollup: []string{atWhole}}
 
 var provinceScope = scope{rollup: []string{atProvince, eq(c.LabelProvince, "$province")}, ranked: true, linkVar: "&var-province=$province"}
 
@@ -234,11 +229,12 @@ func rankAmongProvinces(province []string) string {
 	return fmt.Sprintf("(%s or on (%s) 0 * max by (%s) %s) + 1", better, c.LabelKPI, c.LabelKPI, paren(mine))
 }
 
-// laggingProvinces ranks provinces by their KPIs at risk or missed.
+// laggingProvinces ranks provinces by their KPIs at risk or missed, named
+// from kpi_unit_info.
 func laggingProvinces() *bargauge.PanelBuilder {
 	behind := sel(c.RollupStatus, atProvince, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed))
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s) %s",
-		c.LabelProvince, behind, c.LabelProvince, c.LabelNameVI, c.ProvinceInfo)
+		c.LabelProvince, behind, c.LabelProvince, c.LabelNameVI, unitNames(catalogue.DimProvince))
 	return newBarGauge(bi("Tỉnh, thành chậm nhất", "Provinces lagging most"),
 		"The ten provinces with the most KPIs at risk or missed. Click a bar for the province's scorecard.").
 		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}}")).
@@ -246,15 +242,16 @@ func laggingProvinces() *bargauge.PanelBuilder {
 		DataLinks([]cog.Builder[dashboard.DashboardLink]{link(bi("Thẻ điểm tỉnh", "Province scorecard"), UIDProvince, "var-province=${__field.labels.province}")})
 }
 
-// laggingOwners ranks ministries and agencies by the units of the KPIs they
+// laggingOwners ranks the owners (ministries and agencies, a province's
+// departments: the catalogue's word for them) by the units of the KPIs they
 // own that are at risk or missed.
-func laggingOwners() *bargauge.PanelBuilder {
+func laggingOwners(cat *catalogue.Catalogue) *bargauge.PanelBuilder {
 	behind := fmt.Sprintf("%s * on (%s) group_left (%s) %s",
 		sel(c.RollupUnits, atWhole, re(c.LabelStatus, c.StatusAtRisk+"|"+c.StatusMissed)), c.LabelKPI, c.LabelOwner, c.KPIInfo)
 	expr := fmt.Sprintf("topk(10, sum by (%s) (%s)) * on (%s) group_left (%s, %s) %s",
 		c.LabelOwner, behind, c.LabelOwner, c.LabelName, c.LabelNameVI, c.OwnerInfo)
-	return newBarGauge(bi("Bộ, ngành chậm nhất", "Ministries and agencies lagging most"),
-		"The ten owners with the most units (provinces, ministries, communes, or the KPI nationally) of their KPIs at risk or missed, as the exporter counts them.").
+	return newBarGauge(bi(cat.Metadata.OwnersVI+" chậm nhất", cat.Metadata.OwnersEN+" lagging most"),
+		"The ten owners with the most units (provinces, ministries, communes, or the KPI as a whole, "+cat.UnitSet().Whole.NameEN+") of their KPIs at risk or missed, as the exporter counts them.").
 		WithTarget(instantSeries("A", expr, "{{"+c.LabelNameVI+"}} · {{"+c.LabelName+"}}")).
 		Unit("none").Decimals(0).ColorScheme(fixedColor("orange"))
 }
@@ -270,7 +267,7 @@ func alertsFiring() *table.PanelBuilder {
 		NoValue(bi("Không có cảnh báo", "No alerts firing"))
 }
 
-// kpiNow is one KPI's national value now, in its unit, with its trend over
+// kpiNow is one KPI's value as a whole now, in its unit, with its trend over
 // the board's range, beside the exporter's status of the whole, which alone
 // carries the colour: an on-track KPI shows green whatever its value.
 func kpiNow(k *catalogue.KPI) *stat.PanelBuilder {

@@ -18,12 +18,12 @@ func provinceScorecard(cat *catalogue.Catalogue) *dashboard.DashboardBuilder {
 	b := newBoard(cat, UIDProvince, "Thẻ điểm tỉnh, thành", "Province scorecard",
 		"One province: every KPI it reports against plan and target, its rank among the 34 provinces, its overdue and missing reports.",
 		"now-90d", "5m").
-		WithVariable(queryVariable(c.LabelProvince, bi("Tỉnh, thành", "Province"),
-			fmt.Sprintf("label_values(%s, %s)", c.ProvinceInfo, c.LabelProvince), "")).
+		WithVariable(unitVariable(provinceLevel(cat))).
 		WithVariable(blockVariable())
 	b.WithRow(row("Tình trạng chỉ tiêu của tỉnh", "Where the province's KPIs stand"))
-	b.WithPanel(nameHeader(bi("Tỉnh, thành", "Province"), "The province chosen: its Vietnamese name, ASCII name and code.", sel(c.ProvinceInfo, thisProvince),
-		fmt.Sprintf("{{%s}} ({{%s}}, %s {{%s}})", c.LabelNameVI, c.LabelProvince, bi("mã", "code"), c.LabelCode)))
+	if l := provinceLevel(cat); l.listed {
+		b.WithPanel(unitHeader(l))
+	}
 	for _, s := range standing {
 		b.WithPanel(provinceKPIsInStatus(s))
 	}

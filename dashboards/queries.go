@@ -85,6 +85,23 @@ func unitSeries(metric string, matchers ...string) string {
 	return fmt.Sprintf("last_over_time(%s[%s])", sel(metric, matchers...), unitsRideOut)
 }
 
+// unitNames are the units of a listed level as kpi_unit_info names them
+// (name_vi), labelled by the level's dimension as the KPIs' series are.
+func unitNames(level string) string {
+	return fmt.Sprintf("label_replace(%s, %q, \"$1\", %q, \"(.*)\")", sel(c.UnitInfo, eq(c.LabelLevel, level)), level, c.LabelUnit)
+}
+
+// unitStatusRank is, for each observed series the matchers select, the
+// rank of the status the exporter judged it in (see statusStyles), from
+// the unit endpoint.
+func unitStatusRank(matchers ...string) string {
+	parts := make([]string, len(statusStyles))
+	for i, s := range statusStyles {
+		parts[i] = fmt.Sprintf("%d * %s", i+1, unitSeries(c.KPIStatus, append([]string{eq(c.LabelStatus, s.status)}, matchers...)...))
+	}
+	return strings.Join(parts, " or ")
+}
+
 // unitsRideOut is how far back a board reads the unit endpoint.
 const unitsRideOut = "20m"
 
