@@ -60,7 +60,7 @@ func ServeExporter(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS, opts expo
 }
 
 // unitFamilies are what the unit endpoint serves (docs/one-model.md).
-var unitFamilies = []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIDataSuspect}
+var unitFamilies = []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIPlanGap, c.KPIDataSuspect}
 
 // exporterFamilies is what the real exporter serves on the sample data,
 // split between the main endpoint and the unit endpoint as the contract
