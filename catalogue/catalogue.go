@@ -153,10 +153,6 @@ var DefaultBlocks = []Block{
 	{BlockFatherlandFront, "Khối Mặt trận Tổ quốc", "Fatherland Front"},
 }
 
-// Blocks are DefaultBlocks' ids, for web and dashboards until they use
-// Catalogue.BlockIDs.
-var Blocks = blockIDs(DefaultBlocks)
-
 func blockIDs(bs []Block) []string {
 	ids := make([]string, len(bs))
 	for i, b := range bs {

@@ -84,7 +84,7 @@ func TestCatalogueUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Units != units.Default() || !slices.Equal(d.BlockIDs(), catalogue.Blocks) || d.Metadata.OwnersVI != catalogue.DefaultOwnersVI || d.Metadata.OwnersEN != catalogue.DefaultOwnersEN {
+	if d.Units != units.Default() || !slices.Equal(d.BlockIDs(), []string{catalogue.BlockParty, catalogue.BlockGovernment, catalogue.BlockNationalAssembly, catalogue.BlockFatherlandFront}) || d.Metadata.OwnersVI != catalogue.DefaultOwnersVI || d.Metadata.OwnersEN != catalogue.DefaultOwnersEN {
 		t.Errorf("without them a catalogue has the default units, blocks and owners words: %v %v %q %q", d.Units.Whole, d.BlockIDs(), d.Metadata.OwnersVI, d.Metadata.OwnersEN)
 	}
 }

@@ -73,9 +73,6 @@ func TestMatchSpellings(t *testing.T) {
 		if err != nil || p.Name != want {
 			t.Errorf("Match(%q) = %q, %v; want %q", in, p.Name, err, want)
 		}
-		if q, err := Match(in); err != nil || q.Name != want {
-			t.Errorf("units.Match(%q) = %q, %v; want %q", in, q.Name, err, want)
-		}
 	}
 }
 
@@ -86,7 +83,7 @@ func TestUnknownIsAnErrorNamingTheValue(t *testing.T) {
 			t.Errorf("Match(%q) = %v, want ErrUnknown", in, err)
 		}
 	}
-	if _, err := Match("Hà Tây"); err == nil || !strings.HasPrefix(err.Error(), `unknown province "Hà Tây"`) {
+	if _, _, err := Default().Level("province").Match("Hà Tây"); err == nil || !strings.HasPrefix(err.Error(), `unknown province "Hà Tây"`) {
 		t.Errorf("error should name the value: %v", err)
 	}
 }
