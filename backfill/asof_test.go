@@ -12,6 +12,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/bench/gen"
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/collectors"
+	"github.com/kpiwatch/kpiwatch/exporter"
 	"github.com/kpiwatch/kpiwatch/model"
 	"github.com/kpiwatch/kpiwatch/push"
 )
@@ -80,7 +81,7 @@ func TestSamplesAreTheModelAsOfEachInstant(t *testing.T) {
 func TestLabelsAsTheExporterWritesThem(t *testing.T) {
 	pairs := []string{"kpi", "a", "province", "", "name", "say \"hi\"\\\nbye", "status", "on_track"}
 	want := push.FormatLabels([]push.Label{{Name: "kpi", Value: "a"}, {Name: "name", Value: "say \"hi\"\\\nbye"}, {Name: "status", Value: "on_track"}})
-	if got := string(appendPairs(nil, pairs)); got != want {
+	if got := string(exporter.AppendLabelPairs(nil, pairs)); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -263,7 +263,7 @@ func (b *builder) forget() { b.cells = nil }
 // added if new.
 func (b *builder) find(name string, pairs []string) int {
 	b.key = append(append(b.key[:0], name...), '{')
-	b.key = appendPairs(b.key, pairs)
+	b.key = exporter.AppendLabelPairs(b.key, pairs)
 	b.key = append(append(b.key, b.extra...), '}')
 	i, ok := b.index[string(b.key)]
 	if !ok {
@@ -370,37 +370,6 @@ func (e *emitter) labels(extra []string) []string {
 	}
 	e.b.pairs = append(pairs, extra...)
 	return e.b.pairs
-}
-
-// appendPairs appends alternating label names and values as the inside of
-// a text-format label set (a="1",b="2"), empty values left out, as the
-// exporter writes them.
-func appendPairs(b []byte, pairs []string) []byte {
-	first := true
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(append(b, pairs[i]...), `="`...)
-		for j := 0; j < len(pairs[i+1]); j++ {
-			switch c := pairs[i+1][j]; c {
-			case '\\':
-				b = append(b, `\\`...)
-			case '"':
-				b = append(b, `\"`...)
-			case '\n':
-				b = append(b, `\n`...)
-			default:
-				b = append(b, c)
-			}
-		}
-		b = append(b, '"')
-	}
-	return b
 }
 
 // result orders the series by family (in Families order), then labels.

@@ -114,6 +114,25 @@ func appendFloat(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
+// AppendLabelPairs appends alternating label names and values as the
+// inside of a text-format label set (a="1",b="2"), empty values left out,
+// as the exporter writes them: backfill writes the same label sets.
+func AppendLabelPairs(b []byte, pairs []string) []byte {
+	first := true
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendEscaped(append(append(b, pairs[i]...), `="`...), pairs[i+1])
+		b = append(b, '"')
+	}
+	return b
+}
+
 func appendEscaped(b []byte, s string) []byte {
 	i := 0
 	for i < len(s) && s[i] != '\\' && s[i] != '"' && s[i] != '\n' {

@@ -170,7 +170,7 @@ func TestProvincialWalkthrough(t *testing.T) {
 		t.Fatalf("validate:\n%s", out)
 	}
 
-	base := serveProvince(t, bin, work)
+	base := serveBinary(t, bin, work, "--config.file=kpis.yaml")
 	metrics := getBody(t, base+"/metrics") + getBody(t, base+"/metrics/units")
 	if n := strings.Count(metrics, `kpi_unit_info{level="commune"`); n != 95 {
 		t.Errorf("/metrics names %d communes, want the 95 in force", n)
@@ -228,12 +228,13 @@ func TestProvincialWalkthrough(t *testing.T) {
 	}
 }
 
-// serveProvince starts `kpiwatch serve` on a free loopback port and waits
-// until every source is read; it stops it by PID when the test ends.
-func serveProvince(t *testing.T, bin, work string) string {
+// serveBinary starts the built binary's `kpiwatch serve` with args in
+// work, on a free loopback port, waits until every source is read, and
+// stops it by PID when the test ends.
+func serveBinary(t *testing.T, bin, work string, args ...string) string {
 	t.Helper()
 	addr := realserver.FreeAddr(t)
-	cmd := exec.Command(bin, "serve", "--config.file=kpis.yaml", "--web.listen-address="+addr, "--log.level=warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--web.listen-address=" + addr, "--log.level=warn"}, args...)...)
 	cmd.Dir = work
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -144,28 +143,7 @@ func checkStep(t *testing.T, step, out string) {
 // loopback port, scrapes it once every source is read, and stops it by PID.
 func serveWalkthrough(t *testing.T, bin, work string, args []string) {
 	t.Helper()
-	addr := realserver.FreeAddr(t)
-	cmd := exec.Command(bin, append([]string{"serve", "--web.listen-address=" + addr, "--log.level=warn"}, args...)...)
-	cmd.Dir = work
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	base := "http://" + addr
-	realserver.WaitFor(t, time.Minute, "serve ready", func() bool {
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	base := serveBinary(t, bin, work, args...)
 	want := []string{
 		`kpi_rollup_numerator{kpi="social_benefit_paid_by_bank",level="province",province="Ho Chi Minh"} 1.14492e+06`,
 		`kpi_rollup_numerator{kpi="social_benefit_paid_by_bank",level="province",province="Ha Noi"} 190206`,
