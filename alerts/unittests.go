@@ -555,6 +555,13 @@ func expand(n naming, tmpl map[string]string, labels map[string]string, f firing
 	if f.worstTmpl[0] != "" {
 		pairs = append(pairs, f.worstTmpl[0], f.worst[0], f.worstTmpl[1], f.worst[1])
 	}
+	// The alerts that wait pending name a unit by its label.
+	byLabel := f.where
+	if level := labels[c.LabelLevel]; level != "" && level != c.LevelWhole {
+		byLabel = [2]string{labels[level], labels[level]}
+	}
+	lo := n.labelsOnly()
+	pairs = append(pairs, lo.tmplLevel(false), byLabel[0], lo.tmplLevel(true), byLabel[1])
 	// The names of units of a known level.
 	for _, level := range append([]string{catalogue.DimMinistry}, n.listed...) {
 		pairs = append(pairs, n.tmplUnit(level, false), f.where[0], n.tmplUnit(level, true), f.where[1])
