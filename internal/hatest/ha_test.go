@@ -673,7 +673,8 @@ func (s *stack) boardQueries(t *testing.T) []string {
 	walk(board)
 	for _, e := range all {
 		q := strings.ReplaceAll(e, `"$block"`, `".*"`)
-		if strings.Contains(q, "$") {
+		// label_replace's "$1" is PromQL's, not a variable.
+		if strings.Contains(strings.ReplaceAll(q, `"$1"`, ""), "$") {
 			t.Fatalf("%s: a query with a variable the test does not fill: %s", overviewBoard, e)
 		}
 		if r, err := instant(s.query.URL(), q, time.Now(), nil); err == nil && len(r.Data.Result) > 0 {
