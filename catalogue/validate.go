@@ -52,9 +52,6 @@ var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 var labelPattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 func (c *Catalogue) applyDefaults() {
-	if len(c.Blocks) == 0 {
-		c.Blocks = slices.Clone(DefaultBlocks)
-	}
 	if c.Metadata.OwnersVI == "" {
 		c.Metadata.OwnersVI = DefaultOwnersVI
 	}
@@ -471,8 +468,7 @@ func (c *Catalogue) KPIIDs() []string {
 	return ids
 }
 
-// blocks are c.Blocks, or for a catalogue built in code rather than
-// loaded, DefaultBlocks.
+// blocks are c.Blocks, or DefaultBlocks where the catalogue lists none.
 func (c *Catalogue) blocks() []Block {
 	if len(c.Blocks) == 0 {
 		return DefaultBlocks
