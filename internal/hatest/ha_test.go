@@ -51,7 +51,7 @@ func TestHAUnderFaults(t *testing.T) {
 	if os.Getenv(runEnv) == "" {
 		t.Skip("the HA fault test runs with `make test-ha` (" + runEnv + "=1): it builds Thanos and takes minutes")
 	}
-	logger := log.With(log.NewLogfmtLogger(log.NewSyncWriter(testWriter{t})), "test", "ha")
+	logger := log.With(log.NewLogfmtLogger(log.NewSyncWriter(testWriter{t})), "ts", log.DefaultTimestampUTC, "test", "ha")
 	work := t.TempDir()
 	kpiwatch := buildKpiwatch(t, work)
 	thanos := buildThanos(t)
@@ -122,6 +122,7 @@ func TestHAUnderFaults(t *testing.T) {
 	// The Alertmanager peer and the exporter come back.
 	restarted = time.Now()
 	s.startAlertmanager(0)
+	_ = logger.Log("msg", "alertmanager peer 1 restarted")
 	realserver.WaitFor(t, deadline, "three Alertmanager peers again", func() bool {
 		return clusterPeers(s.am[1].URL()) == 3 && clusterPeers(s.am[0].URL()) == 3
 	})
@@ -146,9 +147,13 @@ func TestHAUnderFaults(t *testing.T) {
 
 	// What the leaders and owners would have seen.
 	missing := s.undelivered()
-	report := s.hook.report()
+	report := s.hook.report(peerPath(0), killed)
 	_ = logger.Log("msg", "deliveries", "groups", groups, "deliveries", report.deliveries, "groups_delivered", report.groups,
-		"duplicates", report.duplicates, "updates", report.updates, "resolved", report.resolved, "undelivered", len(missing))
+		"duplicates", report.duplicates, "of_which_lost_with_the_killed_peer", len(report.lost), "updates", report.updates,
+		"resolved", report.resolved, "undelivered", len(missing))
+	for _, d := range report.lost {
+		_ = logger.Log("msg", "sent again: the killed peer notified just before its death", "group", d)
+	}
 	_ = logger.Log("msg", "board queries through thanos query", "board", overviewBoard, "distinct_queries", len(board), "polls", polls.polls, "queries", polls.queries, "errors", polls.errors, "partial_response_warnings", polls.warnings)
 	_ = logger.Log("msg", "history a year ago", "series_before", before, "folder_lost", lost, "replica_back_empty", after, "at_the_end", final)
 	_ = logger.Log("msg", "recovery", "exporter_failover", exporterFailover.Round(time.Millisecond),
@@ -189,7 +194,7 @@ type stack struct {
 	amAddr, amCluster [3]string
 	amDir             [3]string
 	am                [3]*realserver.Server
-	amConfig          string
+	amConfig          [3]string // one per peer: each posts to its own webhook path
 
 	promAddr, promDir [2]string
 	prom              [2]*realserver.Server
@@ -211,7 +216,7 @@ func (s *stack) start(logger log.Logger) {
 	t.Cleanup(hookSrv.Close)
 	s.hookURL = hookSrv.URL + "/"
 	s.rules = shortenedRules(t, s.work)
-	s.amConfig = s.alertmanagerConfig()
+	s.amConfig = s.alertmanagerConfigs()
 	s.bucket = filepath.Join(s.work, "bucket")
 	realserver.WriteFile(t, s.work, "bucket.yml", []byte(fmt.Sprintf("type: FILESYSTEM\nconfig:\n  directory: %q\n", s.bucket)))
 
@@ -322,7 +327,7 @@ func (s *stack) startAlertmanager(i int) {
 	s.am[i] = realserver.StartAt(s.t, realserver.Spec{
 		Name: fmt.Sprintf("alertmanager %d", i+1), Binary: "prometheus-alertmanager", Package: "prometheus-alertmanager",
 		Args: func(addr, dir string) []string {
-			return append([]string{"--config.file=" + s.amConfig, "--storage.path=" + dir + "/data", "--web.listen-address=" + addr,
+			return append([]string{"--config.file=" + s.amConfig[i], "--storage.path=" + dir + "/data", "--web.listen-address=" + addr,
 				"--cluster.listen-address=" + s.amCluster[i], "--log.level=warn"}, peers...)
 		},
 		ReadyPath: "/-/ready",
@@ -369,12 +374,14 @@ func (s *stack) prometheusConfig(r string) string {
 	return b.String()
 }
 
-// alertmanagerConfig generates Alertmanager's configuration with every
+// alertmanagerConfigs generates Alertmanager's configuration with every
 // receiver posting to the test's webhook, and shortens the route's waits.
-func (s *stack) alertmanagerConfig() string {
+// Each peer gets its own copy posting to /peer/<n>/, so that a duplicate
+// says which peers sent it.
+func (s *stack) alertmanagerConfigs() [3]string {
 	t := s.t
 	dir := mkdir(t, s.work, "generated")
-	rcv := realserver.WriteFile(t, s.work, "receivers.yml", []byte(fmt.Sprintf("default:\n  webhook_configs: [{url: %q, send_resolved: true}]\n", s.hookURL)))
+	rcv := realserver.WriteFile(t, s.work, "receivers.yml", []byte(fmt.Sprintf("default:\n  webhook_configs: [{url: %q, send_resolved: true}]\n", s.hookURL+peerPlaceholder+"/")))
 	run(t, s.work, s.kpiwatch, "generate", "--alerts.dir="+dir+"/alerts", "--dashboards.dir="+dir+"/dashboards",
 		"--deploy.dir="+dir+"/deploy", "--alertmanager.receivers-file="+rcv)
 	file := filepath.Join(dir, "alerts", "alertmanager.yml")
@@ -389,8 +396,19 @@ func (s *stack) alertmanagerConfig() string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return realserver.WriteFile(t, filepath.Join(dir, "alerts"), "alertmanager.yml", out)
+	var files [3]string
+	for i := range files {
+		peer := strings.ReplaceAll(string(out), peerPlaceholder, peerPath(i))
+		files[i] = realserver.WriteFile(t, filepath.Join(dir, "alerts"), fmt.Sprintf("alertmanager-%d.yml", i+1), []byte(peer))
+	}
+	return files
 }
+
+// peerPlaceholder stands for a peer's own path in the webhook URL.
+const peerPlaceholder = "PEER"
+
+// peerPath is Alertmanager peer i's own path at the webhook.
+func peerPath(i int) string { return "peer/" + strconv.Itoa(i+1) }
 
 // shortenedRules writes the repository's generated rules with their
 // timings shortened (no group interval, no "for").
@@ -577,6 +595,9 @@ type webhook struct {
 }
 
 type delivery struct {
+	peer string    // the Alertmanager peer that sent it, from the path
+	at   time.Time // when it arrived
+
 	Receiver    string            `json:"receiver"`
 	Status      string            `json:"status"`
 	GroupKey    string            `json:"groupKey"`
@@ -588,7 +609,7 @@ type delivery struct {
 }
 
 func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	var d delivery
+	d := delivery{peer: strings.Trim(r.URL.Path, "/"), at: time.Now()}
 	if err := json.NewDecoder(r.Body).Decode(&d); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
@@ -606,37 +627,72 @@ func (w *webhook) deliveries() []delivery {
 
 type deliveryReport struct {
 	deliveries, groups, duplicates, updates, resolved int
-	duplicateKeys                                     []string
+	// lost are the duplicates Alertmanager's at-least-once delivery
+	// allows: the group's earlier notification came from the killed peer
+	// in the moments before its death, when its notification log entry
+	// may not yet have reached the others by gossip.
+	lost          []string
+	duplicateKeys []string // every other duplicate
 }
+
+// gossipWindow bounds how long a peer's notification log entry may take to
+// reach the other peers: memberlist gossips every 200ms, a few entries a
+// packet, so a burst of notifications takes seconds; under the race
+// detector on two cores, 4 of 35 had not arrived 2.4 s after.
+const gossipWindow = 10 * time.Second
 
 // report counts the notifications: a duplicate carries the same alerts in
 // the same states as an earlier one of its group; an update changes them.
-func (w *webhook) report() deliveryReport {
+// killedPeer is the webhook path of the peer killed at killedAt.
+func (w *webhook) report(killedPeer string, killedAt time.Time) deliveryReport {
 	var r deliveryReport
-	seen := map[string][]string{}
+	seen := map[string][]delivery{}
+	resent := map[string]bool{} // group key and content sent again after a lost entry
 	for _, d := range w.deliveries() {
 		r.deliveries++
-		var alerts []string
+		content := d.content()
 		for _, a := range d.Alerts {
-			alerts = append(alerts, a.Status+" "+labelString(a.Labels))
 			if a.Status == "resolved" {
 				r.resolved++
 			}
 		}
-		sort.Strings(alerts)
-		content := strings.Join(alerts, "\n")
-		switch prev := seen[d.GroupKey]; {
-		case prev == nil:
+		prev := seen[d.GroupKey]
+		seen[d.GroupKey] = append(prev, d)
+		i := slices.IndexFunc(prev, func(p delivery) bool { return p.content() == content })
+		switch {
+		case len(prev) == 0:
 			r.groups++
-		case slices.Contains(prev, content):
-			r.duplicates++
-			r.duplicateKeys = append(r.duplicateKeys, d.GroupKey)
-		default:
+		case i < 0:
 			r.updates++
+		default:
+			r.duplicates++
+			var sent []string
+			for _, p := range seen[d.GroupKey] {
+				sent = append(sent, p.peer+" at "+p.at.UTC().Format("15:04:05.000"))
+			}
+			what := d.GroupKey + " (sent by " + strings.Join(sent, ", ") + ")"
+			// Another peer may send once what the killed one sent just
+			// before dying; the killed peer back, or a second copy, may not.
+			first, key := prev[i], d.GroupKey+"\n"+content
+			if first.peer == killedPeer && first.at.Before(killedAt) && killedAt.Sub(first.at) < gossipWindow && d.peer != killedPeer && !resent[key] {
+				resent[key] = true
+				r.lost = append(r.lost, what)
+			} else {
+				r.duplicateKeys = append(r.duplicateKeys, what)
+			}
 		}
-		seen[d.GroupKey] = append(seen[d.GroupKey], content)
 	}
 	return r
+}
+
+// content is what a notification says: its alerts and their states.
+func (d delivery) content() string {
+	var alerts []string
+	for _, a := range d.Alerts {
+		alerts = append(alerts, a.Status+" "+labelString(a.Labels))
+	}
+	sort.Strings(alerts)
+	return strings.Join(alerts, "\n")
 }
 
 // overviewBoard is the generated dashboard whose queries the test polls.
