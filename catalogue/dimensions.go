@@ -40,7 +40,7 @@ var reservedLabels = []string{
 	conventions.LabelDirection, conventions.LabelCadence, conventions.LabelCode, conventions.LabelDecision,
 	conventions.LabelResult, conventions.LabelVersion, conventions.LabelRevision, conventions.LabelGoVersion,
 	conventions.LabelSeverity, conventions.LabelAlertName, conventions.LabelCatalogue, conventions.LabelTaskStatus,
-	conventions.LabelReason, conventions.LabelCheck, conventions.LabelLevel, conventions.LabelParent, "job", "instance", "le", "quantile",
+	conventions.LabelReason, conventions.LabelCheck, conventions.LabelLevel, conventions.LabelParent, conventions.LabelUnits, "job", "instance", "le", "quantile",
 }
 
 // MaxDeclaredValue bounds a free-text dimension's value, in bytes.

@@ -40,6 +40,9 @@ const (
 	LabelCheck = "check"
 	// LabelParent is a unit's unit in the level above (kpi_unit_info).
 	LabelParent = "parent"
+	// LabelUnits names the worst units of a roll-up in one status
+	// (kpi_rollup_worst_units_info), worst first, joined by ", ".
+	LabelUnits = "units"
 )
 
 // Values of LabelReason on an at_risk status. A series behind plan and also
@@ -210,6 +213,7 @@ var Help = map[string]string{
 	RollupReportPeriod:           "Start of the latest period reported by any unit of a roll-up, in seconds since the epoch.",
 	RollupPlanGap:                "How far a roll-up is behind its plan, in the KPI's unit; served only while behind plan.",
 	RollupForecast:               "Value the trend of a roll-up reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
+	RollupWorstUnits:             "The worst units within a roll-up in one status (missed or stale), at most three, by their Vietnamese names, worst first (furthest behind, or longest without a report), in the units label; served where some unit below the roll-up is in that status; always 1.",
 	KPITarget:                    "Target value of the milestone that governs now.",
 	KPITargetDeadline:            "Deadline of the milestone that governs now (end of its day), in seconds since the epoch.",
 	KPIPlan:                      "Value the KPI should have now, interpolated from the baseline through the milestones.",

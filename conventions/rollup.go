@@ -25,6 +25,10 @@ const (
 	// RollupForecast is served only with a trend, a deadline ahead and the
 	// target not met.
 	RollupForecast = "kpi_rollup_forecast"
+	// RollupWorstUnits names the roll-up's worst parts in a status (labels
+	// status and units): the alerts that fire at once read their names
+	// from it rather than rank units in PromQL.
+	RollupWorstUnits = "kpi_rollup_worst_units_info"
 )
 
 // LabelLevel says which roll-up a kpi_rollup_* series is.

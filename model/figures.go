@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/kpiwatch/kpiwatch/catalogue"
@@ -22,7 +23,7 @@ type RollupFigure struct {
 // backfill writes them, each only where it has a value: units for the
 // statuses some unit is in, a target, plan and attainment where the
 // roll-up's level has a target, a gap while behind plan, a forecast where
-// one says something.
+// one says something, the worst units' names in the statuses some are in.
 var RollupFigures = []RollupFigure{
 	{conventions.RollupValue, func(_ time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {
 		if p, ok := r.Latest(); ok {
@@ -82,6 +83,11 @@ var RollupFigures = []RollupFigure{
 	{conventions.RollupForecast, func(_ time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {
 		if !math.IsNaN(r.Forecast) {
 			emit(r.Forecast)
+		}
+	}},
+	{conventions.RollupWorstUnits, func(_ time.Time, _ *catalogue.KPI, r *Rollup, emit Emit) {
+		for _, w := range r.Worst {
+			emit(1, conventions.LabelStatus, w.Status, conventions.LabelUnits, strings.Join(w.Names, ", "))
 		}
 	}},
 }

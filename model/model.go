@@ -66,6 +66,8 @@ type Rollup struct {
 	// Units counts the units within in each status, by index in
 	// conventions.Statuses.
 	Units []int
+	// Worst names its worst parts in each of NamedStatuses some part is in.
+	Worst []Worst
 }
 
 // Latest is the series' latest point; ok is false for a unit that never
@@ -193,13 +195,13 @@ func prepareKPI(cat *catalogue.Catalogue, k *catalogue.KPI, series []*Series) pr
 func (p *Prepared) At(now time.Time) *Model {
 	m := &Model{Catalogue: p.cat, Now: now, KPIs: make([]KPI, len(p.cat.KPIs)), Reports: completeness(p.cat, p.series, now)}
 	parallel.ForEach(len(p.cat.KPIs), func() func(i int) {
-		return func(i int) { m.KPIs[i] = p.kpis[i].at(&p.cat.KPIs[i], now) }
+		return func(i int) { m.KPIs[i] = p.kpis[i].at(p.cat, &p.cat.KPIs[i], now) }
 	})
 	return m
 }
 
 // at judges one KPI's series and roll-ups at now.
-func (pk *preparedKPI) at(k *catalogue.KPI, now time.Time) KPI {
+func (pk *preparedKPI) at(cat *catalogue.Catalogue, k *catalogue.KPI, now time.Time) KPI {
 	plans := newPlans(k, now)
 	out := KPI{KPI: k, Series: make([]Judged, len(pk.series))}
 	for i := range pk.series {
@@ -210,6 +212,7 @@ func (pk *preparedKPI) at(k *catalogue.KPI, now time.Time) KPI {
 		out.Series[i] = Judged{Labels: s.Labels, History: s.History, Plan: plan, Verdict: v}
 	}
 	out.Rollups = judgeRollups(k, pk.groups, out.Series, plans, now)
+	nameWorst(cat, &out, pk.groups)
 	return out
 }
 
