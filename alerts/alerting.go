@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -71,10 +70,9 @@ func withInfo(expr string, labels ...string) string {
 }
 
 // ---- Annotation templates, over the alert's labels. The queries they run
-// are small, as thousands of pending alerts are described every
-// evaluation: a unit's name, from one info series; the worst few units,
-// from those of one KPI and unit, for the few alerts that count units or
-// are on the whole.
+// select one info series each, as every pending and firing alert is
+// described at every evaluation: a unit's name, and for the alerts that
+// fire at once, the worst units the exporter names.
 
 // Template pieces.
 var (
@@ -268,11 +266,9 @@ type judgement struct {
 	waits, raises  bool   // waits BehindFor; one severity up
 	words          text
 	// countWords describe a count of communes, where the KPI has them;
-	// worstWords lead the names of the worst units an alert names, ranked
-	// by their gap to plan, or byPeriod by their latest report, oldest
-	// first.
+	// worstWords lead the names of the worst units an alert that fires at
+	// once names, as the exporter ranks them (model.NamedStatuses).
 	countWords, worstWords [2]string
-	byPeriod               bool
 }
 
 var judgements = []judgement{
@@ -299,7 +295,7 @@ var judgements = []judgement{
 		words: text{"has no fresh report", "quá hạn báo cáo",
 			"the latest report covers the period from " + tmplDate + ".", "báo cáo gần nhất là kỳ từ " + tmplDate + "."},
 		countWords: [2]string{"{{ $value }} communes have no fresh report.", "{{ $value }} xã, phường quá hạn báo cáo."},
-		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}, byPeriod: true},
+		worstWords: [2]string{"Longest without one", "Lâu nhất chưa báo cáo"}},
 }
 
 func (j judgement) labels(k *catalogue.KPI) map[string]string {
@@ -340,8 +336,8 @@ func (j judgement) rollup(meta catalogue.Metadata, n naming) ruleOf {
 		if j.waits {
 			n = n.labelsOnly()
 		} else {
-			t.description += j.tmplWorstProvinces(n, j.worstWords[0])
-			t.descriptionVI += j.tmplWorstProvinces(n, j.worstWords[1])
+			t.description += j.tmplWorst(j.worstWords[0])
+			t.descriptionVI += j.tmplWorst(j.worstWords[1])
 		}
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: j.labels(k),
@@ -381,8 +377,8 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 		if j.waits {
 			n = n.labelsOnly()
 		} else {
-			t.description += j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[0])
-			t.descriptionVI += j.tmplWorst(servedCommunes, level, j.communeStatus(), j.worstWords[1])
+			t.description += j.tmplWorst(j.worstWords[0])
+			t.descriptionVI += j.tmplWorst(j.worstWords[1])
 		}
 		return Rule{
 			Alert: j.alert, Expr: withInfo(expr, infoLabels...), For: j.forOf(k), Labels: l,
@@ -391,79 +387,16 @@ func (j judgement) communes(meta catalogue.Metadata, n naming) ruleOf {
 	}
 }
 
-// WorstUnits is how many of the units it counts an alert names at most.
-const WorstUnits = 3
-
-// unitsOf is where an alert finds the units it names the worst of: the
-// units of one dimension, the families of their status, gap to plan and
-// report period, and how far back it reads them.
-type unitsOf struct {
-	dim                 string
-	level               string // the level label their families carry, if any
-	status, gap, period string
-	latest              func(string) string
-}
-
-// servedCommunes are the communes of the unit endpoint; provinceRollups
-// the province roll-ups of the main endpoint.
-var (
-	servedCommunes  = unitsOf{dim: catalogue.DimCommune, status: c.KPIStatus, gap: c.KPIPlanGap, period: c.KPIReportPeriod, latest: latestUnit}
-	provinceRollups = unitsOf{dim: catalogue.DimProvince, level: catalogue.DimProvince, status: c.RollupStatus, gap: c.RollupPlanGap,
-		period: c.RollupReportPeriod, latest: latest}
-)
-
-// tmplWorstProvinces names, in an alert on the whole, the worst provinces
-// in the same state, where the units set lists provinces (one query an
-// alert on the whole: a few per KPI).
-func (j judgement) tmplWorstProvinces(n naming, lead string) string {
-	if !slices.Contains(n.listed, catalogue.DimProvince) {
-		return ""
-	}
-	return fmt.Sprintf("{{ if eq $labels.%s %q }}%s{{ end }}", c.LabelLevel, c.LevelWhole,
-		j.tmplWorst(provinceRollups, c.LevelWhole, j.statusMatchers("")[1:], lead))
-}
-
-// tmplWorst names, after lead, the WorstUnits units of src of the alert's
-// KPI (and of its unit of level, their parent, but for the whole) in the
-// state status selects, worst first (those with no gap or report period
-// served last), each by its display name from kpi_unit_info where the
-// units set lists them, else by its label; nothing when none is served. It
-// reads the units of one KPI and unit: at most a few hundred series.
-func (j judgement) tmplWorst(src unitsOf, level string, status []string, lead string) string {
-	here, args := []string{c.LabelKPI + "=%q"}, "$labels."+c.LabelKPI
-	if src.level != "" {
-		here = append(here, eq(c.LabelLevel, src.level))
-	}
-	names, nameArgs := []string{eq(c.LabelLevel, src.dim)}, ""
-	if level != c.LevelWhole {
-		here, args = append(here, level+"=%q"), args+" $labels."+level
-		names, nameArgs = append(names, c.LabelParent+"=%q"), "$labels."+level
-	}
-	order := src.latest(sel(src.gap, here...))
-	if j.byPeriod {
-		order = "-" + src.latest(sel(src.period, here...))
-	}
-	in := src.latest(sel(src.status, append(here, status...)...))
-	by := byLabels(src.dim)
-	n := fmt.Sprintf("topk by (%s) (1, label_replace(%s, %q, \"$1\", %q, \"(.*)\"))", by,
-		latest(sel(c.UnitInfo, names...)), src.dim, c.LabelUnit)
-	nExpr := strconv.Quote(n)
-	if nameArgs != "" {
-		nExpr = "printf " + nExpr + " " + nameArgs
-	}
-	// $in: the units in the state; $w: the worst of them; $n: the units'
-	// names, joined on, or their labels where no name is served.
-	return fmt.Sprintf(`
-{{- $in := printf %q %s }}
-{{- $w := printf "topk(%d, %%s and on (%s) %%s or on (%s) 0 * %%s)" (printf %q %s) $in $in }}
-{{- $n := %s }}
-{{- with printf "sort_desc(%%s * on (%s) group_left (%s) %%s or on (%s) %%s)" $w $n $w | query }} %s:
-{{- range $i, $u := . }}{{ if $i }},{{ end }} {{ or ($u | label %q) ($u | label %q) }}{{ end }}.{{ end }}`,
-		in, args,
-		WorstUnits, by, by, order, args,
-		nExpr,
-		by, c.LabelNameVI, by, lead,
-		c.LabelNameVI, src.dim)
+// tmplWorst names, after lead, the worst units the exporter names for the
+// alert's roll-up in the judgement's status (kpi_rollup_worst_units_info of
+// its kpi, level and unit): a selector of one series, so that firing
+// alerts name units without ranking them in PromQL; nothing where none is
+// served. It starts a line of its own, trimmed when expanded.
+func (j judgement) tmplWorst(lead string) string {
+	level := "$labels." + c.LabelLevel
+	expr := latest(c.RollupWorstUnits + "{" + strings.Join([]string{c.LabelKPI + "=%q", c.LabelLevel + "=%q", "%s=%q", eq(c.LabelStatus, j.status)}, ",") + "}")
+	return fmt.Sprintf("\n{{- with printf %q $labels.%s %s %s (index $labels %s) | query }} %s: {{ . | first | label %q }}.{{ end }}",
+		expr, c.LabelKPI, level, level, level, lead, c.LabelUnits)
 }
 
 // dataSuspect is the alert on one of the exporter's plausibility checks,

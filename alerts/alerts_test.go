@@ -95,7 +95,7 @@ kpis:
 }
 
 // A province's deployment's alerts speak its words: its whole's name, and
-// its communes counted at the whole.
+// its communes counted at the whole, the worst named.
 func TestAlertsSpeakTheDeploymentsWords(t *testing.T) {
 	files, err := Files(communeCatalogue(t), nil)
 	if err != nil {
@@ -103,7 +103,7 @@ func TestAlertsSpeakTheDeploymentsWords(t *testing.T) {
 	}
 	rules := string(files[RulesFile])
 	for _, want := range []string{"Tỉnh Tây Ninh", "Tay Ninh province", `kpi_rollup_units{kpi=~"dossiers",level="whole"`,
-		`kpi_unit_info{level=\"commune\"}`} {
+		c.RollupWorstUnits} {
 		if !strings.Contains(rules, want) {
 			t.Errorf("%s has no %s", RulesFile, want)
 		}
@@ -326,8 +326,8 @@ func knownMetrics() map[string]bool {
 	return known
 }
 
-// templatePrintf finds the format strings of annotation templates: those
-// of queries, and the pieces queries are composed of (each %s a piece).
+// templatePrintf finds the format strings of annotation templates' queries
+// (each %q a label value, each %s a label name).
 var templatePrintf = regexp.MustCompile(`printf ("(?:[^"\\]|\\.)*")`)
 
 // TestRulesNameServedMetrics fails if any expression, or any query in an
@@ -366,7 +366,7 @@ func TestRulesNameServedMetrics(t *testing.T) {
 						if strings.HasPrefix(format, "%") {
 							continue // a number's or a date's format, not a query
 						}
-						check(where+" annotation "+key, strings.NewReplacer("%q", `"x"`, "%s", "vector(1)").Replace(format))
+						check(where+" annotation "+key, strings.NewReplacer("%q", `"x"`, "%s", "x").Replace(format))
 						queries++
 					}
 				}

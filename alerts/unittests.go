@@ -13,6 +13,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/kpi"
+	"github.com/kpiwatch/kpiwatch/model"
 )
 
 // UnitTestFile is a promtool rule unit test file.
@@ -60,15 +61,10 @@ const (
 	testPeriod       = 1759276800 // 2025-10-01, the reported period's start
 )
 
-// testCommunes are the communes of the sample province the counted
-// scenarios put in the counted state, one more than an alert names, in the
-// order of their figures from the worst (the furthest behind plan, the
-// longest without a report), which is not the order of their names: their
-// label and the display name kpi_unit_info serves.
-var testCommunes = [WorstUnits + 1][2]string{
-	{"Xa Soc Son", "Xã Sóc Sơn"}, {"Phuong Hoan Kiem", "Phường Hoàn Kiếm"},
-	{"Xa Dong Anh", "Xã Đông Anh"}, {"Phuong Ba Dinh", "Phường Ba Đình"},
-}
+// testCommunes are the display names of the communes of the sample
+// province the counted scenarios put in the counted state, worst first: one
+// more than the exporter names.
+var testCommunes = [model.WorstUnits + 1]string{"Xã Sóc Sơn", "Phường Hoàn Kiếm", "Xã Đông Anh", "Phường Ba Đình"}
 
 // UnitTests generates, for every KPI, promtool tests that feed the rules the
 // series the exporter serves in each situation it can judge (behind plan,
@@ -314,26 +310,8 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 				sl[c.LabelReason] = reason
 			}
 			add(c.RollupUnits, sl, sc.communes[state])
-			if status == c.StatusOnTrack || status == c.StatusAchieved {
-				continue
-			}
-			// The lagging communes of the counting roll-up's unit on the
-			// unit endpoint, the worst first, and their names.
-			for i, cm := range testCommunes {
-				u := with(l, catalogue.DimCommune, cm[0])
-				delete(u, c.LabelLevel)
-				st := with(u, c.LabelStatus, status)
-				if reason != "" {
-					st[c.LabelReason] = reason
-				}
-				add(c.KPIStatus, st, 1)
-				add(c.KPIPlanGap, u, float64(len(testCommunes)-i))
-				add(c.KPIReportPeriod, u, float64(testPeriod-(len(testCommunes)-i)*86400))
-				info := map[string]string{c.LabelLevel: catalogue.DimCommune, c.LabelUnit: cm[0], c.LabelNameVI: cm[1]}
-				if parent := l[l[c.LabelLevel]]; parent != "" {
-					info[c.LabelParent] = parent
-				}
-				add(c.UnitInfo, info, 1)
+			if slices.Contains(model.NamedStatuses, status) {
+				add(c.RollupWorstUnits, with(sl, c.LabelUnits, strings.Join(testCommunes[:model.WorstUnits], ", ")), 1)
 			}
 		}
 		return in
@@ -348,6 +326,9 @@ func (fx *fixture) input(sc scenario) []InputSeries {
 			status[c.LabelReason] = sc.reason
 		}
 		add(c.RollupStatus, status, 1)
+		if worst := fx.worstOf(l, sc.status); worst != "" {
+			add(c.RollupWorstUnits, with(l, c.LabelStatus, sc.status, c.LabelUnits, worst), 1)
+		}
 		if !math.IsNaN(sc.gap) {
 			add(c.RollupPlanGap, l, sc.gap)
 		}
@@ -376,6 +357,29 @@ type firing struct {
 	// worst are the worst units a counting alert names, as its template
 	// (in English and Vietnamese) and as Prometheus expands it.
 	worstTmpl, worst [2]string
+}
+
+// worstText is what the description of an alert of j says of the worst
+// units the exporter names (names, joined), as its template and expanded.
+func (f *firing) worstText(j judgement, names string) {
+	for i, lead := range j.worstWords {
+		f.worstTmpl[i] = j.tmplWorst(lead)
+		if names != "" {
+			f.worst[i] = " " + lead + ": " + names + "."
+		}
+	}
+}
+
+// worstOf is what the exporter names as the worst units of the roll-up
+// labelled l in status, where the scenario puts every roll-up in it: the
+// whole names the unit of the level below it, no other roll-up any unit
+// (the fixture has none finer).
+func (fx *fixture) worstOf(l map[string]string, status string) string {
+	if l[c.LabelLevel] != c.LevelWhole || len(fx.levels) < 2 || !slices.Contains(model.NamedStatuses, status) {
+		return ""
+	}
+	below := fx.levels[1]
+	return model.UnitName(fx.cat, below[c.LabelLevel], below[below[c.LabelLevel]])
 }
 
 // unitName is how the descriptions name a unit of a level: the info series
@@ -432,13 +436,8 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 			}
 			j := judgementOf(alert)
 			f := firing{labels: l, value: fmt.Sprint(len(testCommunes)), where: where, countsUnit: true}
-			for i, lead := range j.worstWords {
-				names := make([]string, WorstUnits)
-				for n, cm := range testCommunes[:WorstUnits] {
-					names[n] = cm[1]
-				}
-				f.worstTmpl[i] = j.tmplWorst(servedCommunes, l[c.LabelLevel], j.communeStatus(), lead)
-				f.worst[i] = " " + lead + ": " + strings.Join(names, ", ") + "."
+			if !j.waits {
+				f.worstText(j, strings.Join(testCommunes[:model.WorstUnits], ", "))
 			}
 			out[alert] = append(out[alert], f)
 		}
@@ -463,12 +462,10 @@ func (fx *fixture) expected(sc scenario) map[string][]firing {
 			if alert == AlertReportOverdue {
 				f.value = time.Unix(testPeriod, 0).UTC().Format(time.DateOnly)
 			}
-			// The alert on the whole names the province in the same state.
-			for i, lead := range j.worstWords {
-				f.worstTmpl[i] = j.tmplWorstProvinces(namingOf(fx.cat), lead)
-				if last := fx.levels[len(fx.levels)-1]; l[c.LabelLevel] == c.LevelWhole && last[c.LabelLevel] == catalogue.DimProvince {
-					f.worst[i] = " " + lead + ": " + nameOf(fx.cat, catalogue.DimProvince, last[catalogue.DimProvince]).where[1] + "."
-				}
+			// The alert on the whole names the unit of the level below in
+			// the same state.
+			if !j.waits {
+				f.worstText(j, fx.worstOf(l, sc.status))
 			}
 			out[alert] = append(out[alert], f)
 		}

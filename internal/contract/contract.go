@@ -24,6 +24,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	c "github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/exporter"
+	kpimodel "github.com/kpiwatch/kpiwatch/model"
 )
 
 // Serve serves, on a loopback test server, the contract's exposition for
@@ -60,7 +61,7 @@ func ServeExporter(t testing.TB, cat *catalogue.Catalogue, fsys fs.FS, opts expo
 }
 
 // unitFamilies are what the unit endpoint serves (docs/one-model.md).
-var unitFamilies = []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIPlanGap, c.KPIDataSuspect}
+var unitFamilies = []string{c.KPIValue, c.KPIReportPeriod, c.KPIStatus, c.KPIForecast, c.KPIDataSuspect}
 
 // exporterFamilies is what the real exporter serves on the sample data,
 // split between the main endpoint and the unit endpoint as the contract
@@ -179,6 +180,14 @@ func rollups(cat *catalogue.Catalogue, now time.Time) string {
 			}
 			if st.reason == c.ReasonForecastMiss || st.status == c.StatusOnTrack {
 				add(c.RollupForecast, 0.8*target, l...)
+			}
+			if j == 0 && len(levels) > 1 && slices.Contains(kpimodel.NamedStatuses, st.status) {
+				// The whole names its worst provinces.
+				var names []string
+				for _, p := range levels[1:] {
+					names = append(names, kpimodel.UnitName(cat, catalogue.DimProvince, p[len(p)-1]))
+				}
+				add(c.RollupWorstUnits, 1, append(slices.Clone(l), c.LabelStatus, st.status, c.LabelUnits, strings.Join(names, ", "))...)
 			}
 		}
 	}
