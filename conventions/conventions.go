@@ -93,10 +93,6 @@ const (
 	// where there is a trend (two reports within the cadence's trend window),
 	// the deadline is ahead and the target is not yet met.
 	KPIForecast = "kpi_forecast"
-	// KPIPlanGap is how far the latest value is behind the plan for the end of
-	// its period, in the KPI's unit (ratios in 0..1), direction built in.
-	// Served only while the series is behind plan: absent means on or ahead.
-	KPIPlanGap = "kpi_plan_gap"
 	// KPIDataSuspect is 1 for each plausibility check the latest report
 	// fails (label check); absent when the figures make sense.
 	KPIDataSuspect = "kpi_data_suspect"
@@ -198,7 +194,6 @@ var Help = map[string]string{
 	KPIReportPeriod:              "Start of the period the latest report of a series covers, in seconds since the epoch.",
 	KPIStatus:                    "Current status of a KPI series (achieved, on_track, at_risk, missed, stale, no_data); only the current status is served; at_risk carries the reason.",
 	KPIForecast:                  "Value the trend of a series reaches by its governing deadline; served where a trend exists, the deadline is ahead and the target is not met.",
-	KPIPlanGap:                   "How far the latest value of a series is behind its plan, in the KPI's unit; served only while behind plan.",
 	KPIDataSuspect:               "1 for each plausibility check the latest report of a series fails (check label).",
 	KPIInfo:                      "Metadata of a KPI; always 1.",
 	RollupValue:                  "Latest figure of a roll-up of a KPI's units (level label: whole, or the dimension rolled up to): counts add, ratios are sums of numerators over sums of denominators, levels take the KPI's rollup, milestones the share of units done.",

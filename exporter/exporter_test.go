@@ -325,7 +325,6 @@ func TestExposition(t *testing.T) {
 	slope := (0.25 - 0.5) / float64(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC).Sub(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)))
 	for key, want := range map[string]float64{
 		`kpi_rollup_plan_gap{kpi="paid_by_bank", level="province", province="Bac Ninh"}`: planOct - 0.25,
-		`kpi_plan_gap{kpi="paid_by_bank", province="Bac Ninh"}`:                          planOct - 0.25,
 		`kpi_forecast{kpi="paid_by_bank", province="Bac Ninh"}`:                          0.25 + slope*float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).Sub(nov25)),
 	} {
 		if g, ok := got[key]; !ok || abs(g-want) > 1e-9 {
@@ -335,7 +334,7 @@ func TestExposition(t *testing.T) {
 	// Hue is ahead of its own plan and has no trend; the national count has
 	// met its target: no gap and no forecast to serve for either. No unit
 	// has missed: no count of missed units is served.
-	for _, key := range []string{`kpi_rollup_plan_gap{kpi="paid_by_bank", level="province", province="Hue"}`, `kpi_plan_gap{kpi="paid_by_bank", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
+	for _, key := range []string{`kpi_rollup_plan_gap{kpi="paid_by_bank", level="province", province="Hue"}`, `kpi_forecast{kpi="paid_by_bank", province="Hue"}`,
 		`kpi_rollup_units{kpi="paid_by_bank", level="whole", status="missed"}`,
 		`kpi_rollup_plan_gap{kpi="accounts", level="whole"}`, `kpi_forecast{kpi="accounts"}`} {
 		if _, ok := got[key]; ok {

@@ -110,12 +110,11 @@ type UnitFigure struct {
 
 // UnitFigures are the families of the observed series: the latest report
 // of each and its judgement (a unit that never reported has only its
-// no_data status). A unit's numerator and denominator are not served: no
-// board or rule reads them, and with its gap to plan they were 1.6 of the
+// no_data status). A unit's numerator, denominator and gap to plan are
+// not served: no board or rule reads them (the alerts name the worst units
+// from the roll-ups' kpi_rollup_worst_units_info), and they were 1.6 of the
 // 4.6 series per observed series that Prometheus kept in its head; the
-// roll-ups serve theirs, and the pages show a unit's from the model. The
-// gap stays, served only while behind plan: alerts name the units furthest
-// behind by it.
+// roll-ups serve theirs, and the pages show a unit's from the model.
 var UnitFigures = []UnitFigure{
 	{conventions.KPIValue, func(_ *catalogue.KPI, s *Judged, emit Emit) {
 		if p, ok := s.Latest(); ok {
@@ -133,11 +132,6 @@ var UnitFigures = []UnitFigure{
 	{conventions.KPIForecast, func(_ *catalogue.KPI, s *Judged, emit Emit) {
 		if !math.IsNaN(s.Forecast) {
 			emit(s.Forecast)
-		}
-	}},
-	{conventions.KPIPlanGap, func(_ *catalogue.KPI, s *Judged, emit Emit) {
-		if s.Gap > 0 {
-			emit(s.Gap)
 		}
 	}},
 	{conventions.KPIDataSuspect, func(_ *catalogue.KPI, s *Judged, emit Emit) {

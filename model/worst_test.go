@@ -7,6 +7,7 @@ import (
 	"github.com/kpiwatch/kpiwatch/catalogue"
 	"github.com/kpiwatch/kpiwatch/conventions"
 	"github.com/kpiwatch/kpiwatch/units"
+	"github.com/kpiwatch/kpiwatch/units/unitstest"
 )
 
 // Each roll-up names its worst parts in the statuses alerts name: a
@@ -57,6 +58,19 @@ func TestRollupsNameTheirWorstParts(t *testing.T) {
 				t.Errorf("%s %q, %s: %q, want %q", c.level, c.name, st, got[st], want)
 			}
 		}
+	}
+
+	// A province's deployment names its listed communes by their names.
+	set, err := units.LoadFS(unitstest.Files(), "units.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCommune := testKPI(catalogue.KindCount, []string{catalogue.DimCommune}, 100, catalogue.ScopeEach)
+	byCommune.Targets[0].By = date(month(3))
+	cat = &catalogue.Catalogue{KPIs: []catalogue.KPI{byCommune}, Owners: cat.Owners, Units: set}
+	m = &Build(cat, [][]Series{{at("Phuoc Vinh")(short(10)...), at("Tan Ninh")(short(50)...), at("Ben Cau")(ok...)}}, judgedAt).KPIs[0]
+	if got := names(m.Whole()); !slices.Equal(got[conventions.StatusMissed], []string{"Xã Phước Vinh", "Phường Tân Ninh"}) {
+		t.Errorf("the province names %v, want Phuoc Vinh then Tan Ninh, missed, by their names", got)
 	}
 
 	// A province that is one unit names no part: its alert names it.
