@@ -18,7 +18,9 @@ func TestRollupsNameTheirWorstParts(t *testing.T) {
 	k := testKPI(catalogue.KindCount, []string{catalogue.DimProvince, catalogue.DimCommune}, 100, catalogue.ScopeEach)
 	k.Targets[0].By = date(month(3)) // passed: a commune short of 100 missed it
 	ok := []Point{{Period: month(3), Value: 150}, {Period: month(4), Value: 200}}
-	short := func(v float64) []Point { return []Point{{Period: month(3), Value: v / 2}, {Period: month(4), Value: v}} }
+	short := func(v float64) []Point {
+		return []Point{{Period: month(3), Value: v / 2}, {Period: month(4), Value: v}}
+	}
 	cat := &catalogue.Catalogue{KPIs: []catalogue.KPI{k}, Owners: []catalogue.Owner{{ID: "mps", Block: catalogue.BlockGovernment}}, Units: units.Default()}
 	series := []Series{
 		at("Ha Noi", "Xa A")(short(60)...),
