@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -121,8 +123,15 @@ func (r *request) levelSection(lv *units.Level) *section {
 	for _, s := range statusStyles {
 		cols = append(cols, col{Label: l.t(s.word), Num: true})
 	}
-	t := &table{ID: "by_" + lv.Name, Caption: l.t(msg{"Số chỉ tiêu theo tình trạng ở mỗi đơn vị", "KPIs by status in each unit"}), Cols: cols}
-	for _, u := range lv.Current() {
+	t := &table{ID: "by_" + lv.Name, Caption: l.t(msg{"Số chỉ tiêu theo tình trạng ở mỗi đơn vị, đơn vị chậm nhất trước", "KPIs by status in each unit, the furthest behind first"}), Cols: cols}
+	// Worst first: the most KPIs missed, then at risk; the list's order
+	// where equal.
+	inForce := slices.Clone(lv.Current())
+	slices.SortStableFunc(inForce, func(a, b units.Unit) int {
+		ca, cb := byUnit[a.Name], byUnit[b.Name]
+		return cmp.Or(cmp.Compare(cb[conventions.StatusMissed], ca[conventions.StatusMissed]), cmp.Compare(cb[conventions.StatusAtRisk], ca[conventions.StatusAtRisk]))
+	})
+	for _, u := range inForce {
 		c := byUnit[u.Name]
 		cells := []cell{{Text: r.unitWords(u), Href: r.unitURL(lv.Name, u), CSV: u.Name}}
 		for _, s := range statusStyles {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -545,4 +546,29 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 		return o.over.Open(name)
 	}
 	return o.base.Open(name)
+}
+
+// rankRow is a row of a level's table on the scorecard, with its counts.
+var rankRow = regexp.MustCompile(`<tr data-province="([^"]*)" data-missed="(\d+)" data-at_risk="(\d+)">`)
+
+// TestScorecardRanksUnitsWorstFirst: the provinces' table lists the one
+// with the most KPIs missed first, then the most at risk.
+func TestScorecardRanksUnitsWorstFirst(t *testing.T) {
+	_, body := get(t, New(embedded(t).Snapshot, Options{}), "/")
+	rs := rankRow.FindAllStringSubmatch(body, -1)
+	if len(rs) != 34 {
+		t.Fatalf("%d provinces ranked, want the 34", len(rs))
+	}
+	var prev [2]int
+	for i, r := range rs {
+		missed, _ := strconv.Atoi(r[2])
+		atRisk, _ := strconv.Atoi(r[3])
+		if cur := [2]int{missed, atRisk}; i > 0 && (cur[0] > prev[0] || cur[0] == prev[0] && cur[1] > prev[1]) {
+			t.Errorf("%s (%d missed, %d at risk) after a province with %v", r[1], missed, atRisk, prev)
+		}
+		prev = [2]int{missed, atRisk}
+	}
+	if rs[0][2] == "0" {
+		t.Error("no province has a KPI missed: the order says nothing")
+	}
 }
