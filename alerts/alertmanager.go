@@ -186,9 +186,12 @@ func Alertmanager(cat *catalogue.Catalogue, rcv *Receivers) *AlertmanagerConfig 
 	}
 	cfg := &AlertmanagerConfig{
 		Route: Route{
-			Receiver:       DefaultReceiver,
-			GroupBy:        []string{c.LabelAlertName, c.LabelKPI, c.LabelOwner},
-			GroupWait:      "1m",
+			Receiver: DefaultReceiver,
+			GroupBy:  []string{c.LabelAlertName, c.LabelKPI, c.LabelOwner},
+			// A group's alerts come from one rule's evaluation, so waiting
+			// longer than Alertmanager's default batches nothing more; it
+			// would only delay a missed target (3 minutes at most, end to end).
+			GroupWait:      "30s",
 			GroupInterval:  "30m",
 			RepeatInterval: repeatDefault,
 			Routes:         severityRoutes(),

@@ -268,7 +268,7 @@ func TestTinyStack(t *testing.T) {
 	if r.ReloadPeak < r.Exposition || r.PromRuleSeconds <= 0 || r.VMAlertSeconds <= 0 || r.PromLongestGroup <= 0 || r.VMAlertLongestGroup <= 0 {
 		t.Errorf("reload peak %g for an exposition of %g; rule evaluation %g s (Prometheus), %g s (vmalert)", r.ReloadPeak, r.Exposition, r.PromRuleSeconds, r.VMAlertSeconds)
 	}
-	// Alertmanager waits a minute (group_wait) before its first notification.
+	// Alertmanager waits 30 s (group_wait) before its first notification.
 	for name, d := range map[string]float64{"Prometheus": r.PromDelivery, "vmalert": r.VMDelivery} {
 		if !(d > 0 && d < (4*time.Minute).Seconds()) {
 			t.Errorf("the missed target reached the webhook through %s after %g s", name, d)

@@ -37,7 +37,7 @@ const runEnv = "KPIWATCH_TEST_HA"
 // configuration as it is.
 const (
 	interval      = "5s"  // scrape and rule evaluation
-	groupWait     = "5s"  // Alertmanager's route group_wait (generated: 1m)
+	groupWait     = "5s"  // Alertmanager's route group_wait (generated: 30s)
 	groupInterval = "10s" // and group_interval: any change to a group is re-sent within the test
 )
 
