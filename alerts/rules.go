@@ -13,8 +13,9 @@
 // names come from the served kpi_info series joined in the expression, and
 // a unit's from the served kpi_unit_info and kpi_owner_info looked up in
 // the description (the whole in the units set's words), so a rule reads
-// the same for thirty KPIs as for one. An alert that counts communes names
-// the WorstUnits furthest behind.
+// the same for thirty KPIs as for one. An alert that fires at once names
+// the worst units the exporter ranks for its roll-up
+// (kpi_rollup_worst_units_info), at most model.WorstUnits.
 // No rule reads more than RideOut of any series of the main endpoint, or
 // UnitsRideOut of the unit endpoint. Everything is plain PromQL that
 // Prometheus 2.42 and vmalert both run.
