@@ -641,7 +641,10 @@ func TestWorstUnitsNamedEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := cat.KPI("commune_dossiers_received")
+	k, ok := cat.KPI("commune_dossiers_received")
+	if !ok {
+		t.Fatal("the catalogue has no commune_dossiers_received")
+	}
 	srv := contract.ServeExporter(t, cat, fsys, exporter.Options{Now: func() time.Time { return judgedAt }})
 
 	hook, prom, amSrv := startStack(t, cat, strings.TrimPrefix(srv.URL, "http://"))

@@ -182,7 +182,9 @@ func rollups(cat *catalogue.Catalogue, now time.Time) string {
 				add(c.RollupForecast, 0.8*target, l...)
 			}
 			if j == 0 && len(levels) > 1 && slices.Contains(kpimodel.NamedStatuses, st.status) {
-				// The whole names its worst provinces.
+				// The whole names its provinces where the exporter would
+				// name its worst: the contract ranks nothing, the alerts
+				// only print what is served.
 				var names []string
 				for _, p := range levels[1:] {
 					names = append(names, kpimodel.UnitName(cat, catalogue.DimProvince, p[len(p)-1]))
